@@ -1,0 +1,810 @@
+"""The python-rados API (Ceph's ``rados`` module) over the embedded cluster.
+
+Code written for Ceph runs on this unchanged but for the import::
+
+    from librgw import rados
+    with rados.Rados(conffile="data/cluster.conf") as cluster:
+        with cluster.open_ioctx("assets") as ioctx:
+            ioctx.write_full("1.jpg", b"...")
+
+Class, method, argument and exception names, return values and errors follow
+python-rados (Ceph Pacific). Names may be str or bytes; data must be bytes-like (str is
+accepted too and encoded as UTF-8, which the old Python 2 examples rely on). Storage
+errors carry an errno, mapped to exception classes in ``make_ex`` as python-rados does.
+``Rados()`` without a conffile, then ``conf_read_file()``, searches ``$CEPH_CONF``,
+``./data/cluster.conf`` and ``./cluster.conf``.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from .storage.cluster import Cluster, open_cluster, release_cluster
+from .storage.errors import StorageError
+from .storage.monitor import handle_mon_command
+
+LIBRADOS_OP_FLAG_EXCL = 0x1
+LIBRADOS_OP_FLAG_FAILOK = 0x2
+LIBRADOS_OP_FLAG_FADVISE_RANDOM = 0x4
+LIBRADOS_OP_FLAG_FADVISE_SEQUENTIAL = 0x8
+LIBRADOS_OP_FLAG_FADVISE_WILLNEED = 0x10
+LIBRADOS_OP_FLAG_FADVISE_DONTNEED = 0x20
+LIBRADOS_OP_FLAG_FADVISE_NOCACHE = 0x40
+LIBRADOS_CMPXATTR_OP_EQ = 1
+LIBRADOS_CMPXATTR_OP_NE = 2
+LIBRADOS_CMPXATTR_OP_GT = 3
+LIBRADOS_CMPXATTR_OP_GTE = 4
+LIBRADOS_CMPXATTR_OP_LT = 5
+LIBRADOS_CMPXATTR_OP_LTE = 6
+LIBRADOS_SNAP_HEAD = 0xFFFFFFFFFFFFFFFE
+LIBRADOS_OPERATION_NOFLAG = 0
+LIBRADOS_OPERATION_BALANCE_READS = 1
+LIBRADOS_OPERATION_LOCALIZE_READS = 2
+LIBRADOS_OPERATION_ORDER_READS_WRITES = 4
+LIBRADOS_OPERATION_IGNORE_CACHE = 8
+LIBRADOS_OPERATION_SKIPRWLOCKS = 16
+LIBRADOS_OPERATION_IGNORE_OVERLAY = 32
+LIBRADOS_ALL_NSPACES = "\x01"
+LIBRADOS_CREATE_EXCLUSIVE = 1
+LIBRADOS_CREATE_IDEMPOTENT = 0
+MAX_ERRNO = 4095
+
+DEFAULT_CONF_SEARCH = ("data/cluster.conf", "cluster.conf")
+
+
+# -- exceptions: the python-rados hierarchy ---------------------------------------
+
+
+class Error(Exception):
+    """Base class of every rados error."""
+
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errno = errno
+
+    def __str__(self) -> str:
+        return self.message if self.errno is None else f"[errno {self.errno}] {self.message}"
+
+    def __reduce__(self):
+        return (self.__class__, (self.message, self.errno))
+
+
+def _prefixed(name: str, base: type, prefix: str) -> type:
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        base.__init__(self, f"{prefix} ({message})", errno)
+
+    return type(name, (base,), {"__init__": __init__, "__doc__": f"{prefix}."})
+
+
+class OSError(Error):  # noqa: A001 - python-rados shadows the builtin on purpose
+    """An error with an errno from the cluster."""
+
+
+InvalidArgumentError = _prefixed("InvalidArgumentError", Error, "RADOS invalid argument")
+InterruptedOrTimeoutError = _prefixed("InterruptedOrTimeoutError", OSError, "RADOS interrupted or timeout")
+PermissionError = _prefixed("PermissionError", OSError, "RADOS permission error")  # noqa: A001
+PermissionDeniedError = _prefixed("PermissionDeniedError", OSError, "RADOS permission denied")
+ObjectNotFound = _prefixed("ObjectNotFound", OSError, "RADOS object not found")
+NoData = _prefixed("NoData", OSError, "RADOS no data")
+ObjectExists = _prefixed("ObjectExists", OSError, "RADOS object exists")
+ObjectBusy = _prefixed("ObjectBusy", OSError, "RADOS object busy")
+IOError = _prefixed("IOError", OSError, "RADOS I/O error")  # noqa: A001
+NoSpace = _prefixed("NoSpace", OSError, "RADOS no space")
+NotConnected = _prefixed("NotConnected", OSError, "RADOS not connected")
+TimedOut = _prefixed("TimedOut", OSError, "RADOS timed out")
+ConnectionShutdown = _prefixed("ConnectionShutdown", OSError, "RADOS connection was shutdown")
+RadosStateError = _prefixed("RadosStateError", Error, "RADOS rados state")
+IoctxStateError = _prefixed("IoctxStateError", Error, "RADOS Ioctx state error")
+ObjectStateError = _prefixed("ObjectStateError", Error, "RADOS object state error")
+LogicError = _prefixed("LogicError", Error, "RADOS logic error")
+InProgress = _prefixed("InProgress", Error, "RADOS in progress error")
+IsConnected = _prefixed("IsConnected", Error, "RADOS is connected error")
+
+_ERRNO_TO_EXCEPTION = {
+    _errno.EPERM: PermissionError,
+    _errno.ENOENT: ObjectNotFound,
+    _errno.EIO: IOError,
+    _errno.ENOSPC: NoSpace,
+    _errno.EEXIST: ObjectExists,
+    _errno.EBUSY: ObjectBusy,
+    _errno.ENODATA: NoData,
+    _errno.EINTR: InterruptedOrTimeoutError,
+    _errno.ETIMEDOUT: TimedOut,
+    _errno.EACCES: PermissionDeniedError,
+    _errno.EINVAL: InvalidArgumentError,
+    _errno.EINPROGRESS: InProgress,
+    _errno.EISCONN: IsConnected,
+    _errno.ENOTCONN: NotConnected,
+    _errno.ESHUTDOWN: ConnectionShutdown,
+}
+
+
+def make_ex(ret: int, msg: str) -> Error:
+    """The exception python-rados raises for a negative (or positive) errno ``ret``."""
+    ret = abs(ret)
+    cls = _ERRNO_TO_EXCEPTION.get(ret)
+    return cls(msg, errno=ret) if cls else OSError(msg, errno=ret)
+
+
+class _translate:
+    """Context manager turning a StorageError into the python-rados exception."""
+
+    def __init__(self, msg: str) -> None:
+        self.msg = msg
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if isinstance(exc, StorageError):
+            raise make_ex(exc.errno, f"{self.msg}: {exc.message}") from None
+        return False
+
+
+# -- argument conversion --------------------------------------------------------
+
+
+def _name(value: str | bytes, what: str) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"{what} must be a string")
+
+
+def _data(value, what: str = "data") -> bytes | memoryview:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    raise TypeError(f"{what} must be bytes")
+
+
+class Version:
+    def __init__(self, major: int, minor: int, extra: int) -> None:
+        self.major, self.minor, self.extra = major, minor, extra
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}.{self.extra}"
+
+
+# -- Rados ------------------------------------------------------------------------
+
+
+class Rados:
+    """A handle on a cluster, configured from a conf file, then connected."""
+
+    NO_CONF_FILE = -1
+    DEFAULT_CONF_FILES = -2
+
+    def __init__(
+        self,
+        rados_id: str | None = None,
+        name: str | None = None,
+        clustername: str | None = None,
+        conf_defaults: dict | None = None,
+        conffile: str | int | None = NO_CONF_FILE,
+        conf: dict | None = None,
+        flags: int = 0,
+        context: object = None,
+    ) -> None:
+        if rados_id is not None and name is not None:
+            raise Error("Rados(): can't supply both rados_id and name")
+        self.rados_id = rados_id
+        self.name = f"client.{rados_id}" if rados_id is not None else (name or "client.admin")
+        self.clustername = clustername or ""
+        self.conf_defaults = conf_defaults or {}
+        self.conffile = conffile
+        self.state = "configuring"
+        self.parsed_args: list[str] = []
+        self._options: dict[str, str] = {}
+        self._conf_path: Path | None = None
+        self._cluster: Cluster | None = None
+        for key, value in self.conf_defaults.items():
+            self.conf_set(key, value)
+        if conffile in (self.DEFAULT_CONF_FILES, ""):
+            self.conf_read_file()
+        elif conffile not in (self.NO_CONF_FILE, None):
+            self.conf_read_file(conffile)
+        for key, value in (conf or {}).items():
+            self.conf_set(key, value)
+
+    def require_state(self, *states: str) -> None:
+        if self.state not in states:
+            raise RadosStateError(f"You cannot perform that operation on a Rados object in state {self.state}.")
+
+    def version(self) -> Version:
+        return Version(16, 2, 0)
+
+    def conf_read_file(self, path: str | None = None) -> None:
+        self.require_state("configuring", "connected")
+        if path is None:
+            candidates = [os.environ["CEPH_CONF"]] if os.environ.get("CEPH_CONF") else list(DEFAULT_CONF_SEARCH)
+            path = next((c for c in candidates if os.path.exists(c)), None)
+            if path is None:
+                raise ObjectNotFound(f"error calling conf_read_file: none of {candidates} exists", errno=_errno.ENOENT)
+        if not os.path.isfile(path):
+            raise ObjectNotFound(f"error calling conf_read_file: {path} does not exist", errno=_errno.ENOENT)
+        self._conf_path = Path(path)
+
+    def conf_parse_argv(self, args: Sequence[str]) -> list[str] | None:
+        self.require_state("configuring", "connected")
+        if not args:
+            return None
+        rest = list(args)
+        if "-c" in rest or "--conf" in rest:
+            flag = "-c" if "-c" in rest else "--conf"
+            i = rest.index(flag)
+            if i + 1 < len(rest):
+                self.conf_read_file(rest[i + 1])
+                del rest[i : i + 2]
+        self.parsed_args = list(args)
+        return rest
+
+    def conf_parse_env(self, var: str | None = "CEPH_ARGS") -> None:
+        self.require_state("configuring", "connected")
+        if var and os.environ.get(var):
+            self.conf_parse_argv(os.environ[var].split())
+
+    def conf_get(self, option: str) -> str | None:
+        self.require_state("configuring", "connected")
+        return self._options.get(_name(option, "option"))
+
+    def conf_set(self, option: str, val: str) -> None:
+        self.require_state("configuring", "connected")
+        if not isinstance(val, str | bytes):
+            raise TypeError("val must be a string")
+        self._options[_name(option, "option")] = _name(val, "val")
+
+    def connect(self, timeout: int = 0) -> None:
+        self.require_state("configuring")
+        if self._conf_path is None:
+            self.conf_read_file()
+        with _translate("error connecting to the cluster"):
+            self._cluster = open_cluster(self._conf_path)
+        self.state = "connected"
+
+    def shutdown(self) -> None:
+        if self.state != "shutdown":
+            if self._cluster is not None:
+                release_cluster(self._cluster)
+                self._cluster = None
+            self.state = "shutdown"
+
+    def __enter__(self) -> Rados:
+        self.connect()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self.shutdown()
+        return False
+
+    @property
+    def cluster(self) -> Cluster:
+        self.require_state("connected")
+        return self._cluster
+
+    def get_instance_id(self) -> int:
+        self.require_state("connected")
+        return os.getpid()
+
+    def get_fsid(self) -> str:
+        return self.cluster.conf.fsid
+
+    def get_cluster_stats(self) -> dict[str, int]:
+        with _translate("error getting cluster stats"):
+            return self.cluster.cluster_stats()
+
+    def pool_exists(self, pool_name: str) -> bool:
+        return self.cluster.osdmap.pool_by_name(_name(pool_name, "pool_name")) is not None
+
+    def pool_lookup(self, pool_name: str) -> int | None:
+        pool = self.cluster.osdmap.pool_by_name(_name(pool_name, "pool_name"))
+        return pool.id if pool else None
+
+    def pool_reverse_lookup(self, pool_id: int) -> str | None:
+        pool = self.cluster.osdmap.pools.get(pool_id)
+        return pool.name if pool else None
+
+    def create_pool(self, pool_name: str, crush_rule: int | None = None, auid: int | None = None) -> None:
+        with _translate(f"error creating pool '{pool_name}'"):
+            self.cluster.create_pool(_name(pool_name, "pool_name"))
+
+    def delete_pool(self, pool_name: str) -> None:
+        with _translate(f"error deleting pool '{pool_name}'"):
+            self.cluster.delete_pool(_name(pool_name, "pool_name"))
+
+    def list_pools(self) -> list[str]:
+        return [p.name for p in sorted(self.cluster.osdmap.pools.values(), key=lambda p: p.id)]
+
+    def get_pool_base_tier(self, pool_id: int) -> int:
+        self.require_state("connected")
+        return pool_id
+
+    def get_inconsistent_pgs(self, pool_id: int) -> list[str]:
+        self.require_state("connected")
+        return []
+
+    def open_ioctx(self, ioctx_name: str) -> Ioctx:
+        name = _name(ioctx_name, "ioctx_name")
+        if not self.pool_exists(name):
+            raise ObjectNotFound(f"error opening pool '{name}'", errno=_errno.ENOENT)
+        return Ioctx(self, name)
+
+    def open_ioctx2(self, pool_id: int) -> Ioctx:
+        name = self.pool_reverse_lookup(pool_id)
+        if name is None:
+            raise ObjectNotFound(f"error opening pool {pool_id}", errno=_errno.ENOENT)
+        return Ioctx(self, name)
+
+    def mon_command(self, cmd: str, inbuf: bytes, timeout: int = 0, target: str | int | None = None) -> tuple[int, bytes, str]:
+        """Run a monitor command given as Ceph's JSON; returns (ret, outbuf, outs), never raises."""
+        return handle_mon_command(self.cluster, cmd, inbuf)
+
+    def wait_for_latest_osdmap(self) -> int:
+        self.require_state("connected")
+        return 0
+
+
+# -- Ioctx ------------------------------------------------------------------------
+
+
+class Ioctx:
+    """I/O on one pool (and one namespace of it)."""
+
+    def __init__(self, rados: Rados, name: str) -> None:
+        self.rados = rados
+        self.name = name
+        self.state = "open"
+        self.nspace: str | None = ""
+        self.locator_key = ""
+        self._last_version = 0
+
+    def require_ioctx_open(self) -> None:
+        if self.state != "open":
+            raise IoctxStateError(f"The pool is {self.state}")
+
+    @property
+    def _cluster(self) -> Cluster:
+        self.require_ioctx_open()
+        return self.rados.cluster
+
+    @property
+    def _ns(self) -> str:
+        return self.nspace or ""
+
+    def close(self) -> None:
+        self.state = "closed"
+
+    def __enter__(self) -> Ioctx:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self.close()
+        return False
+
+    def _operate(self, key: str, ops: list[tuple], msg: str, mtime: float | None = None) -> None:
+        with _translate(msg):
+            self._cluster.operate(self.name, self._ns, key, ops, mtime)
+
+    # object data
+
+    def write(self, key: str, data: bytes, offset: int = 0) -> int:
+        key = _name(key, "key")
+        self._operate(key, [("write", offset, _data(data))], f"Ioctx.write({self.name}): failed to write {key}")
+        return 0
+
+    def write_full(self, key: str, data: bytes) -> int:
+        key = _name(key, "key")
+        self._operate(key, [("write_full", _data(data))], f"Ioctx.write_full({self.name}): failed to write {key}")
+        return 0
+
+    def append(self, key: str, data: bytes) -> int:
+        key = _name(key, "key")
+        self._operate(key, [("append", _data(data))], f"Ioctx.append({self.name}): failed to append {key}")
+        return 0
+
+    def writesame(self, key: str, data: bytes, write_len: int, offset: int = 0) -> None:
+        data = bytes(_data(data))
+        if not data or write_len % len(data):
+            raise InvalidArgumentError("write_len must be a multiple of the data length", errno=_errno.EINVAL)
+        self.write(key, data * (write_len // len(data)), offset)
+
+    def read(self, key: str, length: int = 8192, offset: int = 0) -> bytes:
+        key = _name(key, "key")
+        with _translate(f"Ioctx.read({self.name}): failed to read {key}"):
+            return self._cluster.read(self.name, self._ns, key, offset, length)
+
+    def stat(self, key: str) -> tuple[int, time.struct_time]:
+        key = _name(key, "key")
+        with _translate(f"Failed to stat {key!r}"):
+            info = self._cluster.stat(self.name, self._ns, key)
+        return info.logical_size, time.localtime(info.mtime_ns / 1e9)
+
+    def trunc(self, key: str, size: int) -> int:
+        key = _name(key, "key")
+        self._operate(key, [("assert_exists",), ("truncate", size)], f"Ioctx.trunc({self.name}): failed to truncate {key}")
+        return 0
+
+    def remove_object(self, key: str) -> bool:
+        key = _name(key, "key")
+        self._operate(key, [("remove",)], f"Failed to remove '{key}'")
+        return True
+
+    # xattrs
+
+    def get_xattr(self, key: str, xattr_name: str) -> bytes:
+        key, attr = _name(key, "key"), _name(xattr_name, "xattr_name")
+        with _translate(f"Failed to get xattr {attr!r}"):
+            return self._cluster.get_xattr(self.name, self._ns, key, attr)
+
+    def get_xattrs(self, oid: str) -> XattrIterator:
+        return XattrIterator(self, _name(oid, "oid"))
+
+    def set_xattr(self, key: str, xattr_name: str, xattr_value: bytes) -> bool:
+        key, attr = _name(key, "key"), _name(xattr_name, "xattr_name")
+        self._operate(key, [("setxattr", attr, _data(xattr_value, "xattr_value"))], f"Failed to set xattr {attr!r}")
+        return True
+
+    def rm_xattr(self, key: str, xattr_name: str) -> bool:
+        key, attr = _name(key, "key"), _name(xattr_name, "xattr_name")
+        self._operate(key, [("rmxattr", attr)], f"Failed to delete key {key!r} xattr {attr!r}")
+        return True
+
+    # listing, namespaces, stats
+
+    def list_objects(self) -> ObjectIterator:
+        return ObjectIterator(self)
+
+    def set_namespace(self, nspace: str | None) -> None:
+        self.require_ioctx_open()
+        self.nspace = "" if nspace is None else _name(nspace, "nspace")
+
+    def get_namespace(self) -> str:
+        return self._ns
+
+    def set_locator_key(self, loc_key: str) -> None:
+        self.require_ioctx_open()
+        self.locator_key = _name(loc_key, "loc_key")
+
+    def get_locator_key(self) -> str:
+        return self.locator_key
+
+    def get_pool_id(self) -> int:
+        return self.rados.pool_lookup(self.name)
+
+    def get_pool_name(self) -> str:
+        return self.name
+
+    def get_last_version(self) -> int:
+        return self._last_version
+
+    def get_stats(self) -> dict[str, int]:
+        with _translate(f"Ioctx.get_stats({self.name}): get_stats failed"):
+            cluster = self._cluster
+            pool = cluster.pool(self.name)
+            stats = cluster.pool_stats(pool)
+        return {
+            "num_bytes": stats.bytes,
+            "num_kb": (stats.bytes + 1023) // 1024,
+            "num_objects": stats.objects,
+            "num_object_clones": 0,
+            "num_object_copies": stats.objects * pool.size,
+            "num_objects_missing_on_primary": 0,
+            "num_objects_unfound": 0,
+            "num_objects_degraded": stats.degraded,
+            "num_rd": 0,
+            "num_rd_kb": 0,
+            "num_wr": 0,
+            "num_wr_kb": 0,
+        }
+
+    # advisory locks (cls_lock: kept in the object's "lock.<name>" xattr)
+
+    def _lock(self, key, name, cookie, kind: str, tag: str, desc: str, duration: int | None, flags: int) -> None:
+        key = _name(key, "key")
+        expires = time.time() + duration if duration else 0.0
+        op = ("lock", _name(name, "name"), _name(cookie, "cookie"), kind, tag, desc, expires, flags)
+        self._operate(key, [op], f"Ioctx.rados_lock_{kind}({self.name}): failed to set lock {name} on {key}")
+
+    def lock_exclusive(self, key: str, name: str, cookie: str, desc: str = "", duration: int | None = None, flags: int = 0) -> None:
+        self._lock(key, name, cookie, "exclusive", "", desc, duration, flags)
+
+    def lock_shared(
+        self, key: str, name: str, cookie: str, tag: str, desc: str = "", duration: int | None = None, flags: int = 0
+    ) -> None:
+        self._lock(key, name, cookie, "shared", _name(tag, "tag"), desc, duration, flags)
+
+    def unlock(self, key: str, name: str, cookie: str) -> None:
+        key = _name(key, "key")
+        op = ("unlock", _name(name, "name"), _name(cookie, "cookie"))
+        self._operate(key, [op], f"Ioctx.rados_unlock({self.name}): failed to unlock {name} on {key}")
+
+    # compound write and read ops
+
+    def create_write_op(self) -> WriteOp:
+        return WriteOp().create()
+
+    def create_read_op(self) -> ReadOp:
+        return ReadOp().create()
+
+    def release_write_op(self, write_op: WriteOp) -> None:
+        write_op.release()
+
+    def release_read_op(self, read_op: ReadOp) -> None:
+        read_op.release()
+
+    def set_omap(self, write_op: WriteOp, keys: Sequence[str], values: Sequence[bytes]) -> None:
+        if len(keys) != len(values):
+            raise Error("Rados(): keys and values must have the same number of items")
+        write_op._ops.append(("omap_set", {_name(k, "key"): _data(v, "value") for k, v in zip(keys, values)}))
+
+    def remove_omap_keys(self, write_op: WriteOp, keys: Sequence[str]) -> None:
+        write_op._ops.append(("omap_rm", [_name(k, "key") for k in keys]))
+
+    def clear_omap(self, write_op: WriteOp) -> None:
+        write_op._ops.append(("omap_clear",))
+
+    def remove_omap_range2(self, write_op: WriteOp, key_begin: str, key_end: str) -> None:
+        write_op._ops.append(("omap_rm_range", _name(key_begin, "key_begin"), _name(key_end, "key_end")))
+
+    def operate_write_op(self, write_op: WriteOp, oid: str, mtime: int = 0, flags: int = LIBRADOS_OPERATION_NOFLAG) -> None:
+        oid = _name(oid, "oid")
+        if write_op._unsupported:
+            raise make_ex(_errno.EOPNOTSUPP, f"Failed to operate write op for oid {oid}: {write_op._unsupported}")
+        self._operate(oid, list(write_op._ops), f"Failed to operate write op for oid {oid}", mtime or None)
+
+    def get_omap_vals(self, read_op: ReadOp, start_after: str, filter_prefix: str, max_return: int) -> tuple[OmapIterator, int]:
+        it = OmapIterator(self)
+        query = {"start_after": _name(start_after or "", "start_after"), "prefix": _name(filter_prefix or "", "filter_prefix")}
+        read_op._queries.append((it, {**query, "max_return": max_return}, True))
+        return it, 0
+
+    def get_omap_keys(self, read_op: ReadOp, start_after: str, max_return: int) -> tuple[OmapIterator, int]:
+        it = OmapIterator(self)
+        read_op._queries.append((it, {"start_after": _name(start_after or "", "start_after"), "max_return": max_return}, False))
+        return it, 0
+
+    def get_omap_vals_by_keys(self, read_op: ReadOp, keys: Sequence[str]) -> tuple[OmapIterator, int]:
+        it = OmapIterator(self)
+        read_op._queries.append((it, {"keys": [_name(k, "key") for k in keys]}, True))
+        return it, 0
+
+    def operate_read_op(self, read_op: ReadOp, oid: str, flag: int = LIBRADOS_OPERATION_NOFLAG) -> None:
+        oid = _name(oid, "oid")
+        with _translate(f"Failed to operate read op for oid {oid}"):
+            cluster = self._cluster
+            if not read_op._queries:
+                cluster.stat(self.name, self._ns, oid)
+            for it, query, with_values in read_op._queries:
+                entries, _more = cluster.omap_get(self.name, self._ns, oid, **query)
+                it._entries = [(k, v if with_values else None) for k, v in entries]
+
+    def execute(self, key: str, cls: str, method: str, data: bytes, length: int = 8192) -> tuple[int, bytes]:
+        raise make_ex(_errno.EOPNOTSUPP, f"Ioctx.execute({self.name}): object classes are not supported")
+
+
+# -- iterators and objects ----------------------------------------------------------
+
+
+class Object:
+    """An object in a listing: a key plus read/write helpers at a moving offset."""
+
+    def __init__(self, ioctx: Ioctx, key: str, locator_key: str | None = None, nspace: str | None = None) -> None:
+        self.ioctx = ioctx
+        self.key = key
+        self.offset = 0
+        self.state = "exists"
+        self.locator_key = locator_key
+        self.nspace = "" if nspace is None else nspace
+
+    def __str__(self) -> str:
+        nspace = self.nspace or "--default--"
+        return f"rados.Object(ioctx={self.ioctx.name},key={self.key},nspace={nspace},locator={self.locator_key})"
+
+    def require_object_exists(self) -> None:
+        if self.state != "exists":
+            raise ObjectStateError(f"The object is {self.state}")
+
+    def _in_ns(self, fn, *args):
+        saved = self.ioctx.nspace
+        self.ioctx.nspace = self.nspace
+        try:
+            return fn(*args)
+        finally:
+            self.ioctx.nspace = saved
+
+    def read(self, length: int = 1024 * 1024) -> bytes:
+        self.require_object_exists()
+        data = self._in_ns(self.ioctx.read, self.key, length, self.offset)
+        self.offset += len(data)
+        return data
+
+    def write(self, string_to_write: bytes) -> int:
+        self.require_object_exists()
+        ret = self._in_ns(self.ioctx.write, self.key, string_to_write, self.offset)
+        self.offset += len(string_to_write)
+        return ret
+
+    def remove(self) -> None:
+        self.require_object_exists()
+        self._in_ns(self.ioctx.remove_object, self.key)
+        self.state = "removed"
+
+    def stat(self) -> tuple[int, time.struct_time]:
+        self.require_object_exists()
+        return self._in_ns(self.ioctx.stat, self.key)
+
+    def seek(self, position: int) -> None:
+        self.require_object_exists()
+        self.offset = position
+
+    def get_xattr(self, xattr_name: str) -> bytes:
+        self.require_object_exists()
+        return self._in_ns(self.ioctx.get_xattr, self.key, xattr_name)
+
+    def get_xattrs(self) -> XattrIterator:
+        self.require_object_exists()
+        return self._in_ns(self.ioctx.get_xattrs, self.key)
+
+    def set_xattr(self, xattr_name: str, xattr_value: bytes) -> bool:
+        self.require_object_exists()
+        return self._in_ns(self.ioctx.set_xattr, self.key, xattr_name, xattr_value)
+
+    def rm_xattr(self, xattr_name: str) -> bool:
+        self.require_object_exists()
+        return self._in_ns(self.ioctx.rm_xattr, self.key, xattr_name)
+
+
+class ObjectIterator:
+    """Iterates over the objects of the ioctx's namespace (or of all, with LIBRADOS_ALL_NSPACES)."""
+
+    def __init__(self, ioctx: Ioctx) -> None:
+        self.ioctx = ioctx
+        ns = None if ioctx.nspace == LIBRADOS_ALL_NSPACES else ioctx._ns
+        with _translate(f"error iterating over the objects in ioctx '{ioctx.name}'"):
+            self._it = ioctx._cluster.list_objects(ioctx.name, ns)
+
+    def __iter__(self) -> ObjectIterator:
+        return self
+
+    def __next__(self) -> Object:
+        try:
+            ns, name = next(self._it)
+        except StorageError:
+            raise StopIteration from None  # python-rados ends the listing on any error
+        return Object(self.ioctx, name, None, ns)
+
+
+class XattrIterator:
+    """Iterates over an object's (name, value) xattr pairs."""
+
+    def __init__(self, ioctx: Ioctx, oid: str) -> None:
+        self.ioctx = ioctx
+        self.oid = oid.encode()
+        with _translate(f"Failed to get rados xattrs for object {oid!r}"):
+            self._it = iter(ioctx._cluster.get_xattrs(ioctx.name, ioctx._ns, oid).items())
+
+    def __iter__(self) -> XattrIterator:
+        return self
+
+    def __next__(self) -> tuple[str, bytes]:
+        return next(self._it)
+
+
+class OmapIterator:
+    """(key, value) pairs from a ReadOp's omap query, filled in by ``operate_read_op``."""
+
+    def __init__(self, ioctx: Ioctx) -> None:
+        self.ioctx = ioctx
+        self._entries: list[tuple[str, bytes | None]] = []
+        self._pos = 0
+
+    def __iter__(self) -> OmapIterator:
+        return self
+
+    def __next__(self) -> tuple[str, bytes | None]:
+        if self._pos >= len(self._entries):
+            raise StopIteration
+        self._pos += 1
+        return self._entries[self._pos - 1]
+
+
+class _OpCtx:
+    def __enter__(self):
+        return self.create()
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self.release()
+        return False
+
+
+class WriteOp:
+    """A compound write: its steps apply to one object atomically at ``operate_write_op``."""
+
+    def __init__(self) -> None:
+        self._ops: list[tuple] = []
+        self._unsupported = ""
+
+    def create(self) -> WriteOp:
+        self._ops = []
+        return self
+
+    def release(self) -> None:
+        self._ops = []
+
+    def new(self, exclusive: int) -> None:
+        if exclusive is None:
+            raise TypeError("an integer is required")
+        self._ops.append(("create", bool(exclusive)))
+
+    def remove(self) -> None:
+        self._ops.append(("remove",))
+
+    def set_flags(self, flags: int = LIBRADOS_OPERATION_NOFLAG) -> None:
+        pass  # fadvise hints and FAILOK do not change what the embedded store does
+
+    def set_xattr(self, xattr_name: str, xattr_value: bytes) -> None:
+        self._ops.append(("setxattr", _name(xattr_name, "xattr_name"), _data(xattr_value, "xattr_value")))
+
+    def rm_xattr(self, xattr_name: str) -> None:
+        self._ops.append(("rmxattr", _name(xattr_name, "xattr_name")))
+
+    def append(self, to_write: bytes) -> None:
+        self._ops.append(("append", _data(to_write)))
+
+    def write_full(self, to_write: bytes) -> None:
+        self._ops.append(("write_full", _data(to_write)))
+
+    def write(self, to_write: bytes, offset: int = 0) -> None:
+        self._ops.append(("write", offset, _data(to_write)))
+
+    def writesame(self, to_write: bytes, write_len: int, offset: int = 0) -> None:
+        data = bytes(_data(to_write))
+        self._ops.append(("write", offset, data * (write_len // max(len(data), 1))))
+
+    def assert_version(self, version: int) -> None:
+        self._ops.append(("assert_version", version))
+
+    def zero(self, offset: int, length: int) -> None:
+        self._ops.append(("zero", offset, length))
+
+    def truncate(self, offset: int) -> None:
+        self._ops.append(("truncate", offset))
+
+    def execute(self, cls: str, method: str, data: bytes) -> None:
+        self._unsupported = f"object class {cls}.{method} is not supported"
+
+    def omap_cmp(self, key: str, val: str | bytes, cmp_op: int = LIBRADOS_CMPXATTR_OP_EQ) -> None:
+        self._ops.append(("omap_cmp", _name(key, "key"), _data(val, "val"), cmp_op))
+
+
+class ReadOp:
+    """A compound read: omap queries run at ``operate_read_op`` and fill their iterators."""
+
+    def __init__(self) -> None:
+        self._queries: list[tuple[OmapIterator, dict, bool]] = []
+
+    def create(self) -> ReadOp:
+        self._queries = []
+        return self
+
+    def release(self) -> None:
+        self._queries = []
+
+    def set_flags(self, flags: int = LIBRADOS_OPERATION_NOFLAG) -> None:
+        pass
+
+
+class WriteOpCtx(WriteOp, _OpCtx):
+    """``with rados.WriteOpCtx() as op:`` ... ``ioctx.operate_write_op(op, oid)``."""
+
+
+class ReadOpCtx(ReadOp, _OpCtx):
+    """``with rados.ReadOpCtx() as op:`` ... ``ioctx.operate_read_op(op, oid)``."""
+

@@ -1,0 +1,587 @@
+"""The embedded cluster as one process sees it: routes object ops to OSD stores.
+
+A ``Cluster`` reads ``cluster.conf`` and the cluster map, places each object
+(``placement.py``), and runs its ops on the PG's OSDs under the PG lock:
+
+- replicated pools: the same transaction goes to every up OSD of the PG, in parallel
+  (each OSD's committer batches it with others), and needs ``min_size`` of them up;
+  reads go to the primary and fail over to another replica on EIO;
+- erasure-coded pools: writes are re-encoded stripe by stripe (``erasure.py``) and
+  each shard goes to its own OSD; reads fetch the stripes they need from k shards of
+  the newest version and decode. Omap is refused with EOPNOTSUPP, as in Ceph.
+
+One ``Cluster`` per cluster directory per process (``open_cluster``), shared by every
+``Rados`` handle of that process, so its OSD committers batch all of their writes.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import ClusterConfig, new_config
+from .erasure import ErasureCodec
+from .errors import StorageError, exists, invalid, io_error, not_found, unsupported
+from .osd_store import NO_SHARD, ObjectInfo, ObjectKey, OSDStore, Transaction
+from .osdmap import LOCK_DIR, MapStore, OSDInfo, OSDMap, PoolInfo
+from .pg_lock import PGLocks
+from .placement import crush_set, pg_of, up_set
+
+DATA_OPS = frozenset({"write", "write_full", "append", "truncate", "zero"})
+OMAP_OPS = frozenset({"omap_set", "omap_rm", "omap_clear", "omap_rm_range", "omap_set_header", "omap_cmp"})
+EC_READ_RETRIES = 3
+DEFAULT_EC_PROFILE = {"k": "2", "m": "2", "plugin": "jerasure", "technique": "reed_sol_van", "crush-failure-domain": "osd"}
+
+
+@dataclass
+class PoolStats:
+    objects: int
+    bytes: int
+    degraded: int
+
+
+def create_cluster(cluster_dir: Path, osds: int, osd_paths: list[Path] | None = None, **options: str) -> ClusterConfig:
+    """Make a new cluster: ``cluster.conf``, the map, and ``osds`` empty OSD directories."""
+    cluster_dir.mkdir(parents=True, exist_ok=True)
+    if (cluster_dir / "cluster.conf").exists():
+        raise exists(f"{cluster_dir}: already holds a cluster")
+    paths = list(osd_paths or [])
+    if len(paths) > osds:
+        raise invalid(f"{len(paths)} --osd-path given for {osds} OSDs")
+    paths += [Path(f"osd.{i}") for i in range(len(paths), osds)]
+    conf = new_config(cluster_dir, [p if p.is_absolute() else Path(p) for p in paths], **options)
+    for osd_id in conf.osd_paths:
+        OSDStore.mkfs(conf.osd_data(osd_id), osd_id, conf.fsid)
+    osdmap = OSDMap(fsid=conf.fsid, osds={i: OSDInfo(id=i) for i in conf.osd_paths})
+    osdmap.erasure_code_profiles["default"] = dict(DEFAULT_EC_PROFILE)
+    MapStore(cluster_dir).create(osdmap)
+    conf.save()
+    return conf
+
+
+class Cluster:
+    def __init__(self, conf_path: Path) -> None:
+        self.conf = ClusterConfig.load(conf_path)
+        self.maps = MapStore(self.conf.cluster_dir)
+        if self.maps.current().fsid != self.conf.fsid:
+            raise io_error(f"{self.maps.path} belongs to another cluster than {conf_path}")
+        self.pg_locks = PGLocks(self.conf.cluster_dir / LOCK_DIR)
+        self._stores: dict[int, OSDStore] = {}
+        self._stores_lock = threading.Lock()
+        self._placements: dict[tuple[int, int], dict[int, list[int | None]]] = {}
+        self._codecs: dict[tuple[int, int], ErasureCodec] = {}
+
+    # -- map, pools and OSDs ---------------------------------------------------
+
+    @property
+    def osdmap(self) -> OSDMap:
+        return self.maps.current()
+
+    def pool(self, name: str) -> PoolInfo:
+        pool = self.osdmap.pool_by_name(name)
+        if pool is None:
+            raise not_found(f"pool '{name}'")
+        return pool
+
+    def pool_by_id(self, pool_id: int) -> PoolInfo:
+        pool = self.osdmap.pools.get(pool_id)
+        if pool is None:
+            raise not_found(f"pool {pool_id}")
+        return pool
+
+    def store(self, osd_id: int) -> OSDStore:
+        with self._stores_lock:
+            store = self._stores.get(osd_id)
+            if store is None:
+                self.conf = self._conf_with(osd_id)
+                store = OSDStore(osd_id, self.conf.osd_data(osd_id))
+                store.check(self.conf.fsid)
+                self._stores[osd_id] = store
+            return store
+
+    def _conf_with(self, osd_id: int) -> ClusterConfig:
+        if osd_id in self.conf.osd_paths:
+            return self.conf
+        conf = ClusterConfig.load(self.conf.path)  # another process added the OSD
+        if osd_id not in conf.osd_paths:
+            raise io_error(f"osd.{osd_id} is in the map but not in {conf.path}")
+        return conf
+
+    def up_osds(self, pool: PoolInfo, pg: int) -> list[int | None]:
+        osdmap = self.osdmap
+        key = (pool.id, osdmap.epoch)
+        cache = self._placements.get(key)
+        if cache is None:
+            self._placements = {k: v for k, v in self._placements.items() if k[1] == osdmap.epoch}
+            cache = self._placements[key] = {}
+        if pg not in cache:
+            cache[pg] = up_set(osdmap, pool, pg)
+        return cache[pg]
+
+    def map_object(self, pool: PoolInfo, ns: str, name: str) -> tuple[int, list[int | None], list[int | None]]:
+        """(pg, CRUSH set, up set) of an object."""
+        pg = pg_of(pool, ns, name)
+        return pg, crush_set(self.osdmap, pool, pg), self.up_osds(pool, pg)
+
+    def codec(self, pool: PoolInfo) -> ErasureCodec:
+        key = (pool.id, self.osdmap.epoch)
+        codec = self._codecs.get(key)
+        if codec is None:
+            profile = self.osdmap.erasure_code_profiles[pool.erasure_code_profile or "default"]
+            codec = self._codecs[key] = ErasureCodec.from_profile(profile, self.conf.ec_stripe_unit)
+        return codec
+
+    def set_ec_profile(self, name: str, profile: dict[str, str], force: bool = False) -> None:
+        ErasureCodec.from_profile(profile, self.conf.ec_stripe_unit)  # validate before storing
+        with self.maps.update() as osdmap:
+            old = osdmap.erasure_code_profiles.get(name)
+            if old is not None and old != profile and not force:
+                in_use = [p.name for p in osdmap.pools.values() if p.erasure_code_profile == name]
+                if in_use:
+                    raise StorageError(errno.EPERM, f"profile {name} is in use by pools {in_use}")
+            osdmap.erasure_code_profiles[name] = profile
+
+    def create_pool(
+        self,
+        name: str,
+        pg_num: int | None = None,
+        pool_type: str = "replicated",
+        erasure_code_profile: str | None = None,
+        size: int | None = None,
+    ) -> PoolInfo:
+        if not name or "/" in name:
+            raise invalid(f"bad pool name {name!r}")
+        if pool_type not in ("replicated", "erasure"):
+            raise invalid(f"pool type must be replicated or erasure, not {pool_type!r}")
+        pg_num = pg_num or self.conf.default_pg_num
+        if pg_num < 1:
+            raise invalid("pg_num must be at least 1")
+        with self.maps.update() as osdmap:
+            if osdmap.pool_by_name(name) is not None:
+                raise exists(f"pool '{name}'")
+            if pool_type == "erasure":
+                profile_name = erasure_code_profile or "default"
+                profile = osdmap.erasure_code_profiles.get(profile_name)
+                if profile is None:
+                    raise not_found(f"erasure-code profile '{profile_name}'")
+                k, m = int(profile["k"]), int(profile["m"])
+                size, min_size = k + m, k
+                domain = profile.get("crush-failure-domain", self.conf.failure_domain)
+            else:
+                profile_name = None
+                size = size or self.conf.default_size
+                min_size = min(self.conf.default_min_size, size)
+                domain = self.conf.failure_domain
+            osdmap.pool_max += 1
+            pool = PoolInfo(
+                id=osdmap.pool_max,
+                name=name,
+                type=pool_type,
+                size=size,
+                min_size=min_size,
+                pg_num=pg_num,
+                failure_domain=domain,
+                erasure_code_profile=profile_name,
+            )
+            osdmap.pools[pool.id] = pool
+        return pool
+
+    def delete_pool(self, name: str) -> None:
+        with self.maps.update() as osdmap:
+            pool = osdmap.pool_by_name(name)
+            if pool is None:
+                raise not_found(f"pool '{name}'")
+            del osdmap.pools[pool.id]
+            up = [o.id for o in osdmap.osds.values() if o.up]
+        for osd_id in up:
+            self.store(osd_id).purge_pool(pool.id)
+
+    def set_pool(self, name: str, var: str, value: int) -> None:
+        with self.maps.update() as osdmap:
+            pool = osdmap.pool_by_name(name)
+            if pool is None:
+                raise not_found(f"pool '{name}'")
+            if var == "size":
+                if pool.type == "erasure":
+                    raise unsupported("can not change the size of an erasure-coded pool")
+                if not 1 <= value <= 10:
+                    raise invalid(f"pool size must be between 1 and 10, not {value}")
+                pool.size, pool.min_size = value, min(pool.min_size, value)
+            elif var == "min_size":
+                lowest = int(osdmap.erasure_code_profiles[pool.erasure_code_profile]["k"]) if pool.type == "erasure" else 1
+                if not lowest <= value <= pool.size:
+                    raise invalid(f"pool min_size must be between {lowest} and {pool.size}, not {value}")
+                pool.min_size = value
+            else:
+                raise invalid(f"unsupported pool variable {var!r}: size and min_size are")
+
+    def add_osd(self, path: Path | None = None, weight: float = 1.0, host: str = "localhost") -> int:
+        with self.maps.update() as osdmap:
+            osd_id = max(osdmap.osds, default=-1) + 1
+            conf = ClusterConfig.load(self.conf.path)
+            conf.osd_paths[osd_id] = path or Path(f"osd.{osd_id}")
+            conf.osd_hosts[osd_id] = host
+            OSDStore.mkfs(conf.osd_data(osd_id), osd_id, conf.fsid)
+            conf.save()
+            self.conf = conf
+            osdmap.osds[osd_id] = OSDInfo(id=osd_id, weight=weight, host=host)
+        return osd_id
+
+    def set_osd_state(self, ids: list[int], up: bool | None = None, in_: bool | None = None) -> list[int]:
+        """Mark OSDs up/down and in/out; returns the ids whose state changed."""
+        changed = []
+        with self.maps.update() as osdmap:
+            for osd_id in ids:
+                osd = osdmap.osds.get(osd_id)
+                if osd is None:
+                    raise not_found(f"osd.{osd_id}")
+                before = (osd.up, osd.in_)
+                if up is not None:
+                    osd.up = up
+                    osd.down_since = None if up else (osd.down_since or time.time())
+                if in_ is not None:
+                    osd.in_ = in_
+                if (osd.up, osd.in_) != before:
+                    changed.append(osd_id)
+        return changed
+
+    def reweight_osd(self, osd_id: int, weight: float) -> None:
+        if weight < 0:
+            raise invalid("weight must not be negative")
+        with self.maps.update() as osdmap:
+            if osd_id not in osdmap.osds:
+                raise not_found(f"osd.{osd_id}")
+            osdmap.osds[osd_id].weight = weight
+
+    # -- object writes ---------------------------------------------------------
+
+    def operate(self, pool_name: str, ns: str, name: str, ops: list[tuple], mtime: float | None = None) -> None:
+        """Apply ``ops`` (see ``osd_store.Transaction``) to one object, atomically on every copy."""
+        pool = self.pool(pool_name)
+        pg = pg_of(pool, ns, name)
+        mtime_ns = int((mtime if mtime else time.time()) * 1e9)
+        with self.pg_locks.hold(pool.id, pg):
+            if pool.type == "erasure":
+                self._ec_operate(pool, pg, ns, name, ops, mtime_ns)
+            else:
+                self._replicated_operate(pool, pg, ns, name, ops, mtime_ns)
+
+    def _writable(self, pool: PoolInfo, pg: int) -> list[tuple[int, int]]:
+        """(shard, osd) pairs to write; raises if the PG has fewer than min_size up."""
+        up = self.up_osds(pool, pg)
+        targets = [(shard if pool.type == "erasure" else NO_SHARD, osd) for shard, osd in enumerate(up) if osd is not None]
+        if len(targets) < pool.min_size:
+            raise StorageError(
+                errno.EAGAIN, f"pg {pool.id}.{pg:x} has {len(targets)} OSDs up, below min_size {pool.min_size}"
+            )
+        return targets
+
+    def _fan_out(self, txns: list[tuple[int, Transaction]]) -> None:
+        pending = [(osd, self.store(osd).submit(txn)) for osd, txn in txns]
+        first_error = None
+        for _osd, p in pending:
+            try:
+                p.wait()
+            except StorageError as e:
+                first_error = first_error or e
+        if first_error is not None:
+            raise first_error
+
+    def _replicated_operate(self, pool: PoolInfo, pg: int, ns: str, name: str, ops: list[tuple], mtime_ns: int) -> None:
+        targets = self._writable(pool, pg)
+        txn = Transaction(ObjectKey(pool.id, pg, ns, name), ops, time.time_ns(), mtime_ns)
+        self._fan_out([(osd, txn) for _, osd in targets])
+
+    def _ec_operate(self, pool: PoolInfo, pg: int, ns: str, name: str, ops: list[tuple], mtime_ns: int) -> None:
+        if any(op[0] in OMAP_OPS for op in ops):
+            raise unsupported(f"pool '{pool.name}' is erasure-coded: omap is not supported")
+        data_ops = [op for op in ops if op[0] in DATA_OPS]
+        if len(data_ops) > 1:
+            raise unsupported("one data op per write op on an erasure-coded pool")
+        targets = self._writable(pool, pg)
+        codec = self.codec(pool)
+        version = time.time_ns()
+        shard_ops: dict[int, list[tuple]] = {shard: [] for shard, _ in targets}
+        logical_size = None
+        for op in ops:
+            if op[0] in DATA_OPS:
+                logical_size, per_shard = self._ec_data_op(pool, pg, ns, name, codec, op)
+                for shard in shard_ops:
+                    shard_ops[shard].extend(per_shard[shard])
+            else:
+                for shard in shard_ops:
+                    shard_ops[shard].append(op)
+        if logical_size is None and not any(op[0] == "remove" for op in ops):
+            logical_size = self._ec_current_size(pool, pg, ns, name)
+        self._fan_out(
+            [
+                (osd, Transaction(ObjectKey(pool.id, pg, ns, name, shard), shard_ops[shard], version, mtime_ns, logical_size))
+                for shard, osd in targets
+            ]
+        )
+
+    def _ec_current_size(self, pool: PoolInfo, pg: int, ns: str, name: str) -> int:
+        try:
+            return self._ec_newest(pool, pg, ns, name)[0].logical_size
+        except StorageError as e:
+            if e.errno == errno.ENOENT:
+                return 0
+            raise
+
+    def _ec_data_op(
+        self, pool: PoolInfo, pg: int, ns: str, name: str, codec: ErasureCodec, op: tuple
+    ) -> tuple[int, list[list[tuple]]]:
+        """Translate one logical data op into each shard's ops; returns (new size, ops per shard)."""
+        n = codec.k + codec.m
+        if op[0] == "write_full":
+            data = memoryview(bytes(op[1]) if isinstance(op[1], bytearray) else op[1])
+            return len(data), [[("write_full", s)] for s in codec.encode(data)]
+        size = self._ec_current_size(pool, pg, ns, name)
+        width = codec.stripe_width
+        if op[0] == "truncate" and op[1] < size:
+            new_size = op[1]
+            stripe = new_size // width
+            cut = [[("truncate", stripe * codec.fragment_size)] for _ in range(n)]
+            if new_size % width:
+                tail = self._ec_read_range(pool, pg, ns, name, stripe * width, new_size - stripe * width)
+                for shard_ops, blob in zip(cut, codec.encode(tail)):
+                    shard_ops.append(("write", stripe * codec.fragment_size, blob))
+            return new_size, cut
+        if op[0] == "truncate":
+            offset, data = size, memoryview(bytes(op[1] - size))
+        elif op[0] == "append":
+            offset, data = size, memoryview(op[1])
+        elif op[0] == "zero":
+            end = min(size, op[1] + op[2])
+            offset, data = op[1], memoryview(bytes(max(0, end - op[1])))
+        else:
+            offset, data = op[1], memoryview(op[2])
+        end = offset + len(data)
+        new_size = max(size, end)
+        first = min(offset, size) // width
+        region_end = new_size if end >= size else min(size, -(-end // width) * width)
+        region = bytearray(self._ec_read_range(pool, pg, ns, name, first * width, min(size, region_end) - first * width))
+        region += bytes(region_end - first * width - len(region))
+        region[offset - first * width : end - first * width] = data
+        shard_ops = []
+        for blob in codec.encode(region):
+            ops = [("write", first * codec.fragment_size, blob)]
+            if region_end == new_size:
+                ops.append(("truncate", first * codec.fragment_size + len(blob)))
+            shard_ops.append(ops)
+        return new_size, shard_ops
+
+    # -- object reads ----------------------------------------------------------
+
+    def _replicas(self, pool: PoolInfo, pg: int) -> list[int]:
+        up = [o for o in self.up_osds(pool, pg) if o is not None]
+        if not up:
+            raise StorageError(errno.EAGAIN, f"pg {pool.id}.{pg:x} has no OSD up")
+        return up
+
+    def _replicated_read(self, pool: PoolInfo, pg: int, fn):
+        """Run ``fn(store)`` on the primary; on EIO (a bad copy) try the other replicas."""
+        error = None
+        for osd in self._replicas(pool, pg):
+            try:
+                return fn(self.store(osd))
+            except StorageError as e:
+                if e.errno != errno.EIO:
+                    raise
+                error = error or e
+        raise error
+
+    def _ec_shards(self, pool: PoolInfo, pg: int) -> list[tuple[int, int]]:
+        shards = [(shard, osd) for shard, osd in enumerate(self.up_osds(pool, pg)) if osd is not None]
+        if len(shards) < self.codec(pool).k:
+            raise StorageError(errno.EAGAIN, f"pg {pool.id}.{pg:x} has {len(shards)} shards up, fewer than k")
+        return shards
+
+    def _ec_newest(self, pool: PoolInfo, pg: int, ns: str, name: str) -> tuple[ObjectInfo, list[tuple[int, int]]]:
+        """The newest version's info and the (shard, osd) pairs that hold it, at least k of them."""
+        k = self.codec(pool).k
+        by_version: dict[int, tuple[ObjectInfo, list[tuple[int, int]]]] = {}
+        missing = 0
+        for shard, osd in self._ec_shards(pool, pg):
+            try:
+                info = self.store(osd).stat(ObjectKey(pool.id, pg, ns, name, shard))
+            except StorageError as e:
+                if e.errno not in (errno.ENOENT, errno.EIO):
+                    raise
+                missing += 1
+                continue
+            by_version.setdefault(info.version, (info, []))[1].append((shard, osd))
+        for version in sorted(by_version, reverse=True):
+            info, holders = by_version[version]
+            if len(holders) >= k:
+                return info, holders
+        if not by_version:
+            raise not_found(f"{pool.name}/{name}")
+        raise io_error(f"{pool.name}/{name}: fewer than {k} consistent shards readable (unfound)")
+
+    def _ec_read_range(self, pool: PoolInfo, pg: int, ns: str, name: str, offset: int, length: int) -> bytes:
+        if length <= 0:
+            return b""
+        for _ in range(EC_READ_RETRIES):
+            info, holders = self._ec_newest(pool, pg, ns, name)
+            data = self._ec_decode_range(pool, pg, ns, name, info, holders, offset, length)
+            if data is not None:
+                return data
+        raise io_error(f"{pool.name}/{name}: shards kept changing under the read")
+
+    def _ec_decode_range(self, pool, pg, ns, name, info: ObjectInfo, holders, offset: int, length: int) -> bytes | None:
+        codec = self.codec(pool)
+        size = info.logical_size
+        end = min(size, offset + length)
+        if offset >= end:
+            return b""
+        first, last = offset // codec.stripe_width, (end - 1) // codec.stripe_width
+        shard_off = first * codec.fragment_size
+        shard_len = codec.shard_size(min(size, (last + 1) * codec.stripe_width)) - shard_off
+        fragments: dict[int, bytes] = {}
+        for shard, osd in holders:
+            try:
+                data, shard_info = self.store(osd).read(ObjectKey(pool.id, pg, ns, name, shard), shard_off, shard_len)
+            except StorageError as e:
+                if e.errno in (errno.EIO, errno.ENOENT):
+                    continue
+                raise
+            if shard_info.version != info.version:
+                return None  # a write landed between stat and read
+            fragments[shard] = data
+            if len(fragments) == codec.k:
+                break
+        decoded = codec.decode(fragments, first, size)
+        base = first * codec.stripe_width
+        return decoded[offset - base : end - base]
+
+    def read(self, pool_name: str, ns: str, name: str, offset: int, length: int) -> bytes:
+        pool = self.pool(pool_name)
+        pg = pg_of(pool, ns, name)
+        if pool.type == "erasure":
+            return self._ec_read_range(pool, pg, ns, name, offset, length)
+        key = ObjectKey(pool.id, pg, ns, name)
+        return self._replicated_read(pool, pg, lambda s: s.read(key, offset, length)[0])
+
+    def stat(self, pool_name: str, ns: str, name: str) -> ObjectInfo:
+        pool = self.pool(pool_name)
+        pg = pg_of(pool, ns, name)
+        if pool.type == "erasure":
+            return self._ec_newest(pool, pg, ns, name)[0]
+        key = ObjectKey(pool.id, pg, ns, name)
+        return self._replicated_read(pool, pg, lambda s: s.stat(key))
+
+    def _metadata_read(self, pool_name: str, ns: str, name: str, fn):
+        """Run ``fn(store, key)`` where the object's metadata is: the primary, or a newest EC shard."""
+        pool = self.pool(pool_name)
+        pg = pg_of(pool, ns, name)
+        if pool.type == "erasure":
+            _, holders = self._ec_newest(pool, pg, ns, name)
+            shard, osd = holders[0]
+            return fn(self.store(osd), ObjectKey(pool.id, pg, ns, name, shard))
+        key = ObjectKey(pool.id, pg, ns, name)
+        return self._replicated_read(pool, pg, lambda s: fn(s, key))
+
+    def get_xattr(self, pool_name: str, ns: str, name: str, attr: str) -> bytes:
+        return self._metadata_read(pool_name, ns, name, lambda s, k: s.get_xattr(k, attr))
+
+    def get_xattrs(self, pool_name: str, ns: str, name: str) -> dict[str, bytes]:
+        return self._metadata_read(pool_name, ns, name, lambda s, k: s.get_xattrs(k))
+
+    def omap_get(self, pool_name: str, ns: str, name: str, **query) -> tuple[list[tuple[str, bytes]], bool]:
+        if self.pool(pool_name).type == "erasure":
+            raise unsupported(f"pool '{pool_name}' is erasure-coded: omap is not supported")
+        return self._metadata_read(pool_name, ns, name, lambda s, k: s.omap_get(k, **query))
+
+    def omap_get_header(self, pool_name: str, ns: str, name: str) -> bytes:
+        if self.pool(pool_name).type == "erasure":
+            raise unsupported(f"pool '{pool_name}' is erasure-coded: omap is not supported")
+        return self._metadata_read(pool_name, ns, name, lambda s, k: s.omap_get_header(k))
+
+    # -- listing and statistics --------------------------------------------------
+
+    def list_objects(self, pool_name: str, ns: str | None) -> Iterator[tuple[str, str]]:
+        """(namespace, name) of every object in the pool, PG by PG; ``ns=None`` for all namespaces."""
+        pool = self.pool(pool_name)
+        for pg in range(pool.pg_num):
+            osds = [o for o in self.up_osds(pool, pg) if o is not None]
+            if not osds:
+                raise StorageError(errno.EAGAIN, f"pg {pool.id}.{pg:x} has no OSD up")
+            yield from self.store(osds[0]).list_objects(pool.id, pg, ns)
+
+    def pool_stats(self, pool: PoolInfo) -> PoolStats:
+        per_osd: dict[int, dict[int, tuple[int, int]]] = {}
+        objects = nbytes = degraded = 0
+        for pg in range(pool.pg_num):
+            up = [o for o in self.up_osds(pool, pg) if o is not None]
+            if not up:
+                continue
+            if up[0] not in per_osd:
+                per_osd[up[0]] = self.store(up[0]).pg_stats(pool.id)
+            count, size = per_osd[up[0]].get(pg, (0, 0))
+            objects += count
+            nbytes += size
+            degraded += count * (pool.size - len(up))
+        return PoolStats(objects, nbytes, degraded)
+
+    def cluster_stats(self) -> dict[str, int]:
+        devices: dict[int, os.statvfs_result] = {}
+        used = 0
+        for osd in self.osdmap.osds.values():
+            if not osd.up:
+                continue
+            store = self.store(osd.id)
+            used += store.used_bytes()
+            devices.setdefault(os.stat(store.path).st_dev, os.statvfs(store.path))
+        total = sum(v.f_blocks * v.f_frsize for v in devices.values())
+        avail = sum(v.f_bavail * v.f_frsize for v in devices.values())
+        objects = sum(self.pool_stats(p).objects for p in self.osdmap.pools.values())
+        return {"kb": total // 1024, "kb_used": used // 1024, "kb_avail": avail // 1024, "num_objects": objects}
+
+    def close(self) -> None:
+        with self._stores_lock:
+            for store in self._stores.values():
+                store.close()
+            self._stores.clear()
+        self.pg_locks.close()
+
+
+_registry: dict[tuple[int, str], list] = {}
+_registry_lock = threading.Lock()
+
+
+def open_cluster(conf_path: str | Path) -> Cluster:
+    """The process's shared ``Cluster`` for this conf file; pair with ``release_cluster``."""
+    key = (os.getpid(), os.path.realpath(conf_path))
+    with _registry_lock:
+        entry = _registry.get(key)
+        if entry is None:
+            entry = _registry[key] = [Cluster(Path(conf_path)), 0]
+        entry[1] += 1
+        return entry[0]
+
+
+def release_cluster(cluster: Cluster) -> None:
+    with _registry_lock:
+        for key, entry in list(_registry.items()):
+            if entry[0] is cluster:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del _registry[key]
+                    cluster.close()
+                return
+
+
+def _forget_after_fork() -> None:
+    # threads and locks of the parent are not ours; the child opens its own stores
+    global _registry_lock
+    _registry.clear()
+    _registry_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)

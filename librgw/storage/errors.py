@@ -1,0 +1,39 @@
+"""The storage layer's one exception type, carrying a POSIX errno as Ceph's OSDs do.
+
+:mod:`librgw.rados` maps the errno to python-rados exception classes in exactly one place.
+"""
+
+import errno as _errno
+
+
+class StorageError(Exception):
+    """A failed cluster operation; ``errno`` says why (ENOENT, EEXIST, ENODATA, EIO, ...)."""
+
+    def __init__(self, err: int, message: str) -> None:
+        super().__init__(message)
+        self.errno = err
+        self.message = message
+
+
+def not_found(what: str) -> StorageError:
+    return StorageError(_errno.ENOENT, f"{what}: no such object")
+
+
+def no_attr(what: str) -> StorageError:
+    return StorageError(_errno.ENODATA, f"{what}: no such attribute")
+
+
+def exists(what: str) -> StorageError:
+    return StorageError(_errno.EEXIST, f"{what}: already exists")
+
+
+def invalid(message: str) -> StorageError:
+    return StorageError(_errno.EINVAL, message)
+
+
+def io_error(message: str) -> StorageError:
+    return StorageError(_errno.EIO, message)
+
+
+def unsupported(message: str) -> StorageError:
+    return StorageError(_errno.EOPNOTSUPP, message)

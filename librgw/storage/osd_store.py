@@ -1,0 +1,777 @@
+"""One OSD's object store: data, xattrs, omap and a version per object, on one directory.
+
+On-disk format (``<osd data>/``):
+
+- ``store.db``: SQLite in WAL mode with ``synchronous=FULL``. Tables ``objects`` (one row
+  per object or EC shard: pool, pg, namespace, name, shard, size, version, mtime),
+  ``blocks`` (the data, cut into 4 MiB blocks), ``xattrs`` and ``omap`` (key -> value,
+  each value with its CRC-32). SQLite gives atomic multi-table transactions, a B-tree
+  for ordered omap scans, and concurrent readers (WAL snapshots) next to one writer
+  across processes, all from the standard library.
+- ``blocks/<xx>/<id>``: a data block larger than ``INLINE_MAX`` lives in its own file,
+  written once, ``fdatasync``-ed and never modified; a block of an object that changes
+  is written anew (copy-on-write) and the row is pointed at it in the same transaction
+  that changes the rest of the object. Small blocks stay inline in the database, so a
+  4 KiB object costs no extra file or fsync. Big blocks go to files so their bytes are
+  written once, not twice as WAL + checkpoint would.
+- Every block carries a CRC-32 per 64 KiB chunk; reads verify the chunks they touch and
+  fail with EIO on a mismatch. xattr and omap values carry their own CRC-32.
+
+Atomicity and durability: all of one transaction's changes (data, xattrs, omap, version)
+commit in one SQLite transaction; new block files and their directories are fsynced
+before it, old block files are unlinked only after it. ``kill -9`` at any point leaves
+the old object or the new one; at worst an unreferenced block file, which scrub removes.
+
+Group commit: a process has one committer thread per OSD. Callers queue transactions;
+the committer applies everything queued in one SQLite transaction (a savepoint each, so
+one failing transaction does not fail the others) and one WAL fsync, then wakes the
+callers. Small durable writes from many threads thus share fsyncs. Across processes
+SQLite's write lock serializes committers; per-object ordering is the caller's job (the
+cluster holds a PG lock across all replicas of an op).
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import sqlite3
+import threading
+import time
+import zlib
+from array import array
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .atomic_file import fsync_dir
+from .errors import StorageError, exists, invalid, io_error, no_attr, not_found
+
+BLOCK_SIZE = 4 * 1024 * 1024
+CHECKSUM_CHUNK = 64 * 1024
+INLINE_MAX = 128 * 1024
+BUSY_TIMEOUT_S = 60.0
+READ_RETRIES = 5
+NO_SHARD = -1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS objects (
+    id INTEGER PRIMARY KEY,
+    pool INTEGER NOT NULL, pg INTEGER NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL,
+    shard INTEGER NOT NULL, size INTEGER NOT NULL, logical_size INTEGER NOT NULL,
+    version INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, omap_header BLOB,
+    UNIQUE (pool, ns, name, shard));
+CREATE INDEX IF NOT EXISTS objects_by_pg ON objects (pool, pg, ns, name);
+CREATE TABLE IF NOT EXISTS blocks (
+    obj INTEGER NOT NULL, idx INTEGER NOT NULL, length INTEGER NOT NULL,
+    data BLOB, file TEXT, crcs BLOB NOT NULL, PRIMARY KEY (obj, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS xattrs (
+    obj INTEGER NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, crc INTEGER NOT NULL,
+    PRIMARY KEY (obj, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS omap (
+    obj INTEGER NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, crc INTEGER NOT NULL,
+    PRIMARY KEY (obj, key)) WITHOUT ROWID;
+"""
+
+# Largest code point: a key range [prefix, prefix + OMAP_KEY_MAX) holds every key with that prefix.
+OMAP_KEY_MAX = "\U0010ffff"
+
+
+@dataclass(frozen=True)
+class ObjectKey:
+    pool: int
+    pg: int
+    ns: str
+    name: str
+    shard: int = NO_SHARD
+
+    def __str__(self) -> str:
+        shard = f"(shard {self.shard})" if self.shard != NO_SHARD else ""
+        ns = f"{self.ns}/" if self.ns else ""
+        return f"{self.pool}.{self.pg:x} {ns}{self.name}{shard}"
+
+
+@dataclass
+class Transaction:
+    """Changes to one object, applied atomically in order.
+
+    ``ops`` are tuples: ("create", exclusive), ("remove",), ("write", offset, data),
+    ("write_full", data), ("append", data), ("truncate", size), ("zero", offset, length),
+    ("setxattr", name, value), ("rmxattr", name), ("omap_set", {key: value}),
+    ("omap_rm", keys), ("omap_clear",), ("omap_rm_range", start, end),
+    ("omap_set_header", value), ("omap_cmp", key, value, cmp_op), ("assert_exists",),
+    ("assert_version", version), ("lock", name, cookie, type, tag, desc, expires, flags),
+    ("unlock", name, cookie).
+    ``version`` is proposed by the client (the same for every replica); the stored version
+    becomes ``max(old + 1, version)``. ``logical_size`` (erasure-coded shards) records the
+    object's size as opposed to the shard's.
+    """
+
+    key: ObjectKey
+    ops: list[tuple]
+    version: int
+    mtime_ns: int
+    logical_size: int | None = None
+
+
+@dataclass
+class ObjectInfo:
+    size: int
+    logical_size: int
+    version: int
+    mtime_ns: int
+
+
+def chunk_crcs(data: bytes | memoryview) -> bytes:
+    view = memoryview(data)
+    return array("I", (zlib.crc32(view[i : i + CHECKSUM_CHUNK]) for i in range(0, len(view), CHECKSUM_CHUNK))).tobytes()
+
+
+def _crc(value: bytes) -> int:
+    return zlib.crc32(value)
+
+
+def _as_bytes(value: bytes | str) -> bytes:
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
+@dataclass
+class _Pending:
+    txn: Transaction
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+    def wait(self) -> None:
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
+
+
+@dataclass
+class _FileChanges:
+    new: list[Path] = field(default_factory=list)
+    old: list[Path] = field(default_factory=list)
+
+
+class OSDStore:
+    """The store of one OSD directory, opened by one process."""
+
+    def __init__(self, osd_id: int, path: Path) -> None:
+        self.osd_id = osd_id
+        self.path = path
+        self.db_path = path / "store.db"
+        self.blocks_dir = path / "blocks"
+        self._local = threading.local()
+        self._queue: list[_Pending] = []
+        self._cv = threading.Condition()
+        self._committer: threading.Thread | None = None
+        self._closed = False
+        self._all_conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+
+    # -- creation and opening -------------------------------------------------
+
+    @staticmethod
+    def mkfs(path: Path, osd_id: int, fsid: str) -> None:
+        """Make ``path`` an empty OSD of cluster ``fsid``."""
+        path.mkdir(parents=True, exist_ok=True)
+        if (path / "whoami").exists():
+            raise exists(f"{path}: already an OSD")
+        (path / "blocks").mkdir(exist_ok=True)
+        for i in range(256):
+            (path / "blocks" / f"{i:02x}").mkdir(exist_ok=True)
+        conn = sqlite3.connect(path / "store.db", isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.executescript(SCHEMA)
+        conn.close()
+        (path / "ceph_fsid").write_text(fsid + "\n")
+        (path / "whoami").write_text(f"{osd_id}\n")
+        fsync_dir(path)
+
+    def check(self, fsid: str) -> None:
+        """Fail with EIO unless the directory is this cluster's OSD ``osd_id``."""
+        try:
+            whoami = int((self.path / "whoami").read_text())
+            their_fsid = (self.path / "ceph_fsid").read_text().strip()
+        except (OSError, ValueError) as e:
+            raise io_error(f"osd.{self.osd_id}: {self.path} is not a usable OSD directory: {e}") from None
+        if whoami != self.osd_id or their_fsid != fsid:
+            raise io_error(f"osd.{self.osd_id}: {self.path} belongs to osd.{whoami} of cluster {their_fsid}")
+
+    def _connect(self) -> sqlite3.Connection:
+        if not self.db_path.exists():
+            raise io_error(f"osd.{self.osd_id}: {self.db_path} is missing")
+        conn = sqlite3.connect(self.db_path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        with self._conns_lock:
+            self._all_conns.append(conn)
+        return conn
+
+    def _reader(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    def close(self) -> None:
+        with self._cv:
+            self._closed = True
+            self._cv.notify_all()
+        if self._committer is not None:
+            self._committer.join()
+        with self._conns_lock:
+            for conn in self._all_conns:
+                conn.close()
+            self._all_conns.clear()
+
+    # -- writes: group commit ---------------------------------------------------
+
+    def submit(self, txn: Transaction) -> _Pending:
+        """Queue a transaction; ``.wait()`` on the result returns once it is durable."""
+        pending = _Pending(txn)
+        with self._cv:
+            if self._closed:
+                raise io_error(f"osd.{self.osd_id}: store is closed")
+            if self._committer is None:
+                self._committer = threading.Thread(target=self._commit_loop, name=f"osd.{self.osd_id}-commit", daemon=True)
+                self._committer.start()
+            self._queue.append(pending)
+            self._cv.notify()
+        return pending
+
+    def apply(self, txn: Transaction) -> None:
+        self.submit(txn).wait()
+
+    def _commit_loop(self) -> None:
+        conn = None
+        while True:
+            with self._cv:
+                while not self._queue and not self._closed:
+                    self._cv.wait()
+                if not self._queue:
+                    return
+                batch, self._queue = self._queue, []
+            try:
+                if conn is None:
+                    conn = self._connect()
+                self._commit(conn, batch)
+            except BaseException as e:  # the store itself failed: fail the whole batch
+                err = e if isinstance(e, StorageError) else io_error(f"osd.{self.osd_id}: {e}")
+                for p in batch:
+                    if not p.done.is_set():
+                        p.error = err
+                        p.done.set()
+
+    def _commit(self, conn: sqlite3.Connection, batch: list[_Pending]) -> None:
+        committed: list[tuple[_Pending, _FileChanges]] = []
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for pending in batch:
+                files = _FileChanges()
+                conn.execute("SAVEPOINT txn")
+                try:
+                    self._apply(conn, pending.txn, files)
+                    conn.execute("RELEASE txn")
+                    committed.append((pending, files))
+                except BaseException as e:
+                    conn.execute("ROLLBACK TO txn")
+                    conn.execute("RELEASE txn")
+                    _unlink_all(files.new)
+                    pending.error = _storage_error(self.osd_id, e)
+            dirs = {f.parent for _, files in committed for f in files.new}
+            for d in dirs:
+                fsync_dir(d)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for _, files in committed:
+                _unlink_all(files.new)
+            raise
+        for pending, files in committed:
+            _unlink_all(files.old)
+        for pending in batch:
+            pending.done.set()
+
+    # -- applying one transaction (inside the committer's SQLite transaction) ---
+
+    def _apply(self, conn: sqlite3.Connection, txn: Transaction, files: _FileChanges) -> None:
+        k = txn.key
+        row = conn.execute(
+            "SELECT id, size, version, logical_size FROM objects WHERE pool=? AND ns=? AND name=? AND shard=?",
+            (k.pool, k.ns, k.name, k.shard),
+        ).fetchone()
+        obj = _ObjectState(self, conn, files, k, row[:3] if row else None)
+        for op in txn.ops:
+            obj.apply(op, txn.mtime_ns)
+        if obj.id is not None:
+            version = max(obj.version + 1, txn.version)
+            if txn.logical_size is not None:
+                logical = txn.logical_size
+            elif k.shard == NO_SHARD or row is None:
+                logical = obj.size
+            else:
+                logical = row[3]
+            conn.execute(
+                "UPDATE objects SET size=?, logical_size=?, version=?, mtime_ns=? WHERE id=?",
+                (obj.size, logical, version, txn.mtime_ns, obj.id),
+            )
+
+    def _new_block_file(self, content: memoryview, files: _FileChanges) -> str:
+        name = os.urandom(12).hex()
+        path = self.blocks_dir / name[:2] / name
+        files.new.append(path)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            while content:
+                content = content[os.write(fd, content) :]
+            os.fdatasync(fd)
+        finally:
+            os.close(fd)
+        return name
+
+    def block_path(self, name: str) -> Path:
+        return self.blocks_dir / name[:2] / name
+
+    def read_block(self, what: ObjectKey, idx: int, row: tuple, lo: int = 0, hi: int | None = None) -> bytes:
+        """Bytes [lo, hi) of a block row (length, data, file, crcs), checksums verified."""
+        length, data, file, crcs = row
+        hi = length if hi is None else min(hi, length)
+        if lo >= hi:
+            return b""
+        first, last = lo // CHECKSUM_CHUNK, (hi - 1) // CHECKSUM_CHUNK
+        start, end = first * CHECKSUM_CHUNK, min(length, (last + 1) * CHECKSUM_CHUNK)
+        if data is not None:
+            raw = memoryview(data)[start:end]
+        else:
+            with open(self.block_path(file), "rb") as f:
+                f.seek(start)
+                raw = memoryview(f.read(end - start))
+        expected = array("I")
+        expected.frombytes(crcs)
+        for n, chunk in enumerate(range(first, last + 1)):
+            piece = raw[n * CHECKSUM_CHUNK : (n + 1) * CHECKSUM_CHUNK]
+            if len(piece) != min(CHECKSUM_CHUNK, length - chunk * CHECKSUM_CHUNK) or zlib.crc32(piece) != expected[chunk]:
+                raise io_error(f"osd.{self.osd_id}: checksum mismatch in {what} block {idx} chunk {chunk}")
+        return bytes(raw[lo - start : hi - start])
+
+    # -- reads (thread-local connection, one WAL snapshot per call) -------------
+
+    def _read_txn(self, fn, *args):
+        conn = self._reader()
+        for attempt in range(READ_RETRIES):
+            conn.execute("BEGIN")
+            try:
+                return fn(conn, *args)
+            except FileNotFoundError:
+                # a writer replaced the block after our snapshot was taken: read again
+                if attempt == READ_RETRIES - 1:
+                    raise io_error(f"osd.{self.osd_id}: block file vanished under a read") from None
+            except sqlite3.Error as e:
+                raise io_error(f"osd.{self.osd_id}: {e}") from None
+            finally:
+                if conn.in_transaction:
+                    conn.execute("COMMIT")
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _row(conn: sqlite3.Connection, key: ObjectKey) -> tuple:
+        row = conn.execute(
+            "SELECT id, size, logical_size, version, mtime_ns FROM objects WHERE pool=? AND ns=? AND name=? AND shard=?",
+            (key.pool, key.ns, key.name, key.shard),
+        ).fetchone()
+        if row is None:
+            raise not_found(str(key))
+        return row
+
+    def stat(self, key: ObjectKey) -> ObjectInfo:
+        def go(conn):
+            _, size, logical, version, mtime = self._row(conn, key)
+            return ObjectInfo(size, logical, version, mtime)
+
+        return self._read_txn(go)
+
+    def read(self, key: ObjectKey, offset: int, length: int) -> tuple[bytes, ObjectInfo]:
+        """Bytes [offset, offset+length) of the object, clipped to its size, with its info."""
+
+        def go(conn):
+            oid, size, logical, version, mtime = self._row(conn, key)
+            info = ObjectInfo(size, logical, version, mtime)
+            end = min(size, offset + length)
+            if offset >= end:
+                return b"", info
+            first, last = offset // BLOCK_SIZE, (end - 1) // BLOCK_SIZE
+            rows = {
+                r[0]: r[1:]
+                for r in conn.execute(
+                    "SELECT idx, length, data, file, crcs FROM blocks WHERE obj=? AND idx BETWEEN ? AND ?",
+                    (oid, first, last),
+                )
+            }
+            out = bytearray()
+            for idx in range(first, last + 1):
+                base = idx * BLOCK_SIZE
+                lo, hi = max(offset, base) - base, min(end, base + BLOCK_SIZE) - base
+                piece = self.read_block(key, idx, rows[idx], lo, hi) if idx in rows else b""
+                out += piece
+                out += bytes(hi - lo - len(piece))  # holes read as zeros
+            return bytes(out), info
+
+        return self._read_txn(go)
+
+    def get_xattr(self, key: ObjectKey, name: str) -> bytes:
+        def go(conn):
+            oid = self._row(conn, key)[0]
+            row = conn.execute("SELECT value, crc FROM xattrs WHERE obj=? AND key=?", (oid, name)).fetchone()
+            if row is None:
+                raise no_attr(f"{key} xattr {name!r}")
+            return self._verified(key, name, *row)
+
+        return self._read_txn(go)
+
+    def get_xattrs(self, key: ObjectKey) -> dict[str, bytes]:
+        def go(conn):
+            oid = self._row(conn, key)[0]
+            rows = conn.execute("SELECT key, value, crc FROM xattrs WHERE obj=? ORDER BY key", (oid,))
+            return {k: self._verified(key, k, v, c) for k, v, c in rows}
+
+        return self._read_txn(go)
+
+    def omap_get(
+        self,
+        key: ObjectKey,
+        start_after: str = "",
+        prefix: str = "",
+        max_return: int = -1,
+        keys: Iterable[str] | None = None,
+    ) -> tuple[list[tuple[str, bytes]], bool]:
+        """Omap entries in key order after ``start_after`` (or exactly ``keys``); and whether more remain."""
+
+        def go(conn):
+            oid = self._row(conn, key)[0]
+            if keys is not None:
+                found = []
+                for k in sorted(set(keys)):
+                    row = conn.execute("SELECT value, crc FROM omap WHERE obj=? AND key=?", (oid, k)).fetchone()
+                    if row is not None:
+                        found.append((k, self._verified(key, k, *row)))
+                return found, False
+            low = max(start_after, prefix) if prefix else start_after
+            sql = "SELECT key, value, crc FROM omap WHERE obj=? AND key > ?"
+            args: list = [oid, low]
+            if prefix:
+                if low == prefix:  # ">" would skip a key equal to the prefix
+                    sql = "SELECT key, value, crc FROM omap WHERE obj=? AND key >= ?"
+                sql += " AND key < ?"
+                args.append(prefix + OMAP_KEY_MAX)
+            sql += " ORDER BY key LIMIT ?"
+            args.append(max_return + 1 if max_return >= 0 else -1)
+            rows = conn.execute(sql, args).fetchall()
+            more = max_return >= 0 and len(rows) > max_return
+            rows = rows[:max_return] if more else rows
+            return [(k, self._verified(key, k, v, c)) for k, v, c in rows], more
+
+        return self._read_txn(go)
+
+    def omap_get_header(self, key: ObjectKey) -> bytes:
+        def go(conn):
+            oid = self._row(conn, key)[0]
+            (header,) = conn.execute("SELECT omap_header FROM objects WHERE id=?", (oid,)).fetchone()
+            return bytes(header or b"")
+
+        return self._read_txn(go)
+
+    def _verified(self, key: ObjectKey, name: str, value: bytes, crc: int) -> bytes:
+        if _crc(value) != crc:
+            raise io_error(f"osd.{self.osd_id}: checksum mismatch in {key} value {name!r}")
+        return bytes(value)
+
+    def list_objects(self, pool: int, pg: int, ns: str | None = None) -> list[tuple[str, str]]:
+        """(namespace, name) of the PG's objects held here, sorted; ``ns=None`` for every namespace."""
+
+        def go(conn):
+            if ns is None:
+                rows = conn.execute("SELECT DISTINCT ns, name FROM objects WHERE pool=? AND pg=? ORDER BY ns, name", (pool, pg))
+            else:
+                rows = conn.execute(
+                    "SELECT DISTINCT ns, name FROM objects WHERE pool=? AND pg=? AND ns=? ORDER BY name", (pool, pg, ns)
+                )
+            return rows.fetchall()
+
+        return self._read_txn(go)
+
+    def pg_stats(self, pool: int) -> dict[int, tuple[int, int]]:
+        """pg -> (objects, logical bytes) for the pool's objects held here."""
+
+        def go(conn):
+            rows = conn.execute(
+                "SELECT pg, count(DISTINCT ns || char(31) || name), sum(logical_size) FROM objects WHERE pool=? GROUP BY pg",
+                (pool,),
+            )
+            return {pg: (n, b or 0) for pg, n, b in rows}
+
+        return self._read_txn(go)
+
+    def used_bytes(self) -> int:
+        """Bytes this OSD holds on disk: object data plus its database."""
+
+        def go(conn):
+            (data,) = conn.execute("SELECT coalesce(sum(size), 0) FROM objects").fetchone()
+            return data
+
+        total = self._read_txn(go)
+        for suffix in ("", "-wal"):
+            try:
+                total += os.stat(f"{self.db_path}{suffix}").st_size
+            except FileNotFoundError:
+                pass
+        return total
+
+    def purge_pool(self, pool: int) -> None:
+        """Delete every object of a deleted pool from this OSD."""
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            files = [
+                self.block_path(f)
+                for (f,) in conn.execute(
+                    "SELECT b.file FROM blocks b JOIN objects o ON b.obj = o.id WHERE o.pool=? AND b.file IS NOT NULL",
+                    (pool,),
+                )
+            ]
+            for table, col in (("blocks", "obj"), ("xattrs", "obj"), ("omap", "obj")):
+                conn.execute(f"DELETE FROM {table} WHERE {col} IN (SELECT id FROM objects WHERE pool=?)", (pool,))
+            conn.execute("DELETE FROM objects WHERE pool=?", (pool,))
+            conn.execute("COMMIT")
+            _unlink_all(files)
+        finally:
+            with self._conns_lock:
+                self._all_conns.remove(conn)
+            conn.close()
+
+
+class _ObjectState:
+    """One object's row while a transaction applies its ops to it."""
+
+    def __init__(self, store: OSDStore, conn: sqlite3.Connection, files: _FileChanges, key: ObjectKey, row) -> None:
+        self.store, self.conn, self.files, self.key = store, conn, files, key
+        self.id, self.size, self.version = row if row is not None else (None, 0, 0)
+
+    def _ensure(self, mtime_ns: int) -> int:
+        if self.id is None:
+            k = self.key
+            cur = self.conn.execute(
+                "INSERT INTO objects (pool, pg, ns, name, shard, size, logical_size, version, mtime_ns)"
+                " VALUES (?, ?, ?, ?, ?, 0, 0, 0, ?)",
+                (k.pool, k.pg, k.ns, k.name, k.shard, mtime_ns),
+            )
+            self.id, self.size, self.version = cur.lastrowid, 0, 0
+        return self.id
+
+    def _require(self) -> int:
+        if self.id is None:
+            raise not_found(str(self.key))
+        return self.id
+
+    def apply(self, op: tuple, mtime_ns: int) -> None:
+        tag = op[0]
+        if tag == "write":
+            self._ensure(mtime_ns)
+            self._write(op[1], memoryview(_as_bytes(op[2])))
+        elif tag == "write_full":
+            self._ensure(mtime_ns)
+            self._truncate(0)
+            self._write(0, memoryview(_as_bytes(op[1])))
+        elif tag == "append":
+            self._ensure(mtime_ns)
+            self._write(self.size, memoryview(_as_bytes(op[1])))
+        elif tag == "truncate":
+            self._ensure(mtime_ns)
+            self._truncate(op[1])
+        elif tag == "zero":
+            self._require()
+            offset, length = op[1], op[2]
+            end = min(self.size, offset + length)
+            if end > offset:
+                self._write(offset, memoryview(bytes(end - offset)))
+        elif tag == "create":
+            if self.id is not None and op[1]:
+                raise exists(str(self.key))
+            self._ensure(mtime_ns)
+        elif tag == "remove":
+            self._remove()
+        elif tag == "assert_exists":
+            self._require()
+        elif tag == "assert_version":
+            self._require()
+            if self.version != op[1]:
+                err = errno.ERANGE if op[1] < self.version else errno.EOVERFLOW
+                raise StorageError(err, f"{self.key}: version {self.version} is not {op[1]}")
+        elif tag == "setxattr":
+            oid = self._ensure(mtime_ns)
+            value = _as_bytes(op[2])
+            self.conn.execute("INSERT OR REPLACE INTO xattrs VALUES (?, ?, ?, ?)", (oid, op[1], value, _crc(value)))
+        elif tag == "rmxattr":
+            oid = self._require()
+            if self.conn.execute("DELETE FROM xattrs WHERE obj=? AND key=?", (oid, op[1])).rowcount == 0:
+                raise no_attr(f"{self.key} xattr {op[1]!r}")
+        elif tag == "omap_set":
+            oid = self._ensure(mtime_ns)
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO omap VALUES (?, ?, ?, ?)",
+                ((oid, k, _as_bytes(v), _crc(_as_bytes(v))) for k, v in op[1].items()),
+            )
+        elif tag == "omap_rm":
+            oid = self._require()
+            self.conn.executemany("DELETE FROM omap WHERE obj=? AND key=?", ((oid, k) for k in op[1]))
+        elif tag == "omap_clear":
+            oid = self._require()
+            self.conn.execute("DELETE FROM omap WHERE obj=?", (oid,))
+        elif tag == "omap_rm_range":
+            oid = self._require()
+            self.conn.execute("DELETE FROM omap WHERE obj=? AND key>=? AND key<?", (oid, op[1], op[2]))
+        elif tag == "omap_set_header":
+            oid = self._ensure(mtime_ns)
+            self.conn.execute("UPDATE objects SET omap_header=? WHERE id=?", (_as_bytes(op[1]), oid))
+        elif tag == "omap_cmp":
+            self._omap_cmp(op[1], _as_bytes(op[2]), op[3])
+        elif tag == "lock":
+            self._lock(mtime_ns, *op[1:])
+        elif tag == "unlock":
+            self._unlock(op[1], op[2])
+        else:
+            raise invalid(f"unknown op {tag!r}")
+
+    # -- data ----------------------------------------------------------------
+
+    def _block(self, idx: int):
+        return self.conn.execute("SELECT length, data, file, crcs FROM blocks WHERE obj=? AND idx=?", (self.id, idx)).fetchone()
+
+    def _drop_block(self, idx: int, row) -> None:
+        if row[2] is not None:
+            self.files.old.append(self.store.block_path(row[2]))
+        self.conn.execute("DELETE FROM blocks WHERE obj=? AND idx=?", (self.id, idx))
+
+    def _store_block(self, idx: int, content: memoryview, old_row) -> None:
+        if old_row is not None and old_row[2] is not None:
+            self.files.old.append(self.store.block_path(old_row[2]))
+        if len(content) == 0:
+            self.conn.execute("DELETE FROM blocks WHERE obj=? AND idx=?", (self.id, idx))
+            return
+        crcs = chunk_crcs(content)
+        if len(content) <= INLINE_MAX:
+            data, file = bytes(content), None
+        else:
+            data, file = None, self.store._new_block_file(content, self.files)
+        self.conn.execute("INSERT OR REPLACE INTO blocks VALUES (?, ?, ?, ?, ?, ?)", (self.id, idx, len(content), data, file, crcs))
+
+    def _write(self, offset: int, data: memoryview) -> None:
+        end = offset + len(data)
+        if len(data):
+            for idx in range(offset // BLOCK_SIZE, (end - 1) // BLOCK_SIZE + 1):
+                base = idx * BLOCK_SIZE
+                lo, hi = max(offset, base) - base, min(end, base + BLOCK_SIZE) - base
+                piece = data[max(offset, base) - offset : min(end, base + BLOCK_SIZE) - offset]
+                row = self._block(idx)
+                if row is None or (lo == 0 and hi >= row[0]):
+                    content = memoryview(bytes(lo) + bytes(piece)) if lo else piece
+                else:
+                    old = self.store.read_block(self.key, idx, row)
+                    buf = bytearray(old)
+                    if len(buf) < lo:
+                        buf += bytes(lo - len(buf))
+                    buf[lo:hi] = piece
+                    content = memoryview(buf)
+                self._store_block(idx, content, row)
+        self.size = max(self.size, end)
+
+    def _truncate(self, size: int) -> None:
+        if size < self.size:
+            keep = (size + BLOCK_SIZE - 1) // BLOCK_SIZE
+            for idx, length, data, file, crcs in self.conn.execute(
+                "SELECT idx, length, data, file, crcs FROM blocks WHERE obj=? AND idx>=?", (self.id, keep)
+            ).fetchall():
+                self._drop_block(idx, (length, data, file, crcs))
+            cut = size - (keep - 1) * BLOCK_SIZE if keep else 0
+            row = self._block(keep - 1) if keep else None
+            if row is not None and row[0] > cut:
+                self._store_block(keep - 1, memoryview(self.store.read_block(self.key, keep - 1, row, 0, cut)), row)
+        self.size = size
+
+    def _remove(self) -> None:
+        oid = self._require()
+        for idx, length, data, file, crcs in self.conn.execute(
+            "SELECT idx, length, data, file, crcs FROM blocks WHERE obj=?", (oid,)
+        ).fetchall():
+            self._drop_block(idx, (length, data, file, crcs))
+        self.conn.execute("DELETE FROM xattrs WHERE obj=?", (oid,))
+        self.conn.execute("DELETE FROM omap WHERE obj=?", (oid,))
+        self.conn.execute("DELETE FROM objects WHERE id=?", (oid,))
+        self.id, self.size, self.version = None, 0, 0
+
+    # -- omap compare and cls_lock-style locks ---------------------------------
+
+    def _omap_cmp(self, key: str, value: bytes, cmp_op: int) -> None:
+        oid = self._require()
+        row = self.conn.execute("SELECT value FROM omap WHERE obj=? AND key=?", (oid, key)).fetchone()
+        current = bytes(row[0]) if row else b""
+        ok = {1: current == value, 2: current != value, 3: current > value, 4: current >= value, 5: current < value, 6: current <= value}
+        if not ok.get(cmp_op, False):
+            raise StorageError(errno.ECANCELED, f"{self.key}: omap_cmp failed on {key!r}")
+
+    def _lock_record(self, name: str) -> dict | None:
+        row = self.conn.execute("SELECT value FROM xattrs WHERE obj=? AND key=?", (self.id, f"lock.{name}")).fetchone()
+        if row is None:
+            return None
+        record = json.loads(bytes(row[0]))
+        now = time.time()
+        record["holders"] = {c: h for c, h in record["holders"].items() if not h["expires"] or h["expires"] > now}
+        return record if record["holders"] else None
+
+    def _save_lock(self, name: str, record: dict | None) -> None:
+        if record is None:
+            self.conn.execute("DELETE FROM xattrs WHERE obj=? AND key=?", (self.id, f"lock.{name}"))
+            return
+        value = json.dumps(record, sort_keys=True).encode()
+        self.conn.execute("INSERT OR REPLACE INTO xattrs VALUES (?, ?, ?, ?)", (self.id, f"lock.{name}", value, _crc(value)))
+
+    def _lock(self, mtime_ns: int, name: str, cookie: str, kind: str, tag: str, desc: str, expires: float, flags: int) -> None:
+        self._ensure(mtime_ns)
+        record = self._lock_record(name)
+        if record is not None:
+            if cookie in record["holders"]:
+                raise exists(f"{self.key} lock {name!r} cookie {cookie!r}")
+            if record["type"] == "exclusive" or kind == "exclusive" or record["tag"] != tag:
+                raise StorageError(errno.EBUSY, f"{self.key}: lock {name!r} is held")
+        else:
+            record = {"type": kind, "tag": tag, "holders": {}}
+        record["holders"][cookie] = {"desc": desc, "expires": expires}
+        self._save_lock(name, record)
+
+    def _unlock(self, name: str, cookie: str) -> None:
+        self._require()
+        record = self._lock_record(name)
+        if record is None or cookie not in record["holders"]:
+            raise not_found(f"{self.key} lock {name!r} cookie {cookie!r}")
+        del record["holders"][cookie]
+        self._save_lock(name, record if record["holders"] else None)
+
+
+def _unlink_all(paths: Iterable[Path]) -> None:
+    for path in paths:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
+
+def _storage_error(osd_id: int, e: BaseException) -> BaseException:
+    if isinstance(e, StorageError):
+        return e
+    if isinstance(e, OSError):
+        err = e.errno if e.errno in (errno.ENOSPC, errno.EDQUOT) else errno.EIO
+        return StorageError(err, f"osd.{osd_id}: {e}")
+    if isinstance(e, sqlite3.Error):
+        return io_error(f"osd.{osd_id}: {e}")
+    return e

@@ -1,0 +1,133 @@
+"""The cluster map: the single source of truth for placement.
+
+``osdmap.json`` in the cluster directory holds the epoch, the OSDs (weight, up/down, in/out,
+host), the erasure-code profiles and the pools. Every change takes the map lock (an
+``flock`` on ``locks/map.lock``, so CLI, agents and gunicorn workers can all change it),
+re-reads the file, bumps the epoch and replaces the file atomically. Readers re-read it
+whenever its inode or mtime changes, which costs one ``stat`` per lookup.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .atomic_file import atomic_write
+from .errors import StorageError, invalid
+
+MAP_FILE = "osdmap.json"
+LOCK_DIR = "locks"
+
+
+@dataclass
+class OSDInfo:
+    id: int
+    weight: float = 1.0
+    up: bool = True
+    in_: bool = True
+    host: str = "localhost"
+    down_since: float | None = None
+
+
+@dataclass
+class PoolInfo:
+    id: int
+    name: str
+    type: str  # "replicated" or "erasure"
+    size: int
+    min_size: int
+    pg_num: int
+    failure_domain: str = "osd"
+    erasure_code_profile: str | None = None
+
+
+@dataclass
+class OSDMap:
+    fsid: str
+    epoch: int = 1
+    osds: dict[int, OSDInfo] = field(default_factory=dict)
+    pools: dict[int, PoolInfo] = field(default_factory=dict)
+    pool_max: int = 0
+    erasure_code_profiles: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def pool_by_name(self, name: str) -> PoolInfo | None:
+        for pool in self.pools.values():
+            if pool.name == name:
+                return pool
+        return None
+
+    def to_json(self) -> bytes:
+        doc = {
+            "fsid": self.fsid,
+            "epoch": self.epoch,
+            "pool_max": self.pool_max,
+            "osds": [{**asdict(o), "in": o.in_} for o in self.osds.values()],
+            "pools": [asdict(p) for p in self.pools.values()],
+            "erasure_code_profiles": self.erasure_code_profiles,
+        }
+        for osd in doc["osds"]:
+            del osd["in_"]
+        return json.dumps(doc, indent=1, sort_keys=True).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> OSDMap:
+        doc = json.loads(raw)
+        osds = {}
+        for o in doc["osds"]:
+            o = dict(o)
+            o["in_"] = o.pop("in")
+            osds[o["id"]] = OSDInfo(**o)
+        pools = {p["id"]: PoolInfo(**p) for p in doc["pools"]}
+        return cls(
+            fsid=doc["fsid"],
+            epoch=doc["epoch"],
+            osds=osds,
+            pools=pools,
+            pool_max=doc["pool_max"],
+            erasure_code_profiles=doc["erasure_code_profiles"],
+        )
+
+
+class MapStore:
+    """The map file of one cluster directory, cached per process and changed under a lock."""
+
+    def __init__(self, cluster_dir: Path) -> None:
+        self.path = cluster_dir / MAP_FILE
+        self.lock_path = cluster_dir / LOCK_DIR / "map.lock"
+        self._cached: OSDMap | None = None
+        self._cached_stat: tuple[int, int, int] | None = None
+        self._mutex = threading.Lock()
+
+    def current(self) -> OSDMap:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            raise StorageError(2, f"{self.path}: no cluster map; run 'librgw cluster init'") from None
+        key = (st.st_ino, st.st_mtime_ns, st.st_size)
+        with self._mutex:
+            if self._cached is None or key != self._cached_stat:
+                self._cached = OSDMap.from_json(self.path.read_bytes())
+                self._cached_stat = key
+            return self._cached
+
+    def create(self, osdmap: OSDMap) -> None:
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.exists():
+            raise invalid(f"{self.path} already exists")
+        atomic_write(self.path, osdmap.to_json())
+
+    @contextmanager
+    def update(self) -> Iterator[OSDMap]:
+        """Yield a fresh copy of the map to change; on clean exit it is saved with epoch + 1."""
+        with open(self.lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            osdmap = OSDMap.from_json(self.path.read_bytes())
+            yield osdmap
+            osdmap.epoch += 1
+            atomic_write(self.path, osdmap.to_json())
