@@ -342,7 +342,9 @@ class Rados:
             raise ObjectNotFound(f"error opening pool {pool_id}", errno=_errno.ENOENT)
         return Ioctx(self, name)
 
-    def mon_command(self, cmd: str, inbuf: bytes, timeout: int = 0, target: str | int | None = None) -> tuple[int, bytes, str]:
+    def mon_command(
+        self, cmd: str, inbuf: bytes, timeout: int = 0, target: str | int | None = None
+    ) -> tuple[int, bytes, str]:
         """Run a monitor command given as Ceph's JSON; returns (ret, outbuf, outs), never raises."""
         return handle_mon_command(self.cluster, cmd, inbuf)
 
@@ -428,7 +430,9 @@ class Ioctx:
 
     def trunc(self, key: str, size: int) -> int:
         key = _name(key, "key")
-        self._operate(key, [("assert_exists",), ("truncate", size)], f"Ioctx.trunc({self.name}): failed to truncate {key}")
+        self._operate(
+            key, [("assert_exists",), ("truncate", size)], f"Ioctx.trunc({self.name}): failed to truncate {key}"
+        )
         return 0
 
     def remove_object(self, key: str) -> bool:
@@ -512,7 +516,9 @@ class Ioctx:
         op = ("lock", _name(name, "name"), _name(cookie, "cookie"), kind, tag, desc, expires, flags)
         self._operate(key, [op], f"Ioctx.rados_lock_{kind}({self.name}): failed to set lock {name} on {key}")
 
-    def lock_exclusive(self, key: str, name: str, cookie: str, desc: str = "", duration: int | None = None, flags: int = 0) -> None:
+    def lock_exclusive(
+        self, key: str, name: str, cookie: str, desc: str = "", duration: int | None = None, flags: int = 0
+    ) -> None:
         self._lock(key, name, cookie, "exclusive", "", desc, duration, flags)
 
     def lock_shared(
@@ -553,21 +559,30 @@ class Ioctx:
     def remove_omap_range2(self, write_op: WriteOp, key_begin: str, key_end: str) -> None:
         write_op._ops.append(("omap_rm_range", _name(key_begin, "key_begin"), _name(key_end, "key_end")))
 
-    def operate_write_op(self, write_op: WriteOp, oid: str, mtime: int = 0, flags: int = LIBRADOS_OPERATION_NOFLAG) -> None:
+    def operate_write_op(
+        self, write_op: WriteOp, oid: str, mtime: int = 0, flags: int = LIBRADOS_OPERATION_NOFLAG
+    ) -> None:
         oid = _name(oid, "oid")
         if write_op._unsupported:
             raise make_ex(_errno.EOPNOTSUPP, f"Failed to operate write op for oid {oid}: {write_op._unsupported}")
         self._operate(oid, list(write_op._ops), f"Failed to operate write op for oid {oid}", mtime or None)
 
-    def get_omap_vals(self, read_op: ReadOp, start_after: str, filter_prefix: str, max_return: int) -> tuple[OmapIterator, int]:
+    def get_omap_vals(
+        self, read_op: ReadOp, start_after: str, filter_prefix: str, max_return: int
+    ) -> tuple[OmapIterator, int]:
         it = OmapIterator(self)
-        query = {"start_after": _name(start_after or "", "start_after"), "prefix": _name(filter_prefix or "", "filter_prefix")}
+        query = {
+            "start_after": _name(start_after or "", "start_after"),
+            "prefix": _name(filter_prefix or "", "filter_prefix"),
+        }
         read_op._queries.append((it, {**query, "max_return": max_return}, True))
         return it, 0
 
     def get_omap_keys(self, read_op: ReadOp, start_after: str, max_return: int) -> tuple[OmapIterator, int]:
         it = OmapIterator(self)
-        read_op._queries.append((it, {"start_after": _name(start_after or "", "start_after"), "max_return": max_return}, False))
+        read_op._queries.append(
+            (it, {"start_after": _name(start_after or "", "start_after"), "max_return": max_return}, False)
+        )
         return it, 0
 
     def get_omap_vals_by_keys(self, read_op: ReadOp, keys: Sequence[str]) -> tuple[OmapIterator, int]:
@@ -807,4 +822,3 @@ class WriteOpCtx(WriteOp, _OpCtx):
 
 class ReadOpCtx(ReadOp, _OpCtx):
     """``with rados.ReadOpCtx() as op:`` ... ``ioctx.operate_read_op(op, oid)``."""
-

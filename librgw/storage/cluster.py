@@ -35,7 +35,13 @@ from .placement import crush_set, pg_of, up_set
 DATA_OPS = frozenset({"write", "write_full", "append", "truncate", "zero"})
 OMAP_OPS = frozenset({"omap_set", "omap_rm", "omap_clear", "omap_rm_range", "omap_set_header", "omap_cmp"})
 EC_READ_RETRIES = 3
-DEFAULT_EC_PROFILE = {"k": "2", "m": "2", "plugin": "jerasure", "technique": "reed_sol_van", "crush-failure-domain": "osd"}
+DEFAULT_EC_PROFILE = {
+    "k": "2",
+    "m": "2",
+    "plugin": "jerasure",
+    "technique": "reed_sol_van",
+    "crush-failure-domain": "osd",
+}
 
 
 @dataclass
@@ -213,7 +219,9 @@ class Cluster:
                     raise invalid(f"pool size must be between 1 and 10, not {value}")
                 pool.size, pool.min_size = value, min(pool.min_size, value)
             elif var == "min_size":
-                lowest = int(osdmap.erasure_code_profiles[pool.erasure_code_profile]["k"]) if pool.type == "erasure" else 1
+                lowest = (
+                    int(osdmap.erasure_code_profiles[pool.erasure_code_profile]["k"]) if pool.type == "erasure" else 1
+                )
                 if not lowest <= value <= pool.size:
                     raise invalid(f"pool min_size must be between {lowest} and {pool.size}, not {value}")
                 pool.min_size = value
@@ -274,7 +282,9 @@ class Cluster:
     def _writable(self, pool: PoolInfo, pg: int) -> list[tuple[int, int]]:
         """(shard, osd) pairs to write; raises if the PG has fewer than min_size up."""
         up = self.up_osds(pool, pg)
-        targets = [(shard if pool.type == "erasure" else NO_SHARD, osd) for shard, osd in enumerate(up) if osd is not None]
+        targets = [
+            (shard if pool.type == "erasure" else NO_SHARD, osd) for shard, osd in enumerate(up) if osd is not None
+        ]
         if len(targets) < pool.min_size:
             raise StorageError(
                 errno.EAGAIN, f"pg {pool.id}.{pg:x} has {len(targets)} OSDs up, below min_size {pool.min_size}"
@@ -320,7 +330,12 @@ class Cluster:
             logical_size = self._ec_current_size(pool, pg, ns, name)
         self._fan_out(
             [
-                (osd, Transaction(ObjectKey(pool.id, pg, ns, name, shard), shard_ops[shard], version, mtime_ns, logical_size))
+                (
+                    osd,
+                    Transaction(
+                        ObjectKey(pool.id, pg, ns, name, shard), shard_ops[shard], version, mtime_ns, logical_size
+                    ),
+                )
                 for shard, osd in targets
             ]
         )
@@ -365,7 +380,9 @@ class Cluster:
         new_size = max(size, end)
         first = min(offset, size) // width
         region_end = new_size if end >= size else min(size, -(-end // width) * width)
-        region = bytearray(self._ec_read_range(pool, pg, ns, name, first * width, min(size, region_end) - first * width))
+        region = bytearray(
+            self._ec_read_range(pool, pg, ns, name, first * width, min(size, region_end) - first * width)
+        )
         region += bytes(region_end - first * width - len(region))
         region[offset - first * width : end - first * width] = data
         shard_ops = []

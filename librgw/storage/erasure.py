@@ -15,7 +15,7 @@ Cauchy matrix. Every fragment also carries liberasurecode's header and checksum.
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
+from functools import cache
 
 from pyeclib.ec_iface import ECDriver
 
@@ -27,7 +27,7 @@ _BACKENDS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def available_backends() -> tuple[str, ...]:
     from pyeclib.ec_iface import VALID_EC_TYPES
 

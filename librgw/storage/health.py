@@ -71,7 +71,13 @@ def cluster_status(cluster: Cluster) -> dict:
             "bytes_total": stats["kb"] * 1024,
         },
         "pools": [
-            {"name": name, "id": osdmap.pool_by_name(name).id, "objects": s.objects, "bytes": s.bytes, "degraded": s.degraded}
+            {
+                "name": name,
+                "id": osdmap.pool_by_name(name).id,
+                "objects": s.objects,
+                "bytes": s.bytes,
+                "degraded": s.degraded,
+            }
             for name, s in pools.items()
         ],
     }

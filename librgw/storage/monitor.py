@@ -99,7 +99,9 @@ def _pool_create(cluster: Cluster, args: dict):
     if cluster.osdmap.pool_by_name(name) is not None:
         return None, f"pool '{name}' already exists"
     pg_num = int(args["pg_num"]) if args.get("pg_num") else None
-    cluster.create_pool(name, pg_num, args.get("pool_type", "replicated"), args.get("erasure_code_profile"), args.get("size"))
+    cluster.create_pool(
+        name, pg_num, args.get("pool_type", "replicated"), args.get("erasure_code_profile"), args.get("size")
+    )
     return None, f"pool '{name}' created"
 
 
@@ -109,8 +111,9 @@ def _pool_delete(cluster: Cluster, args: dict):
     name = args["pool"]
     if args.get("pool2", name) != name or not args.get("yes_i_really_really_mean_it"):
         raise StorageError(
-            errno.EPERM, f"WARNING: this will *PERMANENTLY DESTROY* all data stored in pool {name}; "
-            "pass the pool name twice and yes_i_really_really_mean_it"
+            errno.EPERM,
+            f"WARNING: this will *PERMANENTLY DESTROY* all data stored in pool {name}; "
+            "pass the pool name twice and yes_i_really_really_mean_it",
         )
     if cluster.osdmap.pool_by_name(name) is None:
         return None, f"pool '{name}' does not exist"
@@ -226,8 +229,15 @@ def _osd_df(cluster: Cluster, args: dict):
         )
         used = cluster.store(osd.id).used_bytes() if osd.up else 0
         nodes.append(
-            {"id": osd.id, "name": f"osd.{osd.id}", "crush_weight": osd.weight, "reweight": 1.0 if osd.in_ else 0.0,
-             "kb_used": used // 1024, "pgs": pgs, "status": "up" if osd.up else "down"}
+            {
+                "id": osd.id,
+                "name": f"osd.{osd.id}",
+                "crush_weight": osd.weight,
+                "reweight": 1.0 if osd.in_ else 0.0,
+                "kb_used": used // 1024,
+                "pgs": pgs,
+                "status": "up" if osd.up else "down",
+            }
         )
     used = [n["kb_used"] for n in nodes if n["status"] == "up"]
     mean = sum(used) / len(used) if used else 0
@@ -314,8 +324,11 @@ def _df(cluster: Cluster, args: dict):
         s = cluster.pool_stats(pool)
         pools.append({"name": pool.name, "id": pool.id, "stats": {"stored": s.bytes, "objects": s.objects}})
     return {
-        "stats": {"total_bytes": stats["kb"] * 1024, "total_avail_bytes": stats["kb_avail"] * 1024,
-                  "total_used_raw_bytes": stats["kb_used"] * 1024},
+        "stats": {
+            "total_bytes": stats["kb"] * 1024,
+            "total_avail_bytes": stats["kb_avail"] * 1024,
+            "total_used_raw_bytes": stats["kb_used"] * 1024,
+        },
         "pools": pools,
     }, ""
 

@@ -234,7 +234,9 @@ class OSDStore:
             if self._closed:
                 raise io_error(f"osd.{self.osd_id}: store is closed")
             if self._committer is None:
-                self._committer = threading.Thread(target=self._commit_loop, name=f"osd.{self.osd_id}-commit", daemon=True)
+                self._committer = threading.Thread(
+                    target=self._commit_loop, name=f"osd.{self.osd_id}-commit", daemon=True
+                )
                 self._committer.start()
             self._queue.append(pending)
             self._cv.notify()
@@ -289,7 +291,7 @@ class OSDStore:
             for _, files in committed:
                 _unlink_all(files.new)
             raise
-        for pending, files in committed:
+        for _, files in committed:
             _unlink_all(files.old)
         for pending in batch:
             pending.done.set()
@@ -352,7 +354,10 @@ class OSDStore:
         expected.frombytes(crcs)
         for n, chunk in enumerate(range(first, last + 1)):
             piece = raw[n * CHECKSUM_CHUNK : (n + 1) * CHECKSUM_CHUNK]
-            if len(piece) != min(CHECKSUM_CHUNK, length - chunk * CHECKSUM_CHUNK) or zlib.crc32(piece) != expected[chunk]:
+            if (
+                len(piece) != min(CHECKSUM_CHUNK, length - chunk * CHECKSUM_CHUNK)
+                or zlib.crc32(piece) != expected[chunk]
+            ):
                 raise io_error(f"osd.{self.osd_id}: checksum mismatch in {what} block {idx} chunk {chunk}")
         return bytes(raw[lo - start : hi - start])
 
@@ -378,7 +383,8 @@ class OSDStore:
     @staticmethod
     def _row(conn: sqlite3.Connection, key: ObjectKey) -> tuple:
         row = conn.execute(
-            "SELECT id, size, logical_size, version, mtime_ns FROM objects WHERE pool=? AND ns=? AND name=? AND shard=?",
+            "SELECT id, size, logical_size, version, mtime_ns FROM objects"
+            " WHERE pool=? AND ns=? AND name=? AND shard=?",
             (key.pool, key.ns, key.name, key.shard),
         ).fetchone()
         if row is None:
@@ -492,7 +498,9 @@ class OSDStore:
 
         def go(conn):
             if ns is None:
-                rows = conn.execute("SELECT DISTINCT ns, name FROM objects WHERE pool=? AND pg=? ORDER BY ns, name", (pool, pg))
+                rows = conn.execute(
+                    "SELECT DISTINCT ns, name FROM objects WHERE pool=? AND pg=? ORDER BY ns, name", (pool, pg)
+                )
             else:
                 rows = conn.execute(
                     "SELECT DISTINCT ns, name FROM objects WHERE pool=? AND pg=? AND ns=? ORDER BY name", (pool, pg, ns)
@@ -506,7 +514,8 @@ class OSDStore:
 
         def go(conn):
             rows = conn.execute(
-                "SELECT pg, count(DISTINCT ns || char(31) || name), sum(logical_size) FROM objects WHERE pool=? GROUP BY pg",
+                "SELECT pg, count(DISTINCT ns || char(31) || name), sum(logical_size)"
+                " FROM objects WHERE pool=? GROUP BY pg",
                 (pool,),
             )
             return {pg: (n, b or 0) for pg, n, b in rows}
@@ -646,7 +655,9 @@ class _ObjectState:
     # -- data ----------------------------------------------------------------
 
     def _block(self, idx: int):
-        return self.conn.execute("SELECT length, data, file, crcs FROM blocks WHERE obj=? AND idx=?", (self.id, idx)).fetchone()
+        return self.conn.execute(
+            "SELECT length, data, file, crcs FROM blocks WHERE obj=? AND idx=?", (self.id, idx)
+        ).fetchone()
 
     def _drop_block(self, idx: int, row) -> None:
         if row[2] is not None:
@@ -664,7 +675,9 @@ class _ObjectState:
             data, file = bytes(content), None
         else:
             data, file = None, self.store._new_block_file(content, self.files)
-        self.conn.execute("INSERT OR REPLACE INTO blocks VALUES (?, ?, ?, ?, ?, ?)", (self.id, idx, len(content), data, file, crcs))
+        self.conn.execute(
+            "INSERT OR REPLACE INTO blocks VALUES (?, ?, ?, ?, ?, ?)", (self.id, idx, len(content), data, file, crcs)
+        )
 
     def _write(self, offset: int, data: memoryview) -> None:
         end = offset + len(data)
@@ -716,7 +729,14 @@ class _ObjectState:
         oid = self._require()
         row = self.conn.execute("SELECT value FROM omap WHERE obj=? AND key=?", (oid, key)).fetchone()
         current = bytes(row[0]) if row else b""
-        ok = {1: current == value, 2: current != value, 3: current > value, 4: current >= value, 5: current < value, 6: current <= value}
+        ok = {
+            1: current == value,
+            2: current != value,
+            3: current > value,
+            4: current >= value,
+            5: current < value,
+            6: current <= value,
+        }
         if not ok.get(cmp_op, False):
             raise StorageError(errno.ECANCELED, f"{self.key}: omap_cmp failed on {key!r}")
 
@@ -734,9 +754,13 @@ class _ObjectState:
             self.conn.execute("DELETE FROM xattrs WHERE obj=? AND key=?", (self.id, f"lock.{name}"))
             return
         value = json.dumps(record, sort_keys=True).encode()
-        self.conn.execute("INSERT OR REPLACE INTO xattrs VALUES (?, ?, ?, ?)", (self.id, f"lock.{name}", value, _crc(value)))
+        self.conn.execute(
+            "INSERT OR REPLACE INTO xattrs VALUES (?, ?, ?, ?)", (self.id, f"lock.{name}", value, _crc(value))
+        )
 
-    def _lock(self, mtime_ns: int, name: str, cookie: str, kind: str, tag: str, desc: str, expires: float, flags: int) -> None:
+    def _lock(
+        self, mtime_ns: int, name: str, cookie: str, kind: str, tag: str, desc: str, expires: float, flags: int
+    ) -> None:
         self._ensure(mtime_ns)
         record = self._lock_record(name)
         if record is not None:
