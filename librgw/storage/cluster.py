@@ -21,20 +21,20 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .config import ClusterConfig, new_config
 from .erasure import ErasureCodec
 from .errors import StorageError, exists, invalid, io_error, not_found, unsupported
-from .osd_store import NO_SHARD, ObjectInfo, ObjectKey, OSDStore, Transaction
+from .osd_store import NO_SHARD, PENDING_SHARD, ObjectInfo, ObjectKey, OSDStore, Transaction
 from .osdmap import LOCK_DIR, MapStore, OSDInfo, OSDMap, PoolInfo
 from .pg_lock import PGLocks
 from .placement import crush_set, pg_of, up_set
 
 DATA_OPS = frozenset({"write", "write_full", "append", "truncate", "zero"})
 OMAP_OPS = frozenset({"omap_set", "omap_rm", "omap_clear", "omap_rm_range", "omap_set_header", "omap_cmp"})
-EC_READ_RETRIES = 3
+EC_READ_RETRIES = 5
 DEFAULT_EC_PROFILE = {
     "k": "2",
     "m": "2",
@@ -308,90 +308,96 @@ class Cluster:
         self._fan_out([(osd, txn) for _, osd in targets])
 
     def _ec_operate(self, pool: PoolInfo, pg: int, ns: str, name: str, ops: list[tuple], mtime_ns: int) -> None:
+        """EC writes. Ops that change data run in two phases so a crash cannot strand a version on
+        fewer than k shards: every shard's new content is first written whole to its pending key;
+        only when all are durable does each shard "promote" it (an atomic rename). A reader that
+        finds a promote half done finishes it (``_ec_roll_forward``). Other ops go straight to
+        every shard; they leave ``data_version``, which readers group shards by, unchanged."""
         if any(op[0] in OMAP_OPS for op in ops):
             raise unsupported(f"pool '{pool.name}' is erasure-coded: omap is not supported")
-        data_ops = [op for op in ops if op[0] in DATA_OPS]
-        if len(data_ops) > 1:
-            raise unsupported("one data op per write op on an erasure-coded pool")
         targets = self._writable(pool, pg)
+        key = ObjectKey(pool.id, pg, ns, name)
+        data_ops = [op for op in ops if op[0] in DATA_OPS]
+        if not data_ops:
+            logical = None if any(op[0] == "remove" for op in ops) else self._ec_current_size(pool, pg, ns, name)
+            version = time.time_ns()
+            self._fan_out(
+                [(osd, Transaction(replace(key, shard=s), ops, version, mtime_ns, logical)) for s, osd in targets]
+            )
+            return
+        if len(data_ops) > 1 or any(op[0] in ("lock", "unlock", "remove") for op in ops):
+            raise unsupported("an erasure-coded write op may hold one data op and no lock or remove")
+        current = self._ec_current(pool, pg, ns, name)
+        self._ec_check_asserts(pool, name, current, ops)
         codec = self.codec(pool)
+        data = self._ec_new_content(pool, pg, ns, name, current, data_ops[0])
+        shards = codec.encode(data)
+        keep = [("setxattr", k, v) for k, v in (current[1] if current else {}).items()]
+        meta = keep + [op for op in ops if op[0] in ("setxattr", "rmxattr")]
         version = time.time_ns()
-        shard_ops: dict[int, list[tuple]] = {shard: [] for shard, _ in targets}
-        logical_size = None
-        for op in ops:
-            if op[0] in DATA_OPS:
-                logical_size, per_shard = self._ec_data_op(pool, pg, ns, name, codec, op)
-                for shard in shard_ops:
-                    shard_ops[shard].extend(per_shard[shard])
-            else:
-                for shard in shard_ops:
-                    shard_ops[shard].append(op)
-        if logical_size is None and not any(op[0] == "remove" for op in ops):
-            logical_size = self._ec_current_size(pool, pg, ns, name)
         self._fan_out(
             [
                 (
                     osd,
                     Transaction(
-                        ObjectKey(pool.id, pg, ns, name, shard), shard_ops[shard], version, mtime_ns, logical_size
+                        replace(key, shard=s + PENDING_SHARD),
+                        [("reset",), ("write_full", shards[s]), *meta],
+                        version,
+                        mtime_ns,
+                        len(data),
                     ),
                 )
-                for shard, osd in targets
+                for s, osd in targets
             ]
         )
+        self._fan_out(
+            [(osd, Transaction(replace(key, shard=s), [("promote",)], version, mtime_ns)) for s, osd in targets]
+        )
 
-    def _ec_current_size(self, pool: PoolInfo, pg: int, ns: str, name: str) -> int:
+    def _ec_current(self, pool: PoolInfo, pg: int, ns: str, name: str) -> tuple[ObjectInfo, dict[str, bytes]] | None:
         try:
-            return self._ec_newest(pool, pg, ns, name)[0].logical_size
+            info, holders = self._ec_newest(pool, pg, ns, name, locked=True)
         except StorageError as e:
             if e.errno == errno.ENOENT:
-                return 0
+                return None
             raise
+        shard, osd = holders[0]
+        return info, self.store(osd).get_xattrs(ObjectKey(pool.id, pg, ns, name, shard))
 
-    def _ec_data_op(
-        self, pool: PoolInfo, pg: int, ns: str, name: str, codec: ErasureCodec, op: tuple
-    ) -> tuple[int, list[list[tuple]]]:
-        """Translate one logical data op into each shard's ops; returns (new size, ops per shard)."""
-        n = codec.k + codec.m
+    @staticmethod
+    def _ec_check_asserts(pool: PoolInfo, name: str, current, ops: list[tuple]) -> None:
+        for op in ops:
+            if op[0] == "create" and op[1] and current is not None:
+                raise exists(f"{pool.name}/{name}")
+            if op[0] in ("assert_exists", "assert_version") and current is None:
+                raise not_found(f"{pool.name}/{name}")
+            if op[0] == "assert_version" and current[0].version != op[1]:
+                raise StorageError(errno.ERANGE, f"{pool.name}/{name}: version is {current[0].version}")
+
+    def _ec_current_size(self, pool: PoolInfo, pg: int, ns: str, name: str) -> int:
+        current = self._ec_current(pool, pg, ns, name)
+        return current[0].logical_size if current else 0
+
+    def _ec_new_content(self, pool: PoolInfo, pg: int, ns: str, name: str, current, op: tuple) -> bytes | memoryview:
+        """The object's whole content after one data op (EC pools rewrite objects whole, as
+        Ceph's do without ``allow_ec_overwrites``; RGW writes them with write_full)."""
         if op[0] == "write_full":
-            data = memoryview(bytes(op[1]) if isinstance(op[1], bytearray) else op[1])
-            return len(data), [[("write_full", s)] for s in codec.encode(data)]
-        size = self._ec_current_size(pool, pg, ns, name)
-        width = codec.stripe_width
-        if op[0] == "truncate" and op[1] < size:
-            new_size = op[1]
-            stripe = new_size // width
-            cut = [[("truncate", stripe * codec.fragment_size)] for _ in range(n)]
-            if new_size % width:
-                tail = self._ec_read_range(pool, pg, ns, name, stripe * width, new_size - stripe * width)
-                for shard_ops, blob in zip(cut, codec.encode(tail)):
-                    shard_ops.append(("write", stripe * codec.fragment_size, blob))
-            return new_size, cut
-        if op[0] == "truncate":
-            offset, data = size, memoryview(bytes(op[1] - size))
+            return op[1]
+        size = current[0].logical_size if current else 0
+        if op[0] == "zero":
+            op = ("write", op[1], bytes(max(0, min(size, op[1] + op[2]) - op[1])))
         elif op[0] == "append":
-            offset, data = size, memoryview(op[1])
-        elif op[0] == "zero":
-            end = min(size, op[1] + op[2])
-            offset, data = op[1], memoryview(bytes(max(0, end - op[1])))
+            op = ("write", size, op[1])
+        content = bytearray(self._ec_read_range(pool, pg, ns, name, 0, size, locked=True))
+        if op[0] == "truncate":
+            del content[op[1] :]
+            content += bytes(op[1] - len(content))
         else:
-            offset, data = op[1], memoryview(op[2])
-        end = offset + len(data)
-        new_size = max(size, end)
-        first = min(offset, size) // width
-        region_end = new_size if end >= size else min(size, -(-end // width) * width)
-        region = bytearray(
-            self._ec_read_range(pool, pg, ns, name, first * width, min(size, region_end) - first * width)
-        )
-        region += bytes(region_end - first * width - len(region))
-        region[offset - first * width : end - first * width] = data
-        shard_ops = []
-        for blob in codec.encode(region):
-            ops = [("write", first * codec.fragment_size, blob)]
-            if region_end == new_size:
-                ops.append(("truncate", first * codec.fragment_size + len(blob)))
-            shard_ops.append(ops)
-        return new_size, shard_ops
+            offset, data = op[1], op[2]
+            if offset > len(content):
+                content += bytes(offset - len(content))
+            content[offset : offset + len(data)] = data
+        return content
 
     # -- object reads ----------------------------------------------------------
 
@@ -419,33 +425,62 @@ class Cluster:
             raise StorageError(errno.EAGAIN, f"pg {pool.id}.{pg:x} has {len(shards)} shards up, fewer than k")
         return shards
 
-    def _ec_newest(self, pool: PoolInfo, pg: int, ns: str, name: str) -> tuple[ObjectInfo, list[tuple[int, int]]]:
-        """The newest version's info and the (shard, osd) pairs that hold it, at least k of them."""
+    def _ec_newest(
+        self, pool: PoolInfo, pg: int, ns: str, name: str, locked: bool = False
+    ) -> tuple[ObjectInfo, list[tuple[int, int]]]:
+        """The newest data version's info and the (shard, osd) pairs holding it, at least k of them."""
         k = self.codec(pool).k
-        by_version: dict[int, tuple[ObjectInfo, list[tuple[int, int]]]] = {}
-        missing = 0
+        committed: dict[int, tuple[ObjectInfo, list[tuple[int, int]]]] = {}
+        pending: dict[int, list[tuple[int, int]]] = {}
         for shard, osd in self._ec_shards(pool, pg):
             try:
-                info = self.store(osd).stat(ObjectKey(pool.id, pg, ns, name, shard))
+                info, staged = self.store(osd).stat_with_pending(ObjectKey(pool.id, pg, ns, name, shard))
             except StorageError as e:
-                if e.errno not in (errno.ENOENT, errno.EIO):
+                if e.errno != errno.EIO:
                     raise
-                missing += 1
                 continue
-            by_version.setdefault(info.version, (info, []))[1].append((shard, osd))
-        for version in sorted(by_version, reverse=True):
-            info, holders = by_version[version]
-            if len(holders) >= k:
-                return info, holders
-        if not by_version:
+            if info is not None:
+                committed.setdefault(info.data_version, (info, []))[1].append((shard, osd))
+            if staged is not None:
+                pending.setdefault(staged.data_version, []).append((shard, osd))
+        readable = [v for v, (_, holders) in committed.items() if len(holders) >= k]
+        best = max(readable, default=None)
+        # a promote that reached some shards but not all: finish it, then look again
+        for version in sorted(pending, reverse=True):
+            if version in committed and (best is None or version > best):
+                if len(committed[version][1]) + len(pending[version]) >= k:
+                    self._ec_roll_forward(pool, pg, ns, name, version, pending[version], locked)
+                    return self._ec_newest(pool, pg, ns, name, locked)
+        if best is not None:
+            return committed[best]
+        if not committed:
             raise not_found(f"{pool.name}/{name}")
         raise io_error(f"{pool.name}/{name}: fewer than {k} consistent shards readable (unfound)")
 
-    def _ec_read_range(self, pool: PoolInfo, pg: int, ns: str, name: str, offset: int, length: int) -> bytes:
+    def _ec_roll_forward(
+        self, pool: PoolInfo, pg: int, ns: str, name: str, version: int, holders, locked: bool
+    ) -> None:
+        def promote() -> None:
+            txns = []
+            for shard, osd in holders:
+                info, staged = self.store(osd).stat_with_pending(ObjectKey(pool.id, pg, ns, name, shard))
+                if staged is not None and staged.data_version == version:
+                    txns.append((osd, Transaction(ObjectKey(pool.id, pg, ns, name, shard), [("promote",)], version, 0)))
+            self._fan_out(txns)
+
+        if locked:
+            promote()
+        else:
+            with self.pg_locks.hold(pool.id, pg):
+                promote()
+
+    def _ec_read_range(
+        self, pool: PoolInfo, pg: int, ns: str, name: str, offset: int, length: int, locked: bool = False
+    ) -> bytes:
         if length <= 0:
             return b""
         for _ in range(EC_READ_RETRIES):
-            info, holders = self._ec_newest(pool, pg, ns, name)
+            info, holders = self._ec_newest(pool, pg, ns, name, locked)
             data = self._ec_decode_range(pool, pg, ns, name, info, holders, offset, length)
             if data is not None:
                 return data
@@ -468,7 +503,7 @@ class Cluster:
                 if e.errno in (errno.EIO, errno.ENOENT):
                     continue
                 raise
-            if shard_info.version != info.version:
+            if shard_info.data_version != info.data_version:
                 return None  # a write landed between stat and read
             fragments[shard] = data
             if len(fragments) == codec.k:

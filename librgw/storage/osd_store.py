@@ -53,13 +53,15 @@ INLINE_MAX = 128 * 1024
 BUSY_TIMEOUT_S = 60.0
 READ_RETRIES = 5
 NO_SHARD = -1
+# An EC shard written but not yet committed lives at shard + PENDING_SHARD until "promote".
+PENDING_SHARD = 1 << 16
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
     id INTEGER PRIMARY KEY,
     pool INTEGER NOT NULL, pg INTEGER NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL,
     shard INTEGER NOT NULL, size INTEGER NOT NULL, logical_size INTEGER NOT NULL,
-    version INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, omap_header BLOB,
+    version INTEGER NOT NULL, data_version INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, omap_header BLOB,
     UNIQUE (pool, ns, name, shard));
 CREATE INDEX IF NOT EXISTS objects_by_pg ON objects (pool, pg, ns, name);
 CREATE TABLE IF NOT EXISTS blocks (
@@ -101,7 +103,8 @@ class Transaction:
     ("omap_rm", keys), ("omap_clear",), ("omap_rm_range", start, end),
     ("omap_set_header", value), ("omap_cmp", key, value, cmp_op), ("assert_exists",),
     ("assert_version", version), ("lock", name, cookie, type, tag, desc, expires, flags),
-    ("unlock", name, cookie).
+    ("unlock", name, cookie), ("reset",) (remove if present), and ("promote",) alone, which
+    replaces the object with its pending copy at ``shard + PENDING_SHARD``, versions and all.
     ``version`` is proposed by the client (the same for every replica); the stored version
     becomes ``max(old + 1, version)``. ``logical_size`` (erasure-coded shards) records the
     object's size as opposed to the shard's.
@@ -120,6 +123,7 @@ class ObjectInfo:
     logical_size: int
     version: int
     mtime_ns: int
+    data_version: int  # the version of the last op that changed the data
 
 
 def chunk_crcs(data: bytes | memoryview) -> bytes:
@@ -301,14 +305,19 @@ class OSDStore:
     def _apply(self, conn: sqlite3.Connection, txn: Transaction, files: _FileChanges) -> None:
         k = txn.key
         row = conn.execute(
-            "SELECT id, size, version, logical_size FROM objects WHERE pool=? AND ns=? AND name=? AND shard=?",
+            "SELECT id, size, version, logical_size, data_version FROM objects"
+            " WHERE pool=? AND ns=? AND name=? AND shard=?",
             (k.pool, k.ns, k.name, k.shard),
         ).fetchone()
         obj = _ObjectState(self, conn, files, k, row[:3] if row else None)
+        if txn.ops == [("promote",)]:
+            obj.promote()
+            return
         for op in txn.ops:
             obj.apply(op, txn.mtime_ns)
         if obj.id is not None:
             version = max(obj.version + 1, txn.version)
+            data_version = version if obj.data_changed or row is None else row[4]
             if txn.logical_size is not None:
                 logical = txn.logical_size
             elif k.shard == NO_SHARD or row is None:
@@ -316,8 +325,8 @@ class OSDStore:
             else:
                 logical = row[3]
             conn.execute(
-                "UPDATE objects SET size=?, logical_size=?, version=?, mtime_ns=? WHERE id=?",
-                (obj.size, logical, version, txn.mtime_ns, obj.id),
+                "UPDATE objects SET size=?, logical_size=?, version=?, data_version=?, mtime_ns=? WHERE id=?",
+                (obj.size, logical, version, data_version, txn.mtime_ns, obj.id),
             )
 
     def _new_block_file(self, content: memoryview, files: _FileChanges) -> str:
@@ -383,7 +392,7 @@ class OSDStore:
     @staticmethod
     def _row(conn: sqlite3.Connection, key: ObjectKey) -> tuple:
         row = conn.execute(
-            "SELECT id, size, logical_size, version, mtime_ns FROM objects"
+            "SELECT id, size, logical_size, version, mtime_ns, data_version FROM objects"
             " WHERE pool=? AND ns=? AND name=? AND shard=?",
             (key.pool, key.ns, key.name, key.shard),
         ).fetchone()
@@ -393,8 +402,7 @@ class OSDStore:
 
     def stat(self, key: ObjectKey) -> ObjectInfo:
         def go(conn):
-            _, size, logical, version, mtime = self._row(conn, key)
-            return ObjectInfo(size, logical, version, mtime)
+            return ObjectInfo(*self._row(conn, key)[1:])
 
         return self._read_txn(go)
 
@@ -402,8 +410,9 @@ class OSDStore:
         """Bytes [offset, offset+length) of the object, clipped to its size, with its info."""
 
         def go(conn):
-            oid, size, logical, version, mtime = self._row(conn, key)
-            info = ObjectInfo(size, logical, version, mtime)
+            oid, *fields = self._row(conn, key)
+            info = ObjectInfo(*fields)
+            size = info.size
             end = min(size, offset + length)
             if offset >= end:
                 return b"", info
@@ -425,6 +434,18 @@ class OSDStore:
             return bytes(out), info
 
         return self._read_txn(go)
+
+    def stat_with_pending(self, key: ObjectKey) -> tuple[ObjectInfo | None, ObjectInfo | None]:
+        """The shard's committed and pending (uncommitted EC write) infos; None where absent."""
+        found: list[ObjectInfo | None] = []
+        for shard in (key.shard, key.shard + PENDING_SHARD):
+            try:
+                found.append(self.stat(ObjectKey(key.pool, key.pg, key.ns, key.name, shard)))
+            except StorageError as e:
+                if e.errno != errno.ENOENT:
+                    raise
+                found.append(None)
+        return found[0], found[1]
 
     def get_xattr(self, key: ObjectKey, name: str) -> bytes:
         def go(conn):
@@ -497,15 +518,10 @@ class OSDStore:
         """(namespace, name) of the PG's objects held here, sorted; ``ns=None`` for every namespace."""
 
         def go(conn):
+            sql = "SELECT DISTINCT ns, name FROM objects WHERE pool=? AND pg=? AND shard<?"
             if ns is None:
-                rows = conn.execute(
-                    "SELECT DISTINCT ns, name FROM objects WHERE pool=? AND pg=? ORDER BY ns, name", (pool, pg)
-                )
-            else:
-                rows = conn.execute(
-                    "SELECT DISTINCT ns, name FROM objects WHERE pool=? AND pg=? AND ns=? ORDER BY name", (pool, pg, ns)
-                )
-            return rows.fetchall()
+                return conn.execute(sql + " ORDER BY ns, name", (pool, pg, PENDING_SHARD)).fetchall()
+            return conn.execute(sql + " AND ns=? ORDER BY name", (pool, pg, PENDING_SHARD, ns)).fetchall()
 
         return self._read_txn(go)
 
@@ -515,8 +531,8 @@ class OSDStore:
         def go(conn):
             rows = conn.execute(
                 "SELECT pg, count(DISTINCT ns || char(31) || name), sum(logical_size)"
-                " FROM objects WHERE pool=? GROUP BY pg",
-                (pool,),
+                " FROM objects WHERE pool=? AND shard<? GROUP BY pg",
+                (pool, PENDING_SHARD),
             )
             return {pg: (n, b or 0) for pg, n, b in rows}
 
@@ -566,13 +582,14 @@ class _ObjectState:
     def __init__(self, store: OSDStore, conn: sqlite3.Connection, files: _FileChanges, key: ObjectKey, row) -> None:
         self.store, self.conn, self.files, self.key = store, conn, files, key
         self.id, self.size, self.version = row if row is not None else (None, 0, 0)
+        self.data_changed = False
 
     def _ensure(self, mtime_ns: int) -> int:
         if self.id is None:
             k = self.key
             cur = self.conn.execute(
-                "INSERT INTO objects (pool, pg, ns, name, shard, size, logical_size, version, mtime_ns)"
-                " VALUES (?, ?, ?, ?, ?, 0, 0, 0, ?)",
+                "INSERT INTO objects (pool, pg, ns, name, shard, size, logical_size, version, data_version, mtime_ns)"
+                " VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, ?)",
                 (k.pool, k.pg, k.ns, k.name, k.shard, mtime_ns),
             )
             self.id, self.size, self.version = cur.lastrowid, 0, 0
@@ -585,6 +602,8 @@ class _ObjectState:
 
     def apply(self, op: tuple, mtime_ns: int) -> None:
         tag = op[0]
+        if tag in ("write", "write_full", "append", "truncate", "zero", "remove", "reset"):
+            self.data_changed = True
         if tag == "write":
             self._ensure(mtime_ns)
             self._write(op[1], memoryview(_as_bytes(op[2])))
@@ -610,6 +629,9 @@ class _ObjectState:
             self._ensure(mtime_ns)
         elif tag == "remove":
             self._remove()
+        elif tag == "reset":
+            if self.id is not None:
+                self._remove()
         elif tag == "assert_exists":
             self._require()
         elif tag == "assert_version":
@@ -711,6 +733,19 @@ class _ObjectState:
             if row is not None and row[0] > cut:
                 self._store_block(keep - 1, memoryview(self.store.read_block(self.key, keep - 1, row, 0, cut)), row)
         self.size = size
+
+    def promote(self) -> None:
+        """Replace this object with its pending copy (shard + PENDING_SHARD)."""
+        k = self.key
+        row = self.conn.execute(
+            "SELECT id FROM objects WHERE pool=? AND ns=? AND name=? AND shard=?",
+            (k.pool, k.ns, k.name, k.shard + PENDING_SHARD),
+        ).fetchone()
+        if row is None:
+            raise not_found(f"{k} (pending)")
+        if self.id is not None:
+            self._remove()
+        self.conn.execute("UPDATE objects SET shard=? WHERE id=?", (k.shard, row[0]))
 
     def _remove(self) -> None:
         oid = self._require()
