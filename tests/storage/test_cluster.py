@@ -13,7 +13,7 @@ import pytest
 
 from librgw import rados
 from librgw.storage.osd_store import ObjectKey, OSDStore
-from tests.conftest import make_ec_pool, mon
+from tests.conftest import mon
 
 MiB = 1024 * 1024
 
