@@ -55,12 +55,12 @@ def create_cluster(cluster_dir: Path, osds: int, osd_paths: list[Path] | None = 
     """Make a new cluster: ``cluster.conf``, the map, and ``osds`` empty OSD directories."""
     cluster_dir.mkdir(parents=True, exist_ok=True)
     if (cluster_dir / "cluster.conf").exists():
-        raise exists(f"{cluster_dir}: already holds a cluster")
+        raise exists(f"a cluster in {cluster_dir}")
     paths = list(osd_paths or [])
     if len(paths) > osds:
         raise invalid(f"{len(paths)} --osd-path given for {osds} OSDs")
     paths += [Path(f"osd.{i}") for i in range(len(paths), osds)]
-    conf = new_config(cluster_dir, [p if p.is_absolute() else Path(p) for p in paths], **options)
+    conf = new_config(cluster_dir, paths, **options)
     for osd_id in conf.osd_paths:
         OSDStore.mkfs(conf.osd_data(osd_id), osd_id, conf.fsid)
     osdmap = OSDMap(fsid=conf.fsid, osds={i: OSDInfo(id=i) for i in conf.osd_paths})
@@ -181,6 +181,8 @@ class Cluster:
             else:
                 profile_name = None
                 size = size or self.conf.default_size
+                if not 1 <= size <= 10:
+                    raise invalid(f"pool size must be between 1 and 10, not {size}")
                 min_size = min(self.conf.default_min_size, size)
                 domain = self.conf.failure_domain
             osdmap.pool_max += 1

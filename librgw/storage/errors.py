@@ -16,7 +16,7 @@ class StorageError(Exception):
 
 
 def not_found(what: str) -> StorageError:
-    return StorageError(_errno.ENOENT, f"{what}: no such object")
+    return StorageError(_errno.ENOENT, f"{what} does not exist")
 
 
 def no_attr(what: str) -> StorageError:
@@ -24,7 +24,7 @@ def no_attr(what: str) -> StorageError:
 
 
 def exists(what: str) -> StorageError:
-    return StorageError(_errno.EEXIST, f"{what}: already exists")
+    return StorageError(_errno.EEXIST, f"{what} already exists")
 
 
 def invalid(message: str) -> StorageError:

@@ -1,0 +1,107 @@
+"""``librgw osd``: ``tree``, ``df``, ``stat``, ``map``, ``out|in|down|up ID..``, ``reweight``, ``add``.
+
+All but ``add`` are monitor commands (``osd out`` sends ``{"ids": [...]}``, and so on).
+``add`` has none, since Ceph's OSDs join the map when they boot: it makes the OSD store
+through the embedded ``Cluster`` and prints the new id, as ``ceph osd create`` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from librgw import rados
+
+from .arguments import help_text, non_negative_float
+from .render import emit_json
+from .session import mon_command
+from .status_commands import do_osd_df, do_osd_tree
+
+DEFAULT_OSD_WEIGHT = 1.0
+DEFAULT_OSD_HOST = "localhost"
+MARKS = {
+    "out": "take OSDs out of data placement (their PGs move to other OSDs)",
+    "in": "put OSDs back into data placement",
+    "down": "mark OSDs down (stopped: their PGs run degraded)",
+    "up": "mark OSDs up again",
+}
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    osd = commands.add_parser(
+        "osd",
+        help="show and manage OSDs",
+        description=help_text(__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = osd.add_subparsers(dest="osd_command", metavar="COMMAND", required=True)
+
+    def add(name: str, handler, help: str) -> argparse.ArgumentParser:
+        parser = sub.add_parser(name, parents=[common], help=help, description=help)
+        parser.set_defaults(handler=handler, needs_cluster=True)
+        return parser
+
+    add("tree", do_osd_tree, "OSDs by host, with weight and up/down, in/out")
+    add("df", do_osd_df, "space used and PGs per OSD")
+    add("stat", do_osd_stat, "how many OSDs are up and in")
+    osd_map = add("map", do_osd_map, "the PG and OSDs an object maps to")
+    osd_map.add_argument("pool", metavar="POOL")
+    osd_map.add_argument("object", metavar="OBJECT")
+    osd_map.add_argument("-N", "--namespace", default="", metavar="NAMESPACE")
+    for verb, help in MARKS.items():
+        mark = add(verb, do_osd_mark, help)
+        mark.add_argument("ids", nargs="+", metavar="ID", help="OSD id, as 3 or osd.3")
+        mark.set_defaults(verb=verb)
+    reweight = add("reweight", do_osd_reweight, "set an OSD's CRUSH weight")
+    reweight.add_argument("id", metavar="ID")
+    reweight.add_argument("weight", type=non_negative_float, metavar="WEIGHT")
+    osd_add = add("add", do_osd_add, "make a new OSD store and add it to the map; prints its id")
+    osd_add.add_argument("--path", type=Path, help="its data directory (default: osd.N in the cluster directory)")
+    osd_add.add_argument("--weight", type=non_negative_float, default=DEFAULT_OSD_WEIGHT, help="CRUSH weight")
+    osd_add.add_argument("--host", default=DEFAULT_OSD_HOST, help="its host, the unit of the host failure domain")
+
+
+def do_osd_stat(args: argparse.Namespace, handle: rados.Rados) -> int:
+    stat, _ = mon_command(handle, "osd stat")
+    if args.format != "plain":
+        emit_json(stat, args.format)
+    else:
+        print(f"{stat['num_osds']} osds: {stat['num_up_osds']} up, {stat['num_in_osds']} in; epoch: e{stat['epoch']}")
+    return 0
+
+
+def do_osd_map(args: argparse.Namespace, handle: rados.Rados) -> int:
+    m, _ = mon_command(handle, "osd map", pool=args.pool, object=args.object, nspace=args.namespace)
+    if args.format != "plain":
+        emit_json(m, args.format)
+        return 0
+    name = f"{args.namespace}/{m['objname']}" if args.namespace else m["objname"]
+    up = ",".join(map(str, m["up"]))
+    acting = ",".join(map(str, m["acting"]))
+    print(
+        f"osdmap e{m['epoch']} pool '{m['pool']}' ({m['pool_id']}) object '{name}' -> pg {m['raw_pgid']}"
+        f" ({m['pgid']}) -> up ([{up}], p{m['up_primary']}) acting ([{acting}], p{m['acting_primary']})"
+    )
+    return 0
+
+
+def do_osd_mark(args: argparse.Namespace, handle: rados.Rados) -> int:
+    _, outs = mon_command(handle, f"osd {args.verb}", ids=args.ids)
+    print(outs)
+    return 0
+
+
+def do_osd_reweight(args: argparse.Namespace, handle: rados.Rados) -> int:
+    _, outs = mon_command(handle, "osd reweight", id=args.id, weight=args.weight)
+    print(outs)
+    return 0
+
+
+def do_osd_add(args: argparse.Namespace, handle: rados.Rados) -> int:
+    path = args.path.absolute() if args.path else None
+    osd_id = handle.cluster.add_osd(path, args.weight, args.host)
+    if args.format != "plain":
+        emit_json({"osd": osd_id, "path": str(handle.cluster.conf.osd_data(osd_id)), "host": args.host}, args.format)
+    else:
+        print(osd_id)
+    return 0
