@@ -85,10 +85,13 @@ class ErasureCodec:
     def encode(self, data: bytes | memoryview) -> list[bytearray]:
         """The k + m shard byte strings of ``data`` (starting at a stripe boundary)."""
         view = memoryview(data)
-        shards = [bytearray() for _ in range(self.k + self.m)]
+        shards = [bytearray(self.shard_size(len(view))) for _ in range(self.k + self.m)]
+        at = 0
         for start in range(0, len(view), self.stripe_width):
-            for shard, fragment in zip(shards, self._driver.encode(bytes(view[start : start + self.stripe_width]))):
-                shard += fragment
+            fragments = self._driver.encode(bytes(view[start : start + self.stripe_width]))
+            for shard, fragment in zip(shards, fragments):
+                shard[at : at + len(fragment)] = fragment
+            at += len(fragments[0])
         return shards
 
     def decode(self, shards: dict[int, bytes], first_stripe: int, size: int) -> bytes:

@@ -135,8 +135,9 @@ def _crc(value: bytes) -> int:
     return zlib.crc32(value)
 
 
-def _as_bytes(value: bytes | str) -> bytes:
-    return value.encode() if isinstance(value, str) else bytes(value)
+def _as_bytes(value: bytes | bytearray | memoryview | str) -> bytes | bytearray | memoryview:
+    """Data as a buffer, without copying one that already is (shards can be tens of MiB)."""
+    return value.encode() if isinstance(value, str) else value
 
 
 @dataclass
