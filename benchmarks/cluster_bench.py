@@ -118,9 +118,15 @@ def run_for(
 # -- raw baseline -----------------------------------------------------------------
 
 
-def write_all(fd: int, data: memoryview) -> None:
-    while data:
-        data = data[os.write(fd, data[:CHUNK]) :]
+def write_synced(path: Path, data: memoryview) -> None:
+    """Write ``data`` to a new ``path`` and fsync it: the durable write every baseline times."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        while data:
+            data = data[os.write(fd, data[:CHUNK]) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def raw_small_writes(base: Path, seconds: float) -> dict:
@@ -131,12 +137,7 @@ def raw_small_writes(base: Path, seconds: float) -> dict:
     tmp = d / ".tmp"
 
     def op(_tid: int, n: int) -> None:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            write_all(fd, payload)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        write_synced(tmp, payload)
         os.replace(tmp, d / f"obj-{n}")
 
     def warmup(_tid: int) -> None:
@@ -162,12 +163,7 @@ def raw_sequential(base: Path, size: int, reps: int) -> dict:
 
     def write(path: Path) -> float:
         t0 = time.perf_counter()
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            write_all(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        write_synced(path, data)
         return time.perf_counter() - t0
 
     def read(path: Path) -> float:

@@ -345,7 +345,10 @@ class Rados:
     def mon_command(
         self, cmd: str, inbuf: bytes, timeout: int = 0, target: str | int | None = None
     ) -> tuple[int, bytes, str]:
-        """Run a monitor command given as Ceph's JSON; returns (ret, outbuf, outs), never raises."""
+        """Run a monitor command given as Ceph's JSON; returns (ret, outbuf, outs).
+
+        A failing command is reported in ``ret`` (a negative errno), not raised, as in python-rados.
+        """
         return handle_mon_command(self.cluster, cmd, inbuf)
 
     def wait_for_latest_osdmap(self) -> int:

@@ -28,3 +28,14 @@ def non_negative_float(text: str) -> float:
 def help_text(doc: str) -> str:
     """A module docstring as ``--help`` text: without reST's literal quotes and ``::`` markers."""
     return doc.replace("``", "").replace("::\n", ":\n")
+
+
+def subcommand_adder(sub: argparse._SubParsersAction, common: argparse.ArgumentParser):
+    """``add(name, handler, help)``: registers a subcommand that runs ``handler`` on a connected cluster."""
+
+    def add(name: str, handler, help: str) -> argparse.ArgumentParser:
+        parser = sub.add_parser(name, parents=[common], help=help, description=help)
+        parser.set_defaults(handler=handler, needs_cluster=True)
+        return parser
+
+    return add

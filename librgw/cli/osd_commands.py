@@ -12,7 +12,7 @@ from pathlib import Path
 
 from librgw import rados
 
-from .arguments import help_text, non_negative_float
+from .arguments import help_text, non_negative_float, subcommand_adder
 from .render import emit_json
 from .session import mon_command
 from .status_commands import do_osd_df, do_osd_tree
@@ -36,10 +36,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     )
     sub = osd.add_subparsers(dest="osd_command", metavar="COMMAND", required=True)
 
-    def add(name: str, handler, help: str) -> argparse.ArgumentParser:
-        parser = sub.add_parser(name, parents=[common], help=help, description=help)
-        parser.set_defaults(handler=handler, needs_cluster=True)
-        return parser
+    add = subcommand_adder(sub, common)
 
     add("tree", do_osd_tree, "OSDs by host, with weight and up/down, in/out")
     add("df", do_osd_df, "space used and PGs per OSD")

@@ -13,7 +13,7 @@ import argparse
 
 from librgw import rados
 
-from .arguments import help_text, positive_int
+from .arguments import help_text, positive_int, subcommand_adder
 from .errors import CommandError, UsageError
 from .render import emit_json
 from .session import mon_command
@@ -30,10 +30,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     )
     sub = pool.add_subparsers(dest="pool_command", metavar="COMMAND", required=True)
 
-    def add(name: str, handler, help: str) -> argparse.ArgumentParser:
-        parser = sub.add_parser(name, parents=[common], help=help, description=help)
-        parser.set_defaults(handler=handler, needs_cluster=True)
-        return parser
+    add = subcommand_adder(sub, common)
 
     create = add("create", do_pool_create, "create a replicated or erasure-coded pool")
     create.add_argument("name", metavar="NAME")

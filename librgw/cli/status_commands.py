@@ -24,31 +24,26 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     status.set_defaults(handler=do_status, needs_cluster=True)
 
 
-def do_status(args: argparse.Namespace, handle: rados.Rados) -> int:
-    status, _ = mon_command(handle, "status")
+def _show(args: argparse.Namespace, handle: rados.Rados, prefix: str, render) -> int:
+    """Run a query monitor command; print its JSON, or ``render`` of it for people."""
+    result, _ = mon_command(handle, prefix)
     if args.format != "plain":
-        emit_json(status, args.format)
+        emit_json(result, args.format)
     else:
-        print(format_status(status))
+        print(render(result))
     return 0
+
+
+def do_status(args: argparse.Namespace, handle: rados.Rados) -> int:
+    return _show(args, handle, "status", format_status)
 
 
 def do_osd_tree(args: argparse.Namespace, handle: rados.Rados) -> int:
-    tree, _ = mon_command(handle, "osd tree")
-    if args.format != "plain":
-        emit_json(tree, args.format)
-    else:
-        print(format_osd_tree(tree))
-    return 0
+    return _show(args, handle, "osd tree", format_osd_tree)
 
 
 def do_osd_df(args: argparse.Namespace, handle: rados.Rados) -> int:
-    df, _ = mon_command(handle, "osd df")
-    if args.format != "plain":
-        emit_json(df, args.format)
-    else:
-        print(format_osd_df(df))
-    return 0
+    return _show(args, handle, "osd df", format_osd_df)
 
 
 def format_status(status: dict) -> str:
