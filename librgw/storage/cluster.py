@@ -27,9 +27,10 @@ from pathlib import Path
 from .config import ClusterConfig, new_config
 from .erasure import ErasureCodec
 from .errors import StorageError, exists, invalid, io_error, not_found, unsupported
-from .osd_store import NO_SHARD, PENDING_SHARD, ObjectInfo, ObjectKey, OSDStore, Transaction
+from .osd_store import NO_SHARD, PENDING_SHARD, ObjectInfo, ObjectKey, OSDStore, PendingTxn, Transaction
 from .osdmap import LOCK_DIR, MapStore, OSDInfo, OSDMap, PoolInfo
 from .pg_lock import PGLocks
+from .piece_stream import PieceStream
 from .placement import crush_set, pg_of, up_set
 
 DATA_OPS = frozenset({"write", "write_full", "append", "truncate", "zero"})
@@ -294,7 +295,10 @@ class Cluster:
         return targets
 
     def _fan_out(self, txns: list[tuple[int, Transaction]]) -> None:
-        pending = [(osd, self.store(osd).submit(txn)) for osd, txn in txns]
+        self._wait_all([(osd, self.store(osd).submit(txn)) for osd, txn in txns])
+
+    @staticmethod
+    def _wait_all(pending: list[tuple[int, PendingTxn]]) -> None:
         first_error = None
         for _osd, p in pending:
             try:
@@ -333,25 +337,29 @@ class Cluster:
         self._ec_check_asserts(pool, name, current, ops)
         codec = self.codec(pool)
         data = self._ec_new_content(pool, pg, ns, name, current, data_ops[0])
-        shards = codec.encode(data)
         keep = [("setxattr", k, v) for k, v in (current[1] if current else {}).items()]
         meta = keep + [op for op in ops if op[0] in ("setxattr", "rmxattr")]
         version = time.time_ns()
-        self._fan_out(
-            [
-                (
-                    osd,
-                    Transaction(
-                        replace(key, shard=s + PENDING_SHARD),
-                        [("reset",), ("write_full", shards[s]), *meta],
-                        version,
-                        mtime_ns,
-                        len(data),
-                    ),
+        streams = [PieceStream(codec.shard_size(len(data))) for _ in range(codec.k + codec.m)]
+        pending: list[tuple[int, PendingTxn]] = []
+        try:
+            for s, osd in targets:
+                txn = Transaction(
+                    replace(key, shard=s + PENDING_SHARD),
+                    [("reset",), ("write_full", streams[s]), *meta],
+                    version,
+                    mtime_ns,
+                    len(data),
                 )
-                for s, osd in targets
-            ]
-        )
+                pending.append((osd, self.store(osd).submit(txn)))
+            codec.encode_to(data, streams)
+        except BaseException as e:
+            for stream in streams:  # the stores waiting on them give up
+                stream.fail(e)
+            for _, p in pending:
+                p.done.wait()
+            raise
+        self._wait_all(pending)
         self._fan_out(
             [(osd, Transaction(replace(key, shard=s), [("promote",)], version, mtime_ns)) for s, osd in targets]
         )

@@ -15,11 +15,14 @@ Cauchy matrix. Every fragment also carries liberasurecode's header and checksum.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Iterator
 from functools import cache
 
 from pyeclib.ec_iface import ECDriver
 
 from .errors import invalid, io_error
+from .piece_stream import PieceStream
 
 _BACKENDS = {
     "reed_sol_van": ("isa_l_rs_vand", "liberasurecode_rs_vand"),
@@ -82,17 +85,35 @@ class ErasureCodec:
         full, rest = divmod(size, self.stripe_width)
         return full * self.fragment_size + (self.fragment_len(rest) if rest else 0)
 
-    def encode(self, data: bytes | memoryview) -> list[bytearray]:
-        """The k + m shard byte strings of ``data`` (starting at a stripe boundary)."""
-        view = memoryview(data)
-        shards = [bytearray(self.shard_size(len(view))) for _ in range(self.k + self.m)]
-        at = 0
+    def encode_stripes(self, data: bytes | memoryview) -> Iterator[list[bytes]]:
+        """Each stripe of ``data`` (from a stripe boundary) as its k + m fragments."""
+        view = memoryview(data).cast("B")
         for start in range(0, len(view), self.stripe_width):
-            fragments = self._driver.encode(bytes(view[start : start + self.stripe_width]))
+            yield self._driver.encode(bytes(view[start : start + self.stripe_width]))
+
+    def encode(self, data: bytes | memoryview) -> list[bytes]:
+        """The k + m shard byte strings of ``data`` (from a stripe boundary)."""
+        shards: list[list[bytes]] = [[] for _ in range(self.k + self.m)]
+        for fragments in self.encode_stripes(data):
             for shard, fragment in zip(shards, fragments):
-                shard[at : at + len(fragment)] = fragment
-            at += len(fragments[0])
-        return shards
+                shard.append(fragment)
+        return [b"".join(pieces) for pieces in shards]
+
+    def encode_to(self, data: bytes | memoryview, streams: list[PieceStream]) -> None:
+        """Feed shard ``i`` of ``data`` to ``streams[i]`` stripe by stripe, then close them all."""
+        try:
+            for fragments in self.encode_stripes(data):
+                for stream, fragment in zip(streams, fragments):
+                    stream.put(fragment)
+                # pyeclib holds the GIL; without a pause here the stores' writer threads would
+                # get it back only every switch interval (5 ms) and fall far behind.
+                time.sleep(0)
+        except BaseException as e:
+            for stream in streams:
+                stream.fail(e)
+            raise
+        for stream in streams:
+            stream.close()
 
     def decode(self, shards: dict[int, bytes], first_stripe: int, size: int) -> bytes:
         """The object bytes of the stripes from ``first_stripe`` whose fragments ``shards`` hold.

@@ -33,6 +33,7 @@ cluster holds a PG lock across all replicas of an op).
 from __future__ import annotations
 
 import errno
+import itertools
 import json
 import os
 import sqlite3
@@ -40,18 +41,21 @@ import threading
 import time
 import zlib
 from array import array
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic_file import fsync_dir
 from .errors import StorageError, exists, invalid, io_error, no_attr, not_found
+from .piece_stream import PieceStream, chunk_crcs
 
 BLOCK_SIZE = 4 * 1024 * 1024
 CHECKSUM_CHUNK = 64 * 1024
 INLINE_MAX = 128 * 1024
 BUSY_TIMEOUT_S = 60.0
 READ_RETRIES = 5
+IOV_MAX = os.sysconf("SC_IOV_MAX")
 NO_SHARD = -1
 # An EC shard written but not yet committed lives at shard + PENDING_SHARD until "promote".
 PENDING_SHARD = 1 << 16
@@ -126,11 +130,6 @@ class ObjectInfo:
     data_version: int  # the version of the last op that changed the data
 
 
-def chunk_crcs(data: bytes | memoryview) -> bytes:
-    view = memoryview(data)
-    return array("I", (zlib.crc32(view[i : i + CHECKSUM_CHUNK]) for i in range(0, len(view), CHECKSUM_CHUNK))).tobytes()
-
-
 def _crc(value: bytes) -> int:
     return zlib.crc32(value)
 
@@ -141,7 +140,9 @@ def _as_bytes(value: bytes | bytearray | memoryview | str) -> bytes | bytearray 
 
 
 @dataclass
-class _Pending:
+class PendingTxn:
+    """A submitted transaction; ``wait()`` returns once it is durable or raises its error."""
+
     txn: Transaction
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
@@ -154,8 +155,25 @@ class _Pending:
 
 @dataclass
 class _FileChanges:
+    """Block files a transaction created (open until synced) and the ones it replaced."""
+
     new: list[Path] = field(default_factory=list)
+    unsynced: list[int] = field(default_factory=list)
     old: list[Path] = field(default_factory=list)
+
+    def sync(self) -> None:
+        while self.unsynced:
+            fd = self.unsynced.pop()
+            try:
+                os.fdatasync(fd)
+            finally:
+                os.close(fd)
+
+    def discard(self) -> None:
+        for fd in self.unsynced:
+            os.close(fd)
+        self.unsynced.clear()
+        _unlink_all(self.new)
 
 
 class OSDStore:
@@ -167,7 +185,7 @@ class OSDStore:
         self.db_path = path / "store.db"
         self.blocks_dir = path / "blocks"
         self._local = threading.local()
-        self._queue: list[_Pending] = []
+        self._queue: list[PendingTxn] = []
         self._cv = threading.Condition()
         self._committer: threading.Thread | None = None
         self._closed = False
@@ -232,9 +250,9 @@ class OSDStore:
 
     # -- writes: group commit ---------------------------------------------------
 
-    def submit(self, txn: Transaction) -> _Pending:
+    def submit(self, txn: Transaction) -> PendingTxn:
         """Queue a transaction; ``.wait()`` on the result returns once it is durable."""
-        pending = _Pending(txn)
+        pending = PendingTxn(txn)
         with self._cv:
             if self._closed:
                 raise io_error(f"osd.{self.osd_id}: store is closed")
@@ -270,8 +288,8 @@ class OSDStore:
                         p.error = err
                         p.done.set()
 
-    def _commit(self, conn: sqlite3.Connection, batch: list[_Pending]) -> None:
-        committed: list[tuple[_Pending, _FileChanges]] = []
+    def _commit(self, conn: sqlite3.Connection, batch: list[PendingTxn]) -> None:
+        committed: list[tuple[PendingTxn, _FileChanges]] = []
         conn.execute("BEGIN IMMEDIATE")
         try:
             for pending in batch:
@@ -284,22 +302,24 @@ class OSDStore:
                 except BaseException as e:
                     conn.execute("ROLLBACK TO txn")
                     conn.execute("RELEASE txn")
-                    _unlink_all(files.new)
+                    files.discard()
                     pending.error = _storage_error(self.osd_id, e)
-            dirs = {f.parent for _, files in committed for f in files.new}
-            for d in dirs:
+            # Block files are all written before any is synced, so their writeback overlaps.
+            for _, files in committed:
+                files.sync()
+            for d in {f.parent for _, files in committed for f in files.new}:
                 fsync_dir(d)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             for _, files in committed:
-                _unlink_all(files.new)
+                files.discard()
             raise
-        for _, files in committed:
-            _unlink_all(files.old)
         for pending in batch:
             pending.done.set()
+        for _, files in committed:  # garbage now; callers need not wait for it
+            _unlink_all(files.old)
 
     # -- applying one transaction (inside the committer's SQLite transaction) ---
 
@@ -330,17 +350,13 @@ class OSDStore:
                 (obj.size, logical, version, data_version, txn.mtime_ns, obj.id),
             )
 
-    def _new_block_file(self, content: memoryview, files: _FileChanges) -> str:
+    def _new_block_file(self, pieces: list[memoryview], files: _FileChanges) -> str:
         name = os.urandom(12).hex()
         path = self.blocks_dir / name[:2] / name
         files.new.append(path)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        try:
-            while content:
-                content = content[os.write(fd, content) :]
-            os.fdatasync(fd)
-        finally:
-            os.close(fd)
+        files.unsynced.append(fd)
+        _write_all(fd, pieces)
         return name
 
     def block_path(self, name: str) -> Path:
@@ -611,7 +627,10 @@ class _ObjectState:
         elif tag == "write_full":
             self._ensure(mtime_ns)
             self._truncate(0)
-            self._write(0, memoryview(_as_bytes(op[1])))
+            if isinstance(op[1], PieceStream):
+                self._write_stream(op[1])
+            else:
+                self._write(0, memoryview(_as_bytes(op[1])))
         elif tag == "append":
             self._ensure(mtime_ns)
             self._write(self.size, memoryview(_as_bytes(op[1])))
@@ -687,20 +706,28 @@ class _ObjectState:
             self.files.old.append(self.store.block_path(row[2]))
         self.conn.execute("DELETE FROM blocks WHERE obj=? AND idx=?", (self.id, idx))
 
-    def _store_block(self, idx: int, content: memoryview, old_row) -> None:
+    def _store_block(self, idx: int, pieces: list[memoryview], old_row) -> None:
+        """Make block ``idx`` the concatenation of ``pieces``."""
         if old_row is not None and old_row[2] is not None:
             self.files.old.append(self.store.block_path(old_row[2]))
-        if len(content) == 0:
+        length = sum(len(p) for p in pieces)
+        if length == 0:
             self.conn.execute("DELETE FROM blocks WHERE obj=? AND idx=?", (self.id, idx))
             return
-        crcs = chunk_crcs(content)
-        if len(content) <= INLINE_MAX:
-            data, file = bytes(content), None
+        crcs = chunk_crcs(pieces, CHECKSUM_CHUNK)
+        if length <= INLINE_MAX:
+            data, file = b"".join(pieces), None
         else:
-            data, file = None, self.store._new_block_file(content, self.files)
+            data, file = None, self.store._new_block_file(pieces, self.files)
         self.conn.execute(
-            "INSERT OR REPLACE INTO blocks VALUES (?, ?, ?, ?, ?, ?)", (self.id, idx, len(content), data, file, crcs)
+            "INSERT OR REPLACE INTO blocks VALUES (?, ?, ?, ?, ?, ?)", (self.id, idx, length, data, file, crcs)
         )
+
+    def _write_stream(self, stream: PieceStream) -> None:
+        """Write a whole (emptied) object from a stream, block by block as its pieces arrive."""
+        for idx in range((len(stream) + BLOCK_SIZE - 1) // BLOCK_SIZE):
+            self._store_block(idx, stream.take(BLOCK_SIZE), None)
+        self.size = len(stream)
 
     def _write(self, offset: int, data: memoryview) -> None:
         end = offset + len(data)
@@ -719,7 +746,7 @@ class _ObjectState:
                         buf += bytes(lo - len(buf))
                     buf[lo:hi] = piece
                     content = memoryview(buf)
-                self._store_block(idx, content, row)
+                self._store_block(idx, [content], row)
         self.size = max(self.size, end)
 
     def _truncate(self, size: int) -> None:
@@ -732,7 +759,7 @@ class _ObjectState:
             cut = size - (keep - 1) * BLOCK_SIZE if keep else 0
             row = self._block(keep - 1) if keep else None
             if row is not None and row[0] > cut:
-                self._store_block(keep - 1, memoryview(self.store.read_block(self.key, keep - 1, row, 0, cut)), row)
+                self._store_block(keep - 1, [memoryview(self.store.read_block(self.key, keep - 1, row, 0, cut))], row)
         self.size = size
 
     def promote(self) -> None:
@@ -816,6 +843,18 @@ class _ObjectState:
             raise not_found(f"{self.key} lock {name!r} cookie {cookie!r}")
         del record["holders"][cookie]
         self._save_lock(name, record if record["holders"] else None)
+
+
+def _write_all(fd: int, pieces: list[memoryview]) -> None:
+    queue = deque(pieces)
+    while queue:
+        written = os.writev(fd, list(itertools.islice(queue, IOV_MAX)))
+        while written:
+            if written >= len(queue[0]):
+                written -= len(queue.popleft())
+            else:
+                queue[0] = queue[0][written:]
+                written = 0
 
 
 def _unlink_all(paths: Iterable[Path]) -> None:

@@ -1,0 +1,91 @@
+"""A byte stream handed from a producer thread to a consumer thread as a list of pieces.
+
+An erasure-coded write produces each shard stripe by stripe; the shard's OSD store writes
+it out as the stripes arrive, so encoding (which holds the GIL) overlaps the stores' file
+writes and checksums (which release it). The pieces are the encoder's own fragment
+buffers: nothing is joined or copied on the way to the block files.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from array import array
+from collections import deque
+from collections.abc import Sequence
+
+Buffer = bytes | bytearray | memoryview
+
+
+class PieceStream:
+    """``length`` bytes, put in pieces by one thread and taken by another."""
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+        self._pieces: deque[memoryview] = deque()
+        self._available = 0
+        self._taken = 0
+        self._closed = False
+        self._error: BaseException | None = None
+        self._cv = threading.Condition()
+
+    def __len__(self) -> int:
+        return self.length
+
+    def put(self, piece: Buffer) -> None:
+        with self._cv:
+            self._pieces.append(memoryview(piece).cast("B"))
+            self._available += len(piece)
+            self._cv.notify()
+
+    def close(self) -> None:
+        with self._cv:
+            self._closed = True
+            self._cv.notify_all()
+
+    def fail(self, error: BaseException) -> None:
+        """End the stream with an error, which ``take`` raises in the consumer."""
+        with self._cv:
+            self._error = error
+            self._cv.notify_all()
+
+    def take(self, n: int) -> list[memoryview]:
+        """The next ``n`` bytes (fewer only at the end of the stream), as pieces."""
+        n = min(n, self.length - self._taken)
+        with self._cv:
+            while self._available < n:
+                if self._error is not None:
+                    raise self._error
+                if self._closed:
+                    raise EOFError(f"stream ended after {self._taken + self._available} of {self.length} bytes")
+                self._cv.wait()
+            out, want = [], n
+            while want:
+                piece = self._pieces.popleft()
+                if len(piece) > want:
+                    self._pieces.appendleft(piece[want:])
+                    piece = piece[:want]
+                out.append(piece)
+                want -= len(piece)
+            self._available -= n
+            self._taken += n
+            return out
+
+
+def chunk_crcs(pieces: Sequence[Buffer], chunk: int) -> bytes:
+    """CRC-32 of every ``chunk`` bytes of the concatenated ``pieces``, packed as uint32s."""
+    crcs = array("I")
+    crc, filled = 0, 0
+    for piece in pieces:
+        view = memoryview(piece).cast("B")
+        while view:
+            part = view[: chunk - filled]
+            crc = zlib.crc32(part, crc)
+            filled += len(part)
+            view = view[len(part) :]
+            if filled == chunk:
+                crcs.append(crc)
+                crc, filled = 0, 0
+    if filled:
+        crcs.append(crc)
+    return crcs.tobytes()
