@@ -17,25 +17,32 @@ One ``Cluster`` per cluster directory per process (``open_cluster``), shared by 
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .config import ClusterConfig, new_config
 from .erasure import ErasureCodec
-from .errors import StorageError, exists, invalid, io_error, not_found, unsupported
+from .errors import OSDFailure, StorageError, exists, invalid, io_error, not_found, unsupported
 from .osd_store import NO_SHARD, PENDING_SHARD, ObjectInfo, ObjectKey, OSDStore, PendingTxn, Transaction
-from .osdmap import LOCK_DIR, MapStore, OSDInfo, OSDMap, PoolInfo
+from .osdmap import LOCK_DIR, Copy, MapStore, OSDInfo, OSDMap, PoolInfo
+from .peering import authoritative, note_map_change, pgid
 from .pg_lock import PGLocks
 from .piece_stream import PieceStream
 from .placement import crush_set, pg_of, up_set
+from .recovery import recover_object
+
+log = logging.getLogger(__name__)
 
 DATA_OPS = frozenset({"write", "write_full", "append", "truncate", "zero"})
 OMAP_OPS = frozenset({"omap_set", "omap_rm", "omap_clear", "omap_rm_range", "omap_set_header", "omap_cmp"})
 EC_READ_RETRIES = 5
+ADMIN = "admin"  # down_reason of an OSD marked down by hand: it stays down until marked up by hand
 DEFAULT_EC_PROFILE = {
     "k": "2",
     "m": "2",
@@ -82,6 +89,7 @@ class Cluster:
         self._stores_lock = threading.Lock()
         self._placements: dict[tuple[int, int], dict[int, list[int | None]]] = {}
         self._codecs: dict[tuple[int, int], ErasureCodec] = {}
+        self._last_heartbeat = time.monotonic()
 
     # -- map, pools and OSDs ---------------------------------------------------
 
@@ -101,6 +109,14 @@ class Cluster:
             raise not_found(f"pool {pool_id}")
         return pool
 
+    @contextmanager
+    def changing_map(self) -> Iterator[OSDMap]:
+        """Change the map under its lock; peering then notes the PG copies that need recovery."""
+        with self.maps.update() as osdmap:
+            before = OSDMap.from_json(osdmap.to_json())
+            yield osdmap
+            note_map_change(before, osdmap)
+
     def store(self, osd_id: int) -> OSDStore:
         with self._stores_lock:
             store = self._stores.get(osd_id)
@@ -110,6 +126,64 @@ class Cluster:
                 store.check(self.conf.fsid)
                 self._stores[osd_id] = store
             return store
+
+    def _forget_store(self, osd_id: int) -> None:
+        with self._stores_lock:
+            store = self._stores.pop(osd_id, None)
+        if store is not None:
+            store.close()
+
+    # -- failure detection -----------------------------------------------------
+
+    def osd_failed(self, failure: OSDFailure) -> None:
+        """Mark an OSD that failed under an op down, so ops go on without it."""
+        osd = self.osdmap.osds.get(failure.osd_id)
+        if osd is not None and osd.up:
+            log.warning("marking osd.%d down: %s", failure.osd_id, failure.message)
+            with self.changing_map() as osdmap:
+                osd = osdmap.osds[failure.osd_id]
+                if osd.up:
+                    osd.up, osd.down_since, osd.down_reason = False, time.time(), failure.message
+        self._forget_store(failure.osd_id)
+
+    def heartbeat(self, force: bool = False) -> None:
+        """Check every OSD directory, at most once per ``osd heartbeat interval`` unless forced:
+        mark failed OSDs down, recovered ones up (not those an admin marked down), and OSDs
+        down longer than ``mon osd down out interval`` out."""
+        now = time.monotonic()
+        if not force and now - self._last_heartbeat < self.conf.heartbeat_interval:
+            return
+        self._last_heartbeat = now
+        conf = ClusterConfig.load(self.conf.path)
+        problems = {o: OSDStore.probe(conf.osd_data(o), o, conf.fsid) for o in self.osdmap.osds if o in conf.osd_paths}
+        if not self._heartbeat_changes(self.osdmap, problems, conf.down_out_interval):
+            return
+        with self.changing_map() as osdmap:
+            for osd_id, change in self._heartbeat_changes(osdmap, problems, conf.down_out_interval).items():
+                osd = osdmap.osds[osd_id]
+                log.warning("osd.%d: %s", osd_id, change)
+                if change == "down":
+                    osd.up, osd.down_since, osd.down_reason = False, time.time(), problems[osd_id]
+                elif change == "up":
+                    osd.up, osd.down_since, osd.down_reason = True, None, None
+                else:
+                    osd.in_ = False
+        for osd_id, problem in problems.items():
+            if problem is not None:
+                self._forget_store(osd_id)
+
+    @staticmethod
+    def _heartbeat_changes(osdmap: OSDMap, problems: dict[int, str | None], out_after: int) -> dict[int, str]:
+        changes = {}
+        for osd_id, problem in problems.items():
+            osd = osdmap.osds[osd_id]
+            if osd.up and problem is not None:
+                changes[osd_id] = "down"
+            elif not osd.up and problem is None and osd.down_reason != ADMIN:
+                changes[osd_id] = "up"
+            elif not osd.up and osd.in_ and osd.down_since is not None and time.time() - osd.down_since >= out_after:
+                changes[osd_id] = "out (down too long)"
+        return changes
 
     def _conf_with(self, osd_id: int) -> ClusterConfig:
         if osd_id in self.conf.osd_paths:
@@ -145,7 +219,7 @@ class Cluster:
 
     def set_ec_profile(self, name: str, profile: dict[str, str], force: bool = False) -> None:
         ErasureCodec.from_profile(profile, self.conf.ec_stripe_unit)  # validate before storing
-        with self.maps.update() as osdmap:
+        with self.changing_map() as osdmap:
             old = osdmap.erasure_code_profiles.get(name)
             if old is not None and old != profile and not force:
                 in_use = [p.name for p in osdmap.pools.values() if p.erasure_code_profile == name]
@@ -168,7 +242,7 @@ class Cluster:
         pg_num = pg_num or self.conf.default_pg_num
         if pg_num < 1:
             raise invalid("pg_num must be at least 1")
-        with self.maps.update() as osdmap:
+        with self.changing_map() as osdmap:
             if osdmap.pool_by_name(name) is not None:
                 raise exists(f"pool '{name}'")
             if pool_type == "erasure":
@@ -201,7 +275,7 @@ class Cluster:
         return pool
 
     def delete_pool(self, name: str) -> None:
-        with self.maps.update() as osdmap:
+        with self.changing_map() as osdmap:
             pool = osdmap.pool_by_name(name)
             if pool is None:
                 raise not_found(f"pool '{name}'")
@@ -211,7 +285,7 @@ class Cluster:
             self.store(osd_id).purge_pool(pool.id)
 
     def set_pool(self, name: str, var: str, value: int) -> None:
-        with self.maps.update() as osdmap:
+        with self.changing_map() as osdmap:
             pool = osdmap.pool_by_name(name)
             if pool is None:
                 raise not_found(f"pool '{name}'")
@@ -232,7 +306,7 @@ class Cluster:
                 raise invalid(f"unsupported pool variable {var!r}: size and min_size are")
 
     def add_osd(self, path: Path | None = None, weight: float = 1.0, host: str = "localhost") -> int:
-        with self.maps.update() as osdmap:
+        with self.changing_map() as osdmap:
             osd_id = max(osdmap.osds, default=-1) + 1
             conf = ClusterConfig.load(self.conf.path)
             conf.osd_paths[osd_id] = path or Path(f"osd.{osd_id}")
@@ -246,7 +320,7 @@ class Cluster:
     def set_osd_state(self, ids: list[int], up: bool | None = None, in_: bool | None = None) -> list[int]:
         """Mark OSDs up/down and in/out; returns the ids whose state changed."""
         changed = []
-        with self.maps.update() as osdmap:
+        with self.changing_map() as osdmap:
             for osd_id in ids:
                 osd = osdmap.osds.get(osd_id)
                 if osd is None:
@@ -255,6 +329,7 @@ class Cluster:
                 if up is not None:
                     osd.up = up
                     osd.down_since = None if up else (osd.down_since or time.time())
+                    osd.down_reason = None if up else ADMIN
                 if in_ is not None:
                     osd.in_ = in_
                 if (osd.up, osd.in_) != before:
@@ -264,7 +339,7 @@ class Cluster:
     def reweight_osd(self, osd_id: int, weight: float) -> None:
         if weight < 0:
             raise invalid("weight must not be negative")
-        with self.maps.update() as osdmap:
+        with self.changing_map() as osdmap:
             if osd_id not in osdmap.osds:
                 raise not_found(f"osd.{osd_id}")
             osdmap.osds[osd_id].weight = weight
@@ -276,42 +351,79 @@ class Cluster:
         pool = self.pool(pool_name)
         pg = pg_of(pool, ns, name)
         mtime_ns = int((mtime if mtime else time.time()) * 1e9)
+        self.heartbeat()
         with self.pg_locks.hold(pool.id, pg):
+            if pgid(pool.id, pg) in self.osdmap.pg_recovery:
+                recover_object(self, pool, pg, ns, name)
             if pool.type == "erasure":
                 self._ec_operate(pool, pg, ns, name, ops, mtime_ns)
             else:
                 self._replicated_operate(pool, pg, ns, name, ops, mtime_ns)
 
-    def _writable(self, pool: PoolInfo, pg: int) -> list[tuple[int, int]]:
-        """(shard, osd) pairs to write; raises if the PG has fewer than min_size up."""
-        up = self.up_osds(pool, pg)
-        targets = [
-            (shard if pool.type == "erasure" else NO_SHARD, osd) for shard, osd in enumerate(up) if osd is not None
-        ]
-        if len(targets) < pool.min_size:
+    def _writable(self, pool: PoolInfo, pg: int) -> list[Copy]:
+        """The (shard, osd) copies to write; raises EAGAIN if fewer than min_size are up."""
+        copies = self.acting(pool, pg)
+        if len(copies) < pool.min_size:
             raise StorageError(
-                errno.EAGAIN, f"pg {pool.id}.{pg:x} has {len(targets)} OSDs up, below min_size {pool.min_size}"
+                errno.EAGAIN, f"pg {pgid(pool.id, pg)} has {len(copies)} OSDs up, below min_size {pool.min_size}"
             )
-        return targets
+        return copies
 
-    def _fan_out(self, txns: list[tuple[int, Transaction]]) -> None:
-        self._wait_all([(osd, self.store(osd).submit(txn)) for osd, txn in txns])
+    def acting(self, pool: PoolInfo, pg: int) -> list[Copy]:
+        up = self.up_osds(pool, pg)
+        return [(shard if pool.type == "erasure" else NO_SHARD, osd) for shard, osd in enumerate(up) if osd is not None]
 
-    @staticmethod
-    def _wait_all(pending: list[tuple[int, PendingTxn]]) -> None:
-        first_error = None
-        for _osd, p in pending:
+    def _submit(self, copy: Copy, txn: Transaction, pending: list, failures: list[OSDFailure]) -> None:
+        try:
+            pending.append((copy, self.store(copy[1]).submit(txn)))
+        except OSDFailure as f:
+            failures.append(f)
+
+    def _settle(
+        self, pool: PoolInfo, pg: int, pending: list[tuple[Copy, PendingTxn]], failures: list, need: int | None = None
+    ) -> list[Copy]:
+        """Wait for an op's transactions; returns the copies that applied it.
+
+        OSDs that failed under it are marked down and the op stands if at least ``need``
+        (default ``min_size``) copies applied it (a degraded write); otherwise EAGAIN. Any
+        other error is raised.
+        """
+        need = pool.min_size if need is None else need
+        done, error = [], None
+        for copy, p in pending:
             try:
                 p.wait()
+                done.append(copy)
+            except OSDFailure as f:
+                failures.append(f)
             except StorageError as e:
-                first_error = first_error or e
-        if first_error is not None:
-            raise first_error
+                error = error or e
+        for failure in failures:
+            self.osd_failed(failure)
+        if error is not None:
+            raise error
+        if failures and len(done) < need:
+            raise StorageError(
+                errno.EAGAIN,
+                f"pg {pgid(pool.id, pg)}: only {len(done)} copies took the write, below min_size {need}"
+                f" ({failures[0]})",
+            )
+        return done
+
+    def apply_transactions(
+        self, pool: PoolInfo, pg: int, txns: list[tuple[Copy, Transaction]], need: int | None = None
+    ) -> list[Copy]:
+        """Run each transaction on its copy's OSD, in parallel; see ``_settle`` for the outcome."""
+        pending: list[tuple[Copy, PendingTxn]] = []
+        failures: list[OSDFailure] = []
+        for copy, txn in txns:
+            self._submit(copy, txn, pending, failures)
+        return self._settle(pool, pg, pending, failures, need)
 
     def _replicated_operate(self, pool: PoolInfo, pg: int, ns: str, name: str, ops: list[tuple], mtime_ns: int) -> None:
-        targets = self._writable(pool, pg)
+        copies = self._writable(pool, pg)
         txn = Transaction(ObjectKey(pool.id, pg, ns, name), ops, time.time_ns(), mtime_ns)
-        self._fan_out([(osd, txn) for _, osd in targets])
+        self.apply_transactions(pool, pg, [(c, txn) for c in copies])
 
     def _ec_operate(self, pool: PoolInfo, pg: int, ns: str, name: str, ops: list[tuple], mtime_ns: int) -> None:
         """EC writes. Ops that change data run in two phases so a crash cannot strand a version on
@@ -321,14 +433,16 @@ class Cluster:
         every shard; they leave ``data_version``, which readers group shards by, unchanged."""
         if any(op[0] in OMAP_OPS for op in ops):
             raise unsupported(f"pool '{pool.name}' is erasure-coded: omap is not supported")
-        targets = self._writable(pool, pg)
+        copies = self._writable(pool, pg)
         key = ObjectKey(pool.id, pg, ns, name)
         data_ops = [op for op in ops if op[0] in DATA_OPS]
         if not data_ops:
             logical = None if any(op[0] == "remove" for op in ops) else self._ec_current_size(pool, pg, ns, name)
             version = time.time_ns()
-            self._fan_out(
-                [(osd, Transaction(replace(key, shard=s), ops, version, mtime_ns, logical)) for s, osd in targets]
+            self.apply_transactions(
+                pool,
+                pg,
+                [((s, osd), Transaction(replace(key, shard=s), ops, version, mtime_ns, logical)) for s, osd in copies],
             )
             return
         if len(data_ops) > 1 or any(op[0] in ("lock", "unlock", "remove") for op in ops):
@@ -341,9 +455,10 @@ class Cluster:
         meta = keep + [op for op in ops if op[0] in ("setxattr", "rmxattr")]
         version = time.time_ns()
         streams = [PieceStream(codec.shard_size(len(data))) for _ in range(codec.k + codec.m)]
-        pending: list[tuple[int, PendingTxn]] = []
+        pending: list[tuple[Copy, PendingTxn]] = []
+        failures: list[OSDFailure] = []
         try:
-            for s, osd in targets:
+            for s, osd in copies:
                 txn = Transaction(
                     replace(key, shard=s + PENDING_SHARD),
                     [("reset",), ("write_full", streams[s]), *meta],
@@ -351,7 +466,7 @@ class Cluster:
                     mtime_ns,
                     len(data),
                 )
-                pending.append((osd, self.store(osd).submit(txn)))
+                self._submit((s, osd), txn, pending, failures)
             codec.encode_to(data, streams)
         except BaseException as e:
             for stream in streams:  # the stores waiting on them give up
@@ -359,14 +474,14 @@ class Cluster:
             for _, p in pending:
                 p.done.wait()
             raise
-        self._wait_all(pending)
-        self._fan_out(
-            [(osd, Transaction(replace(key, shard=s), [("promote",)], version, mtime_ns)) for s, osd in targets]
+        written = self._settle(pool, pg, pending, failures)
+        self.apply_transactions(
+            pool, pg, [(c, Transaction(replace(key, shard=c[0]), [("promote",)], version, mtime_ns)) for c in written]
         )
 
     def _ec_current(self, pool: PoolInfo, pg: int, ns: str, name: str) -> tuple[ObjectInfo, dict[str, bytes]] | None:
         try:
-            info, holders = self._ec_newest(pool, pg, ns, name, locked=True)
+            info, holders = self.ec_newest(pool, pg, ns, name, locked=True)
         except StorageError as e:
             if e.errno == errno.ENOENT:
                 return None
@@ -398,7 +513,7 @@ class Cluster:
             op = ("write", op[1], bytes(max(0, min(size, op[1] + op[2]) - op[1])))
         elif op[0] == "append":
             op = ("write", size, op[1])
-        content = bytearray(self._ec_read_range(pool, pg, ns, name, 0, size, locked=True))
+        content = bytearray(self.ec_read(pool, pg, ns, name, 0, size, locked=True))
         if op[0] == "truncate":
             del content[op[1] :]
             content += bytes(op[1] - len(content))
@@ -411,40 +526,49 @@ class Cluster:
 
     # -- object reads ----------------------------------------------------------
 
-    def _replicas(self, pool: PoolInfo, pg: int) -> list[int]:
-        up = [o for o in self.up_osds(pool, pg) if o is not None]
-        if not up:
-            raise StorageError(errno.EAGAIN, f"pg {pool.id}.{pg:x} has no OSD up")
-        return up
+    def read_sources(self, pool: PoolInfo, pg: int) -> list[Copy]:
+        """The copies a PG is read from: its authoritative ones (``peering.py``), primary first.
 
-    def _replicated_read(self, pool: PoolInfo, pg: int, fn):
-        """Run ``fn(store)`` on the primary; on EIO (a bad copy) try the other replicas."""
+        Raises EAGAIN when too few are up to serve it (none, or fewer than k EC shards).
+        """
+        osdmap = self.osdmap
+        enough = self.codec(pool).k if pool.type == "erasure" else 1
+        rec = osdmap.pg_recovery.get(pgid(pool.id, pg))
+        sources = authoritative(self.acting(pool, pg), rec, enough, lambda o: o in osdmap.osds and osdmap.osds[o].up)
+        if len(sources) < enough:
+            raise StorageError(
+                errno.EAGAIN, f"pg {pgid(pool.id, pg)} has {len(sources)} complete copies up, needs {enough}"
+            )
+        return sources
+
+    def _read_from_sources(self, pool: PoolInfo, pg: int, fn):
+        """Run ``fn(store)`` on the primary; on EIO (a bad copy or a failed OSD) try the others."""
         error = None
-        for osd in self._replicas(pool, pg):
+        for _, osd in self.read_sources(pool, pg):
             try:
                 return fn(self.store(osd))
+            except OSDFailure as f:
+                self.osd_failed(f)
+                error = error or f
             except StorageError as e:
                 if e.errno != errno.EIO:
                     raise
                 error = error or e
         raise error
 
-    def _ec_shards(self, pool: PoolInfo, pg: int) -> list[tuple[int, int]]:
-        shards = [(shard, osd) for shard, osd in enumerate(self.up_osds(pool, pg)) if osd is not None]
-        if len(shards) < self.codec(pool).k:
-            raise StorageError(errno.EAGAIN, f"pg {pool.id}.{pg:x} has {len(shards)} shards up, fewer than k")
-        return shards
-
-    def _ec_newest(
+    def ec_newest(
         self, pool: PoolInfo, pg: int, ns: str, name: str, locked: bool = False
     ) -> tuple[ObjectInfo, list[tuple[int, int]]]:
         """The newest data version's info and the (shard, osd) pairs holding it, at least k of them."""
         k = self.codec(pool).k
         committed: dict[int, tuple[ObjectInfo, list[tuple[int, int]]]] = {}
         pending: dict[int, list[tuple[int, int]]] = {}
-        for shard, osd in self._ec_shards(pool, pg):
+        for shard, osd in self.read_sources(pool, pg):
             try:
                 info, staged = self.store(osd).stat_with_pending(ObjectKey(pool.id, pg, ns, name, shard))
+            except OSDFailure as f:
+                self.osd_failed(f)
+                continue
             except StorageError as e:
                 if e.errno != errno.EIO:
                     raise
@@ -460,7 +584,7 @@ class Cluster:
             if version in committed and (best is None or version > best):
                 if len(committed[version][1]) + len(pending[version]) >= k:
                     self._ec_roll_forward(pool, pg, ns, name, version, pending[version], locked)
-                    return self._ec_newest(pool, pg, ns, name, locked)
+                    return self.ec_newest(pool, pg, ns, name, locked)
         if best is not None:
             return committed[best]
         if not committed:
@@ -475,8 +599,10 @@ class Cluster:
             for shard, osd in holders:
                 info, staged = self.store(osd).stat_with_pending(ObjectKey(pool.id, pg, ns, name, shard))
                 if staged is not None and staged.data_version == version:
-                    txns.append((osd, Transaction(ObjectKey(pool.id, pg, ns, name, shard), [("promote",)], version, 0)))
-            self._fan_out(txns)
+                    txns.append(
+                        ((shard, osd), Transaction(ObjectKey(pool.id, pg, ns, name, shard), [("promote",)], version, 0))
+                    )
+            self.apply_transactions(pool, pg, txns)
 
         if locked:
             promote()
@@ -484,13 +610,13 @@ class Cluster:
             with self.pg_locks.hold(pool.id, pg):
                 promote()
 
-    def _ec_read_range(
+    def ec_read(
         self, pool: PoolInfo, pg: int, ns: str, name: str, offset: int, length: int, locked: bool = False
     ) -> bytes:
         if length <= 0:
             return b""
         for _ in range(EC_READ_RETRIES):
-            info, holders = self._ec_newest(pool, pg, ns, name, locked)
+            info, holders = self.ec_newest(pool, pg, ns, name, locked)
             data = self._ec_decode_range(pool, pg, ns, name, info, holders, offset, length)
             if data is not None:
                 return data
@@ -509,6 +635,9 @@ class Cluster:
         for shard, osd in holders:
             try:
                 data, shard_info = self.store(osd).read(ObjectKey(pool.id, pg, ns, name, shard), shard_off, shard_len)
+            except OSDFailure as f:
+                self.osd_failed(f)
+                continue
             except StorageError as e:
                 if e.errno in (errno.EIO, errno.ENOENT):
                     continue
@@ -523,31 +652,34 @@ class Cluster:
         return decoded[offset - base : end - base]
 
     def read(self, pool_name: str, ns: str, name: str, offset: int, length: int) -> bytes:
+        self.heartbeat()
         pool = self.pool(pool_name)
         pg = pg_of(pool, ns, name)
         if pool.type == "erasure":
-            return self._ec_read_range(pool, pg, ns, name, offset, length)
+            return self.ec_read(pool, pg, ns, name, offset, length)
         key = ObjectKey(pool.id, pg, ns, name)
-        return self._replicated_read(pool, pg, lambda s: s.read(key, offset, length)[0])
+        return self._read_from_sources(pool, pg, lambda s: s.read(key, offset, length)[0])
 
     def stat(self, pool_name: str, ns: str, name: str) -> ObjectInfo:
+        self.heartbeat()
         pool = self.pool(pool_name)
         pg = pg_of(pool, ns, name)
         if pool.type == "erasure":
-            return self._ec_newest(pool, pg, ns, name)[0]
+            return self.ec_newest(pool, pg, ns, name)[0]
         key = ObjectKey(pool.id, pg, ns, name)
-        return self._replicated_read(pool, pg, lambda s: s.stat(key))
+        return self._read_from_sources(pool, pg, lambda s: s.stat(key))
 
     def _metadata_read(self, pool_name: str, ns: str, name: str, fn):
         """Run ``fn(store, key)`` where the object's metadata is: the primary, or a newest EC shard."""
+        self.heartbeat()
         pool = self.pool(pool_name)
         pg = pg_of(pool, ns, name)
         if pool.type == "erasure":
-            _, holders = self._ec_newest(pool, pg, ns, name)
+            _, holders = self.ec_newest(pool, pg, ns, name)
             shard, osd = holders[0]
             return fn(self.store(osd), ObjectKey(pool.id, pg, ns, name, shard))
         key = ObjectKey(pool.id, pg, ns, name)
-        return self._replicated_read(pool, pg, lambda s: fn(s, key))
+        return self._read_from_sources(pool, pg, lambda s: fn(s, key))
 
     def get_xattr(self, pool_name: str, ns: str, name: str, attr: str) -> bytes:
         return self._metadata_read(pool_name, ns, name, lambda s, k: s.get_xattr(k, attr))
@@ -571,24 +703,25 @@ class Cluster:
         """(namespace, name) of every object in the pool, PG by PG; ``ns=None`` for all namespaces."""
         pool = self.pool(pool_name)
         for pg in range(pool.pg_num):
-            osds = [o for o in self.up_osds(pool, pg) if o is not None]
-            if not osds:
-                raise StorageError(errno.EAGAIN, f"pg {pool.id}.{pg:x} has no OSD up")
-            yield from self.store(osds[0]).list_objects(pool.id, pg, ns)
+            yield from self._read_from_sources(pool, pg, lambda s, pg=pg: s.list_objects(pool.id, pg, ns))
 
     def pool_stats(self, pool: PoolInfo) -> PoolStats:
         per_osd: dict[int, dict[int, tuple[int, int]]] = {}
         objects = nbytes = degraded = 0
         for pg in range(pool.pg_num):
-            up = [o for o in self.up_osds(pool, pg) if o is not None]
-            if not up:
+            try:
+                sources = self.read_sources(pool, pg)
+            except StorageError:
                 continue
-            if up[0] not in per_osd:
-                per_osd[up[0]] = self.store(up[0]).pg_stats(pool.id)
-            count, size = per_osd[up[0]].get(pg, (0, 0))
+            osd = sources[0][1]
+            if osd not in per_osd:
+                per_osd[osd] = self._read_from_sources(pool, pg, lambda s: s.pg_stats(pool.id))
+            count, size = per_osd[osd].get(pg, (0, 0))
             objects += count
             nbytes += size
-            degraded += count * (pool.size - len(up))
+            rec = self.osdmap.pg_recovery.get(pgid(pool.id, pg))
+            missing = pool.size - len(self.acting(pool, pg)) + (len(rec.targets) if rec else 0)
+            degraded += count * missing
         return PoolStats(objects, nbytes, degraded)
 
     def cluster_stats(self) -> dict[str, int]:
@@ -597,9 +730,12 @@ class Cluster:
         for osd in self.osdmap.osds.values():
             if not osd.up:
                 continue
-            store = self.store(osd.id)
-            used += store.used_bytes()
-            devices.setdefault(os.stat(store.path).st_dev, os.statvfs(store.path))
+            try:
+                store = self.store(osd.id)
+                used += store.used_bytes()
+                devices.setdefault(os.stat(store.path).st_dev, os.statvfs(store.path))
+            except OSDFailure as f:
+                self.osd_failed(f)
         total = sum(v.f_blocks * v.f_frsize for v in devices.values())
         avail = sum(v.f_bavail * v.f_frsize for v in devices.values())
         objects = sum(self.pool_stats(p).objects for p in self.osdmap.pools.values())

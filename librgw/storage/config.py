@@ -24,6 +24,8 @@ DEFAULT_PG_NUM = 128
 DEFAULT_FAILURE_DOMAIN = "osd"
 DEFAULT_EC_STRIPE_UNIT = 64 * 1024
 DEFAULT_OSD_DOWN_OUT_INTERVAL = 600
+DEFAULT_OSD_HEARTBEAT_INTERVAL = 6
+DEFAULT_OSD_RECOVERY_SLEEP = 0.0
 FAILURE_DOMAINS = ("osd", "host")
 
 
@@ -67,6 +69,25 @@ class ClusterConfig:
     @property
     def ec_stripe_unit(self) -> int:
         return self.get_int("osd pool erasure code stripe unit", DEFAULT_EC_STRIPE_UNIT)
+
+    @property
+    def down_out_interval(self) -> int:
+        """Seconds an OSD stays down before it is marked out and its data re-replicated."""
+        return self.get_int("mon osd down out interval", DEFAULT_OSD_DOWN_OUT_INTERVAL)
+
+    @property
+    def heartbeat_interval(self) -> int:
+        """Seconds between a process's checks of OSD directories (down ones back? up ones gone?)."""
+        return self.get_int("osd heartbeat interval", DEFAULT_OSD_HEARTBEAT_INTERVAL)
+
+    @property
+    def recovery_sleep(self) -> float:
+        """Seconds recovery pauses after each object, leaving the disks to client I/O."""
+        value = self.options.get(_norm("osd recovery sleep"))
+        try:
+            return DEFAULT_OSD_RECOVERY_SLEEP if value is None else float(value)
+        except ValueError:
+            raise invalid(f"{self.path}: 'osd recovery sleep' must be a number, not {value!r}") from None
 
     @property
     def failure_domain(self) -> str:

@@ -37,3 +37,14 @@ def io_error(message: str) -> StorageError:
 
 def unsupported(message: str) -> StorageError:
     return StorageError(_errno.EOPNOTSUPP, message)
+
+
+class OSDFailure(StorageError):
+    """An OSD itself failed (directory gone, unreadable, disk error), not just one object on it.
+
+    The cluster marks such an OSD down and carries on with the others.
+    """
+
+    def __init__(self, osd_id: int, message: str) -> None:
+        super().__init__(_errno.EIO, f"osd.{osd_id}: {message}")
+        self.osd_id = osd_id

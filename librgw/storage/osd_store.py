@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic_file import fsync_dir
-from .errors import StorageError, exists, invalid, io_error, no_attr, not_found
+from .errors import OSDFailure, StorageError, exists, invalid, io_error, no_attr, not_found
 from .piece_stream import PieceStream, chunk_crcs
 
 BLOCK_SIZE = 4 * 1024 * 1024
@@ -191,6 +191,7 @@ class OSDStore:
         self._closed = False
         self._all_conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
+        self._db_inode: int | None = None
 
     # -- creation and opening -------------------------------------------------
 
@@ -211,22 +212,48 @@ class OSDStore:
         (path / "whoami").write_text(f"{osd_id}\n")
         fsync_dir(path)
 
-    def check(self, fsid: str) -> None:
-        """Fail with EIO unless the directory is this cluster's OSD ``osd_id``."""
+    @staticmethod
+    def probe(path: Path, osd_id: int, fsid: str) -> str | None:
+        """What is wrong with ``path`` as OSD ``osd_id`` of cluster ``fsid``; None if nothing."""
         try:
-            whoami = int((self.path / "whoami").read_text())
-            their_fsid = (self.path / "ceph_fsid").read_text().strip()
+            whoami = int((path / "whoami").read_text())
+            their_fsid = (path / "ceph_fsid").read_text().strip()
+            os.stat(path / "store.db")
         except (OSError, ValueError) as e:
-            raise io_error(f"osd.{self.osd_id}: {self.path} is not a usable OSD directory: {e}") from None
-        if whoami != self.osd_id or their_fsid != fsid:
-            raise io_error(f"osd.{self.osd_id}: {self.path} belongs to osd.{whoami} of cluster {their_fsid}")
+            return f"{path} is not a usable OSD directory: {e}"
+        if whoami != osd_id or their_fsid != fsid:
+            return f"{path} belongs to osd.{whoami} of cluster {their_fsid}"
+        return None
+
+    def check(self, fsid: str) -> None:
+        """Fail with OSDFailure unless the directory is this cluster's OSD ``osd_id``."""
+        problem = self.probe(self.path, self.osd_id, fsid)
+        if problem is not None:
+            raise OSDFailure(self.osd_id, problem)
+
+    def verify_alive(self) -> None:
+        """Raise OSDFailure unless the store our connections use is still at its path.
+
+        A deleted or unmounted OSD directory is otherwise invisible: SQLite carries on
+        writing to the open, unlinked database, and those writes would be lost.
+        """
+        try:
+            inode = os.stat(self.db_path).st_ino
+        except OSError as e:
+            raise OSDFailure(self.osd_id, f"{self.db_path}: {e.strerror}") from None
+        if self._db_inode is None:
+            self._db_inode = inode
+        elif inode != self._db_inode:
+            raise OSDFailure(self.osd_id, f"{self.db_path} was replaced")
 
     def _connect(self) -> sqlite3.Connection:
-        if not self.db_path.exists():
-            raise io_error(f"osd.{self.osd_id}: {self.db_path} is missing")
-        conn = sqlite3.connect(self.db_path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
+        self.verify_alive()
+        try:
+            conn = sqlite3.connect(self.db_path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+        except sqlite3.Error as e:
+            raise OSDFailure(self.osd_id, str(e)) from None
         with self._conns_lock:
             self._all_conns.append(conn)
         return conn
@@ -255,7 +282,7 @@ class OSDStore:
         pending = PendingTxn(txn)
         with self._cv:
             if self._closed:
-                raise io_error(f"osd.{self.osd_id}: store is closed")
+                raise OSDFailure(self.osd_id, "store is closed")
             if self._committer is None:
                 self._committer = threading.Thread(
                     target=self._commit_loop, name=f"osd.{self.osd_id}-commit", daemon=True
@@ -280,9 +307,10 @@ class OSDStore:
             try:
                 if conn is None:
                     conn = self._connect()
+                self.verify_alive()
                 self._commit(conn, batch)
             except BaseException as e:  # the store itself failed: fail the whole batch
-                err = e if isinstance(e, StorageError) else io_error(f"osd.{self.osd_id}: {e}")
+                err = e if isinstance(e, StorageError) else OSDFailure(self.osd_id, str(e))
                 for p in batch:
                     if not p.done.is_set():
                         p.error = err
@@ -390,6 +418,7 @@ class OSDStore:
     # -- reads (thread-local connection, one WAL snapshot per call) -------------
 
     def _read_txn(self, fn, *args):
+        self.verify_alive()
         conn = self._reader()
         for attempt in range(READ_RETRIES):
             conn.execute("BEGIN")
@@ -399,8 +428,8 @@ class OSDStore:
                 # a writer replaced the block after our snapshot was taken: read again
                 if attempt == READ_RETRIES - 1:
                     raise io_error(f"osd.{self.osd_id}: block file vanished under a read") from None
-            except sqlite3.Error as e:
-                raise io_error(f"osd.{self.osd_id}: {e}") from None
+            except (sqlite3.Error, OSError) as e:
+                raise OSDFailure(self.osd_id, str(e)) from None
             finally:
                 if conn.in_transaction:
                     conn.execute("COMMIT")
@@ -572,19 +601,25 @@ class OSDStore:
 
     def purge_pool(self, pool: int) -> None:
         """Delete every object of a deleted pool from this OSD."""
+        self._purge("pool=?", (pool,))
+
+    def purge_pg(self, pool: int, pg: int) -> None:
+        """Delete every object of one PG from this OSD (a stray copy recovery no longer needs)."""
+        self._purge("pool=? AND pg=?", (pool, pg))
+
+    def _purge(self, where: str, args: tuple) -> None:
+        self.verify_alive()
         conn = self._connect()
         try:
             conn.execute("BEGIN IMMEDIATE")
+            objects = f"SELECT id FROM objects WHERE {where}"
             files = [
                 self.block_path(f)
-                for (f,) in conn.execute(
-                    "SELECT b.file FROM blocks b JOIN objects o ON b.obj = o.id WHERE o.pool=? AND b.file IS NOT NULL",
-                    (pool,),
-                )
+                for (f,) in conn.execute(f"SELECT file FROM blocks WHERE file IS NOT NULL AND obj IN ({objects})", args)
             ]
-            for table, col in (("blocks", "obj"), ("xattrs", "obj"), ("omap", "obj")):
-                conn.execute(f"DELETE FROM {table} WHERE {col} IN (SELECT id FROM objects WHERE pool=?)", (pool,))
-            conn.execute("DELETE FROM objects WHERE pool=?", (pool,))
+            for table in ("blocks", "xattrs", "omap"):
+                conn.execute(f"DELETE FROM {table} WHERE obj IN ({objects})", args)
+            conn.execute(f"DELETE FROM objects WHERE {where}", args)
             conn.execute("COMMIT")
             _unlink_all(files)
         finally:
@@ -868,9 +903,8 @@ def _unlink_all(paths: Iterable[Path]) -> None:
 def _storage_error(osd_id: int, e: BaseException) -> BaseException:
     if isinstance(e, StorageError):
         return e
-    if isinstance(e, OSError):
-        err = e.errno if e.errno in (errno.ENOSPC, errno.EDQUOT) else errno.EIO
-        return StorageError(err, f"osd.{osd_id}: {e}")
-    if isinstance(e, sqlite3.Error):
-        return io_error(f"osd.{osd_id}: {e}")
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageError(e.errno, f"osd.{osd_id}: {e}")
+    if isinstance(e, (OSError, sqlite3.Error)):
+        return OSDFailure(osd_id, str(e))
     return e

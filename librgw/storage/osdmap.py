@@ -33,6 +33,7 @@ class OSDInfo:
     in_: bool = True
     host: str = "localhost"
     down_since: float | None = None
+    down_reason: str | None = None  # why it was marked down: "admin", or the failure seen
 
 
 @dataclass
@@ -47,6 +48,24 @@ class PoolInfo:
     erasure_code_profile: str | None = None
 
 
+Copy = tuple[int, int]  # (shard, osd) of one copy of a PG; shard is -1 in a replicated pool
+
+
+@dataclass
+class PGRecovery:
+    """The copies of one PG that recovery still has to fill (targets) or empty (strays); see peering.py."""
+
+    targets: list[Copy] = field(default_factory=list)
+    strays: list[Copy] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"targets": [list(c) for c in self.targets], "strays": [list(c) for c in self.strays]}
+
+    @classmethod
+    def from_json(cls, doc: dict) -> PGRecovery:
+        return cls([tuple(c) for c in doc["targets"]], [tuple(c) for c in doc["strays"]])
+
+
 @dataclass
 class OSDMap:
     fsid: str
@@ -55,6 +74,7 @@ class OSDMap:
     pools: dict[int, PoolInfo] = field(default_factory=dict)
     pool_max: int = 0
     erasure_code_profiles: dict[str, dict[str, str]] = field(default_factory=dict)
+    pg_recovery: dict[str, PGRecovery] = field(default_factory=dict)
 
     def pool_by_name(self, name: str) -> PoolInfo | None:
         for pool in self.pools.values():
@@ -70,6 +90,7 @@ class OSDMap:
             "osds": [{**asdict(o), "in": o.in_} for o in self.osds.values()],
             "pools": [asdict(p) for p in self.pools.values()],
             "erasure_code_profiles": self.erasure_code_profiles,
+            "pg_recovery": {pid: rec.to_json() for pid, rec in sorted(self.pg_recovery.items())},
         }
         for osd in doc["osds"]:
             del osd["in_"]
@@ -91,6 +112,7 @@ class OSDMap:
             pools=pools,
             pool_max=doc["pool_max"],
             erasure_code_profiles=doc["erasure_code_profiles"],
+            pg_recovery={pid: PGRecovery.from_json(r) for pid, r in doc.get("pg_recovery", {}).items()},
         )
 
 
@@ -124,10 +146,13 @@ class MapStore:
 
     @contextmanager
     def update(self) -> Iterator[OSDMap]:
-        """Yield a fresh copy of the map to change; on clean exit it is saved with epoch + 1."""
+        """Yield a fresh copy of the map to change; on clean exit, if changed, it is saved with epoch + 1."""
         with open(self.lock_path, "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            osdmap = OSDMap.from_json(self.path.read_bytes())
+            raw = self.path.read_bytes()
+            osdmap = OSDMap.from_json(raw)
             yield osdmap
+            if osdmap.to_json() == OSDMap.from_json(raw).to_json():
+                return  # nothing changed: no new epoch
             osdmap.epoch += 1
             atomic_write(self.path, osdmap.to_json())
