@@ -1,8 +1,8 @@
-"""What the cluster looks like: ``librgw status`` (as ``ceph -s``), ``osd tree`` and ``osd df``.
+"""What the cluster looks like: ``librgw status`` (as ``ceph -s``), ``osd tree``, ``osd df`` and ``osd dump``.
 
-Each asks the monitor (``status``, ``osd tree``, ``osd df``) and prints its JSON with
-``--format json``, else a plain rendering made by the ``format_*`` functions here, which
-take that JSON and nothing else. ``osd_commands`` registers ``osd tree`` and ``osd df``.
+Each asks the monitor (``status``, ``osd tree``, ``osd df``, ``osd dump``) and prints its
+JSON with ``--format json``, else a plain rendering made by the ``format_*`` functions here,
+which take that JSON and nothing else. ``osd_commands`` registers the ``osd`` ones.
 """
 
 from __future__ import annotations
@@ -44,6 +44,10 @@ def do_osd_tree(args: argparse.Namespace, handle: rados.Rados) -> int:
 
 def do_osd_df(args: argparse.Namespace, handle: rados.Rados) -> int:
     return _show(args, handle, "osd df", format_osd_df)
+
+
+def do_osd_dump(args: argparse.Namespace, handle: rados.Rados) -> int:
+    return _show(args, handle, "osd dump", format_osd_dump)
 
 
 def format_status(status: dict) -> str:
@@ -119,4 +123,28 @@ def format_osd_df(df: dict) -> str:
     variances = [n["var"] for n in df["nodes"] if n["status"] == "up"]
     if variances:
         lines.append(f"MIN/MAX VAR: {min(variances):.2f}/{max(variances):.2f}")
+    return "\n".join(lines)
+
+
+def format_osd_dump(dump: dict) -> str:
+    """Ceph's plain ``osd dump``: epoch, fsid, a line per pool, per OSD and per PG with upmap items."""
+    lines = [f"epoch {dump['epoch']}", f"fsid {dump['fsid']}", ""]
+    for p in dump["pools"]:
+        kind = "replicated" if p["type"] == 1 else "erasure"
+        profile = f" erasure_code_profile {p['erasure_code_profile']}" if p["erasure_code_profile"] else ""
+        lines.append(
+            f"pool {p['pool_id']} '{p['pool_name']}' {kind} size {p['size']} min_size {p['min_size']}"
+            f" pg_num {p['pg_num']}{profile}"
+        )
+    lines.append("")
+    for o in dump["osds"]:
+        lines.append(
+            f"osd.{o['osd']} {'up' if o['up'] else 'down'} {'in' if o['in'] else 'out'}"
+            f" weight {o['weight']:g} crush_weight {o['crush_weight']:g} host {o['host']}"
+        )
+    if dump["pg_upmap_items"]:
+        lines.append("")
+    for item in dump["pg_upmap_items"]:
+        osds = ",".join(f"{m['from']},{m['to']}" for m in item["mappings"])
+        lines.append(f"pg_upmap_items {item['pgid']} [{osds}]")
     return "\n".join(lines)

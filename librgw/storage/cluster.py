@@ -26,15 +26,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .balancer import calc_pg_upmaps, upmap_changes
 from .config import ClusterConfig, new_config
 from .erasure import ErasureCodec
 from .errors import OSDFailure, StorageError, exists, invalid, io_error, not_found, unsupported
 from .osd_store import NO_SHARD, PENDING_SHARD, ObjectInfo, ObjectKey, OSDStore, PendingTxn, Transaction
-from .osdmap import LOCK_DIR, Copy, MapStore, OSDInfo, OSDMap, PoolInfo
-from .peering import authoritative, note_map_change, pgid
+from .osdmap import LOCK_DIR, Copy, MapStore, OSDInfo, OSDMap, PoolInfo, parse_pgid, pgid
+from .peering import authoritative, note_map_change
 from .pg_lock import PGLocks
 from .piece_stream import PieceStream
-from .placement import crush_set, pg_of, up_set
+from .placement import apply_upmap, crush_set, domains_distinct, pg_of, straw2_set, up_set
 from .recovery import recover_object
 
 log = logging.getLogger(__name__)
@@ -272,6 +273,7 @@ class Cluster:
                 erasure_code_profile=profile_name,
             )
             osdmap.pools[pool.id] = pool
+            osdmap.pg_upmap_items = calc_pg_upmaps(osdmap, [pool.id])  # only the new, empty pool moves
         return pool
 
     def delete_pool(self, name: str) -> None:
@@ -280,6 +282,7 @@ class Cluster:
             if pool is None:
                 raise not_found(f"pool '{name}'")
             del osdmap.pools[pool.id]
+            osdmap.drop_pool_upmaps(pool.id)
             up = [o.id for o in osdmap.osds.values() if o.up]
         for osd_id in up:
             self.store(osd_id).purge_pool(pool.id)
@@ -315,6 +318,7 @@ class Cluster:
             conf.save()
             self.conf = conf
             osdmap.osds[osd_id] = OSDInfo(id=osd_id, weight=weight, host=host)
+            osdmap.pg_upmap_items = calc_pg_upmaps(osdmap)
         return osd_id
 
     def set_osd_state(self, ids: list[int], up: bool | None = None, in_: bool | None = None) -> list[int]:
@@ -334,6 +338,8 @@ class Cluster:
                     osd.in_ = in_
                 if (osd.up, osd.in_) != before:
                     changed.append(osd_id)
+            if in_ is not None and changed:
+                osdmap.pg_upmap_items = calc_pg_upmaps(osdmap)
         return changed
 
     def reweight_osd(self, osd_id: int, weight: float) -> None:
@@ -343,6 +349,46 @@ class Cluster:
             if osd_id not in osdmap.osds:
                 raise not_found(f"osd.{osd_id}")
             osdmap.osds[osd_id].weight = weight
+            osdmap.pg_upmap_items = calc_pg_upmaps(osdmap)
+
+    def run_balancer(self, pool_names: list[str] | None = None) -> int:
+        """Balance PG copies now (``balancer.py``), over ``pool_names`` or all pools.
+
+        Returns how many PGs' upmap items changed.
+        """
+        with self.changing_map() as osdmap:
+            pool_ids = None if pool_names is None else [_named_pool(osdmap, name).id for name in pool_names]
+            items = calc_pg_upmaps(osdmap, pool_ids)
+            changed = upmap_changes(osdmap.pg_upmap_items, items)
+            osdmap.pg_upmap_items = items
+        return changed
+
+    def set_pg_upmap_items(self, pg_id: str, pairs: list[tuple[int, int]]) -> None:
+        """Ceph's ``osd pg-upmap-items``: the PG's ``[from, to]`` pairs, replacing any it had.
+
+        Refused if the pairs would put two copies of the PG in one failure domain; a pair
+        that does not apply (``to`` out or already in the set) is kept but ignored.
+        """
+        if not pairs:
+            raise invalid("pg-upmap-items needs at least one from, to pair")
+        with self.changing_map() as osdmap:
+            pool, pg = _pg_in(osdmap, pg_id)
+            for from_osd, to_osd in pairs:
+                for osd_id in (from_osd, to_osd):
+                    if osd_id not in osdmap.osds:
+                        raise not_found(f"osd.{osd_id}")
+                if from_osd == to_osd:
+                    raise invalid(f"osd.{from_osd} is mapped to itself")
+            upmapped = apply_upmap(osdmap, straw2_set(osdmap, pool, pg), pairs)
+            if not domains_distinct(osdmap, pool, upmapped):
+                raise invalid(f"{pg_id} -> {upmapped} would put two copies in one {pool.failure_domain}")
+            osdmap.pg_upmap_items[pgid(pool.id, pg)] = [[f, t] for f, t in pairs]
+
+    def rm_pg_upmap_items(self, pg_id: str) -> bool:
+        """Ceph's ``osd rm-pg-upmap-items``; returns whether the PG had any."""
+        with self.changing_map() as osdmap:
+            pool, pg = _pg_in(osdmap, pg_id)
+            return osdmap.pg_upmap_items.pop(pgid(pool.id, pg), None) is not None
 
     # -- object writes ---------------------------------------------------------
 
@@ -747,6 +793,22 @@ class Cluster:
                 store.close()
             self._stores.clear()
         self.pg_locks.close()
+
+
+def _named_pool(osdmap: OSDMap, name: str) -> PoolInfo:
+    pool = osdmap.pool_by_name(name)
+    if pool is None:
+        raise not_found(f"pool '{name}'")
+    return pool
+
+
+def _pg_in(osdmap: OSDMap, pg_id: str) -> tuple[PoolInfo, int]:
+    """The pool and PG number of a pgid text such as ``1.1f``; ENOENT if there is no such PG."""
+    pool_id, pg = parse_pgid(pg_id)
+    pool = osdmap.pools.get(pool_id)
+    if pool is None or pg >= pool.pg_num:
+        raise not_found(f"pg {pg_id}")
+    return pool, pg
 
 
 _registry: dict[tuple[int, str], list] = {}

@@ -6,8 +6,14 @@ gets (``{"prefix": "osd pool create", "pool": "p", ...}``) and returns
 (JSON for query commands), ``outs`` a human status line. It never raises.
 
 Commands: ``osd erasure-code-profile set|get|ls|rm``, ``osd pool create|delete|rm|set|get|ls``,
-``osd map``, ``osd tree``, ``osd df``, ``osd down|out|in``, ``osd reweight``, ``osd stat``,
+``osd map``, ``osd tree``, ``osd df``, ``osd dump``, ``osd down|out|in``, ``osd reweight``,
+``osd stat``, ``osd pg-upmap-items``, ``osd rm-pg-upmap-items``, ``balancer optimize``,
 ``status``, ``health``, ``pg stat``, ``df``, ``fsid``.
+
+``balancer optimize`` (optionally ``{"pools": [...]}``) runs the upmap balancer
+(``balancer.py``) and applies its result in the same step: Ceph's makes a named plan to
+``balancer execute``; here the balancer also runs by itself on every map change that
+needs it, so a plan would be stale at once. It returns how many PGs' upmap items changed.
 """
 
 from __future__ import annotations
@@ -16,9 +22,11 @@ import errno
 import json
 from collections.abc import Callable
 
+from .balancer import pg_copy_deviations
 from .cluster import Cluster
 from .errors import StorageError, invalid, not_found
 from .health import cluster_status, pg_states
+from .osdmap import PoolInfo, parse_pgid
 from .placement import object_hash
 
 CRUSH_NONE = 2147483647  # Ceph's CRUSH_ITEM_NONE, printed for an EC shard with no OSD
@@ -55,8 +63,8 @@ def handle_mon_command(cluster: Cluster, cmd: str | bytes, inbuf: bytes = b"") -
     return 0, outbuf, outs
 
 
-def _ids(args: dict) -> list[int]:
-    ids = args.get("ids", [])
+def _ids(args: dict, key: str = "ids") -> list[int]:
+    ids = args.get(key, [])
     if isinstance(ids, str | int):
         ids = [ids]
     return [int(str(i).removeprefix("osd.")) for i in ids]
@@ -143,19 +151,20 @@ def _pool_get(cluster: Cluster, args: dict):
 def _pool_ls(cluster: Cluster, args: dict):
     pools = sorted(cluster.osdmap.pools.values(), key=lambda p: p.id)
     if args.get("detail"):
-        return [
-            {
-                "pool_id": p.id,
-                "pool_name": p.name,
-                "type": 1 if p.type == "replicated" else 3,
-                "size": p.size,
-                "min_size": p.min_size,
-                "pg_num": p.pg_num,
-                "erasure_code_profile": p.erasure_code_profile or "",
-            }
-            for p in pools
-        ], ""
+        return [_pool_detail(p) for p in pools], ""
     return [p.name for p in pools], ""
+
+
+def _pool_detail(pool: PoolInfo) -> dict:
+    return {
+        "pool_id": pool.id,
+        "pool_name": pool.name,
+        "type": 1 if pool.type == "replicated" else 3,
+        "size": pool.size,
+        "min_size": pool.min_size,
+        "pg_num": pool.pg_num,
+        "erasure_code_profile": pool.erasure_code_profile or "",
+    }
 
 
 # -- placement and OSDs ---------------------------------------------------------------
@@ -280,6 +289,61 @@ def _osd_reweight(cluster: Cluster, args: dict):
     osd_id, weight = int(str(args["id"]).removeprefix("osd.")), float(args["weight"])
     cluster.reweight_osd(osd_id, weight)
     return None, f"reweighted osd.{osd_id} to {weight}"
+
+
+@command("osd dump")
+def _osd_dump(cluster: Cluster, args: dict):
+    osdmap = cluster.osdmap
+    return {
+        "epoch": osdmap.epoch,
+        "fsid": osdmap.fsid,
+        "pools": [_pool_detail(p) for p in sorted(osdmap.pools.values(), key=lambda p: p.id)],
+        "osds": [
+            {
+                "osd": o.id,
+                "up": int(o.up),
+                "in": int(o.in_),
+                "weight": 1.0 if o.in_ else 0.0,
+                "crush_weight": o.weight,
+                "host": o.host,
+            }
+            for o in sorted(osdmap.osds.values(), key=lambda o: o.id)
+        ],
+        "pg_upmap_items": [
+            {"pgid": key, "mappings": [{"from": f, "to": t} for f, t in pairs]}
+            for key, pairs in sorted(osdmap.pg_upmap_items.items(), key=lambda item: parse_pgid(item[0]))
+        ],
+    }, ""
+
+
+@command("osd pg-upmap-items")
+def _pg_upmap_items(cluster: Cluster, args: dict):
+    ids = _ids(args, "id")
+    if len(ids) % 2:
+        raise invalid("osd pg-upmap-items needs pairs of OSD ids: from, to, ...")
+    pairs = list(zip(ids[0::2], ids[1::2]))
+    cluster.set_pg_upmap_items(args["pgid"], pairs)
+    shown = ", ".join(f"{f}->{t}" for f, t in pairs)
+    return None, f"set {args['pgid']} pg_upmap_items mapping to [{shown}]"
+
+
+@command("osd rm-pg-upmap-items")
+def _rm_pg_upmap_items(cluster: Cluster, args: dict):
+    if cluster.rm_pg_upmap_items(args["pgid"]):
+        return None, f"clear {args['pgid']} pg_upmap_items mapping"
+    return None, f"no pg_upmap_items mapping for {args['pgid']}"
+
+
+@command("balancer optimize")
+def _balancer_optimize(cluster: Cluster, args: dict):
+    pools = args.get("pools")
+    changed = cluster.run_balancer([pools] if isinstance(pools, str) else pools)
+    deviations = pg_copy_deviations(cluster.osdmap)
+    return {
+        "changed": changed,
+        "pg_upmap_items": len(cluster.osdmap.pg_upmap_items),
+        "max_deviation": round(max(map(abs, deviations.values()), default=0.0), 2),
+    }, f"changed the pg_upmap_items of {changed} pgs"
 
 
 @command("osd stat")

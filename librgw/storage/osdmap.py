@@ -1,9 +1,11 @@
 """The cluster map: the single source of truth for placement.
 
 ``osdmap.json`` in the cluster directory holds the epoch, the OSDs (weight, up/down, in/out,
-host), the erasure-code profiles and the pools. Every change takes the map lock (an
-``flock`` on ``locks/map.lock``, so CLI, agents and gunicorn workers can all change it),
-re-reads the file, bumps the epoch and replaces the file atomically. Readers re-read it
+host), the erasure-code profiles, the pools and the ``pg_upmap_items``: per PG, keyed by
+Ceph's pgid text (``"1.1f"``), ``[from, to]`` OSD pairs that override the CRUSH choice
+(``placement.apply_upmap``), set by the balancer or by hand. Every change takes the map
+lock (an ``flock`` on ``locks/map.lock``, so CLI, agents and gunicorn workers can all change
+it), re-reads the file, bumps the epoch and replaces the file atomically. Readers re-read it
 whenever its inode or mtime changes, which costs one ``stat`` per lookup.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +26,20 @@ from .errors import StorageError, invalid
 
 MAP_FILE = "osdmap.json"
 LOCK_DIR = "locks"
+PGID_RE = re.compile(r"([0-9]+)\.([0-9a-f]+)", re.ASCII | re.IGNORECASE)
+
+
+def pgid(pool_id: int, pg: int) -> str:
+    """Ceph's text form of a PG id: ``"1.1f"`` for PG 31 of pool 1."""
+    return f"{pool_id}.{pg:x}"
+
+
+def parse_pgid(text: str) -> tuple[int, int]:
+    """(pool id, pg) of ``"1.1f"``; raises EINVAL on anything else."""
+    match = PGID_RE.fullmatch(text)
+    if match is None:
+        raise invalid(f"invalid pgid '{text}': expected <pool>.<pg in hex>, as 1.1f")
+    return int(match[1]), int(match[2], 16)
 
 
 @dataclass
@@ -75,12 +92,17 @@ class OSDMap:
     pool_max: int = 0
     erasure_code_profiles: dict[str, dict[str, str]] = field(default_factory=dict)
     pg_recovery: dict[str, PGRecovery] = field(default_factory=dict)
+    pg_upmap_items: dict[str, list[list[int]]] = field(default_factory=dict)
 
     def pool_by_name(self, name: str) -> PoolInfo | None:
         for pool in self.pools.values():
             if pool.name == name:
                 return pool
         return None
+
+    def drop_pool_upmaps(self, pool_id: int) -> None:
+        prefix = f"{pool_id}."
+        self.pg_upmap_items = {k: v for k, v in self.pg_upmap_items.items() if not k.startswith(prefix)}
 
     def to_json(self) -> bytes:
         doc = {
@@ -91,6 +113,7 @@ class OSDMap:
             "pools": [asdict(p) for p in self.pools.values()],
             "erasure_code_profiles": self.erasure_code_profiles,
             "pg_recovery": {pid: rec.to_json() for pid, rec in sorted(self.pg_recovery.items())},
+            "pg_upmap_items": self.pg_upmap_items,
         }
         for osd in doc["osds"]:
             del osd["in_"]
@@ -113,6 +136,7 @@ class OSDMap:
             pool_max=doc["pool_max"],
             erasure_code_profiles=doc["erasure_code_profiles"],
             pg_recovery={pid: PGRecovery.from_json(r) for pid, r in doc.get("pg_recovery", {}).items()},
+            pg_upmap_items=doc.get("pg_upmap_items", {}),
         )
 
 

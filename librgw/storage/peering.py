@@ -18,12 +18,8 @@ Replicated PGs use shard ``NO_SHARD``; EC PGs one pair per shard position.
 from __future__ import annotations
 
 from .osd_store import NO_SHARD
-from .osdmap import Copy, OSDMap, PGRecovery, PoolInfo
+from .osdmap import Copy, OSDMap, PGRecovery, PoolInfo, parse_pgid
 from .placement import up_set
-
-
-def pgid(pool_id: int, pg: int) -> str:
-    return f"{pool_id}.{pg:x}"
 
 
 def acting(osdmap: OSDMap, pool: PoolInfo, pg: int) -> list[Copy]:
@@ -36,7 +32,7 @@ def acting(osdmap: OSDMap, pool: PoolInfo, pg: int) -> list[Copy]:
 
 def note_map_change(before: OSDMap, after: OSDMap) -> None:
     """Update ``after.pg_recovery`` for every PG whose acting set differs from ``before``'s."""
-    for pid in [p for p in after.pg_recovery if _pool_of(p) not in after.pools]:
+    for pid in [p for p in after.pg_recovery if parse_pgid(p)[0] not in after.pools]:
         del after.pg_recovery[pid]
     for pool in after.pools.values():
         old_pool = before.pools.get(pool.id)
@@ -55,10 +51,6 @@ def note_map_change(before: OSDMap, after: OSDMap) -> None:
                 after.pg_recovery[pid] = PGRecovery(sorted(targets), sorted(strays))
             else:
                 after.pg_recovery.pop(pid, None)
-
-
-def _pool_of(pid: str) -> int:
-    return int(pid.split(".", 1)[0])
 
 
 def authoritative(acting_copies: list[Copy], rec: PGRecovery | None, enough: int, is_up) -> list[Copy]:

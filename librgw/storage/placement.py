@@ -14,6 +14,14 @@ among the chosen host's OSDs, so no two copies share a host.
 Replicated pools use Ceph's *firstn* rule (a down OSD drops out and the rest shift
 up); erasure-coded pools use *indep* (each shard keeps its position; a down OSD
 leaves a hole, ``None``), so a shard's OSD does not change when another's does.
+
+The PG's ``pg_upmap_items`` (``osdmap.py``) then override the straw2 choice, as Ceph's
+``OSDMap::_apply_upmap`` does: each ``[from, to]`` pair, in order, puts ``to`` where
+``from`` is. A pair is ignored if ``from`` is not in the set or ``to`` is not in the map,
+is out (or has weight 0) or already holds a copy of the PG, so a stale pair can never put
+two copies on one OSD or data on an out OSD. Keeping failure domains apart is the job of
+whoever sets the pairs (``balancer.py``), which needs both halves: ``straw2_set`` is the
+CRUSH choice alone, ``crush_set`` the choice with the upmaps applied.
 """
 
 from __future__ import annotations
@@ -21,8 +29,9 @@ from __future__ import annotations
 import hashlib
 import math
 import struct
+from collections.abc import Iterable, Sequence
 
-from .osdmap import OSDMap, PoolInfo
+from .osdmap import OSDMap, PoolInfo, pgid
 
 CHOOSE_TRIES = 50
 
@@ -78,12 +87,19 @@ def _leaf_choice(osdmap: OSDMap, failure_domain: str, seed: bytes, attempt: int)
     return straw2(hosts[host_ids[host]], seed, attempt)
 
 
-def _domain(osdmap: OSDMap, failure_domain: str, osd_id: int) -> object:
+def domain_of(osdmap: OSDMap, failure_domain: str, osd_id: int) -> object:
+    """The failure domain ``osd_id`` belongs to: itself, or its host."""
     return osd_id if failure_domain == "osd" else osdmap.osds[osd_id].host
 
 
-def crush_set(osdmap: OSDMap, pool: PoolInfo, pg: int) -> list[int | None]:
-    """The PG's OSDs by CRUSH over the OSDs that are in, before taking down ones out.
+def domains_distinct(osdmap: OSDMap, pool: PoolInfo, osds: list[int | None]) -> bool:
+    """Whether no two of ``osds`` share a failure domain of ``pool``."""
+    domains = [domain_of(osdmap, pool.failure_domain, o) for o in osds if o is not None]
+    return len(domains) == len(set(domains))
+
+
+def straw2_set(osdmap: OSDMap, pool: PoolInfo, pg: int) -> list[int | None]:
+    """The PG's OSDs as the CRUSH rule alone chooses them, over the OSDs that are in.
 
     ``None`` marks a position no OSD could fill (fewer failure domains than ``size``).
     """
@@ -97,13 +113,35 @@ def crush_set(osdmap: OSDMap, pool: PoolInfo, pg: int) -> list[int | None]:
             osd_id = _leaf_choice(osdmap, pool.failure_domain, seed, attempt)
             if osd_id is None:
                 break
-            if _domain(osdmap, pool.failure_domain, osd_id) not in used:
+            if domain_of(osdmap, pool.failure_domain, osd_id) not in used:
                 pick = osd_id
                 break
         if pick is not None:
-            used.add(_domain(osdmap, pool.failure_domain, pick))
+            used.add(domain_of(osdmap, pool.failure_domain, pick))
         chosen.append(pick)
     return chosen
+
+
+def can_hold(osdmap: OSDMap, osd_id: int) -> bool:
+    """Whether an upmap may send data to ``osd_id``: it exists, is in and has weight."""
+    osd = osdmap.osds.get(osd_id)
+    return osd is not None and osd.in_ and osd.weight > 0
+
+
+def apply_upmap(osdmap: OSDMap, chosen: list[int | None], pairs: Iterable[Sequence[int]]) -> list[int | None]:
+    """``chosen`` with each applicable ``[from, to]`` pair applied, in order."""
+    result = list(chosen)
+    for from_osd, to_osd in pairs:
+        if from_osd in result and to_osd not in result and can_hold(osdmap, to_osd):
+            result[result.index(from_osd)] = to_osd
+    return result
+
+
+def crush_set(osdmap: OSDMap, pool: PoolInfo, pg: int) -> list[int | None]:
+    """The PG's OSDs by CRUSH and its upmap items, before taking down ones out."""
+    chosen = straw2_set(osdmap, pool, pg)
+    pairs = osdmap.pg_upmap_items.get(pgid(pool.id, pg))
+    return apply_upmap(osdmap, chosen, pairs) if pairs else chosen
 
 
 def up_set(osdmap: OSDMap, pool: PoolInfo, pg: int) -> list[int | None]:

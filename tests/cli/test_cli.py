@@ -271,6 +271,25 @@ def test_osd_map_names_the_pg_and_acting_set(librgw, pools):
     assert out.startswith("osdmap e") and "pool 'rep' (1) object 'obj' -> pg 1." in out and "acting ([" in out
 
 
+def test_osd_balance_says_how_many_pgs_it_changed(librgw, pools):
+    result = librgw("osd", "balance")
+    assert result.code == 0
+    assert result.out.startswith("changed the pg_upmap_items of 0 pgs;")  # pool creation balanced them
+    assert json.loads(librgw("osd", "balance", "--pool", "rep", "-f", "json").out)["changed"] == 0
+
+
+def test_pg_upmap_items_shows_in_osd_dump_until_removed(librgw, pools):
+    m = json.loads(librgw("osd", "map", "rep", "obj", "-f", "json").out)
+    pgid, acting = m["pgid"], m["acting"]
+    spare = (set(range(4)) - set(acting)).pop()
+    librgw("osd", "rm-pg-upmap-items", pgid)
+    assert librgw("osd", "pg-upmap-items", pgid, str(acting[0]), str(spare)).code == 0
+    assert f"pg_upmap_items {pgid} [{acting[0]},{spare}]" in librgw("osd", "dump").out
+    assert json.loads(librgw("osd", "map", "rep", "obj", "-f", "json").out)["acting"][0] == spare
+    assert librgw("osd", "rm-pg-upmap-items", pgid).out.strip() == f"clear {pgid} pg_upmap_items mapping"
+    assert f"pg_upmap_items {pgid} " not in librgw("osd", "dump").out
+
+
 # -- failures ---------------------------------------------------------------------------
 
 
@@ -313,6 +332,7 @@ def test_missing_input_file(librgw, pools, tmp_path):
         ["pool", "create"],
         ["pool", "create", "p", "--pg-num", "0"],
         ["osd", "reweight", "1", "heavy"],
+        ["osd", "pg-upmap-items", "1.0", "1", "2", "3"],
         ["status", "--format", "xml"],
     ],
 )

@@ -1,7 +1,7 @@
-"""Placement: stable PGs, distinct OSDs per PG, and little movement when an OSD joins."""
+"""Placement: stable PGs, distinct OSDs per PG, little movement when an OSD joins, upmap items."""
 
-from librgw.storage.osdmap import OSDInfo, OSDMap, PoolInfo
-from librgw.storage.placement import crush_set, pg_of, stable_mod, up_set
+from librgw.storage.osdmap import OSDInfo, OSDMap, PoolInfo, pgid
+from librgw.storage.placement import crush_set, pg_of, stable_mod, straw2_set, up_set
 
 
 def _map(n: int, hosts: int | None = None) -> OSDMap:
@@ -78,3 +78,49 @@ def test_weight_steers_share():
         for o in crush_set(osdmap, pool, pg):
             counts[o] += 1
     assert counts[0] > 1.5 * max(counts[i] for i in range(1, 6))
+
+
+# -- pg_upmap_items ---------------------------------------------------------------------
+
+
+def _upmapped(osdmap: OSDMap, pool: PoolInfo, pg: int, pairs: list[list[int]]) -> list[int | None]:
+    osdmap.pg_upmap_items[pgid(pool.id, pg)] = pairs
+    return crush_set(osdmap, pool, pg)
+
+
+def test_upmap_pair_replaces_its_from_osd_in_place():
+    osdmap, pool = _map(6), _pool()
+    chosen = straw2_set(osdmap, pool, 3)
+    spare = min(set(range(6)) - set(chosen))
+    upmapped = _upmapped(osdmap, pool, 3, [[chosen[1], spare]])
+    assert upmapped == [chosen[0], spare, chosen[2]]
+    assert up_set(osdmap, pool, 3) == upmapped
+
+
+def test_upmap_to_an_out_osd_is_ignored():
+    osdmap, pool = _map(6), _pool()
+    chosen = straw2_set(osdmap, pool, 3)
+    spare = min(set(range(6)) - set(chosen))
+    osdmap.osds[spare].in_ = False
+    assert _upmapped(osdmap, pool, 3, [[chosen[0], spare]]) == chosen
+
+
+def test_upmap_to_an_osd_already_in_the_set_is_ignored():
+    osdmap, pool = _map(6), _pool()
+    chosen = straw2_set(osdmap, pool, 3)
+    assert _upmapped(osdmap, pool, 3, [[chosen[0], chosen[2]]]) == chosen
+
+
+def test_upmap_to_a_missing_or_weightless_osd_or_from_an_osd_not_in_the_set_is_ignored():
+    osdmap, pool = _map(6), _pool()
+    chosen = straw2_set(osdmap, pool, 3)
+    spare, other = sorted(set(range(6)) - set(chosen))[:2]
+    osdmap.osds[spare].weight = 0.0
+    assert _upmapped(osdmap, pool, 3, [[chosen[0], 99], [chosen[1], spare], [other, chosen[2]]]) == chosen
+
+
+def test_upmap_keeps_ec_shard_positions():
+    osdmap, pool = _map(8), _pool(type="erasure", size=4, min_size=2)
+    chosen = straw2_set(osdmap, pool, 5)
+    spare = min(set(range(8)) - set(chosen))
+    assert _upmapped(osdmap, pool, 5, [[chosen[2], spare]]) == [*chosen[:2], spare, chosen[3]]
