@@ -348,16 +348,16 @@ class _ObjectScrub:
 
     def repair(self, report: InconsistentObject) -> None:
         """Rewrite every bad copy from the authoritative one; says in ``report`` what came of it."""
-        records = None
+        record_for = None
         if not self.why_not:
-            records = self._ec_records() if self.ec else self._replica_record()
-        if records is None:
+            record_for = self._ec_records() if self.ec else self._replica_record()
+        if record_for is None:
             report.unrepairable = self.why_not
             return
         bad = [c for c in self.copies if c.bad]  # after the records: making them may find more
         report.osds = sorted({*report.osds, *(c.osd for c in bad)})
         for copy in bad:
-            record = records(copy)
+            record = record_for(copy)
             txn = Transaction(copy.key, [("restore", record)], record.info.version, record.info.mtime_ns)
             try:
                 self.cluster.store(copy.osd).apply(txn)
@@ -370,16 +370,16 @@ class _ObjectScrub:
         """The authoritative copy, exported (so verified again) for every bad copy; None (and
         why_not) if none exports cleanly."""
         signature = self._signature(self.auth.check)
-        for copy in self.present:
-            if not copy.bad and self._signature(copy.check) == signature:
+        for good in self.present:
+            if not good.bad and self._signature(good.check) == signature:
                 try:
-                    record = self.cluster.store(copy.osd).export_object(copy.key)
+                    record = self.cluster.store(good.osd).export_object(good.key)
                 except StorageError as e:
                     if e.errno != errno.EIO:
                         raise
-                    copy.errors.add("read_error")
+                    good.errors.add("read_error")
                     continue
-                return lambda copy: record
+                return lambda _bad: record
         self.why_not = "every authoritative copy fails its checksums"
         return None
 

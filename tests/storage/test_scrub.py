@@ -257,3 +257,43 @@ def test_auto_repair_fixes_a_deep_scrubs_findings_up_to_the_error_limit(auto_rep
         flip_stored_byte(client.cluster.store(osd), key)
     result = scrub(client.cluster, deep=True)
     assert len(result.inconsistent) == 3 and not any(o.repaired for o in result.inconsistent)
+
+
+@pytest.mark.parametrize("size", [3, 2])
+def test_clean_copies_that_differ_are_settled_by_majority_and_a_tie_is_left_alone(client, size):
+    """Copies with good checksums and equal versions but different bytes: two against one
+    repairs the one; one against one can not say which is right."""
+    client.cluster.create_pool("p", pg_num=4, size=size)
+    data = os.urandom(INLINE)
+    with client.open_ioctx("p") as ioctx:
+        _write(ioctx, "o", data)
+    osd, key = stored_copies(client, "p", "o")[0]
+    store = client.cluster.store(osd)
+    record = store.export_object(key)
+    record.data = os.urandom(INLINE)
+    store.apply(Transaction(key, [("restore", record)], 0, 0))
+    result = scrub(client.cluster, "p", deep=True, repair=True)
+    (obj,) = result.inconsistent
+    assert obj.errors == ["data_digest_mismatch"]
+    if size == 3:
+        assert obj.repaired and obj.osds == [osd]
+        _assert_every_copy_holds(client, "p", "o", data)
+    else:
+        assert not obj.repaired and "majority" in obj.unrepairable
+        assert store.read(key, 0, INLINE)[0] == record.data
+
+
+def test_pgs_below_min_size_are_skipped_and_the_rest_scrubbed_with_their_up_copies(client, rep):
+    for i in range(20):
+        _write(rep, f"o{i}", b"x" * 100)
+    client.cluster.set_osd_state([0, 1], up=False)
+    pool = client.cluster.pool("rep")
+    inactive = {
+        f"{pool.id}.{pg:x}"
+        for pg in range(pool.pg_num)
+        if sum(o is not None for o in client.cluster.up_osds(pool, pg)) < pool.min_size
+    }
+    assert inactive
+    result = scrub(client.cluster, "rep", deep=True)
+    assert set(result.skipped) == inactive and len(result.pgs) == pool.pg_num - len(inactive)
+    assert result.inconsistent == []
