@@ -25,7 +25,9 @@ from pathlib import Path
 
 from .storage.cluster import Cluster, open_cluster, release_cluster
 from .storage.errors import StorageError
+from .storage.health import inconsistent_pgs
 from .storage.monitor import handle_mon_command
+from .storage.scrub import pgid
 
 LIBRADOS_OP_FLAG_EXCL = 0x1
 LIBRADOS_OP_FLAG_FAILOK = 0x2
@@ -327,8 +329,8 @@ class Rados:
         return pool_id
 
     def get_inconsistent_pgs(self, pool_id: int) -> list[str]:
-        self.require_state("connected")
-        return []
+        """The pool's PGs that the last scrub left inconsistent, as pgids ("2.1f")."""
+        return [pgid(pool, pg) for pool, pg in sorted(inconsistent_pgs(self.cluster)) if pool == pool_id]
 
     def open_ioctx(self, ioctx_name: str) -> Ioctx:
         name = _name(ioctx_name, "ioctx_name")

@@ -1,12 +1,16 @@
-"""Shared fixtures: a temporary embedded cluster and connected python-rados handles."""
+"""Shared fixtures: a temporary embedded cluster and connected python-rados handles; and the
+helpers that find an object's stored copies and rot them on disk."""
 
+import contextlib
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from librgw import rados
 from librgw.storage.cluster import create_cluster
+from librgw.storage.osd_store import BLOCK_SIZE, NO_SHARD, ObjectKey, OSDStore
 
 
 def mon(cluster: rados.Rados, prefix: str, **args) -> tuple[int, bytes, str]:
@@ -20,6 +24,55 @@ def make_ec_pool(cluster: rados.Rados, name: str, k: int, m: int, pg_num: int = 
         cluster, "osd pool create", pool=name, pg_num=pg_num, pool_type="erasure", erasure_code_profile=f"k{k}m{m}"
     )
     assert ret == 0, outs
+
+
+def stored_copies(client: rados.Rados, pool: str, name: str, ns: str = "") -> list[tuple[int, ObjectKey]]:
+    """(osd, key) of each stored copy of an object: its replicas, or its EC shards in shard order."""
+    ret, out, outs = mon(client, "osd map", pool=pool, object=name, nspace=ns)
+    assert ret == 0, outs
+    where = json.loads(out)
+    pg = int(where["pgid"].split(".")[1], 16)
+    ec = client.cluster.pool(pool).type == "erasure"
+    return [
+        (osd, ObjectKey(where["pool_id"], pg, ns, name, shard if ec else NO_SHARD))
+        for shard, osd in enumerate(where["acting"])
+    ]
+
+
+def _store_db(store: OSDStore) -> contextlib.closing[sqlite3.Connection]:
+    return contextlib.closing(sqlite3.connect(store.db_path, isolation_level=None))
+
+
+def _block(conn: sqlite3.Connection, key: ObjectKey, idx: int) -> tuple:
+    """(object id, inline data, file name) of one block of a stored copy."""
+    (oid,) = conn.execute(
+        "SELECT id FROM objects WHERE pool=? AND ns=? AND name=? AND shard=?", (key.pool, key.ns, key.name, key.shard)
+    ).fetchone()
+    return (oid, *conn.execute("SELECT data, file FROM blocks WHERE obj=? AND idx=?", (oid, idx)).fetchone())
+
+
+def flip_stored_byte(store: OSDStore, key: ObjectKey, offset: int = 0) -> None:
+    """Bit rot: flip one byte of a stored copy where it lies, in its block file or its inline
+    block in store.db, and leave its checksum as it was."""
+    idx, at = divmod(offset, BLOCK_SIZE)
+    with _store_db(store) as conn:
+        oid, data, file = _block(conn, key, idx)
+        if file is None:
+            rotten = bytearray(data)
+            rotten[at] ^= 0xFF
+            conn.execute("UPDATE blocks SET data=? WHERE obj=? AND idx=?", (bytes(rotten), oid, idx))
+            return
+    with open(store.block_path(file), "r+b") as f:
+        f.seek(at)
+        byte = f.read(1)[0]
+        f.seek(at)
+        f.write(bytes([byte ^ 0xFF]))
+
+
+def stored_in_file(store: OSDStore, key: ObjectKey) -> bool:
+    """Whether the copy's first block lives in a block file (else inline in store.db)."""
+    with _store_db(store) as conn:
+        return _block(conn, key, 0)[2] is not None
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ Examples::
     librgw osd tree | osd df | osd out 3 | osd add --path /mnt/disk7/osd.6
     librgw pool create photos --pg-num 64 --erasure --k 4 --m 2
     librgw rados -p photos put cat.jpg ./cat.jpg
+    librgw scrub --deep photos | scrub --repair
 
 The cluster is the one of ``-c/--conf CONF``, else ``$LIBRGW_CONF``, else
 ``data/cluster.conf``. ``-f/--format json`` (or ``json-pretty``) prints the monitor's JSON,
@@ -26,7 +27,15 @@ import sys
 from librgw import rados
 from librgw.storage.errors import StorageError
 
-from . import cluster_commands, osd_commands, pool_commands, rados_tool, status_commands
+from . import (
+    cluster_commands,
+    osd_commands,
+    pool_commands,
+    rados_tool,
+    recovery_commands,
+    scrub_commands,
+    status_commands,
+)
 from .arguments import help_text
 from .errors import CommandError, UsageError
 from .session import CONF_ENV, DEFAULT_CONF, connect, resolve_conf
@@ -35,7 +44,15 @@ FORMATS = ("plain", "json", "json-pretty")
 DEBUG_ENV = "LIBRGW_DEBUG"
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
-COMMAND_MODULES = (cluster_commands, status_commands, osd_commands, pool_commands, rados_tool)
+COMMAND_MODULES = (
+    cluster_commands,
+    status_commands,
+    osd_commands,
+    pool_commands,
+    rados_tool,
+    scrub_commands,
+    recovery_commands,
+)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -26,6 +26,8 @@ DEFAULT_EC_STRIPE_UNIT = 64 * 1024
 DEFAULT_OSD_DOWN_OUT_INTERVAL = 600
 DEFAULT_OSD_HEARTBEAT_INTERVAL = 6
 DEFAULT_OSD_RECOVERY_SLEEP = 0.0
+DEFAULT_SCRUB_AUTO_REPAIR = False  # as Ceph: a deep scrub only reports unless asked to repair
+DEFAULT_SCRUB_AUTO_REPAIR_NUM_ERRORS = 5
 FAILURE_DOMAINS = ("osd", "host")
 
 
@@ -53,6 +55,16 @@ class ClusterConfig:
             return int(value)
         except ValueError:
             raise invalid(f"{self.path}: '{name}' must be an integer, not {value!r}") from None
+
+    def get_bool(self, name: str, default: bool) -> bool:
+        value = self.options.get(_norm(name))
+        if value is None:
+            return default
+        if value.lower() in ("true", "yes", "on", "1"):
+            return True
+        if value.lower() in ("false", "no", "off", "0"):
+            return False
+        raise invalid(f"{self.path}: '{name}' must be true or false, not {value!r}")
 
     @property
     def default_size(self) -> int:
@@ -88,6 +100,14 @@ class ClusterConfig:
             return DEFAULT_OSD_RECOVERY_SLEEP if value is None else float(value)
         except ValueError:
             raise invalid(f"{self.path}: 'osd recovery sleep' must be a number, not {value!r}") from None
+
+    @property
+    def scrub_auto_repair(self) -> bool:
+        return self.get_bool("osd scrub auto repair", DEFAULT_SCRUB_AUTO_REPAIR)
+
+    @property
+    def scrub_auto_repair_num_errors(self) -> int:
+        return self.get_int("osd scrub auto repair num errors", DEFAULT_SCRUB_AUTO_REPAIR_NUM_ERRORS)
 
     @property
     def failure_domain(self) -> str:
@@ -153,6 +173,8 @@ def new_config(cluster_dir: Path, osd_paths: list[Path], **options: str) -> Clus
         "osd crush chooseleaf type": DEFAULT_FAILURE_DOMAIN,
         "osd pool erasure code stripe unit": str(DEFAULT_EC_STRIPE_UNIT),
         "mon osd down out interval": str(DEFAULT_OSD_DOWN_OUT_INTERVAL),
+        "osd scrub auto repair": str(DEFAULT_SCRUB_AUTO_REPAIR).lower(),
+        "osd scrub auto repair num errors": str(DEFAULT_SCRUB_AUTO_REPAIR_NUM_ERRORS),
         **{_norm(k): v for k, v in options.items()},
     }
     for osd_id, path in enumerate(osd_paths):

@@ -2,8 +2,10 @@
 
 A PG is ``active+clean`` with all ``size`` OSDs up, ``active+undersized+degraded`` with
 fewer but at least ``min_size``, and ``undersized+degraded+peered`` (inactive: I/O fails)
-below ``min_size``. Health is HEALTH_ERR when any PG is inactive, HEALTH_WARN when an OSD
-is down or a PG degraded, else HEALTH_OK.
+below ``min_size``; ``+inconsistent`` is added while the last scrub of the PG left objects
+inconsistent (``scrub.ScrubLog``). Health is HEALTH_ERR when any PG is inactive or
+inconsistent (``N scrub errors``, ``Possible data damage: N pgs inconsistent``, as Ceph
+says), HEALTH_WARN when an OSD is down or a PG degraded, else HEALTH_OK.
 """
 
 from __future__ import annotations
@@ -11,33 +13,52 @@ from __future__ import annotations
 from collections import Counter
 
 from .cluster import Cluster
+from .scrub import InconsistentObject, ScrubLog, pgid
+
+PGInconsistencies = dict[tuple[int, int], list[InconsistentObject]]  # (pool id, pg) -> objects
 
 
-def pg_state(up_count: int, size: int, min_size: int) -> str:
+def pg_state(up_count: int, size: int, min_size: int, inconsistent: bool = False) -> str:
     if up_count >= size:
-        return "active+clean"
-    if up_count >= min_size:
-        return "active+undersized+degraded"
-    return "undersized+degraded+peered"
+        state = "active+clean"
+    elif up_count >= min_size:
+        state = "active+undersized+degraded"
+    else:
+        state = "undersized+degraded+peered"
+    return state + "+inconsistent" if inconsistent else state
 
 
-def pg_states(cluster: Cluster) -> Counter:
-    states: Counter = Counter()
+def inconsistent_pgs(cluster: Cluster) -> PGInconsistencies:
+    """(pool id, pg) -> what the last scrubs left inconsistent there, for the map's pools."""
+    pools = cluster.osdmap.pools
+    return {key: found for key, found in ScrubLog(cluster.conf.cluster_dir).inconsistent().items() if key[0] in pools}
+
+
+def _pg_state_map(cluster: Cluster, inconsistent: PGInconsistencies) -> dict[tuple[int, int], str]:
+    states = {}
     for pool in cluster.osdmap.pools.values():
         for pg in range(pool.pg_num):
             up = sum(1 for o in cluster.up_osds(pool, pg) if o is not None)
-            states[pg_state(up, pool.size, pool.min_size)] += 1
+            states[(pool.id, pg)] = pg_state(up, pool.size, pool.min_size, (pool.id, pg) in inconsistent)
     return states
+
+
+def pg_states(cluster: Cluster) -> Counter:
+    return Counter(_pg_state_map(cluster, inconsistent_pgs(cluster)).values())
 
 
 def cluster_status(cluster: Cluster) -> dict:
     osdmap = cluster.osdmap
     osds = list(osdmap.osds.values())
-    states = pg_states(cluster)
+    inconsistent = inconsistent_pgs(cluster)
+    state_map = _pg_state_map(cluster, inconsistent)
+    states = Counter(state_map.values())
     checks: dict[str, dict] = {}
     down = [o.id for o in osds if not o.up]
     if down:
         checks["OSD_DOWN"] = _check("HEALTH_WARN", f"{len(down)} osds down", [f"osd.{i} is down" for i in down])
+    if inconsistent:
+        checks.update(_scrub_checks(cluster, inconsistent, state_map))
     degraded = sum(n for s, n in states.items() if "degraded" in s)
     inactive = sum(n for s, n in states.items() if not s.startswith("active"))
     if degraded:
@@ -80,6 +101,18 @@ def cluster_status(cluster: Cluster) -> dict:
             }
             for name, s in pools.items()
         ],
+    }
+
+
+def _scrub_checks(cluster: Cluster, inconsistent: PGInconsistencies, state_map: dict[tuple[int, int], str]) -> dict:
+    errors = sum(o.scrub_errors for found in inconsistent.values() for o in found)
+    details = []
+    for pool_id, pg in sorted(inconsistent):
+        acting = [o for o in cluster.up_osds(cluster.osdmap.pools[pool_id], pg) if o is not None]
+        details.append(f"pg {pgid(pool_id, pg)} is {state_map[(pool_id, pg)]}, acting [{','.join(map(str, acting))}]")
+    return {
+        "OSD_SCRUB_ERRORS": _check("HEALTH_ERR", f"{errors} scrub errors", []),
+        "PG_DAMAGED": _check("HEALTH_ERR", f"Possible data damage: {len(inconsistent)} pgs inconsistent", details),
     }
 
 

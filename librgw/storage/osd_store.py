@@ -22,6 +22,12 @@ commit in one SQLite transaction; new block files and their directories are fsyn
 before it, old block files are unlinked only after it. ``kill -9`` at any point leaves
 the old object or the new one; at worst an unreferenced block file, which scrub removes.
 
+Scrub and recovery see a copy whole: ``pg_objects`` lists a PG with each object's info,
+``check_object`` says which parts of a copy fail their checksums (without raising),
+``export_object`` returns an ``ObjectRecord`` (data, xattrs, omap, versions) with every
+checksum verified, and the ("restore", record) op writes one back exactly, versions included,
+through the same group commit as every other write.
+
 Group commit: a process has one committer thread per OSD. Callers queue transactions;
 the committer applies everything queued in one SQLite transaction (a savepoint each, so
 one failing transaction does not fail the others) and one WAL fsync, then wakes the
@@ -107,8 +113,10 @@ class Transaction:
     ("omap_rm", keys), ("omap_clear",), ("omap_rm_range", start, end),
     ("omap_set_header", value), ("omap_cmp", key, value, cmp_op), ("assert_exists",),
     ("assert_version", version), ("lock", name, cookie, type, tag, desc, expires, flags),
-    ("unlock", name, cookie), ("reset",) (remove if present), and ("promote",) alone, which
-    replaces the object with its pending copy at ``shard + PENDING_SHARD``, versions and all.
+    ("unlock", name, cookie), ("reset",) (remove if present); and two that stand alone:
+    ("promote",), which replaces the object with its pending copy at ``shard + PENDING_SHARD``,
+    versions and all, and ("restore", ObjectRecord), which replaces it with exactly the record's
+    content and metadata (scrub repair and recovery; ``version`` and ``mtime_ns`` are ignored).
     ``version`` is proposed by the client (the same for every replica); the stored version
     becomes ``max(old + 1, version)``. ``logical_size`` (erasure-coded shards) records the
     object's size as opposed to the shard's.
@@ -130,8 +138,51 @@ class ObjectInfo:
     data_version: int  # the version of the last op that changed the data
 
 
+@dataclass
+class ObjectRecord:
+    """All that one OSD holds of one object (or EC shard): what ``export_object`` returns and
+    the ("restore", record) op writes back, byte for byte and version for version."""
+
+    info: ObjectInfo
+    data: bytes
+    xattrs: dict[str, bytes]
+    omap_header: bytes = b""
+    omap: dict[str, bytes] = field(default_factory=dict)
+
+
+@dataclass
+class CopyCheck:
+    """One copy as scrub sees it (``check_object``). xattr checksums are always verified; a deep
+    check also reads every data byte and omap value, verifies their checksums and digests them
+    (CRC-32 of the bytes as stored, bad ones included, so copies can be compared)."""
+
+    info: ObjectInfo
+    xattrs: dict[str, bytes]  # as stored, bad values included
+    omap_keys: int
+    data_digest: int | None = None
+    omap_digest: int | None = None
+    bad_chunks: list[int] = field(default_factory=list)  # data offsets of 64 KiB chunks failing their CRC
+    bad_xattrs: list[str] = field(default_factory=list)
+    bad_omap: list[str] = field(default_factory=list)
+
+    @property
+    def read_error(self) -> bool:
+        return bool(self.bad_chunks or self.bad_xattrs or self.bad_omap)
+
+
 def _crc(value: bytes) -> int:
     return zlib.crc32(value)
+
+
+_ZEROS = bytes(CHECKSUM_CHUNK)
+
+
+def _crc_zeros(crc: int, count: int) -> int:
+    """``crc`` continued over ``count`` zero bytes (a hole), without allocating them all."""
+    while count > 0:
+        crc = zlib.crc32(_ZEROS[: min(count, len(_ZEROS))], crc)
+        count -= len(_ZEROS)
+    return crc
 
 
 def _as_bytes(value: bytes | bytearray | memoryview | str) -> bytes | bytearray | memoryview:
@@ -362,6 +413,9 @@ class OSDStore:
         if txn.ops == [("promote",)]:
             obj.promote()
             return
+        if len(txn.ops) == 1 and txn.ops[0][0] == "restore":
+            obj.restore(txn.ops[0][1])
+            return
         for op in txn.ops:
             obj.apply(op, txn.mtime_ns)
         if obj.id is not None:
@@ -392,11 +446,20 @@ class OSDStore:
 
     def read_block(self, what: ObjectKey, idx: int, row: tuple, lo: int = 0, hi: int | None = None) -> bytes:
         """Bytes [lo, hi) of a block row (length, data, file, crcs), checksums verified."""
-        length, data, file, crcs = row
+        length = row[0]
         hi = length if hi is None else min(hi, length)
         if lo >= hi:
             return b""
         first, last = lo // CHECKSUM_CHUNK, (hi - 1) // CHECKSUM_CHUNK
+        raw, bad = self._block_chunks(row, first, last)
+        if bad:
+            raise io_error(f"osd.{self.osd_id}: checksum mismatch in {what} block {idx} chunk {bad[0]}")
+        start = first * CHECKSUM_CHUNK
+        return bytes(raw[lo - start : hi - start])
+
+    def _block_chunks(self, row: tuple, first: int, last: int) -> tuple[memoryview, list[int]]:
+        """The raw bytes of a block row's chunks [first, last] and which of them fail their CRC."""
+        length, data, file, crcs = row
         start, end = first * CHECKSUM_CHUNK, min(length, (last + 1) * CHECKSUM_CHUNK)
         if data is not None:
             raw = memoryview(data)[start:end]
@@ -406,14 +469,15 @@ class OSDStore:
                 raw = memoryview(f.read(end - start))
         expected = array("I")
         expected.frombytes(crcs)
+        bad = []
         for n, chunk in enumerate(range(first, last + 1)):
             piece = raw[n * CHECKSUM_CHUNK : (n + 1) * CHECKSUM_CHUNK]
             if (
                 len(piece) != min(CHECKSUM_CHUNK, length - chunk * CHECKSUM_CHUNK)
                 or zlib.crc32(piece) != expected[chunk]
             ):
-                raise io_error(f"osd.{self.osd_id}: checksum mismatch in {what} block {idx} chunk {chunk}")
-        return bytes(raw[lo - start : hi - start])
+                bad.append(chunk)
+        return raw, bad
 
     # -- reads (thread-local connection, one WAL snapshot per call) -------------
 
@@ -458,28 +522,32 @@ class OSDStore:
         def go(conn):
             oid, *fields = self._row(conn, key)
             info = ObjectInfo(*fields)
-            size = info.size
-            end = min(size, offset + length)
-            if offset >= end:
-                return b"", info
-            first, last = offset // BLOCK_SIZE, (end - 1) // BLOCK_SIZE
-            rows = {
-                r[0]: r[1:]
-                for r in conn.execute(
-                    "SELECT idx, length, data, file, crcs FROM blocks WHERE obj=? AND idx BETWEEN ? AND ?",
-                    (oid, first, last),
-                )
-            }
-            out = bytearray()
-            for idx in range(first, last + 1):
-                base = idx * BLOCK_SIZE
-                lo, hi = max(offset, base) - base, min(end, base + BLOCK_SIZE) - base
-                piece = self.read_block(key, idx, rows[idx], lo, hi) if idx in rows else b""
-                out += piece
-                out += bytes(hi - lo - len(piece))  # holes read as zeros
-            return bytes(out), info
+            return self._read_data(conn, key, oid, info.size, offset, length), info
 
         return self._read_txn(go)
+
+    def _read_data(
+        self, conn: sqlite3.Connection, key: ObjectKey, oid: int, size: int, offset: int, length: int
+    ) -> bytes:
+        end = min(size, offset + length)
+        if offset >= end:
+            return b""
+        first, last = offset // BLOCK_SIZE, (end - 1) // BLOCK_SIZE
+        rows = {
+            r[0]: r[1:]
+            for r in conn.execute(
+                "SELECT idx, length, data, file, crcs FROM blocks WHERE obj=? AND idx BETWEEN ? AND ?",
+                (oid, first, last),
+            )
+        }
+        out = bytearray()
+        for idx in range(first, last + 1):
+            base = idx * BLOCK_SIZE
+            lo, hi = max(offset, base) - base, min(end, base + BLOCK_SIZE) - base
+            piece = self.read_block(key, idx, rows[idx], lo, hi) if idx in rows else b""
+            out += piece
+            out += bytes(hi - lo - len(piece))  # holes read as zeros
+        return bytes(out)
 
     def stat_with_pending(self, key: ObjectKey) -> tuple[ObjectInfo | None, ObjectInfo | None]:
         """The shard's committed and pending (uncommitted EC write) infos; None where absent."""
@@ -505,11 +573,14 @@ class OSDStore:
 
     def get_xattrs(self, key: ObjectKey) -> dict[str, bytes]:
         def go(conn):
-            oid = self._row(conn, key)[0]
-            rows = conn.execute("SELECT key, value, crc FROM xattrs WHERE obj=? ORDER BY key", (oid,))
-            return {k: self._verified(key, k, v, c) for k, v, c in rows}
+            return self._verified_values(conn, key, "xattrs", self._row(conn, key)[0])
 
         return self._read_txn(go)
+
+    def _verified_values(self, conn: sqlite3.Connection, key: ObjectKey, table: str, oid: int) -> dict[str, bytes]:
+        """Every entry of an object's ``xattrs`` or ``omap``, in key order, checksums verified."""
+        rows = conn.execute(f"SELECT key, value, crc FROM {table} WHERE obj=? ORDER BY key", (oid,))
+        return {k: self._verified(key, k, v, c) for k, v, c in rows}
 
     def omap_get(
         self,
@@ -549,11 +620,14 @@ class OSDStore:
 
     def omap_get_header(self, key: ObjectKey) -> bytes:
         def go(conn):
-            oid = self._row(conn, key)[0]
-            (header,) = conn.execute("SELECT omap_header FROM objects WHERE id=?", (oid,)).fetchone()
-            return bytes(header or b"")
+            return self._omap_header(conn, self._row(conn, key)[0])
 
         return self._read_txn(go)
+
+    @staticmethod
+    def _omap_header(conn: sqlite3.Connection, oid: int) -> bytes:
+        (header,) = conn.execute("SELECT omap_header FROM objects WHERE id=?", (oid,)).fetchone()
+        return bytes(header or b"")
 
     def _verified(self, key: ObjectKey, name: str, value: bytes, crc: int) -> bytes:
         if _crc(value) != crc:
@@ -598,6 +672,83 @@ class OSDStore:
             except FileNotFoundError:
                 pass
         return total
+
+    # -- scrub and recovery: a PG's objects, whole objects out and in, per-copy checks --------
+
+    def pg_objects(self, pool: int, pg: int, pending: bool = False) -> dict[ObjectKey, ObjectInfo]:
+        """Every object (EC: every shard) of the PG held here, with its info; pending EC shards
+        (at ``shard + PENDING_SHARD``) only if ``pending``."""
+
+        def go(conn):
+            sql = (
+                "SELECT ns, name, shard, size, logical_size, version, mtime_ns, data_version FROM objects"
+                " WHERE pool=? AND pg=? AND shard<? ORDER BY ns, name, shard"
+            )
+            below = 2 * PENDING_SHARD if pending else PENDING_SHARD  # pending shards are shard + PENDING_SHARD
+            rows = conn.execute(sql, (pool, pg, below))
+            return {ObjectKey(pool, pg, ns, name, shard): ObjectInfo(*info) for ns, name, shard, *info in rows}
+
+        return self._read_txn(go)
+
+    def export_object(self, key: ObjectKey) -> ObjectRecord:
+        """The whole object from one snapshot, every checksum verified (EIO on a mismatch)."""
+
+        def go(conn):
+            oid, *fields = self._row(conn, key)
+            info = ObjectInfo(*fields)
+            return ObjectRecord(
+                info,
+                self._read_data(conn, key, oid, info.size, 0, info.size),
+                self._verified_values(conn, key, "xattrs", oid),
+                self._omap_header(conn, oid),
+                self._verified_values(conn, key, "omap", oid),
+            )
+
+        return self._read_txn(go)
+
+    def check_object(self, key: ObjectKey, deep: bool = False) -> CopyCheck:
+        """This copy's info and xattrs, and which parts fail their checksums, without raising on
+        them (ENOENT if absent). ``deep`` also reads and digests every data byte and omap value.
+        For a caller holding the PG lock (scrub, recovery): a block file missing then is damage,
+        not one a writer just replaced."""
+
+        def go(conn):
+            oid, *fields = self._row(conn, key)
+            check = CopyCheck(ObjectInfo(*fields), {}, 0)
+            for name, value, crc in conn.execute("SELECT key, value, crc FROM xattrs WHERE obj=? ORDER BY key", (oid,)):
+                check.xattrs[name] = bytes(value)
+                if _crc(value) != crc:
+                    check.bad_xattrs.append(name)
+            (check.omap_keys,) = conn.execute("SELECT count(*) FROM omap WHERE obj=?", (oid,)).fetchone()
+            if deep:
+                self._check_data(conn, oid, check)
+                self._check_omap(conn, oid, check)
+            return check
+
+        return self._read_txn(go)
+
+    def _check_data(self, conn: sqlite3.Connection, oid: int, check: CopyCheck) -> None:
+        digest = at = 0
+        for idx, *row in conn.execute(
+            "SELECT idx, length, data, file, crcs FROM blocks WHERE obj=? ORDER BY idx", (oid,)
+        ).fetchall():
+            base, chunks = idx * BLOCK_SIZE, (row[0] + CHECKSUM_CHUNK - 1) // CHECKSUM_CHUNK
+            try:
+                raw, bad = self._block_chunks(tuple(row), 0, chunks - 1)
+            except OSError:  # block file gone or unreadable
+                raw, bad = memoryview(b""), list(range(chunks))
+            check.bad_chunks += [base + chunk * CHECKSUM_CHUNK for chunk in bad]
+            digest = zlib.crc32(raw, _crc_zeros(digest, base - at))
+            at = base + len(raw)
+        check.data_digest = _crc_zeros(digest, check.info.size - at)
+
+    def _check_omap(self, conn: sqlite3.Connection, oid: int, check: CopyCheck) -> None:
+        digest = zlib.crc32(self._omap_header(conn, oid))
+        for key, value, crc in conn.execute("SELECT key, value, crc FROM omap WHERE obj=? ORDER BY key", (oid,)):
+            digest = zlib.crc32(value, zlib.crc32(f"{key}\0{len(value)}\0".encode(), digest))
+            if _crc(value) != crc:
+                check.bad_omap.append(key)
+        check.omap_digest = digest
 
     def purge_pool(self, pool: int) -> None:
         """Delete every object of a deleted pool from this OSD."""
@@ -654,6 +805,8 @@ class _ObjectState:
 
     def apply(self, op: tuple, mtime_ns: int) -> None:
         tag = op[0]
+        if tag in ("promote", "restore"):
+            raise invalid(f"{self.key}: {tag} must be the only op of its transaction")
         if tag in ("write", "write_full", "append", "truncate", "zero", "remove", "reset"):
             self.data_changed = True
         if tag == "write":
@@ -809,6 +962,26 @@ class _ObjectState:
         if self.id is not None:
             self._remove()
         self.conn.execute("UPDATE objects SET shard=? WHERE id=?", (k.shard, row[0]))
+
+    def restore(self, record: ObjectRecord) -> None:
+        """Replace this object with exactly ``record``: content, metadata and versions."""
+        info = record.info
+        if len(record.data) != info.size:
+            raise invalid(f"{self.key}: restore record holds {len(record.data)} bytes but says {info.size}")
+        if self.id is not None:
+            self._remove()
+        oid = self._ensure(info.mtime_ns)
+        self._write(0, memoryview(record.data))
+        for table, values in (("xattrs", record.xattrs), ("omap", record.omap)):
+            self.conn.executemany(
+                f"INSERT INTO {table} VALUES (?, ?, ?, ?)", ((oid, k, v, _crc(v)) for k, v in values.items())
+            )
+        header = record.omap_header or None
+        self.conn.execute(
+            "UPDATE objects SET size=?, logical_size=?, version=?, data_version=?, mtime_ns=?, omap_header=?"
+            " WHERE id=?",
+            (info.size, info.logical_size, info.version, info.data_version, info.mtime_ns, header, oid),
+        )
 
     def _remove(self) -> None:
         oid = self._require()

@@ -18,7 +18,7 @@ Replicated PGs use shard ``NO_SHARD``; EC PGs one pair per shard position.
 from __future__ import annotations
 
 from .osd_store import NO_SHARD
-from .osdmap import Copy, OSDMap, PGRecovery, PoolInfo, parse_pgid
+from .osdmap import Copy, OSDMap, PGRecovery, PoolInfo, parse_pgid, pgid
 from .placement import up_set
 
 

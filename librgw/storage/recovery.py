@@ -33,8 +33,7 @@ from typing import TYPE_CHECKING
 from .atomic_file import atomic_write
 from .errors import OSDFailure, StorageError
 from .osd_store import ObjectInfo, ObjectKey, ObjectRecord, Transaction
-from .osdmap import Copy, PGRecovery, PoolInfo
-from .peering import pgid
+from .osdmap import Copy, PGRecovery, PoolInfo, pgid
 
 if TYPE_CHECKING:
     from .cluster import Cluster

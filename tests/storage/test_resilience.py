@@ -20,8 +20,8 @@ from librgw import rados
 from librgw.cli.main import main
 from librgw.storage.cluster import Cluster
 from librgw.storage.osd_store import ObjectKey
-from librgw.storage.osdmap import OSDInfo, OSDMap, PoolInfo
-from librgw.storage.peering import note_map_change, pgid
+from librgw.storage.osdmap import OSDInfo, OSDMap, PoolInfo, pgid
+from librgw.storage.peering import note_map_change
 from librgw.storage.placement import pg_of
 from librgw.storage.recovery import PROGRESS_FILE, recover
 from tests.conftest import make_ec_pool

@@ -1,0 +1,158 @@
+"""One OSD store on its own: the scrub and recovery API (pg_objects, export_object, the restore
+op, check_object) on real on-disk stores."""
+
+import errno
+import os
+import sqlite3
+import zlib
+from pathlib import Path
+
+import pytest
+
+from librgw.storage.errors import StorageError
+from librgw.storage.osd_store import (
+    CHECKSUM_CHUNK,
+    PENDING_SHARD,
+    ObjectInfo,
+    ObjectKey,
+    ObjectRecord,
+    OSDStore,
+    Transaction,
+)
+from tests.conftest import flip_stored_byte
+
+MiB = 1024 * 1024
+FSID = "00000000-0000-0000-0000-000000000000"
+
+
+def _open_store(path: Path, osd_id: int) -> OSDStore:
+    OSDStore.mkfs(path, osd_id, FSID)
+    return OSDStore(osd_id, path)
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    store = _open_store(tmp_path / "osd.0", 0)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def other(tmp_path: Path):
+    store = _open_store(tmp_path / "osd.1", 1)
+    yield store
+    store.close()
+
+
+def _write(store: OSDStore, key: ObjectKey, ops: list[tuple], version: int = 1) -> None:
+    store.apply(Transaction(key, ops, version, 1_000 + version))
+
+
+def _restore(store: OSDStore, key: ObjectKey, record: ObjectRecord) -> None:
+    store.apply(Transaction(key, [("restore", record)], 0, 0))
+
+
+def _block_files(store: OSDStore) -> list[Path]:
+    return [p for p in store.blocks_dir.rglob("*") if p.is_file()]
+
+
+KEY = ObjectKey(1, 3, "ns", "obj")
+
+
+def test_export_and_restore_recreate_an_object_exactly(store, other):
+    data = os.urandom(5 * MiB + 123)  # a 4 MiB block file, a 1 MiB one
+    _write(
+        store,
+        KEY,
+        [
+            ("write_full", data),
+            ("setxattr", "owner", b"alice"),
+            ("omap_set", {"a": b"1", "b": b"2"}),
+            ("omap_set_header", b"hdr"),
+        ],
+        version=7,
+    )
+    _write(other, KEY, [("write_full", os.urandom(3 * MiB)), ("setxattr", "stale", b"x"), ("omap_set", {"z": b"9"})])
+    record = store.export_object(KEY)
+    assert record.data == data and record.xattrs == {"owner": b"alice"}
+    assert record.omap == {"a": b"1", "b": b"2"} and record.omap_header == b"hdr"
+    _restore(other, KEY, record)
+    assert other.export_object(KEY) == record
+    assert other.stat(KEY) == store.stat(KEY) == record.info
+    assert len(_block_files(other)) == 2  # the replaced object's block file is gone
+
+
+def test_restore_creates_a_missing_object_with_its_versions(store, other):
+    _write(store, KEY, [("write_full", b"small"), ("setxattr", "a", b"1")], version=42)
+    _write(store, KEY, [("setxattr", "b", b"2")], version=43)
+    record = store.export_object(KEY)
+    assert (record.info.version, record.info.data_version) == (43, 42)
+    _restore(other, KEY, record)
+    assert other.stat(KEY) == record.info
+    assert other.read(KEY, 0, 100)[0] == b"small"
+
+
+def test_restore_must_be_alone_and_match_its_size(store):
+    record = ObjectRecord(ObjectInfo(3, 3, 1, 1, 1), b"abc", {})
+    with pytest.raises(StorageError) as e:
+        store.apply(Transaction(KEY, [("restore", record), ("setxattr", "a", b"1")], 1, 1))
+    assert e.value.errno == errno.EINVAL
+    with pytest.raises(StorageError) as e:
+        _restore(store, KEY, ObjectRecord(ObjectInfo(4, 4, 1, 1, 1), b"abc", {}))
+    assert e.value.errno == errno.EINVAL
+    with pytest.raises(StorageError):
+        store.stat(KEY)
+
+
+@pytest.mark.parametrize("size", [100_000, 300_000], ids=["inline", "block-file"])
+def test_export_fails_with_eio_where_a_data_checksum_fails(store, size):
+    _write(store, KEY, [("write_full", os.urandom(size))])
+    flip_stored_byte(store, KEY, size - 1)
+    with pytest.raises(StorageError) as e:
+        store.export_object(KEY)
+    assert e.value.errno == errno.EIO
+
+
+def test_check_object_names_the_bad_chunk_xattr_and_omap_value(store):
+    _write(store, KEY, [("write_full", os.urandom(300_000)), ("setxattr", "a", b"1"), ("omap_set", {"k": b"v"})])
+    assert not store.check_object(KEY, deep=True).read_error
+    flip_stored_byte(store, KEY, 200_000)
+    with sqlite3.connect(store.db_path) as conn:
+        conn.execute("UPDATE xattrs SET value=? WHERE key='a'", (b"2",))
+        conn.execute("UPDATE omap SET value=? WHERE key='k'", (b"w",))
+    deep = store.check_object(KEY, deep=True)
+    assert deep.bad_chunks == [200_000 // CHECKSUM_CHUNK * CHECKSUM_CHUNK]
+    assert deep.bad_xattrs == ["a"] and deep.bad_omap == ["k"] and deep.read_error
+    assert deep.xattrs == {"a": b"2"}  # as stored, so copies can be compared
+    shallow = store.check_object(KEY)
+    assert shallow.bad_chunks == [] and shallow.bad_xattrs == ["a"] and shallow.data_digest is None
+    assert shallow.omap_keys == 1
+
+
+def test_check_object_reports_a_missing_block_file(store):
+    _write(store, KEY, [("write_full", os.urandom(5 * MiB))])
+    os.unlink(max(_block_files(store), key=lambda p: p.stat().st_size))  # the 4 MiB block 0
+    check = store.check_object(KEY, deep=True)
+    assert check.bad_chunks == [i * CHECKSUM_CHUNK for i in range(4 * MiB // CHECKSUM_CHUNK)]
+
+
+def test_deep_check_digest_is_the_crc_of_the_data_with_holes_as_zeros(store):
+    _write(store, KEY, [("write", 5 * MiB, b"tail"), ("write", 10, b"head")])
+    size = store.stat(KEY).size
+    assert size == 5 * MiB + 4
+    check = store.check_object(KEY, deep=True)
+    assert check.data_digest == zlib.crc32(store.read(KEY, 0, size)[0])
+    assert not check.read_error
+
+
+def test_pg_objects_lists_one_pg_with_infos_and_pending_shards_only_when_asked(store):
+    shard = ObjectKey(1, 3, "", "ec-obj", 2)
+    pending = ObjectKey(1, 3, "", "ec-obj", 2 + PENDING_SHARD)
+    _write(store, KEY, [("write_full", b"abc")], version=5)
+    _write(store, shard, [("write_full", b"s")])
+    _write(store, pending, [("write_full", b"new")], version=9)
+    _write(store, ObjectKey(1, 4, "", "elsewhere"), [("write_full", b"x")])
+    listed = store.pg_objects(1, 3)
+    assert listed == {KEY: store.stat(KEY), shard: store.stat(shard)}
+    assert listed[KEY].size == 3 and listed[KEY].version == 5
+    assert set(store.pg_objects(1, 3, pending=True)) == {KEY, shard, pending}
