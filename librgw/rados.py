@@ -27,7 +27,7 @@ from .storage.cluster import Cluster, open_cluster, release_cluster
 from .storage.errors import StorageError
 from .storage.health import inconsistent_pgs
 from .storage.monitor import handle_mon_command
-from .storage.scrub import pgid
+from .storage.osdmap import pgid
 
 LIBRADOS_OP_FLAG_EXCL = 0x1
 LIBRADOS_OP_FLAG_FAILOK = 0x2

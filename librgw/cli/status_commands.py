@@ -66,8 +66,22 @@ def format_status(status: dict) -> str:
         f"    usage:   {human_bytes(pgmap['bytes_used'])} used, {human_bytes(pgmap['bytes_avail'])}"
         f" / {human_bytes(pgmap['bytes_total'])} avail",
     ]
+    if pgmap.get("degraded_objects"):
+        lines.append(
+            f"             {pgmap['degraded_objects']}/{pgmap['degraded_total']} objects degraded"
+            f" ({100 * pgmap['degraded_ratio']:.3f}%)"
+        )
     for i, state in enumerate(pgmap["pgs_by_state"]):
         lines.append(f"    {'pgs:' if i == 0 else '':<9}{state['count']} {state['state_name']}")
+    recovery = status.get("recovery")
+    if recovery:
+        lines += [
+            "",
+            "  progress:",
+            f"    recovery: {recovery['objects_done']}/{recovery['objects_total']} objects,"
+            f" {human_bytes(recovery['bytes_per_s'])}/s, {recovery['objects_per_s']} objects/s"
+            + (f", ETA {recovery['eta_s']:.0f} s" if recovery.get("eta_s") is not None else ""),
+        ]
     if status["pools"]:
         rows = [["NAME", "ID", "OBJECTS", "STORED", "DEGRADED"]]
         rows += [

@@ -1,11 +1,19 @@
 """Cluster health and PG states, computed from the map, in the shape of ``ceph status -f json``.
 
-A PG is ``active+clean`` with all ``size`` OSDs up, ``active+undersized+degraded`` with
-fewer but at least ``min_size``, and ``undersized+degraded+peered`` (inactive: I/O fails)
-below ``min_size``; ``+inconsistent`` is added while the last scrub of the PG left objects
-inconsistent (``scrub.ScrubLog``). Health is HEALTH_ERR when any PG is inactive or
-inconsistent (``N scrub errors``, ``Possible data damage: N pgs inconsistent``, as Ceph
-says), HEALTH_WARN when an OSD is down or a PG degraded, else HEALTH_OK.
+A PG's state, as Ceph spells it:
+
+- ``active+clean``: all ``size`` copies up and complete;
+- ``+undersized+degraded``: fewer than ``size`` copies up, at least ``min_size``;
+- ``+recovery_wait+degraded`` / ``+recovering+degraded``: some acting copies are backfill
+  targets (``peering.py``) waiting for, or under, a ``recover`` run; ``+remapped`` while
+  strays still hold copies the acting set does not;
+- ``undersized+degraded+peered`` (below ``min_size``) and ``incomplete`` (no complete copy
+  up to read from) are inactive: I/O to them fails;
+- ``+inconsistent`` while the last scrub of the PG left objects inconsistent (``scrub.ScrubLog``).
+
+Health is HEALTH_ERR when any PG is inactive or inconsistent (``N scrub errors``, ``Possible
+data damage: N pgs inconsistent``, as Ceph says), HEALTH_WARN when an OSD is down or a PG
+degraded or waiting for recovery, else HEALTH_OK.
 """
 
 from __future__ import annotations
@@ -13,19 +21,46 @@ from __future__ import annotations
 from collections import Counter
 
 from .cluster import Cluster
-from .scrub import InconsistentObject, ScrubLog, pgid
+from .osdmap import PoolInfo, pgid
+from .recovery import read_progress
+from .scrub import InconsistentObject, ScrubLog
 
 PGInconsistencies = dict[tuple[int, int], list[InconsistentObject]]  # (pool id, pg) -> objects
 
 
-def pg_state(up_count: int, size: int, min_size: int, inconsistent: bool = False) -> str:
-    if up_count >= size:
-        state = "active+clean"
-    elif up_count >= min_size:
-        state = "active+undersized+degraded"
+def pg_state(cluster: Cluster, pool: PoolInfo, pg: int, recovering: bool, inconsistent: bool = False) -> str:
+    """The PG's state string; ``recovering`` says whether a recovery run is going on now."""
+    up = len(cluster.acting(pool, pg))
+    rec = cluster.osdmap.pg_recovery.get(pgid(pool.id, pg))
+    flags = []
+    if up < pool.min_size:
+        flags = ["undersized", "degraded", "peered"]
+    elif rec is not None and not _readable(cluster, pool, pg):
+        flags = ["incomplete"]
     else:
-        state = "undersized+degraded+peered"
-    return state + "+inconsistent" if inconsistent else state
+        flags = ["active"]
+        targets = rec is not None and any(c in cluster.acting(pool, pg) for c in rec.targets)
+        if targets:
+            flags.append("recovering" if recovering else "recovery_wait")
+        if up < pool.size:
+            flags.append("undersized")
+        if targets or up < pool.size:
+            flags.append("degraded")
+        if rec is not None and rec.strays:
+            flags.append("remapped")
+        if len(flags) == 1:
+            flags.append("clean")
+    if inconsistent:
+        flags.append("inconsistent")
+    return "+".join(flags)
+
+
+def _readable(cluster: Cluster, pool: PoolInfo, pg: int) -> bool:
+    try:
+        cluster.read_sources(pool, pg)
+    except Exception:
+        return False
+    return True
 
 
 def inconsistent_pgs(cluster: Cluster) -> PGInconsistencies:
@@ -35,12 +70,12 @@ def inconsistent_pgs(cluster: Cluster) -> PGInconsistencies:
 
 
 def _pg_state_map(cluster: Cluster, inconsistent: PGInconsistencies) -> dict[tuple[int, int], str]:
-    states = {}
-    for pool in cluster.osdmap.pools.values():
-        for pg in range(pool.pg_num):
-            up = sum(1 for o in cluster.up_osds(pool, pg) if o is not None)
-            states[(pool.id, pg)] = pg_state(up, pool.size, pool.min_size, (pool.id, pg) in inconsistent)
-    return states
+    recovering = read_progress(cluster) is not None
+    return {
+        (pool.id, pg): pg_state(cluster, pool, pg, recovering, (pool.id, pg) in inconsistent)
+        for pool in cluster.osdmap.pools.values()
+        for pg in range(pool.pg_num)
+    }
 
 
 def pg_states(cluster: Cluster) -> Counter:
@@ -61,8 +96,17 @@ def cluster_status(cluster: Cluster) -> dict:
         checks.update(_scrub_checks(cluster, inconsistent, state_map))
     degraded = sum(n for s, n in states.items() if "degraded" in s)
     inactive = sum(n for s, n in states.items() if not s.startswith("active"))
+    stats = cluster.cluster_stats()
+    pools = {p.name: cluster.pool_stats(p) for p in osdmap.pools.values()}
+    copies = sum(s.objects * osdmap.pool_by_name(name).size for name, s in pools.items())
+    degraded_objects = sum(s.degraded for s in pools.values())
     if degraded:
-        checks["PG_DEGRADED"] = _check("HEALTH_WARN", f"Degraded data redundancy: {degraded} pgs degraded", [])
+        checks["PG_DEGRADED"] = _check(
+            "HEALTH_WARN",
+            f"Degraded data redundancy: {degraded_objects}/{copies} objects degraded"
+            f" ({100 * degraded_objects / max(copies, 1):.3f}%), {degraded} pgs degraded",
+            [],
+        )
     if inactive:
         checks["PG_AVAILABILITY"] = _check(
             "HEALTH_ERR", f"Reduced data availability: {inactive} pgs inactive (below min_size)", []
@@ -70,8 +114,7 @@ def cluster_status(cluster: Cluster) -> dict:
     status = "HEALTH_OK"
     if checks:
         status = "HEALTH_ERR" if any(c["severity"] == "HEALTH_ERR" for c in checks.values()) else "HEALTH_WARN"
-    stats = cluster.cluster_stats()
-    pools = {p.name: cluster.pool_stats(p) for p in osdmap.pools.values()}
+    progress = read_progress(cluster)
     return {
         "fsid": cluster.conf.fsid,
         "health": {"status": status, "checks": checks},
@@ -90,7 +133,19 @@ def cluster_status(cluster: Cluster) -> dict:
             "bytes_used": stats["kb_used"] * 1024,
             "bytes_avail": stats["kb_avail"] * 1024,
             "bytes_total": stats["kb"] * 1024,
+            "degraded_objects": degraded_objects,
+            "degraded_total": copies,
+            "degraded_ratio": degraded_objects / copies if copies else 0.0,
+            **(
+                {
+                    "recovering_objects_per_sec": progress["objects_per_s"],
+                    "recovering_bytes_per_sec": progress["bytes_per_s"],
+                }
+                if progress
+                else {}
+            ),
         },
+        "recovery": progress,
         "pools": [
             {
                 "name": name,

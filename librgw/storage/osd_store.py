@@ -754,9 +754,10 @@ class OSDStore:
         """Delete every object of a deleted pool from this OSD."""
         self._purge("pool=?", (pool,))
 
-    def purge_pg(self, pool: int, pg: int) -> None:
-        """Delete every object of one PG from this OSD (a stray copy recovery no longer needs)."""
-        self._purge("pool=? AND pg=?", (pool, pg))
+    def purge_pg(self, pool: int, pg: int, shard: int) -> None:
+        """Delete one shard (``NO_SHARD`` in a replicated pool) of a PG from this OSD: a stray copy
+        recovery no longer needs. The OSD may hold another shard of the PG, which stays."""
+        self._purge("pool=? AND pg=? AND shard IN (?, ?)", (pool, pg, shard, shard + PENDING_SHARD))
 
     def _purge(self, where: str, args: tuple) -> None:
         self.verify_alive()

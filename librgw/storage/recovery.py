@@ -197,10 +197,10 @@ def _finish_pg(cluster: Cluster, pool: PoolInfo, pg: int, rec: PGRecovery) -> No
         with cluster.pg_locks.hold(pool.id, pg):
             if cluster.osdmap.pg_recovery.get(pid) != rec:
                 return
-            for _, osd in rec.strays:
+            for shard, osd in rec.strays:
                 if cluster.osdmap.osds.get(osd) is not None and cluster.osdmap.osds[osd].up:
                     try:
-                        cluster.store(osd).purge_pg(pool.id, pg)
+                        cluster.store(osd).purge_pg(pool.id, pg, shard)
                     except OSDFailure as f:
                         cluster.osd_failed(f)
     with cluster.changing_map() as osdmap:

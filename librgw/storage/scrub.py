@@ -74,16 +74,11 @@ from .cluster import Cluster
 from .erasure import ErasureCodec
 from .errors import StorageError
 from .osd_store import NO_SHARD, CopyCheck, ObjectInfo, ObjectKey, ObjectRecord, Transaction
-from .osdmap import PoolInfo
+from .osdmap import PoolInfo, pgid
 
 SCRUB_DB = "scrub.db"
 EC_SCRUB_BATCH = 4 * 1024 * 1024  # object bytes decoded and re-encoded at a time
 SCRUB_DB_TIMEOUT_S = 60.0
-
-
-def pgid(pool_id: int, pg: int) -> str:
-    """A PG's name as Ceph prints it: pool id, a dot, the PG number in hex (``2.1f``)."""
-    return f"{pool_id}.{pg:x}"
 
 
 @dataclass
