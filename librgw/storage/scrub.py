@@ -115,7 +115,7 @@ class PGScrub:
 @dataclass
 class ScrubResult:
     pgs: list[PGScrub] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # pgids of inactive PGs
+    skipped: list[str] = field(default_factory=list)  # pgids of inactive PGs and PGs awaiting recovery
 
     @property
     def objects(self) -> int:
@@ -161,7 +161,10 @@ def scrub(
 
 
 def scrub_pg(cluster: Cluster, pool: PoolInfo, pg: int, deep: bool = False, repair: bool = False) -> PGScrub | None:
-    """Scrub one PG and repair it if asked (or if auto repair applies); None if it is inactive."""
+    """Scrub one PG and repair it if asked (or if auto repair applies); None if it is inactive or
+    awaiting recovery (as Ceph, only clean PGs are scrubbed: recovery fills their targets)."""
+    if pgid(pool.id, pg) in cluster.osdmap.pg_recovery:
+        return None
     up = cluster.up_osds(pool, pg)
     if pool.type == "erasure":
         targets = [(shard, osd) for shard, osd in enumerate(up) if osd is not None]

@@ -24,6 +24,7 @@ from librgw.storage.osdmap import OSDInfo, OSDMap, PoolInfo, pgid
 from librgw.storage.peering import note_map_change
 from librgw.storage.placement import pg_of
 from librgw.storage.recovery import PROGRESS_FILE, recover
+from librgw.storage.scrub import scrub
 from tests.conftest import make_ec_pool
 
 KiB = 1024
@@ -234,6 +235,8 @@ def test_acceptance_osd_unmounted_during_overwrites_catches_up(client, cluster_d
     assert not cluster.osdmap.pg_recovery
     for pool in ("rep", "ec"):
         assert_every_copy_current(cluster, pool, new[pool])
+    deep = scrub(cluster, deep=True)
+    assert not deep.inconsistent and not deep.skipped and deep.objects == 249 + 250
     with pytest.raises(rados.ObjectNotFound):
         rep.stat("obj-3")
     assert old["rep"]["obj-5"] != new["rep"]["obj-5"]
