@@ -7,8 +7,10 @@ outcome, per PG (``OSDMap.pg_recovery``, keyed by pgid ``"<pool>.<pg hex>"``):
 - **backfill targets**: (shard, OSD) pairs that joined the acting set (a new OSD, one
   marked in, one back up after missing writes). Until recovery has copied the PG to
   them they may lack objects or hold stale ones, so they are written to but never read.
-- **strays**: pairs that left the acting set. Their copies stay as recovery sources until
-  the targets are filled, then recovery removes them.
+- **strays**: pairs that left the acting set while their OSD stayed up (marked out, or
+  moved by a new OSD or weight). Their copies stay as recovery sources until the targets
+  are filled, then recovery removes them. An OSD that goes down is no stray: its PGs are
+  just degraded, and it is a target when it comes back.
 
 A PG's *authoritative* copies are its acting members that are not targets. Where too few
 of those are up (every replica moved, or fewer than k EC shards), the strays serve too.
@@ -46,7 +48,8 @@ def note_map_change(before: OSDMap, after: OSDMap) -> None:
             pid = pgid(pool.id, pg)
             rec = after.pg_recovery.get(pid, PGRecovery())
             targets = (set(rec.targets) | (new - old)) & new
-            strays = (set(rec.strays) | (old - new)) - new
+            left = {(shard, osd) for shard, osd in old - new if osd in after.osds and after.osds[osd].up}
+            strays = (set(rec.strays) | left) - new
             if targets or strays:
                 after.pg_recovery[pid] = PGRecovery(sorted(targets), sorted(strays))
             else:
