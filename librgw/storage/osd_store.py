@@ -20,7 +20,7 @@ On-disk format (``<osd data>/``):
 Atomicity and durability: all of one transaction's changes (data, xattrs, omap, version)
 commit in one SQLite transaction; new block files and their directories are fsynced
 before it, old block files are unlinked only after it. ``kill -9`` at any point leaves
-the old object or the new one; at worst an unreferenced block file, which scrub removes.
+the old object or the new one; at worst an unreferenced block file, which a deep scrub removes once it is an hour old.
 
 Scrub and recovery see a copy whole: ``pg_objects`` lists a PG with each object's info,
 ``check_object`` says which parts of a copy fail their checksums (without raising),
@@ -433,7 +433,8 @@ class OSDStore:
             )
 
     def _new_block_file(self, pieces: list[memoryview], files: _FileChanges) -> str:
-        name = os.urandom(12).hex()
+        # one directory for all of a transaction's blocks: one directory fsync, not one per block
+        name = (files.new[0].name[:2] if files.new else os.urandom(1).hex()) + os.urandom(11).hex()
         path = self.blocks_dir / name[:2] / name
         files.new.append(path)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -749,6 +750,23 @@ class OSDStore:
             if _crc(value) != crc:
                 check.bad_omap.append(key)
         check.omap_digest = digest
+
+    def remove_orphan_blocks(self, older_than_s: float) -> int:
+        """Unlink block files no object refers to (left by a crash between writing a block and
+        committing it), if older than ``older_than_s``: a younger one may belong to a
+        transaction still being written. Returns how many were removed."""
+
+        def referenced(conn):
+            return {f for (f,) in conn.execute("SELECT file FROM blocks WHERE file IS NOT NULL")}
+
+        cutoff = time.time() - older_than_s
+        candidates = [p for p in self.blocks_dir.glob("*/*") if p.stat().st_mtime < cutoff]
+        if not candidates:
+            return 0
+        keep = self._read_txn(referenced)
+        orphans = [p for p in candidates if p.name not in keep]
+        _unlink_all(orphans)
+        return len(orphans)
 
     def purge_pool(self, pool: int) -> None:
         """Delete every object of a deleted pool from this OSD."""

@@ -37,7 +37,9 @@ other OSDs were down.
 Locking: a PG's objects are listed under its PG lock (``cluster.pg_locks``). Each object
 is then scrubbed, and repaired, under that lock again, one object at a time, so client
 I/O to the PG waits for at most one object. PGs are scrubbed one after the other. A PG
-below ``min_size`` (inactive) is skipped.
+below ``min_size`` (inactive) or awaiting recovery is skipped. A deep scrub also removes
+block files no object refers to that are over an hour old (a crash between writing a
+block and committing it leaves one).
 
 Options, in ``[global]`` of cluster.conf:
 
@@ -72,13 +74,14 @@ from pathlib import Path
 
 from .cluster import Cluster
 from .erasure import ErasureCodec
-from .errors import StorageError
+from .errors import OSDFailure, StorageError
 from .osd_store import NO_SHARD, CopyCheck, ObjectInfo, ObjectKey, ObjectRecord, Transaction
 from .osdmap import PoolInfo, pgid
 
 SCRUB_DB = "scrub.db"
 EC_SCRUB_BATCH = 4 * 1024 * 1024  # object bytes decoded and re-encoded at a time
 SCRUB_DB_TIMEOUT_S = 60.0
+ORPHAN_BLOCK_MIN_AGE_S = 3600.0  # far longer than any transaction takes to commit
 
 
 @dataclass
@@ -116,6 +119,7 @@ class PGScrub:
 class ScrubResult:
     pgs: list[PGScrub] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # pgids of inactive PGs and PGs awaiting recovery
+    orphan_blocks_removed: int = 0  # deep scrub only
 
     @property
     def objects(self) -> int:
@@ -157,7 +161,20 @@ def scrub(
                 result.pgs.append(found)
             if progress is not None:
                 progress(len(result.pgs) + len(result.skipped), total)
+    if deep:
+        result.orphan_blocks_removed = _remove_orphan_blocks(cluster)
     return result
+
+
+def _remove_orphan_blocks(cluster: Cluster) -> int:
+    removed = 0
+    for osd in cluster.osdmap.osds.values():
+        if osd.up:
+            try:
+                removed += cluster.store(osd.id).remove_orphan_blocks(ORPHAN_BLOCK_MIN_AGE_S)
+            except OSDFailure as f:
+                cluster.osd_failed(f)
+    return removed
 
 
 def scrub_pg(cluster: Cluster, pool: PoolInfo, pg: int, deep: bool = False, repair: bool = False) -> PGScrub | None:

@@ -380,3 +380,31 @@ def test_console_script_streams_through_pipes(cluster_conf, tmp_path):
     failed = run("rados", "-p", "rep", "get", "nope", "-")
     assert failed.returncode == 1 and failed.stdout == b""
     assert failed.stderr == b"librgw: error: error getting rep/nope: (2) No such file or directory\n"
+
+
+def _put_many(librgw, tmp_path: Path, count: int) -> None:
+    for i in range(count):
+        src = tmp_path / f"src{i}"
+        src.write_bytes(f"payload {i}".encode() * 100)
+        assert librgw("rados", "-p", "rep", "put", f"o{i}", str(src)).code == 0
+
+
+def test_recover_backfills_an_out_osd_and_reports_a_summary(librgw, pools, tmp_path):
+    _put_many(librgw, tmp_path, 30)
+    assert librgw("osd", "out", "1").code == 0
+    status = json.loads(librgw("status", "--format", "json").out)
+    assert any("recovery_wait" in s["state_name"] for s in status["pgmap"]["pgs_by_state"])
+    result = librgw("recover")
+    assert result.code == 0 and result.out.startswith("recovery: ") and "copied" in result.out
+    again = librgw("recover", "--format", "json")
+    assert again.code == 0 and json.loads(again.out)["objects_copied"] == 0  # nothing left: idempotent
+    status = json.loads(librgw("status", "--format", "json").out)
+    assert [s["state_name"] for s in status["pgmap"]["pgs_by_state"]] == ["active+clean"]
+
+
+def test_recover_exits_1_when_a_pg_has_no_complete_copy_up(librgw, pools, tmp_path):
+    _put_many(librgw, tmp_path, 10)
+    assert librgw("osd", "out", "1").code == 0
+    assert librgw("osd", "down", "0", "1", "2").code == 0  # only osd.3, a backfill target, is left
+    result = librgw("recover")
+    assert result.code == 1 and "incomplete" in result.out

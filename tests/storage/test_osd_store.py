@@ -4,6 +4,7 @@ op, check_object) on real on-disk stores."""
 import errno
 import os
 import sqlite3
+import time
 import zlib
 from pathlib import Path
 
@@ -156,3 +157,19 @@ def test_pg_objects_lists_one_pg_with_infos_and_pending_shards_only_when_asked(s
     assert listed == {KEY: store.stat(KEY), shard: store.stat(shard)}
     assert listed[KEY].size == 3 and listed[KEY].version == 5
     assert set(store.pg_objects(1, 3, pending=True)) == {KEY, shard, pending}
+
+
+def test_orphan_block_files_are_removed_only_when_old(tmp_path):
+    OSDStore.mkfs(tmp_path / "osd", 0, "fsid")
+    store = OSDStore(0, tmp_path / "osd")
+    store.apply(Transaction(ObjectKey(1, 0, "", "big"), [("write_full", os.urandom(300 * 1024))], 1, 1))
+    orphan = store.block_path("ab" + "00" * 11)
+    orphan.write_bytes(b"left by a crash")
+    assert store.remove_orphan_blocks(3600) == 0 and orphan.exists()  # young: may be a commit in flight
+    old = time.time() - 7200
+    os.utime(orphan, (old, old))
+    for path in store.blocks_dir.glob("*/*"):
+        os.utime(path, (old, old))
+    assert store.remove_orphan_blocks(3600) == 1 and not orphan.exists()
+    assert store.read(ObjectKey(1, 0, "", "big"), 0, 10)[1].size == 300 * 1024  # referenced blocks stay
+    store.close()
