@@ -304,7 +304,7 @@ class OSDStore:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
         except sqlite3.Error as e:
-            raise OSDFailure(self.osd_id, str(e)) from None
+            raise _failure(self.osd_id, e) from None
         with self._conns_lock:
             self._all_conns.append(conn)
         return conn
@@ -361,7 +361,7 @@ class OSDStore:
                 self.verify_alive()
                 self._commit(conn, batch)
             except BaseException as e:  # the store itself failed: fail the whole batch
-                err = e if isinstance(e, StorageError) else OSDFailure(self.osd_id, str(e))
+                err = e if isinstance(e, StorageError) else _failure(self.osd_id, e)
                 for p in batch:
                     if not p.done.is_set():
                         p.error = err
@@ -494,7 +494,7 @@ class OSDStore:
                 if attempt == READ_RETRIES - 1:
                     raise io_error(f"osd.{self.osd_id}: block file vanished under a read") from None
             except (sqlite3.Error, OSError) as e:
-                raise OSDFailure(self.osd_id, str(e)) from None
+                raise _failure(self.osd_id, e) from None
             finally:
                 if conn.in_transaction:
                     conn.execute("COMMIT")
@@ -1098,5 +1098,13 @@ def _storage_error(osd_id: int, e: BaseException) -> BaseException:
     if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
         return StorageError(e.errno, f"osd.{osd_id}: {e}")
     if isinstance(e, (OSError, sqlite3.Error)):
-        return OSDFailure(osd_id, str(e))
+        return _failure(osd_id, e)
     return e
+
+
+def _failure(osd_id: int, e: BaseException) -> StorageError:
+    """What an exception from the OSD's files means: the OSD failed, unless SQLite only
+    stayed locked by another process past the busy timeout (a busy OSD is not a dead one)."""
+    if isinstance(e, sqlite3.OperationalError) and "locked" in str(e):
+        return StorageError(errno.EBUSY, f"osd.{osd_id}: {e}")
+    return OSDFailure(osd_id, str(e))

@@ -173,3 +173,22 @@ def test_orphan_block_files_are_removed_only_when_old(tmp_path):
     assert store.remove_orphan_blocks(3600) == 1 and not orphan.exists()
     assert store.read(ObjectKey(1, 0, "", "big"), 0, 10)[1].size == 300 * 1024  # referenced blocks stay
     store.close()
+
+
+def test_a_store_locked_past_the_busy_timeout_is_busy_not_failed(tmp_path, monkeypatch):
+    from librgw.storage import osd_store
+    from librgw.storage.errors import OSDFailure
+
+    monkeypatch.setattr(osd_store, "BUSY_TIMEOUT_S", 0.1)
+    OSDStore.mkfs(tmp_path / "osd", 0, "fsid")
+    store = OSDStore(0, tmp_path / "osd")
+    other = sqlite3.connect(tmp_path / "osd" / "store.db", isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    with pytest.raises(StorageError) as e:
+        store.apply(Transaction(ObjectKey(1, 0, "", "o"), [("write_full", b"x")], 1, 1))
+    assert e.value.errno == errno.EBUSY and not isinstance(e.value, OSDFailure)
+    other.execute("ROLLBACK")
+    store.apply(Transaction(ObjectKey(1, 0, "", "o"), [("write_full", b"x")], 1, 1))
+    assert store.read(ObjectKey(1, 0, "", "o"), 0, 1)[0] == b"x"
+    other.close()
+    store.close()
