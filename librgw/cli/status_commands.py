@@ -73,6 +73,12 @@ def format_status(status: dict) -> str:
         )
     for i, state in enumerate(pgmap["pgs_by_state"]):
         lines.append(f"    {'pgs:' if i == 0 else '':<9}{state['count']} {state['state_name']}")
+    df = status.get("osd_df")
+    if df and df["average_kb_used"]:
+        lines.append(
+            f"    osd use: {df['min_var']:.2f} to {df['max_var']:.2f} of the mean"
+            f" ({human_bytes(df['average_kb_used'] * KIB)} per OSD; see 'librgw osd df')"
+        )
     recovery = status.get("recovery")
     if recovery:
         lines += [

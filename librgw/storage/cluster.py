@@ -90,7 +90,7 @@ class Cluster:
         self._stores_lock = threading.Lock()
         self._placements: dict[tuple[int, int], dict[int, list[int | None]]] = {}
         self._codecs: dict[tuple[int, int], ErasureCodec] = {}
-        self._last_heartbeat = time.monotonic()
+        self._last_heartbeat = -float("inf")  # the first op checks the OSDs
 
     # -- map, pools and OSDs ---------------------------------------------------
 
@@ -140,7 +140,7 @@ class Cluster:
         """Mark an OSD that failed under an op down, so ops go on without it."""
         osd = self.osdmap.osds.get(failure.osd_id)
         if osd is not None and osd.up:
-            log.warning("marking osd.%d down: %s", failure.osd_id, failure.message)
+            log.warning("%s; marking it down", failure.message)
             with self.changing_map() as osdmap:
                 osd = osdmap.osds[failure.osd_id]
                 if osd.up:
@@ -162,7 +162,7 @@ class Cluster:
         with self.changing_map() as osdmap:
             for osd_id, change in self._heartbeat_changes(osdmap, problems, conf.down_out_interval).items():
                 osd = osdmap.osds[osd_id]
-                log.warning("osd.%d: %s", osd_id, change)
+                log.warning("osd.%d: marked %s%s", osd_id, change, f" ({problems[osd_id]})" if change == "down" else "")
                 if change == "down":
                     osd.up, osd.down_since, osd.down_reason = False, time.time(), problems[osd_id]
                 elif change == "up":

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .cluster import Cluster
+from .errors import OSDFailure
 from .osdmap import PoolInfo, pgid
 from .recovery import read_progress
 from .scrub import InconsistentObject, ScrubLog
@@ -82,7 +83,52 @@ def pg_states(cluster: Cluster) -> Counter:
     return Counter(_pg_state_map(cluster, inconsistent_pgs(cluster)).values())
 
 
+def osd_df(cluster: Cluster) -> dict:
+    """Per-OSD usage as ``ceph osd df -f json`` gives it: nodes, and a summary."""
+    nodes = []
+    for osd in sorted(cluster.osdmap.osds.values(), key=lambda o: o.id):
+        pgs = sum(
+            1
+            for pool in cluster.osdmap.pools.values()
+            for pg in range(pool.pg_num)
+            if osd.id in cluster.up_osds(pool, pg)
+        )
+        nodes.append(
+            {
+                "id": osd.id,
+                "name": f"osd.{osd.id}",
+                "crush_weight": osd.weight,
+                "reweight": 1.0 if osd.in_ else 0.0,
+                "kb_used": _used_bytes(cluster, osd.id) // 1024 if osd.up else 0,
+                "pgs": pgs,
+                "status": "up" if osd.up else "down",
+            }
+        )
+    used = [n["kb_used"] for n in nodes if n["status"] == "up"]
+    mean = sum(used) / len(used) if used else 0
+    for n in nodes:
+        n["var"] = round(n["kb_used"] / mean, 2) if mean else 0.0
+    up_in = [n["var"] for n in nodes if n["status"] == "up" and n["reweight"]]
+    summary = {
+        "total_kb_used": sum(used),
+        "average_kb_used": mean,
+        "min_var": min(up_in, default=0.0),
+        "max_var": max(up_in, default=0.0),
+    }
+    return {"nodes": nodes, "summary": summary}
+
+
+def _used_bytes(cluster: Cluster, osd_id: int) -> int:
+    try:
+        return cluster.store(osd_id).used_bytes()
+    except OSDFailure as f:
+        cluster.osd_failed(f)
+        return 0
+
+
 def cluster_status(cluster: Cluster) -> dict:
+    """``ceph status``: first a heartbeat, so OSDs that failed or came back show as such."""
+    cluster.heartbeat()
     osdmap = cluster.osdmap
     osds = list(osdmap.osds.values())
     inconsistent = inconsistent_pgs(cluster)
@@ -146,6 +192,7 @@ def cluster_status(cluster: Cluster) -> dict:
             ),
         },
         "recovery": progress,
+        "osd_df": osd_df(cluster)["summary"],
         "pools": [
             {
                 "name": name,

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from .balancer import pg_copy_deviations
 from .cluster import Cluster
 from .errors import StorageError, invalid, not_found
-from .health import cluster_status, pg_states
+from .health import cluster_status, osd_df, pg_states
 from .osdmap import PoolInfo, parse_pgid
 from .placement import object_hash
 
@@ -228,31 +228,7 @@ def _osd_tree(cluster: Cluster, args: dict):
 
 @command("osd df")
 def _osd_df(cluster: Cluster, args: dict):
-    nodes = []
-    for osd in sorted(cluster.osdmap.osds.values(), key=lambda o: o.id):
-        pgs = sum(
-            1
-            for pool in cluster.osdmap.pools.values()
-            for pg in range(pool.pg_num)
-            if osd.id in cluster.up_osds(pool, pg)
-        )
-        used = cluster.store(osd.id).used_bytes() if osd.up else 0
-        nodes.append(
-            {
-                "id": osd.id,
-                "name": f"osd.{osd.id}",
-                "crush_weight": osd.weight,
-                "reweight": 1.0 if osd.in_ else 0.0,
-                "kb_used": used // 1024,
-                "pgs": pgs,
-                "status": "up" if osd.up else "down",
-            }
-        )
-    used = [n["kb_used"] for n in nodes if n["status"] == "up"]
-    mean = sum(used) / len(used) if used else 0
-    for n in nodes:
-        n["var"] = round(n["kb_used"] / mean, 2) if mean else 0.0
-    return {"nodes": nodes, "summary": {"total_kb_used": sum(used), "average_kb_used": mean}}, ""
+    return osd_df(cluster), ""
 
 
 def _mark(cluster: Cluster, args: dict, verb: str, **state):
