@@ -1,4 +1,8 @@
+import time
+
+from librgw.cli.recovery_commands import format_bar
 from librgw.cli.render import hexdump, human_bytes, table
+from librgw.storage.recovery import RecoveryProgress
 
 
 def test_human_bytes_uses_binary_units_like_ceph():
@@ -20,3 +24,11 @@ def test_hexdump_matches_hexdump_c_layout():
 
 def test_table_aligns_columns_and_strips_trailing_space():
     assert table([["ID", "NAME", "X"], ["10", "a", ""]], "rll") == ["ID  NAME  X", "10  a"]
+
+
+def test_recovery_bar_shows_objects_bytes_rate_and_eta():
+    progress = RecoveryProgress(objects_total=200, objects_done=50, bytes_copied=50 * 1024 * 1024)
+    progress.started = time.time() - 10
+    bar = format_bar(progress)
+    assert bar.startswith("recovery [######..................] 50/200 objects, 50 MiB copied,")
+    assert "5 objects/s" in bar and "5.0 MiB/s" in bar and "ETA 0:30" in bar
