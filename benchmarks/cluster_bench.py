@@ -6,7 +6,8 @@ Everything (cluster and baseline files) goes to a new temporary directory under 
 
 Raw baseline (plain ``os`` calls, single thread):
   - 4 KiB file write + fsync + rename into place, ops/s, for ``--seconds``;
-  - sequential write of an ``--ec-mib`` file + fsync, MB/s (best of N), and sequential read of it.
+  - sequential write of an ``--ec-mib`` file + fsync, MB/s (best of N), and sequential read of it,
+    in turn with the EC object's write and read, so both are measured in the same machine state.
 
 Cluster (``--osds`` OSDs, one ``Rados``/``Ioctx`` shared by all threads):
   - 4 KiB ``write_full`` and ``read`` ops/s on a size-3 replicated pool, at concurrency 1 and 16;
@@ -149,52 +150,24 @@ def raw_small_writes(base: Path, seconds: float) -> dict:
     return result
 
 
-def raw_sequential(base: Path, size: int, reps: int) -> dict:
-    """Write ``size`` bytes to a new file + fsync, read it back, delete it; best of ``reps`` each.
-
-    Deleting each file before the next repetition keeps every repetition in the same state: on
-    VMs whose fresh guest memory is slow to touch, a write into page cache the kernel has just
-    freed can be several times faster than one into never-used memory, and a baseline that mixes
-    the two is not reproducible. One untimed round comes first.
-    """
-    d = base / "raw-seq"
-    d.mkdir()
-    data = memoryview(os.urandom(size))
-
-    def write(path: Path) -> float:
-        t0 = time.perf_counter()
-        write_synced(path, data)
-        return time.perf_counter() - t0
-
-    def read(path: Path) -> float:
-        t0 = time.perf_counter()
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            got = 0
-            while chunk := os.read(fd, CHUNK):
-                got += len(chunk)
-        finally:
-            os.close(fd)
-        elapsed = time.perf_counter() - t0
-        if got != size:
-            raise RuntimeError(f"raw read of {path} returned {got} bytes, not {size}")
-        return elapsed
-
-    write_times, read_times = [], []
-    for rep in range(-1, reps):
-        path = d / f"seq-{rep}"
-        w, r = write(path), read(path)
-        os.unlink(path)
-        if rep >= 0:
-            write_times.append(w)
-            read_times.append(r)
-    shutil.rmtree(d)
-    return {
-        "write_mb_s": size / min(write_times) / MB,
-        "read_mb_s": size / min(read_times) / MB,
-        "write_seconds": write_times,
-        "read_seconds": read_times,
-    }
+def raw_sequential_round(d: Path, data: memoryview, name: str) -> tuple[float, float]:
+    """Write ``data`` to a new file + fsync, read it back and delete it: (write s, read s)."""
+    path = d / name
+    t0 = time.perf_counter()
+    write_synced(path, data)
+    t1 = time.perf_counter()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        got = 0
+        while chunk := os.read(fd, CHUNK):
+            got += len(chunk)
+    finally:
+        os.close(fd)
+    t2 = time.perf_counter()
+    os.unlink(path)
+    if got != len(data):
+        raise RuntimeError(f"raw read of {path} returned {got} bytes, not {len(data)}")
+    return t1 - t0, t2 - t1
 
 
 # -- cluster ----------------------------------------------------------------------
@@ -251,34 +224,53 @@ def cluster_small_ops(ioctx: rados.Ioctx, seconds: float, threads: int) -> tuple
     return w, r
 
 
-def cluster_ec(ioctx: rados.Ioctx, size: int, reps: int) -> dict:
-    """``size``-byte write_full and read on the EC pool, best of ``reps``, distinct object names.
+def ec_round(ioctx: rados.Ioctx, data: bytes, name: str) -> tuple[float, float]:
+    """write_full ``data`` to the EC pool, read it back (verified outside the timed region) and
+    remove it: (write s, read s)."""
+    t0 = time.perf_counter()
+    ioctx.write_full(name, data)
+    t1 = time.perf_counter()
+    blob = ioctx.read(name, len(data))
+    t2 = time.perf_counter()
+    if blob != data:
+        raise RuntimeError(f"{name}: read back {len(blob)} bytes that differ from what was written")
+    del blob
+    ioctx.remove_object(name)
+    return t1 - t0, t2 - t1
 
-    As for the raw file, each object is read back, verified (outside the timed region) and
-    removed before the next repetition, after one untimed round (codec, shard stores, committers).
+
+def sequential_pairs(base: Path, ioctx: rados.Ioctx, size: int, reps: int) -> tuple[dict, dict]:
+    """Raw file and EC object of ``size`` bytes, written and read in alternation, ``reps`` times
+    each after one untimed round; best of each. (raw figures, EC figures).
+
+    Alternating puts the baseline and librgw in the same machine state. On VMs whose guest
+    memory is handed back to the host when freed, how fast a write goes depends on how much
+    was written just before; a baseline measured first, on a fresh machine, can be several
+    times faster than one measured after the small-op runs. Each file and object is deleted
+    before the next round, so no round runs on a fuller disk than another.
     """
-    data = os.urandom(size)
-    write_times, read_times = [], []
-    log(f"{size // (1024 * 1024)} MiB write_full and read on the EC pool, best of {reps}")
+    d = base / "raw-seq"
+    d.mkdir()
+    raw_data, ec_data = memoryview(os.urandom(size)), os.urandom(size)
+    log(f"{size // (1024 * 1024)} MiB sequential write+fsync/read, raw file and EC object in turn, best of {reps}")
+    raw_times, ec_times = [], []
     for rep in range(-1, reps):
-        name = f"ec-{rep}" if rep >= 0 else "ec-warmup"
-        t0 = time.perf_counter()
-        ioctx.write_full(name, data)
-        t1 = time.perf_counter()
-        blob = ioctx.read(name, size)
-        t2 = time.perf_counter()
-        if blob != data:
-            raise RuntimeError(f"{name}: read back {len(blob)} bytes that differ from what was written")
-        del blob
-        ioctx.remove_object(name)
+        raw = raw_sequential_round(d, raw_data, f"seq-{rep}")
+        ec = ec_round(ioctx, ec_data, f"ec-{rep}")
         if rep >= 0:
-            write_times.append(t1 - t0)
-            read_times.append(t2 - t1)
+            raw_times.append(raw)
+            ec_times.append(ec)
+    shutil.rmtree(d)
+    return _best(raw_times, size), _best(ec_times, size)
+
+
+def _best(times: list[tuple[float, float]], size: int) -> dict:
+    writes, reads = [w for w, _ in times], [r for _, r in times]
     return {
-        "write_mb_s": size / min(write_times) / MB,
-        "read_mb_s": size / min(read_times) / MB,
-        "write_seconds": write_times,
-        "read_seconds": read_times,
+        "write_mb_s": size / min(writes) / MB,
+        "read_mb_s": size / min(reads) / MB,
+        "write_seconds": writes,
+        "read_seconds": reads,
     }
 
 
@@ -478,9 +470,6 @@ def main(argv: list[str] | None = None) -> int:
         log(f"work dir {work}")
         log(f"raw 4 KiB write+fsync+rename, {args.seconds} s")
         raw_small = raw_small_writes(work, args.seconds)
-        log(f"raw sequential write+fsync and read of {args.ec_mib} MiB, best of {args.reps}")
-        raw_seq = raw_sequential(work, size, args.reps)
-
         log(f"creating a {args.osds}-OSD cluster")
         create_cluster(work / "cluster", args.osds)
         cluster = rados.Rados(conffile=str(work / "cluster" / "cluster.conf"))
@@ -491,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
             for c in CONCURRENCY:
                 small[c] = cluster_small_ops(ioctx, args.seconds, c)
         with cluster.open_ioctx(EC_POOL) as ioctx:
-            ec = cluster_ec(ioctx, size, args.reps)
+            raw_seq, ec = sequential_pairs(work, ioctx, size, args.reps)
     finally:
         if cluster is not None:
             cluster.shutdown()
