@@ -5,4 +5,7 @@ Layers, each usable on its own (see DESIGN.md):
 and, above them, the Rados Gateway data layout and the HTTP gateway.
 """
 
+from .connection import RGW, connect
+
+__all__ = ["RGW", "connect"]
 __version__ = "0.1.0"

@@ -1,0 +1,46 @@
+"""The core's exceptions: one class per condition, each carrying the S3 error code the gateway maps it to.
+
+The HTTP layer turns them into S3 or Swift responses in exactly one place; the CLI prints
+their message. Storage failures below (``librgw.rados.Error``) pass through unchanged.
+"""
+
+from __future__ import annotations
+
+
+class RGWError(Exception):
+    """A request the gateway refuses; ``code`` is the S3 error code, ``status`` the HTTP status."""
+
+    code = "InternalError"
+    status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidArgument(RGWError):
+    code, status = "InvalidArgument", 400
+
+
+class NoSuchUser(RGWError):
+    code, status = "NoSuchUser", 404
+
+
+class UserAlreadyExists(RGWError):
+    code, status = "UserAlreadyExists", 409
+
+
+class KeyExists(RGWError):
+    code, status = "KeyExists", 409
+
+
+class InvalidAccessKeyId(RGWError):
+    code, status = "InvalidAccessKeyId", 403
+
+
+class EmailExists(RGWError):
+    code, status = "EmailExists", 409
+
+
+class SubuserExists(RGWError):
+    code, status = "SubuserExists", 409
