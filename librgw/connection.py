@@ -14,9 +14,10 @@ CEPH_PREFIX = "ceph:"
 class RGW:
     """The gateway library over one cluster: users (and, later, buckets and objects) in RGW's layout."""
 
-    def __init__(self, client: rados.Rados, zone: ZoneParams) -> None:
+    def __init__(self, client: rados.Rados, zone: ZoneParams, owns_client: bool = True) -> None:
         self.client = client
         self.zone = zone
+        self._owns_client = owns_client
         self._meta: dict[str, rados.Ioctx] = {}
         self.users = UserStore(self)
 
@@ -32,7 +33,8 @@ class RGW:
         for ioctx in self._meta.values():
             ioctx.close()
         self._meta.clear()
-        self.client.shutdown()
+        if self._owns_client:
+            self.client.shutdown()
 
     def __enter__(self) -> RGW:
         return self
@@ -57,3 +59,8 @@ def connect(spec: str, data_pool_profile: str | None = None) -> RGW:
         client.shutdown()
         raise
     return RGW(client, zone)
+
+
+def attach(client: rados.Rados, data_pool_profile: str | None = None) -> RGW:
+    """The gateway library on an already connected ``Rados`` handle, which stays the caller's."""
+    return RGW(client, ensure_zone(client, data_pool_profile), owns_client=False)

@@ -25,9 +25,11 @@ import os
 import sys
 
 from librgw import rados
+from librgw.errors import RGWError
 from librgw.storage.errors import StorageError
 
 from . import (
+    admin_commands,
     cluster_commands,
     osd_commands,
     pool_commands,
@@ -52,6 +54,7 @@ COMMAND_MODULES = (
     rados_tool,
     scrub_commands,
     recovery_commands,
+    admin_commands,
 )
 
 
@@ -122,6 +125,8 @@ def describe_error(e: Exception) -> tuple[str, int]:
         return str(e), EXIT_FAILED
     if isinstance(e, StorageError):
         return e.message, EXIT_FAILED
+    if isinstance(e, RGWError):
+        return f"{e.message} ({e.code})", EXIT_FAILED
     if isinstance(e, OSError):
         if e.filename is not None:
             return f"{e.filename}: {e.strerror}", EXIT_FAILED

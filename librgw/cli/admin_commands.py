@@ -1,0 +1,180 @@
+"""``librgw admin``: the gateway's users, keys and quotas, after ``radosgw-admin``.
+
+Examples::
+
+    librgw admin user create --uid johndoe --display-name "John Doe" [--email j@x.org]
+    librgw admin user info --uid johndoe | user list | user rm --uid johndoe
+    librgw admin user modify --uid johndoe [--display-name N] [--email E] [--max-buckets N]
+    librgw admin user suspend --uid johndoe | user enable --uid johndoe
+    librgw admin key create --uid johndoe [--key-type s3|swift] [--subuser S] [--access-key K] [--secret-key S]
+    librgw admin key rm --uid johndoe --access-key K
+    librgw admin subuser create --uid johndoe --subuser swift [--access full] [--secret-key S]
+    librgw admin quota set --uid johndoe --quota-scope user|bucket [--max-objects N] [--max-size BYTES]
+    librgw admin quota enable|disable --uid johndoe --quota-scope user|bucket
+
+Like radosgw-admin, every command prints JSON: the user as ``user info`` shows it, or the
+list of user ids. The first command on a cluster creates the RGW pools and zone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from librgw import rados
+from librgw.connection import attach
+
+from .arguments import help_text
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    admin = commands.add_parser(
+        "admin",
+        help="users, keys, subusers and quotas of the gateway (as radosgw-admin)",
+        description=help_text(__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    groups = admin.add_subparsers(dest="admin_group", metavar="GROUP", required=True)
+
+    def command(group: argparse._SubParsersAction, name: str, handler, help: str) -> argparse.ArgumentParser:
+        parser = group.add_parser(name, parents=[common], help=help, description=help)
+        parser.set_defaults(handler=handler, needs_cluster=True)
+        return parser
+
+    user = groups.add_parser("user", help="create, show, change and remove users")
+    users = user.add_subparsers(dest="user_command", metavar="COMMAND", required=True)
+    create = command(users, "create", _user_create, "create a user (with an S3 key unless --no-key)")
+    _uid(create)
+    create.add_argument("--display-name", required=True)
+    create.add_argument("--email", default="")
+    create.add_argument("--access-key")
+    create.add_argument("--secret-key")
+    create.add_argument("--no-key", action="store_true", help="make no S3 key")
+    create.add_argument("--max-buckets", type=int, default=1000)
+    _uid(command(users, "info", _user_info, "show a user"))
+    command(users, "list", _user_list, "list user ids")
+    _uid(command(users, "rm", _user_rm, "remove a user who owns no buckets"))
+    _uid(command(users, "suspend", _user_suspend, "suspend a user: its requests are refused"))
+    _uid(command(users, "enable", _user_enable, "lift a suspension"))
+    modify = command(users, "modify", _user_modify, "change a user's name, e-mail or bucket limit")
+    _uid(modify)
+    modify.add_argument("--display-name")
+    modify.add_argument("--email")
+    modify.add_argument("--max-buckets", type=int)
+
+    key = groups.add_parser("key", help="add and remove access keys")
+    keys = key.add_subparsers(dest="key_command", metavar="COMMAND", required=True)
+    key_create = command(keys, "create", _key_create, "add an S3 key, or set a subuser's Swift key")
+    _uid(key_create)
+    key_create.add_argument("--key-type", choices=("s3", "swift"), default="s3")
+    key_create.add_argument("--subuser", default="")
+    key_create.add_argument("--access-key")
+    key_create.add_argument("--secret-key")
+    key_rm = command(keys, "rm", _key_rm, "remove an S3 key")
+    _uid(key_rm)
+    key_rm.add_argument("--access-key", required=True)
+
+    subuser = groups.add_parser("subuser", help="Swift subusers")
+    subusers = subuser.add_subparsers(dest="subuser_command", metavar="COMMAND", required=True)
+    sub_create = command(subusers, "create", _subuser_create, "create a Swift subuser uid:NAME with a key")
+    _uid(sub_create)
+    sub_create.add_argument("--subuser", required=True)
+    sub_create.add_argument("--access", default="full-control", help="read, write, readwrite or full")
+    sub_create.add_argument("--secret-key")
+
+    quota = groups.add_parser("quota", help="per-user and per-bucket quotas")
+    quotas = quota.add_subparsers(dest="quota_command", metavar="COMMAND", required=True)
+    for name, handler, help in (
+        ("set", _quota_set, "set the limits of a quota"),
+        ("enable", _quota_enable, "enforce a quota"),
+        ("disable", _quota_disable, "stop enforcing a quota"),
+    ):
+        parser = command(quotas, name, handler, help)
+        _uid(parser)
+        parser.add_argument("--quota-scope", choices=("user", "bucket"), required=True)
+        if name == "set":
+            parser.add_argument("--max-objects", type=int, help="-1 for no limit")
+            parser.add_argument("--max-size", type=int, help="bytes; -1 for no limit")
+
+
+def _uid(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--uid", required=True, help="the user id")
+
+
+def _show(value: object) -> int:
+    print(json.dumps(value, indent=4))
+    return 0
+
+
+def _users(handle: rados.Rados):
+    return attach(handle).users
+
+
+def _user_create(args: argparse.Namespace, handle: rados.Rados) -> int:
+    user = _users(handle).create(
+        args.uid,
+        args.display_name,
+        email=args.email,
+        access_key=args.access_key,
+        secret_key=args.secret_key,
+        generate_key=not args.no_key,
+        max_buckets=args.max_buckets,
+    )
+    return _show(user.to_json())
+
+
+def _user_info(args: argparse.Namespace, handle: rados.Rados) -> int:
+    return _show(_users(handle).get(args.uid).to_json())
+
+
+def _user_list(args: argparse.Namespace, handle: rados.Rados) -> int:
+    return _show(_users(handle).list())
+
+
+def _user_rm(args: argparse.Namespace, handle: rados.Rados) -> int:
+    _users(handle).remove(args.uid)
+    return 0
+
+
+def _user_suspend(args: argparse.Namespace, handle: rados.Rados) -> int:
+    return _show(_users(handle).suspend(args.uid).to_json())
+
+
+def _user_enable(args: argparse.Namespace, handle: rados.Rados) -> int:
+    return _show(_users(handle).enable(args.uid).to_json())
+
+
+def _user_modify(args: argparse.Namespace, handle: rados.Rados) -> int:
+    user = _users(handle).modify(
+        args.uid, display_name=args.display_name, email=args.email, max_buckets=args.max_buckets
+    )
+    return _show(user.to_json())
+
+
+def _key_create(args: argparse.Namespace, handle: rados.Rados) -> int:
+    user = _users(handle).create_key(
+        args.uid, access_key=args.access_key, secret_key=args.secret_key, key_type=args.key_type, subuser=args.subuser
+    )
+    return _show(user.to_json())
+
+
+def _key_rm(args: argparse.Namespace, handle: rados.Rados) -> int:
+    return _show(_users(handle).remove_key(args.uid, args.access_key).to_json())
+
+
+def _subuser_create(args: argparse.Namespace, handle: rados.Rados) -> int:
+    user = _users(handle).create_subuser(args.uid, args.subuser, access=args.access, secret_key=args.secret_key)
+    return _show(user.to_json())
+
+
+def _quota_set(args: argparse.Namespace, handle: rados.Rados) -> int:
+    user = _users(handle).set_quota(args.uid, args.quota_scope, max_objects=args.max_objects, max_size=args.max_size)
+    return _show(user.to_json())
+
+
+def _quota_enable(args: argparse.Namespace, handle: rados.Rados) -> int:
+    return _show(_users(handle).set_quota(args.uid, args.quota_scope, enabled=True).to_json())
+
+
+def _quota_disable(args: argparse.Namespace, handle: rados.Rados) -> int:
+    return _show(_users(handle).set_quota(args.uid, args.quota_scope, enabled=False).to_json())

@@ -1,0 +1,48 @@
+"""``librgw admin``: users, keys, subusers and quotas from the command line, as radosgw-admin prints them."""
+
+import json
+
+
+def test_user_create_info_list_and_rm(librgw):
+    created = librgw("admin", "user", "create", "--uid", "johndoe", "--display-name", "John Doe", "--email", "j@x.org")
+    assert created.code == 0
+    user = json.loads(created.out)
+    assert user["user_id"] == "johndoe" and user["email"] == "j@x.org" and len(user["keys"]) == 1
+    assert user["keys"][0]["user"] == "johndoe" and user["bucket_quota"]["max_objects"] == -1
+    assert json.loads(librgw("admin", "user", "info", "--uid", "johndoe").out) == user
+    assert json.loads(librgw("admin", "user", "list").out) == ["johndoe"]
+    assert librgw("admin", "user", "rm", "--uid", "johndoe").code == 0
+    assert json.loads(librgw("admin", "user", "list").out) == []
+
+
+def test_errors_are_one_line_with_the_rgw_code(librgw):
+    assert librgw("admin", "user", "create", "--uid", "u", "--display-name", "U").code == 0
+    again = librgw("admin", "user", "create", "--uid", "u", "--display-name", "U")
+    assert again.code == 1 and again.err.strip() == "librgw: error: user 'u' already exists (UserAlreadyExists)"
+    missing = librgw("admin", "user", "info", "--uid", "nobody")
+    assert missing.code == 1 and "(NoSuchUser)" in missing.err and missing.out == ""
+    assert librgw("admin", "user", "create", "--uid", "x").code == 2  # --display-name is required
+
+
+def test_keys_subusers_quotas_and_suspension(librgw):
+    librgw("admin", "user", "create", "--uid", "u", "--display-name", "U", "--no-key")
+    user = json.loads(librgw("admin", "key", "create", "--uid", "u", "--access-key", "AK1", "--secret-key", "S1").out)
+    assert user["keys"] == [{"user": "u", "access_key": "AK1", "secret_key": "S1"}]
+    user = json.loads(librgw("admin", "subuser", "create", "--uid", "u", "--subuser", "swift", "--access", "full").out)
+    assert user["subusers"] == [{"id": "u:swift", "permissions": "full-control"}] and len(user["swift_keys"]) == 1
+    user = json.loads(librgw("admin", "key", "rm", "--uid", "u", "--access-key", "AK1").out)
+    assert user["keys"] == []
+    args = ("--uid", "u", "--quota-scope", "bucket")
+    user = json.loads(librgw("admin", "quota", "set", *args, "--max-objects", "10", "--max-size", "2048").out)
+    assert user["bucket_quota"] == {
+        "enabled": False,
+        "check_on_raw": False,
+        "max_size": 2048,
+        "max_size_kb": 2,
+        "max_objects": 10,
+    }
+    assert json.loads(librgw("admin", "quota", "enable", *args).out)["bucket_quota"]["enabled"] is True
+    assert json.loads(librgw("admin", "user", "suspend", "--uid", "u").out)["suspended"] == 1
+    assert json.loads(librgw("admin", "user", "enable", "--uid", "u").out)["suspended"] == 0
+    modified = json.loads(librgw("admin", "user", "modify", "--uid", "u", "--max-buckets", "3").out)
+    assert modified["max_buckets"] == 3
