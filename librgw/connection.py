@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from librgw import rados
 
+from .buckets import BucketStore
 from .errors import InvalidArgument
 from .users import UserStore
 from .zone import META_POOL, ZoneParams, ensure_zone
@@ -12,7 +13,7 @@ CEPH_PREFIX = "ceph:"
 
 
 class RGW:
-    """The gateway library over one cluster: users (and, later, buckets and objects) in RGW's layout."""
+    """The gateway library over one cluster: users and buckets (objects next) in RGW's layout."""
 
     def __init__(self, client: rados.Rados, zone: ZoneParams, owns_client: bool = True) -> None:
         self.client = client
@@ -20,6 +21,7 @@ class RGW:
         self._owns_client = owns_client
         self._meta: dict[str, rados.Ioctx] = {}
         self.users = UserStore(self)
+        self.buckets = BucketStore(self)
 
     def meta(self, namespace: str) -> rados.Ioctx:
         """An I/O context on ``default.rgw.meta`` in ``namespace`` (``users.uid``, ``root``, ...)."""

@@ -44,3 +44,31 @@ class EmailExists(RGWError):
 
 class SubuserExists(RGWError):
     code, status = "SubuserExists", 409
+
+
+class UserSuspended(RGWError):
+    code, status = "UserSuspended", 403
+
+
+class InvalidBucketName(RGWError):
+    code, status = "InvalidBucketName", 400
+
+
+class NoSuchBucket(RGWError):
+    code, status = "NoSuchBucket", 404
+
+
+class BucketAlreadyExists(RGWError):
+    code, status = "BucketAlreadyExists", 409
+
+
+class BucketAlreadyOwnedByYou(RGWError):
+    code, status = "BucketAlreadyOwnedByYou", 409
+
+
+class BucketNotEmpty(RGWError):
+    code, status = "BucketNotEmpty", 409
+
+
+class TooManyBuckets(RGWError):
+    code, status = "TooManyBuckets", 400

@@ -20,8 +20,6 @@ import json
 import re
 import secrets
 import string
-import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -38,6 +36,7 @@ from .errors import (
     SubuserExists,
     UserAlreadyExists,
 )
+from .record_lock import locked
 
 if TYPE_CHECKING:
     from .connection import RGW
@@ -47,9 +46,6 @@ BUCKETS_SUFFIX = ".buckets"
 ACCESS_KEY_LEN = 20  # as RGW generates them: 20 upper-case letters and digits
 SECRET_KEY_LEN = 40
 DEFAULT_MAX_BUCKETS = 1000
-LOCK_NAME = "user"
-LOCK_SECONDS = 30.0
-LOCK_RETRY_S = 0.002
 MAX_RECORD = 1 << 20
 UID_RE = re.compile(r"[A-Za-z0-9_.@$-][A-Za-z0-9_.@$+=-]{0,254}")
 SUBUSER_PERMISSIONS = ("read", "write", "readwrite", "full-control")
@@ -64,6 +60,16 @@ class Quota:
     max_size: int = -1
     max_size_kb: int = 0
     max_objects: int = -1
+
+    def update(self, max_objects: int | None, max_size: int | None, enabled: bool | None) -> None:
+        """Change the limits given (a negative one means no limit) and whether it is enforced."""
+        if max_objects is not None:
+            self.max_objects = max_objects if max_objects >= 0 else -1
+        if max_size is not None:
+            self.max_size = max_size if max_size >= 0 else -1
+            self.max_size_kb = max(0, self.max_size) // 1024
+        if enabled is not None:
+            self.enabled = enabled
 
 
 @dataclass
@@ -315,14 +321,7 @@ class UserStore:
         if scope not in ("user", "bucket"):
             raise InvalidArgument(f"quota scope must be user or bucket, not {scope!r}")
         with self._changing(uid) as user:
-            quota = user.user_quota if scope == "user" else user.bucket_quota
-            if max_objects is not None:
-                quota.max_objects = max_objects if max_objects >= 0 else -1
-            if max_size is not None:
-                quota.max_size = max_size if max_size >= 0 else -1
-                quota.max_size_kb = max(0, quota.max_size) // 1024
-            if enabled is not None:
-                quota.enabled = enabled
+            (user.user_quota if scope == "user" else user.bucket_quota).update(max_objects, max_size, enabled)
         return user
 
     # -- internals ---------------------------------------------------------------
@@ -341,12 +340,10 @@ class UserStore:
 
     @contextmanager
     def _changing(self, uid: str) -> Iterator[UserInfo]:
-        """The user's record, saved on clean exit; under an exclusive lock meanwhile."""
+        """The user's record, saved on clean exit; under the record's lock meanwhile."""
         ioctx = self.rgw.meta(UID_NS)
         self.get(uid)  # NoSuchUser before the lock: locking a missing object would create it
-        cookie = uuid.uuid4().hex
-        self._lock(ioctx, uid, cookie)
-        try:
+        with locked(ioctx, uid):
             raw = ioctx.read(uid, MAX_RECORD)
             if not raw:  # removed meanwhile; our lock re-created it empty
                 ioctx.remove_object(uid)
@@ -354,26 +351,6 @@ class UserStore:
             user = UserInfo.decode(raw)
             yield user
             ioctx.write_full(uid, user.encode())
-        finally:
-            try:
-                ioctx.unlock(uid, LOCK_NAME, cookie)
-            except rados.ObjectNotFound:
-                pass
-
-    @staticmethod
-    def _lock(ioctx: rados.Ioctx, uid: str, cookie: str) -> None:
-        """Take the user's lock, waiting (with backoff) while another change holds it."""
-        deadline = time.monotonic() + LOCK_SECONDS
-        pause = LOCK_RETRY_S
-        while True:
-            try:
-                ioctx.lock_exclusive(uid, LOCK_NAME, cookie, duration=LOCK_SECONDS)
-                return
-            except rados.ObjectBusy:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(pause)
-                pause = min(pause * 2, 0.1)
 
     def _claim_email(self, email: str, uid: str) -> None:
         if "@" not in email:

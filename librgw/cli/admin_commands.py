@@ -1,4 +1,4 @@
-"""``librgw admin``: the gateway's users, keys and quotas, after ``radosgw-admin``.
+"""``librgw admin``: the gateway's users, keys, quotas and buckets, after ``radosgw-admin``.
 
 Examples::
 
@@ -11,6 +11,7 @@ Examples::
     librgw admin subuser create --uid johndoe --subuser swift [--access full] [--secret-key S]
     librgw admin quota set --uid johndoe --quota-scope user|bucket [--max-objects N] [--max-size BYTES]
     librgw admin quota enable|disable --uid johndoe --quota-scope user|bucket
+    librgw admin bucket list [--uid johndoe] | bucket stats --bucket B | bucket rm --bucket B
 
 Like radosgw-admin, every command prints JSON: the user as ``user info`` shows it, or the
 list of user ids. The first command on a cluster creates the RGW pools and zone.
@@ -82,6 +83,13 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     sub_create.add_argument("--access", default="full-control", help="read, write, readwrite or full")
     sub_create.add_argument("--secret-key")
 
+    bucket = groups.add_parser("bucket", help="list, show and remove buckets")
+    buckets = bucket.add_subparsers(dest="bucket_command", metavar="COMMAND", required=True)
+    bucket_list = command(buckets, "list", _bucket_list, "list every bucket, or a user's")
+    bucket_list.add_argument("--uid", help="only this user's buckets")
+    _bucket(command(buckets, "stats", _bucket_stats, "show a bucket's record"))
+    _bucket(command(buckets, "rm", _bucket_rm, "remove an empty bucket"))
+
     quota = groups.add_parser("quota", help="per-user and per-bucket quotas")
     quotas = quota.add_subparsers(dest="quota_command", metavar="COMMAND", required=True)
     for name, handler, help in (
@@ -101,6 +109,10 @@ def _uid(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--uid", required=True, help="the user id")
 
 
+def _bucket(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bucket", required=True, help="the bucket name")
+
+
 def _show(value: object) -> int:
     print(json.dumps(value, indent=4))
     return 0
@@ -108,6 +120,20 @@ def _show(value: object) -> int:
 
 def _users(handle: rados.Rados):
     return attach(handle).users
+
+
+def _bucket_list(args: argparse.Namespace, handle: rados.Rados) -> int:
+    buckets = attach(handle).buckets
+    return _show(buckets.list(args.uid) if args.uid else buckets.list_all())
+
+
+def _bucket_stats(args: argparse.Namespace, handle: rados.Rados) -> int:
+    return _show(attach(handle).buckets.get(args.bucket).to_json())
+
+
+def _bucket_rm(args: argparse.Namespace, handle: rados.Rados) -> int:
+    attach(handle).buckets.delete(args.bucket)
+    return 0
 
 
 def _user_create(args: argparse.Namespace, handle: rados.Rados) -> int:

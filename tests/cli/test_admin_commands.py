@@ -2,6 +2,8 @@
 
 import json
 
+import librgw as core
+
 
 def test_user_create_info_list_and_rm(librgw):
     created = librgw("admin", "user", "create", "--uid", "johndoe", "--display-name", "John Doe", "--email", "j@x.org")
@@ -46,3 +48,18 @@ def test_keys_subusers_quotas_and_suspension(librgw):
     assert json.loads(librgw("admin", "user", "enable", "--uid", "u").out)["suspended"] == 0
     modified = json.loads(librgw("admin", "user", "modify", "--uid", "u", "--max-buckets", "3").out)
     assert modified["max_buckets"] == 3
+
+
+def test_bucket_list_stats_and_rm(librgw, cluster_conf):
+    librgw("admin", "user", "create", "--uid", "u", "--display-name", "U")
+    with core.connect(str(cluster_conf)) as rgw:
+        rgw.buckets.create("u", "photos")
+        rgw.buckets.create("u", "videos")
+    assert json.loads(librgw("admin", "bucket", "list").out) == ["photos", "videos"]
+    assert json.loads(librgw("admin", "bucket", "list", "--uid", "u").out) == ["photos", "videos"]
+    stats = json.loads(librgw("admin", "bucket", "stats", "--bucket", "photos").out)
+    assert stats["owner"] == "u" and stats["num_shards"] == 11 and stats["id"] == stats["marker"]
+    assert librgw("admin", "bucket", "rm", "--bucket", "photos").code == 0
+    assert json.loads(librgw("admin", "bucket", "list").out) == ["videos"]
+    gone = librgw("admin", "bucket", "stats", "--bucket", "photos")
+    assert gone.code == 1 and "(NoSuchBucket)" in gone.err

@@ -1,0 +1,251 @@
+"""Buckets as RGW stores them: an entrypoint, an instance with a marker, index shards, the owner's list.
+
+- ``default.rgw.meta`` ns ``root``, object ``<bucket>``: the entrypoint, naming the
+  bucket's current instance (its ``marker``) and owner. Created exclusively, so two users
+  can never both create one name.
+- ``root`` / ``.bucket.meta.<bucket>:<marker>``: the instance (``BucketInfo``): owner,
+  creation time, index shard count, versioning state, quota and attributes (user
+  metadata, ACL, CORS, tags).
+- ``default.rgw.buckets.index`` / ``.dir.<marker>.<shard>``: the index shards, made empty
+  here; their omap holds the entries (``bucket_index.py``).
+- ``users.uid`` / ``<uid>.buckets``: the owner's bucket list, one omap key per bucket.
+
+The marker is ``<zone id>.<instance>.<n>``, as RGW writes it, so a bucket deleted and made
+again gets new index and data object names and cannot see the old ones.
+
+Names: S3 rules (``s3_name_problem``) for buckets made through S3 and by default; Swift's
+looser rules (``swift_name_problem``) for containers. Both are spelled out here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+from librgw import rados
+
+from .errors import (
+    BucketAlreadyExists,
+    BucketAlreadyOwnedByYou,
+    BucketNotEmpty,
+    InvalidArgument,
+    InvalidBucketName,
+    NoSuchBucket,
+    TooManyBuckets,
+    UserSuspended,
+)
+from .record_lock import locked
+from .users import BUCKETS_SUFFIX, UID_NS, Quota
+from .zone import INDEX_POOL
+
+if TYPE_CHECKING:
+    from .connection import RGW
+
+ROOT_NS = "root"
+INSTANCE_PREFIX = ".bucket.meta."
+DEFAULT_SHARDS = 11  # as RGW's rgw_override_bucket_index_max_shards default for new buckets
+MAX_RECORD = 1 << 20
+VERSIONING_STATES = ("off", "enabled", "suspended")
+S3_NAME_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+SWIFT_NAME_MAX = 256
+
+
+def s3_name_problem(name: str) -> str | None:
+    """Why ``name`` is not a valid S3 bucket name (AWS's rules), or None."""
+    if not 3 <= len(name) <= 63:
+        return "must be 3 to 63 characters long"
+    if not S3_NAME_RE.fullmatch(name):
+        return "may hold only lowercase letters, digits, dots and hyphens, and start and end with a letter or digit"
+    if ".." in name or ".-" in name or "-." in name:
+        return "may not hold two adjacent dots, or a dot next to a hyphen"
+    try:
+        ipaddress.IPv4Address(name)
+        return "may not look like an IP address"
+    except ValueError:
+        pass
+    if name.startswith("xn--") or name.endswith("-s3alias"):
+        return "may not start with xn-- or end with -s3alias"
+    return None
+
+
+def swift_name_problem(name: str) -> str | None:
+    """Why ``name`` is not a valid Swift container name, or None: 1 to 256 bytes of UTF-8, no '/'."""
+    if not name or len(name.encode()) > SWIFT_NAME_MAX:
+        return f"must be 1 to {SWIFT_NAME_MAX} bytes long"
+    if "/" in name:
+        return "may not hold '/'"
+    return None
+
+
+@dataclass
+class BucketInfo:
+    """A bucket instance record."""
+
+    name: str
+    marker: str
+    owner: str
+    creation_time: float
+    num_shards: int = DEFAULT_SHARDS
+    versioning: str = "off"
+    quota: Quota = field(default_factory=Quota)
+    attrs: dict[str, str] = field(default_factory=dict)  # user metadata, ACL, CORS, tags, as text
+    placement_rule: str = "default-placement"
+
+    @property
+    def bucket_id(self) -> str:
+        return self.marker
+
+    def index_objects(self) -> list[str]:
+        return [f".dir.{self.marker}.{shard}" for shard in range(self.num_shards)]
+
+    def encode(self) -> bytes:
+        return json.dumps(asdict(self), sort_keys=True).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> BucketInfo:
+        doc = json.loads(raw)
+        doc["quota"] = Quota(**doc["quota"])
+        return cls(**doc)
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "id": self.marker}
+
+
+class BucketStore:
+    """Create, find, change and delete buckets."""
+
+    def __init__(self, rgw: RGW) -> None:
+        self.rgw = rgw
+
+    def create(self, uid: str, name: str, swift: bool = False, num_shards: int = DEFAULT_SHARDS) -> BucketInfo:
+        problem = swift_name_problem(name) if swift else s3_name_problem(name)
+        if problem:
+            raise InvalidBucketName(f"bucket name {name!r} {problem}")
+        if num_shards < 1:
+            raise InvalidArgument("a bucket needs at least one index shard")
+        user = self.rgw.users.get(uid)
+        if user.suspended:
+            raise UserSuspended(f"user {uid!r} is suspended")
+        if user.max_buckets >= 0 and len(self.list(uid)) >= user.max_buckets:
+            raise TooManyBuckets(f"user {uid!r} already owns {user.max_buckets} buckets")
+        info = BucketInfo(name, self._new_marker(), uid, time.time(), num_shards)
+        entrypoint = json.dumps({"bucket": name, "marker": info.marker, "owner": uid}).encode()
+        root = self.rgw.meta(ROOT_NS)
+        with rados.WriteOpCtx() as op:
+            op.new(rados.LIBRADOS_CREATE_EXCLUSIVE)
+            op.write_full(entrypoint)
+            try:
+                root.operate_write_op(op, name)
+            except rados.ObjectExists:
+                if self.get(name).owner == uid:
+                    raise BucketAlreadyOwnedByYou(f"you already own bucket {name!r}") from None
+                raise BucketAlreadyExists(f"bucket {name!r} belongs to another user") from None
+        root.write_full(INSTANCE_PREFIX + f"{name}:{info.marker}", info.encode())
+        with self.rgw.client.open_ioctx(INDEX_POOL) as index:
+            for shard in info.index_objects():
+                index.write_full(shard, b"")
+        users = self.rgw.meta(UID_NS)
+        with rados.WriteOpCtx() as op:
+            users.set_omap(op, (name,), (json.dumps({"creation_time": info.creation_time}).encode(),))
+            users.operate_write_op(op, uid + BUCKETS_SUFFIX)
+        return info
+
+    def get(self, name: str) -> BucketInfo:
+        root = self.rgw.meta(ROOT_NS)
+        try:
+            marker = json.loads(root.read(name, MAX_RECORD))["marker"]
+            return BucketInfo.decode(root.read(INSTANCE_PREFIX + f"{name}:{marker}", MAX_RECORD))
+        except rados.ObjectNotFound:
+            raise NoSuchBucket(f"bucket {name!r} does not exist") from None
+
+    def list(self, uid: str) -> list[str]:
+        """The names of the buckets ``uid`` owns, sorted."""
+        users = self.rgw.meta(UID_NS)
+        names: list[str] = []
+        while True:
+            with rados.ReadOpCtx() as op:
+                page, _ = users.get_omap_keys(op, names[-1] if names else "", 1000)
+                try:
+                    users.operate_read_op(op, uid + BUCKETS_SUFFIX)
+                except rados.ObjectNotFound:
+                    return names
+                got = [k for k, _ in page]
+            names += got
+            if len(got) < 1000:
+                return names
+
+    def list_all(self) -> list[str]:
+        """Every bucket's name, sorted (``radosgw-admin bucket list`` without ``--uid``)."""
+        names = (o.key for o in self.rgw.meta(ROOT_NS).list_objects())
+        return sorted(n for n in names if not n.startswith(INSTANCE_PREFIX))
+
+    def set_versioning(self, name: str, state: str) -> BucketInfo:
+        """``enabled`` or ``suspended`` (S3 cannot turn versioning back ``off``)."""
+        if state not in VERSIONING_STATES[1:]:
+            raise InvalidArgument(f"versioning must be enabled or suspended, not {state!r}")
+        return self._change(name, versioning=state)
+
+    def set_quota(
+        self, name: str, max_objects: int | None = None, max_size: int | None = None, enabled: bool | None = None
+    ) -> BucketInfo:
+        quota = self.get(name).quota
+        quota.update(max_objects, max_size, enabled)
+        return self._change(name, quota=quota)
+
+    def set_attrs(self, name: str, attrs: dict[str, str]) -> BucketInfo:
+        """Replace the bucket's attributes (user metadata, ACL, CORS, tags)."""
+        return self._change(name, attrs=dict(attrs))
+
+    def delete(self, name: str, uid: str | None = None) -> None:
+        """Delete an empty bucket (``uid``, if given, must own it)."""
+        info = self.get(name)
+        if uid is not None and info.owner != uid:
+            raise NoSuchBucket(f"bucket {name!r} is not yours")
+        with self.rgw.client.open_ioctx(INDEX_POOL) as index:
+            for shard in info.index_objects():
+                with rados.ReadOpCtx() as op:
+                    page, _ = index.get_omap_keys(op, "", 1)
+                    try:
+                        index.operate_read_op(op, shard)
+                    except rados.ObjectNotFound:
+                        continue
+                    if list(page):
+                        raise BucketNotEmpty(f"bucket {name!r} is not empty")
+            users = self.rgw.meta(UID_NS)
+            with rados.WriteOpCtx() as op:
+                users.remove_omap_keys(op, (name,))
+                try:
+                    users.operate_write_op(op, info.owner + BUCKETS_SUFFIX)
+                except rados.ObjectNotFound:
+                    pass
+            root = self.rgw.meta(ROOT_NS)
+            root.remove_object(name)  # first: from here on the name is free and nothing finds the rest
+            root.remove_object(INSTANCE_PREFIX + f"{name}:{info.marker}")
+            for shard in info.index_objects():
+                try:
+                    index.remove_object(shard)
+                except rados.ObjectNotFound:
+                    pass
+
+    def _change(self, name: str, **fields) -> BucketInfo:
+        """Set fields of the bucket's instance record, under the record's lock."""
+        record = INSTANCE_PREFIX + f"{name}:{self.get(name).marker}"
+        root = self.rgw.meta(ROOT_NS)
+        with locked(root, record):
+            raw = root.read(record, MAX_RECORD)
+            if not raw:  # deleted meanwhile; our lock re-created it empty
+                root.remove_object(record)
+                raise NoSuchBucket(f"bucket {name!r} does not exist")
+            info = BucketInfo.decode(raw)
+            for key, value in fields.items():
+                setattr(info, key, value)
+            root.write_full(record, info.encode())
+        return info
+
+    def _new_marker(self) -> str:
+        return f"{self.rgw.zone.id}.{secrets.randbelow(10**10)}.1"
