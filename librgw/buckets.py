@@ -6,8 +6,10 @@
 - ``root`` / ``.bucket.meta.<bucket>:<marker>``: the instance (``BucketInfo``): owner,
   creation time, index shard count, versioning state, quota and attributes (user
   metadata, ACL, CORS, tags).
-- ``default.rgw.buckets.index`` / ``.dir.<marker>.<shard>``: the index shards, made empty
-  here; their omap holds the entries (``bucket_index.py``).
+- ``default.rgw.buckets.index`` / ``.dir.<marker>.<shard>``: the index shards, made here
+  with an empty header; their omap holds the entries (``bucket_index.py``). A reshard moves
+  the index to generation ``index_gen`` > 0, objects ``.dir.<marker>.<gen>.<shard>`` as RGW's
+  layout generations name them.
 - ``users.uid`` / ``<uid>.buckets``: the owner's bucket list, one omap key per bucket.
 
 The marker is ``<zone id>.<instance>.<n>``, as RGW writes it, so a bucket deleted and made
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from librgw import rados
 
+from .bucket_index import init_shard
 from .errors import (
     BucketAlreadyExists,
     BucketAlreadyOwnedByYou,
@@ -95,13 +98,19 @@ class BucketInfo:
     quota: Quota = field(default_factory=Quota)
     attrs: dict[str, str] = field(default_factory=dict)  # user metadata, ACL, CORS, tags, as text
     placement_rule: str = "default-placement"
+    index_gen: int = 0  # the index layout generation: 0 until the first reshard
 
     @property
     def bucket_id(self) -> str:
         return self.marker
 
+    def index_object(self, shard: int) -> str:
+        if self.index_gen:
+            return f".dir.{self.marker}.{self.index_gen}.{shard}"
+        return f".dir.{self.marker}.{shard}"
+
     def index_objects(self) -> list[str]:
-        return [f".dir.{self.marker}.{shard}" for shard in range(self.num_shards)]
+        return [self.index_object(shard) for shard in range(self.num_shards)]
 
     def encode(self) -> bytes:
         return json.dumps(asdict(self), sort_keys=True).encode()
@@ -148,7 +157,7 @@ class BucketStore:
         root.write_full(INSTANCE_PREFIX + f"{name}:{info.marker}", info.encode())
         with self.rgw.client.open_ioctx(INDEX_POOL) as index:
             for shard in info.index_objects():
-                index.write_full(shard, b"")
+                init_shard(index, shard)
         users = self.rgw.meta(UID_NS)
         with rados.WriteOpCtx() as op:
             users.set_omap(op, (name,), (json.dumps({"creation_time": info.creation_time}).encode(),))
@@ -200,6 +209,10 @@ class BucketStore:
     def set_attrs(self, name: str, attrs: dict[str, str]) -> BucketInfo:
         """Replace the bucket's attributes (user metadata, ACL, CORS, tags)."""
         return self._change(name, attrs=dict(attrs))
+
+    def set_index_layout(self, name: str, num_shards: int, index_gen: int) -> BucketInfo:
+        """Point the instance at another set of index shards (the last step of a reshard)."""
+        return self._change(name, num_shards=num_shards, index_gen=index_gen)
 
     def delete(self, name: str, uid: str | None = None) -> None:
         """Delete an empty bucket (``uid``, if given, must own it)."""

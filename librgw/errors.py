@@ -72,3 +72,9 @@ class BucketNotEmpty(RGWError):
 
 class TooManyBuckets(RGWError):
     code, status = "TooManyBuckets", 400
+
+
+class IndexBusy(RGWError):
+    """The bucket index stayed contended (or frozen by a reshard) for too long; the client retries."""
+
+    code, status = "SlowDown", 503

@@ -12,6 +12,8 @@ Examples::
     librgw admin quota set --uid johndoe --quota-scope user|bucket [--max-objects N] [--max-size BYTES]
     librgw admin quota enable|disable --uid johndoe --quota-scope user|bucket
     librgw admin bucket list [--uid johndoe] | bucket stats --bucket B | bucket rm --bucket B
+    librgw admin bucket check --bucket B [--fix]
+    librgw admin bucket reshard --bucket B --num-shards N
 
 Like radosgw-admin, every command prints JSON: the user as ``user info`` shows it, or the
 list of user ids. The first command on a cluster creates the RGW pools and zone.
@@ -21,9 +23,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
+from collections.abc import Callable
 
 from librgw import rados
+from librgw.bucket_index import BucketIndex, IndexEntry, usage
+from librgw.buckets import BucketInfo
 from librgw.connection import attach
+from librgw.zone import DATA_POOL
 
 from .arguments import help_text
 
@@ -87,8 +94,14 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     buckets = bucket.add_subparsers(dest="bucket_command", metavar="COMMAND", required=True)
     bucket_list = command(buckets, "list", _bucket_list, "list every bucket, or a user's")
     bucket_list.add_argument("--uid", help="only this user's buckets")
-    _bucket(command(buckets, "stats", _bucket_stats, "show a bucket's record"))
+    _bucket(command(buckets, "stats", _bucket_stats, "show a bucket's record and usage"))
     _bucket(command(buckets, "rm", _bucket_rm, "remove an empty bucket"))
+    check = command(buckets, "check", _bucket_check, "resolve pending index entries against the heads, check stats")
+    _bucket(check)
+    check.add_argument("--fix", action="store_true", help="rewrite the entries and stats to match")
+    reshard = command(buckets, "reshard", _bucket_reshard, "move the bucket's index to N shards, online")
+    _bucket(reshard)
+    reshard.add_argument("--num-shards", type=int, required=True)
 
     quota = groups.add_parser("quota", help="per-user and per-bucket quotas")
     quotas = quota.add_subparsers(dest="quota_command", metavar="COMMAND", required=True)
@@ -128,7 +141,42 @@ def _bucket_list(args: argparse.Namespace, handle: rados.Rados) -> int:
 
 
 def _bucket_stats(args: argparse.Namespace, handle: rados.Rados) -> int:
-    return _show(attach(handle).buckets.get(args.bucket).to_json())
+    rgw = attach(handle)
+    info = rgw.buckets.get(args.bucket)
+    return _show({**info.to_json(), "usage": usage(*BucketIndex(rgw, info).stats())})
+
+
+def _bucket_check(args: argparse.Namespace, handle: rados.Rados) -> int:
+    rgw = attach(handle)
+    info = rgw.buckets.get(args.bucket)
+    with rgw.client.open_ioctx(DATA_POOL) as data:
+        return _show(BucketIndex(rgw, info).check(_head_of(data, info), fix=args.fix))
+
+
+def _bucket_reshard(args: argparse.Namespace, handle: rados.Rados) -> int:
+    rgw = attach(handle)
+    return _show(BucketIndex(rgw, rgw.buckets.get(args.bucket)).reshard(args.num_shards).to_json())
+
+
+def _head_of(data: rados.Ioctx, info: BucketInfo) -> Callable[[str], IndexEntry | None]:
+    """An index entry from the head ``<marker>_<key>`` if it exists: its size, mtime and ``user.rgw.etag``.
+
+    A stand-in until the objects layer offers the head's own metadata.
+    """
+
+    def head_of(key: str) -> IndexEntry | None:
+        oid = f"{info.marker}_{key}"
+        try:
+            size, mtime = data.stat(oid)
+        except rados.ObjectNotFound:
+            return None
+        try:
+            etag = data.get_xattr(oid, "user.rgw.etag").decode()
+        except rados.NoData:
+            etag = ""
+        return IndexEntry(key, size, etag, time.mktime(mtime), owner=info.owner)
+
+    return head_of
 
 
 def _bucket_rm(args: argparse.Namespace, handle: rados.Rados) -> int:

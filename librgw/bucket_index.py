@@ -1,0 +1,530 @@
+"""The bucket index: one listing entry per object, in the omap of the bucket's index shards.
+
+On disk (pool ``default.rgw.buckets.index``):
+
+- Shard objects ``.dir.<marker>.<shard>``, or ``.dir.<marker>.<gen>.<shard>`` once a reshard
+  has moved the index to layout generation ``gen`` (``BucketInfo.index_object``).
+- A key lives on shard ``bucket_shard_index(key, num_shards)``: RGW's choice, the Linux dcache
+  hash of the key's UTF-8 bytes (``ceph_str_hash_linux``), its low byte folded into the high
+  one, reduced modulo a prime (7877, or 65521 above 7877 shards) and then the shard count.
+- Omap key: the object key, as is. Value: ``IndexEntry.encode()``, JSON with ``key``, ``size``,
+  ``etag``, ``mtime``, ``content_type``, ``owner``, ``storage_class``, ``exists`` and ``pending``.
+- ``pending`` maps an operation tag to ``"write"`` or ``"delete"``: ``prepare`` records it before
+  the object head is written, ``complete`` or ``cancel`` clears it afterwards, as RGW's
+  ``pending_map``. A key that only ``prepare`` made is a placeholder (``exists: false``):
+  ``get`` and ``list`` skip it, so a crash after ``prepare`` never shows a phantom, and
+  ``check`` finds it and resolves it against the head, so the crash never loses an object.
+- The shard header: python-rados cannot write a real omap header (RGW sets it through the
+  ``cls_rgw`` object class, which ``execute`` does not offer), so the header is the omap entry
+  with the empty key, which no object key can be and which sorts before every entry. JSON:
+  ``ver`` (bumped by every change), ``num_objects`` and ``size`` (completed entries), and
+  ``resharding``/``resharding_since`` while a reshard has frozen the shard.
+
+Concurrency: every change to a shard is one compound write op on the shard object that begins
+with ``omap_cmp(header, <the header bytes read>, EQ)`` and then sets the entry and the header
+with ``ver + 1`` and the new stats, so the entry and the stats change together or not at all.
+A concurrent change to the same shard makes the compare fail (``ECANCELED``) and the loser
+re-reads and retries; changes to different shards never meet. We chose this compare-and-swap
+over a rados lock per shard because it costs no extra round trips, leaves nothing held when a
+writer dies, and uses only plain librados ops, so it runs the same on a real Ceph cluster.
+
+Reshard freezes each old shard by setting ``resharding`` in its header (writers then wait and
+re-read the bucket instance), copies the entries to the new generation, points the instance at
+it, and removes the old shards. Readers keep reading the frozen old shards until they vanish,
+then re-read the instance.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import random
+import time
+import uuid
+from bisect import bisect_right
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from librgw import rados
+
+from .errors import IndexBusy, InvalidArgument
+from .zone import INDEX_POOL
+
+if TYPE_CHECKING:
+    from .buckets import BucketInfo
+    from .connection import RGW
+
+HEADER_KEY = ""
+PENDING_OPS = ("write", "delete")
+SHARDS_PRIME_0 = 7877
+SHARDS_PRIME_1 = 65521
+MAX_KEY_CHAR = "\U0010ffff"  # sorts after every other character: prefix + it is past the prefix's keys
+MIN_SHARD_PAGE = 32
+MAX_SHARD_PAGE = 1000  # omap entries per read, under the OSD's per-request limit
+COPY_BATCH = 500
+BUSY_SECONDS = 30.0
+FIRST_PAUSE_S = 0.001
+MAX_PAUSE_S = 0.05
+RESHARD_STALE_S = 600.0  # a frozen shard older than this belongs to a reshard that died
+
+
+def ceph_str_hash_linux(data: bytes) -> int:
+    """The Linux dcache string hash Ceph uses for names, on 32 bits."""
+    value = 0
+    for byte in data:
+        value = ((value + (byte << 4) + (byte >> 4)) * 11) & 0xFFFFFFFF
+    return value
+
+
+def bucket_shard_index(key: str, num_shards: int) -> int:
+    """The index shard of ``key``, as RGW's ``rgw_bucket_shard_index`` picks it."""
+    value = ceph_str_hash_linux(key.encode())
+    value = (value ^ ((value & 0xFF) << 24)) & 0xFFFFFFFF
+    prime = SHARDS_PRIME_0 if num_shards <= SHARDS_PRIME_0 else SHARDS_PRIME_1
+    return value % prime % num_shards
+
+
+def common_prefix(key: str, prefix: str, delimiter: str) -> str:
+    """The common prefix ``key`` rolls up into (through the first delimiter after ``prefix``), or ""."""
+    if not delimiter or not key.startswith(prefix):
+        return ""
+    at = key.find(delimiter, len(prefix))
+    return key[: at + len(delimiter)] if at >= 0 else ""
+
+
+def usage(num_objects: int, size: int) -> dict:
+    """Stats as ``radosgw-admin bucket stats`` prints them."""
+    return {"rgw.main": {"size": size, "num_objects": num_objects}}
+
+
+@dataclass
+class IndexEntry:
+    """One object's listing entry."""
+
+    key: str
+    size: int
+    etag: str
+    mtime: float  # seconds since the epoch
+    content_type: str = ""
+    owner: str = ""
+    storage_class: str = "STANDARD"
+    exists: bool = True  # False: a placeholder that only pending operations made
+    pending: dict[str, str] = field(default_factory=dict)  # operation tag -> "write" | "delete"
+
+    def encode(self) -> bytes:
+        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":")).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> IndexEntry:
+        return cls(**json.loads(raw))
+
+    @classmethod
+    def placeholder(cls, key: str, pending: dict[str, str]) -> IndexEntry:
+        return cls(key, 0, "", 0.0, exists=False, pending=pending)
+
+
+@dataclass
+class ShardHeader:
+    """A shard's stats over its completed entries, and its change counter."""
+
+    ver: int = 0
+    num_objects: int = 0
+    size: int = 0
+    resharding: str = ""  # the id of the reshard that froze this shard
+    resharding_since: float = 0.0
+
+    def account(self, old: IndexEntry | None, new: IndexEntry | None) -> None:
+        """Count ``new`` instead of ``old``."""
+        for entry, sign in ((old, -1), (new, 1)):
+            if entry is not None and entry.exists:
+                self.num_objects += sign
+                self.size += sign * entry.size
+
+    def encode(self) -> bytes:
+        return json.dumps(asdict(self), sort_keys=True).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> ShardHeader:
+        return cls(**json.loads(raw)) if raw else cls()
+
+
+@dataclass
+class ListPage:
+    entries: list[IndexEntry]
+    prefixes: list[str]  # common prefixes when a delimiter is given
+    is_truncated: bool
+    next_marker: str  # the marker for the next page; "" if not truncated
+
+
+def init_shard(ioctx: rados.Ioctx, oid: str) -> None:
+    """Make (or empty) an index shard with a zero header, so its header is never absent while it is in use."""
+    with rados.WriteOpCtx() as op:
+        op.write_full(b"")
+        ioctx.clear_omap(op)
+        ioctx.set_omap(op, (HEADER_KEY,), (ShardHeader().encode(),))
+        ioctx.operate_write_op(op, oid)
+
+
+class _ShardCursor:
+    """One shard's entries (placeholders included) in key order after a point, read a page at a time."""
+
+    def __init__(self, ioctx: rados.Ioctx, oid: str, prefix: str, after: str, page: int) -> None:
+        self.ioctx, self.oid, self.prefix = ioctx, oid, prefix
+        self.after = after  # the last key read (or skipped to)
+        self.page = page
+        self.keys: list[str] = []
+        self.entries: list[IndexEntry] = []
+        self.pos = 0
+        self.done = False
+
+    def peek(self) -> IndexEntry | None:
+        while self.pos >= len(self.keys):
+            if self.done:
+                return None
+            self._fetch()
+        return self.entries[self.pos]
+
+    def pop(self) -> None:
+        self.pos += 1
+
+    def seek_past(self, after: str) -> None:
+        """Skip every key up to ``after``, re-reading from there only if it is beyond what was read."""
+        if after <= self.after:
+            self.pos = max(self.pos, bisect_right(self.keys, after, self.pos))
+            return
+        self.keys, self.entries, self.pos = [], [], 0
+        self.after = after
+
+    def __iter__(self) -> Iterator[IndexEntry]:
+        while (entry := self.peek()) is not None:
+            self.pop()
+            yield entry
+
+    def _fetch(self) -> None:
+        with rados.ReadOpCtx() as op:
+            got, _ = self.ioctx.get_omap_vals(op, self.after, self.prefix, self.page)
+            self.ioctx.operate_read_op(op, self.oid)
+            rows = list(got)
+        self.done = len(rows) < self.page
+        after = self.after
+        if rows:
+            self.after = rows[-1][0]
+        # start_after is exclusive in Ceph; a store that also returns a key equal to the prefix must not repeat it
+        rows = [(k, v) for k, v in rows if k > after and k != HEADER_KEY]
+        self.keys = [k for k, _ in rows]
+        self.entries = [IndexEntry.decode(v) for _, v in rows]
+        self.pos = 0
+        self.page = min(self.page * 2, MAX_SHARD_PAGE)
+
+
+class BucketIndex:
+    """A bucket's index: two-phase entry updates, listing, stats, check and reshard."""
+
+    def __init__(self, rgw: RGW, info: BucketInfo) -> None:
+        self.rgw = rgw
+        self.info = info
+        self.ioctx = rgw.client.open_ioctx(INDEX_POOL)
+
+    def close(self) -> None:
+        self.ioctx.close()
+
+    def shard_of(self, key: str) -> int:
+        return bucket_shard_index(key, self.info.num_shards)
+
+    # -- the two phases of a change -------------------------------------------------
+
+    def prepare(self, key: str, tag: str, op: str) -> None:
+        """Record pending operation ``tag`` (``write`` or ``delete``) on ``key``, before the head changes."""
+        if op not in PENDING_OPS:
+            raise InvalidArgument(f"a pending index operation is one of {PENDING_OPS}, not {op!r}")
+
+        def change(old: IndexEntry | None) -> IndexEntry:
+            entry = old or IndexEntry.placeholder(key, {})
+            entry.pending[tag] = op
+            return entry
+
+        self._update(key, change)
+
+    def complete(self, key: str, tag: str, entry: IndexEntry | None) -> None:
+        """The head was written (``entry``) or removed (None): set the entry, clear ``tag``, update the stats."""
+
+        def change(old: IndexEntry | None) -> IndexEntry | None:
+            pending = {t: o for t, o in (old.pending if old else {}).items() if t != tag}
+            if entry is not None:
+                return replace(entry, key=key, exists=True, pending=pending)
+            return IndexEntry.placeholder(key, pending) if pending else None
+
+        self._update(key, change)
+
+    def cancel(self, key: str, tag: str) -> None:
+        """The head write failed: forget ``tag``, and the placeholder if only it was there."""
+
+        def change(old: IndexEntry | None) -> IndexEntry | None:
+            if old is None:
+                return None
+            pending = {t: o for t, o in old.pending.items() if t != tag}
+            return replace(old, pending=pending) if old.exists or pending else None
+
+        self._update(key, change)
+
+    # -- reading --------------------------------------------------------------------
+
+    def get(self, key: str) -> IndexEntry | None:
+        """The completed entry of ``key``; None if absent or only pending."""
+        while True:
+            try:
+                _, entry = self._read_entry(self.info.index_object(self.shard_of(key)), key)
+                return entry if entry is not None and entry.exists else None
+            except rados.ObjectNotFound:
+                if not self._reload():
+                    raise
+
+    def list(self, prefix: str = "", delimiter: str = "", marker: str = "", max_keys: int = 1000) -> ListPage:
+        """A page of entries after ``marker`` in key order, as S3's ListObjects (v1) returns it."""
+        if max_keys <= 0:
+            return ListPage([], [], False, "")
+        while True:
+            try:
+                return self._list(prefix, delimiter, marker, max_keys)
+            except rados.ObjectNotFound:
+                if not self._reload():
+                    raise
+
+    def stats(self) -> tuple[int, int]:
+        """(objects, bytes) summed over the shards' headers."""
+        headers = [self._read_header(oid)[1] for oid in self.info.index_objects()]
+        return sum(h.num_objects for h in headers), sum(h.size for h in headers)
+
+    # -- repair and reshard ---------------------------------------------------------
+
+    def check(self, head_of: Callable[[str], IndexEntry | None], fix: bool = False) -> dict:
+        """Resolve pending entries against ``head_of(key)`` (the object head's entry, None if no head)
+        and compare the header stats with the entries; with ``fix``, rewrite both to match."""
+        pending: list[dict] = []
+        calculated = ShardHeader()
+        existing = ShardHeader()
+        for shard, oid in enumerate(self.info.index_objects()):
+            header = self._read_header(oid)[1]
+            existing.num_objects += header.num_objects
+            existing.size += header.size
+            for entry in _ShardCursor(self.ioctx, oid, "", "", MAX_SHARD_PAGE):
+                truth = entry
+                if entry.pending:
+                    truth = head_of(entry.key)
+                    pending.append(_pending_report(shard, entry, truth))
+                    if fix:
+                        self._resolve(entry, truth)
+                calculated.account(None, truth)
+            if fix:
+                self._recount(oid)
+        return {
+            "pending_entries": pending,
+            "check_result": {
+                "existing_header": {"usage": usage(existing.num_objects, existing.size)},
+                "calculated_header": {"usage": usage(calculated.num_objects, calculated.size)},
+            },
+            "fixed": fix,
+        }
+
+    def reshard(self, num_shards: int) -> BucketInfo:
+        """Move the index online to a new generation of ``num_shards`` shards; returns the new instance."""
+        if num_shards < 1:
+            raise InvalidArgument("a bucket needs at least one index shard")
+        self._reload()
+        old = self.info
+        new = replace(old, num_shards=num_shards, index_gen=old.index_gen + 1)
+        claim = uuid.uuid4().hex
+        for oid in old.index_objects():
+            self._freeze(oid, claim)
+        self._copy(old, new)
+        self.info = self.rgw.buckets.set_index_layout(old.name, num_shards, new.index_gen)
+        for oid in old.index_objects():
+            try:
+                self.ioctx.remove_object(oid)
+            except rados.ObjectNotFound:
+                pass
+        return self.info
+
+    # -- internals --------------------------------------------------------------------
+
+    def _list(self, prefix: str, delimiter: str, marker: str, max_keys: int) -> ListPage:
+        page = min(max(MIN_SHARD_PAGE, 2 * (max_keys + 1) // self.info.num_shards), MAX_SHARD_PAGE)
+        cursors = [_ShardCursor(self.ioctx, oid, prefix, marker, page) for oid in self.info.index_objects()]
+        skipping = common_prefix(marker, prefix, delimiter)  # a marker inside a common prefix: skip all of it
+        if skipping:
+            for cursor in cursors:
+                cursor.seek_past(skipping + MAX_KEY_CHAR)
+        entries: list[IndexEntry] = []
+        prefixes: list[str] = []
+        last = ""
+        while True:
+            live = [(entry.key, cursor) for cursor in cursors if (entry := cursor.peek()) is not None]
+            if not live:
+                return ListPage(entries, prefixes, False, "")
+            key, cursor = min(live, key=lambda pair: pair[0])
+            entry = cursor.peek()
+            rolled = common_prefix(key, prefix, delimiter)
+            if not entry.exists or (rolled and rolled == skipping):
+                cursor.pop()
+                continue
+            if len(entries) + len(prefixes) == max_keys:
+                return ListPage(entries, prefixes, True, last)
+            if rolled:
+                prefixes.append(rolled)
+                skipping = last = rolled
+                for each in cursors:
+                    each.seek_past(rolled + MAX_KEY_CHAR)
+            else:
+                entries.append(entry)
+                last = key
+                cursor.pop()
+
+    def _update(self, key: str, change: Callable[[IndexEntry | None], IndexEntry | None]) -> None:
+        """Apply ``change`` to the entry of ``key`` and the shard's stats in one guarded write; retry on a race."""
+        deadline = time.monotonic() + BUSY_SECONDS
+        pause = FIRST_PAUSE_S
+        while True:
+            oid = self.info.index_object(self.shard_of(key))
+            try:
+                raw, old = self._read_entry(oid, key)
+            except rados.ObjectNotFound:
+                if not self._reload():
+                    raise
+                continue
+            header = ShardHeader.decode(raw)
+            if header.resharding:
+                self._reload()
+            else:
+                new = change(replace(old, pending=dict(old.pending)) if old else None)
+                if new == old:
+                    return
+                header.account(old, new)
+                if self._commit(oid, raw, header, [new] if new else [], [] if new else [key]):
+                    return
+            if time.monotonic() > deadline:
+                raise IndexBusy(f"index shard {oid} of bucket {self.info.name!r} stayed busy")
+            time.sleep(pause * random.uniform(0.5, 1.5))
+            pause = min(pause * 2, MAX_PAUSE_S)
+
+    def _commit(
+        self, oid: str, raw_header: bytes, header: ShardHeader, puts: list[IndexEntry], removes: list[str]
+    ) -> bool:
+        """Write entries and the header if the header is still ``raw_header``; False if another change won."""
+        header.ver += 1
+        with rados.WriteOpCtx() as op:
+            op.omap_cmp(HEADER_KEY, raw_header, rados.LIBRADOS_CMPXATTR_OP_EQ)
+            keys = [HEADER_KEY, *(e.key for e in puts)]
+            self.ioctx.set_omap(op, keys, [header.encode(), *(e.encode() for e in puts)])
+            if removes:
+                self.ioctx.remove_omap_keys(op, removes)
+            try:
+                self.ioctx.operate_write_op(op, oid)
+            except rados.Error as e:
+                if e.errno != errno.ECANCELED:
+                    raise
+                return False
+        return True
+
+    def _read_entry(self, oid: str, key: str) -> tuple[bytes, IndexEntry | None]:
+        """The shard's raw header and the entry of ``key``, read together."""
+        with rados.ReadOpCtx() as op:
+            got, _ = self.ioctx.get_omap_vals_by_keys(op, (HEADER_KEY, key))
+            self.ioctx.operate_read_op(op, oid)
+            found = dict(got)
+        raw = found.get(key)
+        return found.get(HEADER_KEY, b""), IndexEntry.decode(raw) if raw is not None else None
+
+    def _read_header(self, oid: str) -> tuple[bytes, ShardHeader]:
+        with rados.ReadOpCtx() as op:
+            got, _ = self.ioctx.get_omap_vals_by_keys(op, (HEADER_KEY,))
+            self.ioctx.operate_read_op(op, oid)
+            raw = dict(got).get(HEADER_KEY, b"")
+        return raw, ShardHeader.decode(raw)
+
+    def _reload(self) -> bool:
+        """Re-read the bucket instance; whether the index moved (a reshard finished)."""
+        info = self.rgw.buckets.get(self.info.name)
+        moved = (info.marker, info.index_gen) != (self.info.marker, self.info.index_gen)
+        self.info = info
+        return moved
+
+    def _resolve(self, seen: IndexEntry, truth: IndexEntry | None) -> None:
+        """Make the entry what the head says, unless a writer finished (or started) meanwhile."""
+
+        def change(old: IndexEntry | None) -> IndexEntry | None:
+            if old is None or not set(seen.pending) & set(old.pending):
+                return old
+            rest = {t: o for t, o in old.pending.items() if t not in seen.pending}
+            if truth is not None:
+                return replace(truth, key=seen.key, exists=True, pending=rest)
+            return IndexEntry.placeholder(seen.key, rest) if rest else None
+
+        self._update(seen.key, change)
+
+    def _recount(self, oid: str) -> None:
+        """Set the shard's header stats to its entries', if no change lands while they are counted."""
+        deadline = time.monotonic() + BUSY_SECONDS
+        while True:
+            raw, header = self._read_header(oid)
+            counted = ShardHeader(header.ver, 0, 0, header.resharding, header.resharding_since)
+            for entry in _ShardCursor(self.ioctx, oid, "", "", MAX_SHARD_PAGE):
+                counted.account(None, entry)
+            if (counted.num_objects, counted.size) == (header.num_objects, header.size) and raw:
+                return
+            if self._commit(oid, raw, counted, [], []):
+                return
+            if time.monotonic() > deadline:
+                raise IndexBusy(f"index shard {oid} of bucket {self.info.name!r} kept changing")
+
+    def _freeze(self, oid: str, claim: str) -> None:
+        """Stop writers on an old shard: mark it as being resharded by ``claim``."""
+        while True:
+            raw, header = self._read_header(oid)
+            if header.resharding and time.time() - header.resharding_since < RESHARD_STALE_S:
+                raise IndexBusy(f"bucket {self.info.name!r} is being resharded")
+            header.resharding, header.resharding_since = claim, time.time()
+            if self._commit(oid, raw, header, [], []):
+                return
+
+    def _copy(self, old: BucketInfo, new: BucketInfo) -> None:
+        """Copy every entry of the frozen ``old`` shards into ``new``'s, and set their headers."""
+        targets = new.index_objects()
+        for oid in targets:
+            init_shard(self.ioctx, oid)  # also empties the leftovers of a reshard that died
+        headers = [ShardHeader() for _ in targets]
+        batches: list[list[IndexEntry]] = [[] for _ in targets]
+        for oid in old.index_objects():
+            for entry in _ShardCursor(self.ioctx, oid, "", "", MAX_SHARD_PAGE):
+                shard = bucket_shard_index(entry.key, new.num_shards)
+                headers[shard].account(None, entry)
+                batches[shard].append(entry)
+                if len(batches[shard]) >= COPY_BATCH:
+                    self._put(targets[shard], batches[shard])
+                    batches[shard] = []
+        for oid, batch, header in zip(targets, batches, headers, strict=True):
+            self._put(oid, batch, header)
+
+    def _put(self, oid: str, entries: list[IndexEntry], header: ShardHeader | None = None) -> None:
+        with rados.WriteOpCtx() as op:
+            keys = [e.key for e in entries]
+            values = [e.encode() for e in entries]
+            if header is not None:
+                keys.append(HEADER_KEY)
+                values.append(header.encode())
+            self.ioctx.set_omap(op, keys, values)
+            self.ioctx.operate_write_op(op, oid)
+
+
+def _pending_report(shard: int, entry: IndexEntry, truth: IndexEntry | None) -> dict:
+    if truth is not None:
+        action = "restore"
+    else:
+        action = "remove" if entry.exists else "drop"
+    return {
+        "key": entry.key,
+        "shard": shard,
+        "pending": entry.pending,
+        "head": "present" if truth is not None else "absent",
+        "action": action,
+    }
