@@ -1,8 +1,14 @@
 """``librgw admin``: users, keys, subusers and quotas from the command line, as radosgw-admin prints them."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import librgw as core
+from librgw.bucket_index import BucketIndex, IndexEntry
 
 
 def test_user_create_info_list_and_rm(librgw):
@@ -63,3 +69,56 @@ def test_bucket_list_stats_and_rm(librgw, cluster_conf):
     assert json.loads(librgw("admin", "bucket", "list").out) == ["videos"]
     gone = librgw("admin", "bucket", "stats", "--bucket", "photos")
     assert gone.code == 1 and "(NoSuchBucket)" in gone.err
+
+
+KILLED_WRITER = """
+import os, signal, sys
+import librgw
+from librgw.bucket_index import BucketIndex
+from librgw.zone import DATA_POOL
+
+rgw = librgw.connect(sys.argv[1])
+info = rgw.buckets.get("photos")
+index = BucketIndex(rgw, info)
+index.prepare("dog.jpg", "tag-dog", "write")  # dies before this head is written
+index.prepare("cat.jpg", "tag-cat", "write")
+with rgw.client.open_ioctx(DATA_POOL) as data:
+    data.write_full(f"{info.marker}_cat.jpg", b"meow" * 100)
+    data.set_xattr(f"{info.marker}_cat.jpg", "user.rgw.etag", b"etag-of-cat")
+os.kill(os.getpid(), signal.SIGKILL)  # between the head write and the index completion
+"""
+
+
+def test_bucket_check_fix_after_kill_9_between_head_write_and_index_completion(librgw, cluster_conf):
+    librgw("admin", "user", "create", "--uid", "u", "--display-name", "U")
+    with core.connect(str(cluster_conf)) as rgw:
+        rgw.buckets.create("u", "photos")
+    root = Path(__file__).resolve().parents[2]
+    writer = subprocess.run(
+        [sys.executable, "-c", KILLED_WRITER, str(cluster_conf)], cwd=root, env={**os.environ, "PYTHONPATH": str(root)}
+    )
+    assert writer.returncode == -signal.SIGKILL
+    report = json.loads(librgw("admin", "bucket", "check", "--bucket", "photos").out)
+    assert {p["key"]: p["action"] for p in report["pending_entries"]} == {"cat.jpg": "restore", "dog.jpg": "drop"}
+    assert report["check_result"]["calculated_header"]["usage"]["rgw.main"] == {"size": 400, "num_objects": 1}
+    assert librgw("admin", "bucket", "check", "--bucket", "photos", "--fix").code == 0
+    stats = json.loads(librgw("admin", "bucket", "stats", "--bucket", "photos").out)
+    assert stats["usage"] == {"rgw.main": {"size": 400, "num_objects": 1}}
+    assert json.loads(librgw("admin", "bucket", "check", "--bucket", "photos").out)["pending_entries"] == []
+    with core.connect(str(cluster_conf)) as rgw:
+        index = BucketIndex(rgw, rgw.buckets.get("photos"))
+        assert [(e.key, e.size, e.etag) for e in index.list().entries] == [("cat.jpg", 400, "etag-of-cat")]
+
+
+def test_bucket_reshard_moves_the_index(librgw, cluster_conf):
+    librgw("admin", "user", "create", "--uid", "u", "--display-name", "U")
+    with core.connect(str(cluster_conf)) as rgw:
+        index = BucketIndex(rgw, rgw.buckets.create("u", "photos"))
+        for n in range(20):
+            index.prepare(f"k{n}", "t", "write")
+            index.complete(f"k{n}", "t", IndexEntry(f"k{n}", n, "e", 0.0))
+    resharded = json.loads(librgw("admin", "bucket", "reshard", "--bucket", "photos", "--num-shards", "3").out)
+    assert resharded["num_shards"] == 3 and resharded["index_gen"] == 1
+    stats = json.loads(librgw("admin", "bucket", "stats", "--bucket", "photos").out)
+    assert stats["num_shards"] == 3 and stats["usage"] == {"rgw.main": {"size": sum(range(20)), "num_objects": 20}}
+    assert librgw("admin", "bucket", "reshard", "--bucket", "photos", "--num-shards", "0").code == 1
