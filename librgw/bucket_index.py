@@ -195,6 +195,7 @@ class _ShardCursor:
             return
         self.keys, self.entries, self.pos = [], [], 0
         self.after = after
+        self.page = MIN_SHARD_PAGE  # past a rolled-up prefix, the next one may be just as short
 
     def __iter__(self) -> Iterator[IndexEntry]:
         while (entry := self.peek()) is not None:
@@ -228,6 +229,12 @@ class BucketIndex:
 
     def close(self) -> None:
         self.ioctx.close()
+
+    def __enter__(self) -> BucketIndex:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def shard_of(self, key: str) -> int:
         return bucket_shard_index(key, self.info.num_shards)
