@@ -156,6 +156,11 @@ class ListPage:
     is_truncated: bool
     next_marker: str  # the marker for the next page; "" if not truncated
 
+    @property
+    def objects(self) -> list[IndexEntry]:
+        """The entries, under the name the high-level API gives them."""
+        return self.entries
+
 
 def init_shard(ioctx: rados.Ioctx, oid: str) -> None:
     """Make (or empty) an index shard with a zero header, so its header is never absent while it is in use."""

@@ -151,7 +151,7 @@ class BucketStore:
             try:
                 root.operate_write_op(op, name)
             except rados.ObjectExists:
-                if self.get(name).owner == uid:
+                if self._entrypoint_owner(name) == uid:
                     raise BucketAlreadyOwnedByYou(f"you already own bucket {name!r}") from None
                 raise BucketAlreadyExists(f"bucket {name!r} belongs to another user") from None
         root.write_full(INSTANCE_PREFIX + f"{name}:{info.marker}", info.encode())
@@ -163,6 +163,13 @@ class BucketStore:
             users.set_omap(op, (name,), (json.dumps({"creation_time": info.creation_time}).encode(),))
             users.operate_write_op(op, uid + BUCKETS_SUFFIX)
         return info
+
+    def _entrypoint_owner(self, name: str) -> str | None:
+        """The owner the entrypoint names (its instance may not be written yet)."""
+        try:
+            return json.loads(self.rgw.meta(ROOT_NS).read(name, MAX_RECORD))["owner"]
+        except rados.ObjectNotFound:
+            return None
 
     def get(self, name: str) -> BucketInfo:
         root = self.rgw.meta(ROOT_NS)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import BinaryIO
+
 from librgw import rados
 
-from .buckets import BucketStore
+from .bucket_index import BucketIndex, ListPage
+from .buckets import BucketInfo, BucketStore
 from .errors import InvalidArgument
+from .objects import ObjectReader, ObjectStore
 from .users import UserStore
 from .zone import META_POOL, ZoneParams, ensure_zone
 
@@ -13,7 +17,11 @@ CEPH_PREFIX = "ceph:"
 
 
 class RGW:
-    """The gateway library over one cluster: users and buckets (objects next) in RGW's layout."""
+    """The gateway library over one cluster: users, buckets and objects in RGW's layout.
+
+    The high-level calls (``create_bucket``, ``put``, ``get``, ``delete``, ``list``) take
+    bucket names; ``users``, ``buckets`` and ``objects`` are the lower-level stores.
+    """
 
     def __init__(self, client: rados.Rados, zone: ZoneParams, owns_client: bool = True) -> None:
         self.client = client
@@ -22,6 +30,41 @@ class RGW:
         self._meta: dict[str, rados.Ioctx] = {}
         self.users = UserStore(self)
         self.buckets = BucketStore(self)
+        self.objects = ObjectStore(self)
+
+    # -- the high-level API: "you just do GET and PUT" ------------------------------
+
+    def create_bucket(self, uid: str, name: str) -> BucketInfo:
+        return self.buckets.create(uid, name)
+
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes | BinaryIO,
+        metadata: dict[str, str] | None = None,
+        content_type: str | None = None,
+    ) -> str:
+        """Store ``data`` (bytes, or a binary file object read to its end, streamed); returns the ETag."""
+        return self.objects.put(self.buckets.get(bucket), key, data, metadata, content_type or "").etag
+
+    def get(self, bucket: str, key: str, byte_range: tuple[int, int] | None = None) -> ObjectReader:
+        """A readable file-like object with ``.size``, ``.etag``, ``.metadata``, ``.content_type``.
+
+        ``byte_range=(first, last)`` is inclusive, as in HTTP ``Range``.
+        """
+        return self.objects.get(self.buckets.get(bucket), key, byte_range)
+
+    def delete(self, bucket: str, key: str) -> None:
+        self.objects.delete(self.buckets.get(bucket), key)
+
+    def list(
+        self, bucket: str, prefix: str = "", delimiter: str = "", marker: str = "", max_keys: int = 1000
+    ) -> ListPage:
+        """A page of keys: ``.objects`` (``.key``, ``.size``, ``.etag``, ``.mtime``), ``.prefixes``,
+        ``.is_truncated`` and ``.next_marker``."""
+        with BucketIndex(self, self.buckets.get(bucket)) as index:
+            return index.list(prefix, delimiter, marker, max_keys)
 
     def meta(self, namespace: str) -> rados.Ioctx:
         """An I/O context on ``default.rgw.meta`` in ``namespace`` (``users.uid``, ``root``, ...)."""

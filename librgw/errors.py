@@ -78,3 +78,11 @@ class IndexBusy(RGWError):
     """The bucket index stayed contended (or frozen by a reshard) for too long; the client retries."""
 
     code, status = "SlowDown", 503
+
+
+class NoSuchKey(RGWError):
+    code, status = "NoSuchKey", 404
+
+
+class InvalidRange(RGWError):
+    code, status = "InvalidRange", 416

@@ -14,6 +14,8 @@ Examples::
     librgw admin bucket list [--uid johndoe] | bucket stats --bucket B | bucket rm --bucket B
     librgw admin bucket check --bucket B [--fix]
     librgw admin bucket reshard --bucket B --num-shards N
+    librgw admin object stat --bucket B --object K
+    librgw admin gc list [--include-all] | gc process [--include-all]
 
 Like radosgw-admin, every command prints JSON: the user as ``user info`` shows it, or the
 list of user ids. The first command on a cluster creates the RGW pools and zone.
@@ -23,14 +25,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
-from collections.abc import Callable
 
 from librgw import rados
-from librgw.bucket_index import BucketIndex, IndexEntry, usage
-from librgw.buckets import BucketInfo
+from librgw.bucket_index import BucketIndex, usage
 from librgw.connection import attach
-from librgw.zone import DATA_POOL
 
 from .arguments import help_text
 
@@ -103,6 +101,21 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     _bucket(reshard)
     reshard.add_argument("--num-shards", type=int, required=True)
 
+    gc = groups.add_parser("gc", help="tail objects waiting for garbage collection")
+    gcs = gc.add_subparsers(dest="gc_command", metavar="COMMAND", required=True)
+    for name, handler, help in (
+        ("list", _gc_list, "list what is queued (due now, or everything with --include-all)"),
+        ("process", _gc_process, "delete what is due (everything with --include-all)"),
+    ):
+        parser = command(gcs, name, handler, help)
+        parser.add_argument("--include-all", action="store_true", help="ignore the grace period")
+
+    obj = groups.add_parser("object", help="one object's head record")
+    objs = obj.add_subparsers(dest="object_command", metavar="COMMAND", required=True)
+    stat = command(objs, "stat", _object_stat, "show an object's size, etag, metadata and manifest")
+    _bucket(stat)
+    stat.add_argument("--object", required=True, help="the object key")
+
     quota = groups.add_parser("quota", help="per-user and per-bucket quotas")
     quotas = quota.add_subparsers(dest="quota_command", metavar="COMMAND", required=True)
     for name, handler, help in (
@@ -143,45 +156,54 @@ def _bucket_list(args: argparse.Namespace, handle: rados.Rados) -> int:
 def _bucket_stats(args: argparse.Namespace, handle: rados.Rados) -> int:
     rgw = attach(handle)
     info = rgw.buckets.get(args.bucket)
-    return _show({**info.to_json(), "usage": usage(*BucketIndex(rgw, info).stats())})
+    with BucketIndex(rgw, info) as index:
+        return _show({**info.to_json(), "usage": usage(*index.stats())})
 
 
 def _bucket_check(args: argparse.Namespace, handle: rados.Rados) -> int:
     rgw = attach(handle)
     info = rgw.buckets.get(args.bucket)
-    with rgw.client.open_ioctx(DATA_POOL) as data:
-        return _show(BucketIndex(rgw, info).check(_head_of(data, info), fix=args.fix))
+    with BucketIndex(rgw, info) as index:
+        return _show(index.check(lambda key: rgw.objects.head_entry(info, key), fix=args.fix))
 
 
 def _bucket_reshard(args: argparse.Namespace, handle: rados.Rados) -> int:
     rgw = attach(handle)
-    return _show(BucketIndex(rgw, rgw.buckets.get(args.bucket)).reshard(args.num_shards).to_json())
-
-
-def _head_of(data: rados.Ioctx, info: BucketInfo) -> Callable[[str], IndexEntry | None]:
-    """An index entry from the head ``<marker>_<key>`` if it exists: its size, mtime and ``user.rgw.etag``.
-
-    A stand-in until the objects layer offers the head's own metadata.
-    """
-
-    def head_of(key: str) -> IndexEntry | None:
-        oid = f"{info.marker}_{key}"
-        try:
-            size, mtime = data.stat(oid)
-        except rados.ObjectNotFound:
-            return None
-        try:
-            etag = data.get_xattr(oid, "user.rgw.etag").decode()
-        except rados.NoData:
-            etag = ""
-        return IndexEntry(key, size, etag, time.mktime(mtime), owner=info.owner)
-
-    return head_of
+    with BucketIndex(rgw, rgw.buckets.get(args.bucket)) as index:
+        return _show(index.reshard(args.num_shards).to_json())
 
 
 def _bucket_rm(args: argparse.Namespace, handle: rados.Rados) -> int:
     attach(handle).buckets.delete(args.bucket)
     return 0
+
+
+def _gc_list(args: argparse.Namespace, handle: rados.Rados) -> int:
+    entries = attach(handle).objects.gc.list(include_all=args.include_all)
+    return _show([{"tag": e.tag, "time": e.due, "objs": e.oids} for e in entries])
+
+
+def _gc_process(args: argparse.Namespace, handle: rados.Rados) -> int:
+    removed = attach(handle).objects.gc.process(include_all=args.include_all)
+    return _show({"removed_objects": removed})
+
+
+def _object_stat(args: argparse.Namespace, handle: rados.Rados) -> int:
+    rgw = attach(handle)
+    info = rgw.objects.stat(rgw.buckets.get(args.bucket), args.object)
+    return _show(
+        {
+            "name": info.key,
+            "size": info.size,
+            "etag": info.etag,
+            "mtime": info.mtime,
+            "content_type": info.content_type,
+            "owner": info.owner,
+            "tag": info.tag,
+            "attrs": {f"user.rgw.x-amz-meta-{k}": v for k, v in info.metadata.items()},
+            "manifest": json.loads(info.manifest.encode()),
+        }
+    )
 
 
 def _user_create(args: argparse.Namespace, handle: rados.Rados) -> int:

@@ -1,5 +1,6 @@
 """``librgw admin``: users, keys, subusers and quotas from the command line, as radosgw-admin prints them."""
 
+import hashlib
 import json
 import os
 import signal
@@ -75,18 +76,18 @@ KILLED_WRITER = """
 import os, signal, sys
 import librgw
 from librgw.bucket_index import BucketIndex
-from librgw.zone import DATA_POOL
 
 rgw = librgw.connect(sys.argv[1])
-info = rgw.buckets.get("photos")
-index = BucketIndex(rgw, info)
-index.prepare("dog.jpg", "tag-dog", "write")  # dies before this head is written
-index.prepare("cat.jpg", "tag-cat", "write")
-with rgw.client.open_ioctx(DATA_POOL) as data:
-    data.write_full(f"{info.marker}_cat.jpg", b"meow" * 100)
-    data.set_xattr(f"{info.marker}_cat.jpg", "user.rgw.etag", b"etag-of-cat")
-os.kill(os.getpid(), signal.SIGKILL)  # between the head write and the index completion
+with BucketIndex(rgw, rgw.buckets.get("photos")) as index:
+    index.prepare("dog.jpg", "tag-dog", "write")  # a writer that dies before its head is written
+# and one that dies after writing its head, before completing the index entry
+BucketIndex.complete = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+rgw.put("photos", "cat.jpg", b"meow" * 100)
 """
+
+
+def md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
 
 
 def test_bucket_check_fix_after_kill_9_between_head_write_and_index_completion(librgw, cluster_conf):
@@ -107,7 +108,8 @@ def test_bucket_check_fix_after_kill_9_between_head_write_and_index_completion(l
     assert json.loads(librgw("admin", "bucket", "check", "--bucket", "photos").out)["pending_entries"] == []
     with core.connect(str(cluster_conf)) as rgw:
         index = BucketIndex(rgw, rgw.buckets.get("photos"))
-        assert [(e.key, e.size, e.etag) for e in index.list().entries] == [("cat.jpg", 400, "etag-of-cat")]
+        assert [(e.key, e.size, e.etag) for e in index.list().entries] == [("cat.jpg", 400, md5(b"meow" * 100))]
+        assert rgw.get("photos", "cat.jpg").read() == b"meow" * 100
 
 
 def test_bucket_reshard_moves_the_index(librgw, cluster_conf):
@@ -122,3 +124,21 @@ def test_bucket_reshard_moves_the_index(librgw, cluster_conf):
     stats = json.loads(librgw("admin", "bucket", "stats", "--bucket", "photos").out)
     assert stats["num_shards"] == 3 and stats["usage"] == {"rgw.main": {"size": sum(range(20)), "num_objects": 20}}
     assert librgw("admin", "bucket", "reshard", "--bucket", "photos", "--num-shards", "0").code == 1
+
+
+def test_object_stat_and_gc_list_process(librgw, cluster_conf):
+    librgw("admin", "user", "create", "--uid", "u", "--display-name", "U")
+    with core.connect(str(cluster_conf)) as rgw:
+        rgw.buckets.create("u", "photos")
+        rgw.put("photos", "big", b"x" * (6 * 1024 * 1024), metadata={"color": "red"})
+        rgw.put("photos", "big", b"y" * (6 * 1024 * 1024))
+    stat = json.loads(librgw("admin", "object", "stat", "--bucket", "photos", "--object", "big").out)
+    assert stat["size"] == 6 * 1024 * 1024 and stat["etag"] == md5(b"y" * (6 * 1024 * 1024))
+    assert len(stat["manifest"]["parts"]) == 1 and stat["attrs"] == {}
+    assert json.loads(librgw("admin", "gc", "list").out) == []  # in its grace period
+    (queued,) = json.loads(librgw("admin", "gc", "list", "--include-all").out)
+    assert len(queued["objs"]) == 1
+    assert json.loads(librgw("admin", "gc", "process", "--include-all").out) == {"removed_objects": 1}
+    assert json.loads(librgw("admin", "gc", "list", "--include-all").out) == []
+    missing = librgw("admin", "object", "stat", "--bucket", "photos", "--object", "nope")
+    assert missing.code == 1 and "(NoSuchKey)" in missing.err

@@ -1,0 +1,67 @@
+"""An object's manifest: which rados objects hold its bytes, in order.
+
+RGW keeps the first bytes of an object (up to ``HEAD_MAX``, 4 MiB) in its head
+``<marker>_<key>`` and the rest in tail objects of ``STRIPE_SIZE`` (4 MiB) each, named
+``<marker>__shadow_<tag>_<n>`` under a tag unique to the write, so a new version never
+overwrites an old version's tails. The manifest, an xattr of the head, lists those parts;
+a multipart upload's manifest lists its part objects, and a server-side copy's lists the
+source's tails. A byte range maps to the parts that hold it, so a range read touches only
+those.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+
+HEAD_MAX = 4 * 1024 * 1024
+STRIPE_SIZE = 4 * 1024 * 1024
+SHADOW = "__shadow_"
+
+
+def head_oid(marker: str, key: str) -> str:
+    return f"{marker}_{key}"
+
+
+def tail_oid(marker: str, tag: str, n: int) -> str:
+    return f"{marker}{SHADOW}{tag}_{n}"
+
+
+@dataclass
+class Part:
+    """``size`` bytes of the object, in rados object ``oid`` (from its offset 0)."""
+
+    oid: str
+    size: int
+
+
+@dataclass
+class Manifest:
+    """The head's share of the object (``head_size`` bytes), then the tail ``parts`` in order."""
+
+    obj_size: int
+    head_size: int
+    parts: list[Part] = field(default_factory=list)
+
+    def encode(self) -> bytes:
+        return json.dumps(asdict(self)).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> Manifest:
+        doc = json.loads(raw)
+        return cls(doc["obj_size"], doc["head_size"], [Part(**p) for p in doc["parts"]])
+
+    def tail_oids(self) -> list[str]:
+        return [p.oid for p in self.parts]
+
+    def extents(self, head: str, first: int, last: int) -> Iterator[tuple[str, int, int]]:
+        """(oid, offset in it, length) covering object bytes ``first``..``last`` inclusive."""
+        at = 0
+        for oid, size in [(head, self.head_size)] + [(p.oid, p.size) for p in self.parts]:
+            lo, hi = max(first, at), min(last + 1, at + size)
+            if lo < hi:
+                yield oid, lo - at, hi - lo
+            at += size
+            if at > last:
+                return

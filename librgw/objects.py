@@ -1,0 +1,355 @@
+"""Objects: the head ``<marker>_<key>`` with the metadata and first 4 MiB, tails under a fresh tag.
+
+Writing (``ObjectStore.put``) streams: the first ``HEAD_MAX`` bytes are kept for the head,
+every further ``STRIPE_SIZE`` bytes go to a new tail object as soon as they are read, so a
+write of any size holds at most two stripes in memory. The head is then written in one
+rados op (data and every xattr together), which is the moment the new object replaces
+the old: a reader sees one or the other. The old version's tails go to the GC queue
+(``gc.py``). Around the head write the bucket index is updated in two phases
+(``bucket_index.py``): prepare before, complete after, so a crash in between is found by
+``bucket check`` rather than leaving a phantom or a lost object.
+
+Head xattrs, as RGW names them: ``user.rgw.manifest``, ``user.rgw.etag``,
+``user.rgw.content_type``, ``user.rgw.idtag`` (the write's tag), ``user.rgw.mtime``,
+``user.rgw.owner`` and one ``user.rgw.x-amz-meta-<name>`` per user metadata item.
+
+Reading (``ObjectStore.get``) returns a file-like ``ObjectReader`` that fetches only the
+rados objects the requested byte range covers, one stripe at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, BinaryIO
+
+from librgw import rados
+
+from .bucket_index import BucketIndex, IndexEntry
+from .buckets import BucketInfo
+from .errors import InvalidArgument, InvalidRange, NoSuchKey
+from .gc import GarbageCollector
+from .manifest import HEAD_MAX, STRIPE_SIZE, Manifest, Part, head_oid, tail_oid
+from .zone import DATA_POOL
+
+if TYPE_CHECKING:
+    from .connection import RGW
+
+ATTR = "user.rgw."
+META_PREFIX = "x-amz-meta-"
+MAX_KEY_BYTES = 1024
+READ_CHUNK = 64 * 1024
+HEAD_RETRIES = 5
+SNAPSHOT_RETRIES = 5
+
+
+@dataclass
+class ObjectInfo:
+    """What a HEAD request returns."""
+
+    key: str
+    size: int
+    etag: str
+    mtime: float
+    content_type: str
+    owner: str
+    metadata: dict[str, str]
+    manifest: Manifest
+    tag: str
+
+
+def check_key(key: str) -> None:
+    if not key or len(key.encode()) > MAX_KEY_BYTES:
+        raise InvalidArgument(f"object key must be 1 to {MAX_KEY_BYTES} bytes of UTF-8")
+
+
+def _chunks(data: bytes | bytearray | memoryview | BinaryIO) -> Iterator[bytes]:
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        view = memoryview(data)
+        for at in range(0, len(view), STRIPE_SIZE):
+            yield bytes(view[at : at + STRIPE_SIZE])
+        return
+    while chunk := data.read(STRIPE_SIZE):
+        yield chunk
+
+
+class _Stripes:
+    """Cut a stream of chunks into pieces of exactly ``size`` bytes (the last may be short)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._buffer = bytearray()
+
+    def take(self, size: int) -> bytes:
+        while len(self._buffer) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._buffer += chunk
+        piece = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return piece
+
+
+class ObjectStore:
+    """Put, get, stat and delete objects of a bucket."""
+
+    def __init__(self, rgw: RGW) -> None:
+        self.rgw = rgw
+        self.gc = GarbageCollector(rgw)
+
+    def _data(self) -> rados.Ioctx:
+        return self.rgw.client.open_ioctx(DATA_POOL)
+
+    # -- writing -------------------------------------------------------------------
+
+    def put(
+        self,
+        bucket: BucketInfo,
+        key: str,
+        data: bytes | bytearray | memoryview | BinaryIO,
+        metadata: dict[str, str] | None = None,
+        content_type: str = "",
+        owner: str = "",
+    ) -> IndexEntry:
+        """Store ``data`` (bytes, or a binary file object read to its end) as ``key``."""
+        check_key(key)
+        tag = uuid.uuid4().hex
+        with BucketIndex(self.rgw, bucket) as index:
+            index.prepare(key, tag, "write")
+            entry = self._write(index, bucket, key, tag, data, metadata, content_type, owner)
+            index.complete(key, tag, entry)
+        return entry
+
+    def _write(
+        self,
+        index: BucketIndex,
+        bucket: BucketInfo,
+        key: str,
+        tag: str,
+        data: bytes | bytearray | memoryview | BinaryIO,
+        metadata: dict[str, str] | None,
+        content_type: str,
+        owner: str,
+    ) -> IndexEntry:
+        """Tails, then the head; the index entry to complete. On failure the tails go and the
+        index's pending tag is cancelled."""
+        tails: list[str] = []
+        with self._data() as data_ioctx:
+            try:
+                stripes = _Stripes(_chunks(data))
+                md5 = hashlib.md5()
+                head = stripes.take(HEAD_MAX)
+                md5.update(head)
+                parts = []
+                while piece := stripes.take(STRIPE_SIZE):
+                    oid = tail_oid(bucket.marker, tag, len(parts) + 1)
+                    data_ioctx.write_full(oid, piece)
+                    tails.append(oid)
+                    parts.append(Part(oid, len(piece)))
+                    md5.update(piece)
+                manifest = Manifest(len(head) + sum(p.size for p in parts), len(head), parts)
+                info = ObjectInfo(
+                    key,
+                    manifest.obj_size,
+                    md5.hexdigest(),
+                    time.time(),
+                    content_type or "binary/octet-stream",
+                    owner or bucket.owner,
+                    dict(metadata or {}),
+                    manifest,
+                    tag,
+                )
+                replaced = self._write_head(data_ioctx, bucket, info, head)
+            except BaseException:
+                index.cancel(key, tag)
+                for oid in tails:
+                    _remove_quietly(data_ioctx, oid)
+                raise
+        if replaced is not None:
+            self.gc.enqueue(replaced.tail_oids())
+        return _entry(info)
+
+    def _write_head(self, ioctx: rados.Ioctx, bucket: BucketInfo, info: ObjectInfo, head: bytes) -> Manifest | None:
+        """Write the head in one op; returns the manifest of the version it replaced, if any."""
+        oid = head_oid(bucket.marker, info.key)
+        attrs = _attrs(info)
+        for _ in range(HEAD_RETRIES):
+            old = _read_attrs(ioctx, oid)
+            with rados.WriteOpCtx() as op:
+                op.write_full(head)
+                for name, value in attrs.items():
+                    op.set_xattr(name, value)
+                for name in (old or {}).keys() - attrs.keys():
+                    op.rm_xattr(name)
+                try:
+                    ioctx.operate_write_op(op, oid)
+                except rados.NoData:  # a concurrent write changed the attributes: look again
+                    continue
+            return Manifest.decode(old[ATTR + "manifest"]) if old and ATTR + "manifest" in old else None
+        raise rados.ObjectBusy(f"{oid}: concurrent writes kept changing it", errno=16)
+
+    # -- reading -------------------------------------------------------------------
+
+    def head_entry(self, bucket: BucketInfo, key: str) -> IndexEntry | None:
+        """The index entry the head says ``key`` should have; None without a head (``bucket check``)."""
+        try:
+            return _entry(self.stat(bucket, key))
+        except NoSuchKey:
+            return None
+
+    def stat(self, bucket: BucketInfo, key: str) -> ObjectInfo:
+        check_key(key)
+        with self._data() as data_ioctx:
+            attrs = _read_attrs(data_ioctx, head_oid(bucket.marker, key))
+        if not attrs or ATTR + "manifest" not in attrs:
+            raise NoSuchKey(f"{bucket.name}/{key} does not exist")
+        return _info(key, attrs)
+
+    def get(self, bucket: BucketInfo, key: str, byte_range: tuple[int, int] | None = None) -> ObjectReader:
+        """A reader of the object, or of bytes ``first..last`` (inclusive, as HTTP ``Range``)."""
+        for _ in range(SNAPSHOT_RETRIES):
+            info = self.stat(bucket, key)
+            first, last = _clip(byte_range, info.size)
+            head_bytes = b""
+            with self._data() as data_ioctx:
+                if info.manifest.head_size and first < info.manifest.head_size and first <= last:
+                    end = min(last + 1, info.manifest.head_size)
+                    head_bytes = data_ioctx.read(head_oid(bucket.marker, key), end - first, first)
+                    if _read_attrs(data_ioctx, head_oid(bucket.marker, key)).get(ATTR + "idtag") != info.tag.encode():
+                        continue  # replaced while we read its head: read the new one
+            return ObjectReader(self.rgw, bucket, info, first, last, head_bytes)
+        raise rados.ObjectBusy(f"{bucket.name}/{key}: replaced again and again while being read", errno=16)
+
+    # -- deleting ------------------------------------------------------------------
+
+    def delete(self, bucket: BucketInfo, key: str) -> None:
+        """Delete ``key``; its tails go to the GC queue. Deleting a missing key is no error (as S3)."""
+        check_key(key)
+        tag = uuid.uuid4().hex
+        with BucketIndex(self.rgw, bucket) as index, self._data() as data_ioctx:
+            index.prepare(key, tag, "delete")
+            oid = head_oid(bucket.marker, key)
+            attrs = _read_attrs(data_ioctx, oid)
+            try:
+                data_ioctx.remove_object(oid)
+            except rados.ObjectNotFound:
+                pass
+            if attrs and ATTR + "manifest" in attrs:
+                self.gc.enqueue(Manifest.decode(attrs[ATTR + "manifest"]).tail_oids())
+            index.complete(key, tag, None)
+
+
+class ObjectReader(io.RawIOBase):
+    """A readable stream of one object's bytes ``first..last``, with its metadata attached."""
+
+    def __init__(self, rgw: RGW, bucket: BucketInfo, info: ObjectInfo, first: int, last: int, head: bytes) -> None:
+        super().__init__()
+        self._rgw = rgw
+        self._head = head  # the head's share of the range, read already (see ObjectStore.get)
+        self._head_oid = head_oid(bucket.marker, info.key)
+        self._extents = list(info.manifest.extents(self._head_oid, first, last)) if first <= last else []
+        self._pending = b""
+        self.info = info
+        self.size = info.size
+        self.etag = info.etag
+        self.metadata = info.metadata
+        self.content_type = info.content_type
+        self.mtime = info.mtime
+        self.first, self.last = first, last
+        self.length = max(0, last - first + 1)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._pending and self._extents:
+            self._pending = self._next_piece()
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def _next_piece(self) -> bytes:
+        oid, offset, length = self._extents[0]
+        if oid == self._head_oid:
+            self._extents.pop(0)
+            head, self._head = self._head, b""
+            return head
+        take = min(length, STRIPE_SIZE)
+        with self._rgw.client.open_ioctx(DATA_POOL) as data_ioctx:
+            piece = data_ioctx.read(oid, take, offset)
+        if len(piece) != take:
+            raise rados.IOError(f"{oid}: {len(piece)} bytes where the manifest promises {take}", errno=5)
+        if take == length:
+            self._extents.pop(0)
+        else:
+            self._extents[0] = (oid, offset + take, length - take)
+        return piece
+
+
+def _entry(info: ObjectInfo) -> IndexEntry:
+    return IndexEntry(info.key, info.size, info.etag, info.mtime, info.content_type, info.owner)
+
+
+def _clip(byte_range: tuple[int, int] | None, size: int) -> tuple[int, int]:
+    if byte_range is None:
+        return 0, size - 1
+    first, last = byte_range
+    if first < 0 or last < first:
+        raise InvalidRange(f"bad range {byte_range}")
+    if first >= size:
+        raise InvalidRange(f"range {byte_range} starts past the end of a {size}-byte object")
+    return first, min(size - 1, last)
+
+
+def _attrs(info: ObjectInfo) -> dict[str, bytes]:
+    attrs = {
+        ATTR + "manifest": info.manifest.encode(),
+        ATTR + "etag": info.etag.encode(),
+        ATTR + "content_type": info.content_type.encode(),
+        ATTR + "idtag": info.tag.encode(),
+        ATTR + "mtime": repr(info.mtime).encode(),
+        ATTR + "owner": info.owner.encode(),
+    }
+    for name, value in info.metadata.items():
+        attrs[ATTR + META_PREFIX + name.lower()] = value.encode()
+    return attrs
+
+
+def _info(key: str, attrs: dict[str, bytes]) -> ObjectInfo:
+    manifest = Manifest.decode(attrs[ATTR + "manifest"])
+    meta = {
+        name[len(ATTR + META_PREFIX) :]: value.decode()
+        for name, value in attrs.items()
+        if name.startswith(ATTR + META_PREFIX)
+    }
+    return ObjectInfo(
+        key,
+        manifest.obj_size,
+        attrs[ATTR + "etag"].decode(),
+        float(attrs[ATTR + "mtime"]),
+        attrs[ATTR + "content_type"].decode(),
+        attrs[ATTR + "owner"].decode(),
+        meta,
+        manifest,
+        attrs[ATTR + "idtag"].decode(),
+    )
+
+
+def _read_attrs(data_ioctx: rados.Ioctx, oid: str) -> dict[str, bytes]:
+    try:
+        return dict(data_ioctx.get_xattrs(oid))
+    except rados.ObjectNotFound:
+        return {}
+
+
+def _remove_quietly(data_ioctx: rados.Ioctx, oid: str) -> None:
+    try:
+        data_ioctx.remove_object(oid)
+    except rados.ObjectNotFound:
+        pass
