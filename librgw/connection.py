@@ -9,6 +9,7 @@ from librgw import rados
 from .bucket_index import BucketIndex, ListPage
 from .buckets import BucketInfo, BucketStore
 from .errors import InvalidArgument
+from .multipart import MultipartUploads
 from .objects import ObjectReader, ObjectStore
 from .users import UserStore
 from .zone import META_POOL, ZoneParams, ensure_zone
@@ -31,6 +32,7 @@ class RGW:
         self.users = UserStore(self)
         self.buckets = BucketStore(self)
         self.objects = ObjectStore(self)
+        self.multipart = MultipartUploads(self, self.objects)
 
     # -- the high-level API: "you just do GET and PUT" ------------------------------
 

@@ -86,3 +86,19 @@ class NoSuchKey(RGWError):
 
 class InvalidRange(RGWError):
     code, status = "InvalidRange", 416
+
+
+class NoSuchUpload(RGWError):
+    code, status = "NoSuchUpload", 404
+
+
+class InvalidPart(RGWError):
+    code, status = "InvalidPart", 400
+
+
+class InvalidPartOrder(RGWError):
+    code, status = "InvalidPartOrder", 400
+
+
+class EntityTooSmall(RGWError):
+    code, status = "EntityTooSmall", 400

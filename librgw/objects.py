@@ -23,7 +23,7 @@ import hashlib
 import io
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -67,7 +67,7 @@ def check_key(key: str) -> None:
         raise InvalidArgument(f"object key must be 1 to {MAX_KEY_BYTES} bytes of UTF-8")
 
 
-def _chunks(data: bytes | bytearray | memoryview | BinaryIO) -> Iterator[bytes]:
+def chunks(data: bytes | bytearray | memoryview | BinaryIO) -> Iterator[bytes]:
     if isinstance(data, (bytes, bytearray, memoryview)):
         view = memoryview(data)
         for at in range(0, len(view), STRIPE_SIZE):
@@ -77,7 +77,7 @@ def _chunks(data: bytes | bytearray | memoryview | BinaryIO) -> Iterator[bytes]:
         yield chunk
 
 
-class _Stripes:
+class Stripes:
     """Cut a stream of chunks into pieces of exactly ``size`` bytes (the last may be short)."""
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
@@ -93,6 +93,16 @@ class _Stripes:
         piece = bytes(self._buffer[:size])
         del self._buffer[:size]
         return piece
+
+
+def write_stripes(ioctx: rados.Ioctx, stripes: Stripes, name: Callable[[int], str], md5, written: list[Part]) -> None:
+    """Write the rest of ``stripes`` as objects ``name(1)``, ``name(2)``, ... of ``STRIPE_SIZE``
+    bytes, appending each to ``written`` as soon as it is stored (so a caller can clean up)."""
+    while piece := stripes.take(STRIPE_SIZE):
+        oid = name(len(written) + 1)
+        ioctx.write_full(oid, piece)
+        written.append(Part(oid, len(piece)))
+        md5.update(piece)
 
 
 class ObjectStore:
@@ -138,20 +148,14 @@ class ObjectStore:
     ) -> IndexEntry:
         """Tails, then the head; the index entry to complete. On failure the tails go and the
         index's pending tag is cancelled."""
-        tails: list[str] = []
+        parts: list[Part] = []
         with self._data() as data_ioctx:
             try:
-                stripes = _Stripes(_chunks(data))
+                stripes = Stripes(chunks(data))
                 md5 = hashlib.md5()
                 head = stripes.take(HEAD_MAX)
                 md5.update(head)
-                parts = []
-                while piece := stripes.take(STRIPE_SIZE):
-                    oid = tail_oid(bucket.marker, tag, len(parts) + 1)
-                    data_ioctx.write_full(oid, piece)
-                    tails.append(oid)
-                    parts.append(Part(oid, len(piece)))
-                    md5.update(piece)
+                write_stripes(data_ioctx, stripes, lambda n: tail_oid(bucket.marker, tag, n), md5, parts)
                 manifest = Manifest(len(head) + sum(p.size for p in parts), len(head), parts)
                 info = ObjectInfo(
                     key,
@@ -164,33 +168,35 @@ class ObjectStore:
                     manifest,
                     tag,
                 )
-                replaced = self._write_head(data_ioctx, bucket, info, head)
+                self.write_head(bucket, info, head)
             except BaseException:
                 index.cancel(key, tag)
-                for oid in tails:
-                    _remove_quietly(data_ioctx, oid)
+                for part in parts:
+                    _remove_quietly(data_ioctx, part.oid)
                 raise
-        if replaced is not None:
-            self.gc.enqueue(replaced.tail_oids())
-        return _entry(info)
+        return entry_of(info)
 
-    def _write_head(self, ioctx: rados.Ioctx, bucket: BucketInfo, info: ObjectInfo, head: bytes) -> Manifest | None:
-        """Write the head in one op; returns the manifest of the version it replaced, if any."""
+    def write_head(self, bucket: BucketInfo, info: ObjectInfo, head: bytes) -> None:
+        """Write the head in one op (data and every xattr): the moment ``info`` replaces the
+        object's previous version, whose tails then go to the GC queue."""
         oid = head_oid(bucket.marker, info.key)
         attrs = _attrs(info)
-        for _ in range(HEAD_RETRIES):
-            old = _read_attrs(ioctx, oid)
-            with rados.WriteOpCtx() as op:
-                op.write_full(head)
-                for name, value in attrs.items():
-                    op.set_xattr(name, value)
-                for name in (old or {}).keys() - attrs.keys():
-                    op.rm_xattr(name)
-                try:
-                    ioctx.operate_write_op(op, oid)
-                except rados.NoData:  # a concurrent write changed the attributes: look again
-                    continue
-            return Manifest.decode(old[ATTR + "manifest"]) if old and ATTR + "manifest" in old else None
+        with self._data() as ioctx:
+            for _ in range(HEAD_RETRIES):
+                old = _read_attrs(ioctx, oid)
+                with rados.WriteOpCtx() as op:
+                    op.write_full(head)
+                    for name, value in attrs.items():
+                        op.set_xattr(name, value)
+                    for name in old.keys() - attrs.keys():
+                        op.rm_xattr(name)
+                    try:
+                        ioctx.operate_write_op(op, oid)
+                    except rados.NoData:  # a concurrent write changed the attributes: look again
+                        continue
+                if ATTR + "manifest" in old:
+                    self.gc.enqueue(Manifest.decode(old[ATTR + "manifest"]).tail_oids())
+                return
         raise rados.ObjectBusy(f"{oid}: concurrent writes kept changing it", errno=16)
 
     # -- reading -------------------------------------------------------------------
@@ -198,7 +204,7 @@ class ObjectStore:
     def head_entry(self, bucket: BucketInfo, key: str) -> IndexEntry | None:
         """The index entry the head says ``key`` should have; None without a head (``bucket check``)."""
         try:
-            return _entry(self.stat(bucket, key))
+            return entry_of(self.stat(bucket, key))
         except NoSuchKey:
             return None
 
@@ -292,7 +298,7 @@ class ObjectReader(io.RawIOBase):
         return piece
 
 
-def _entry(info: ObjectInfo) -> IndexEntry:
+def entry_of(info: ObjectInfo) -> IndexEntry:
     return IndexEntry(info.key, info.size, info.etag, info.mtime, info.content_type, info.owner)
 
 

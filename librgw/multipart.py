@@ -1,0 +1,256 @@
+"""Multipart uploads, as S3 defines them and RGW stores them.
+
+- ``initiate`` gives an upload id. The upload's record is the omap of
+  ``<marker>__multipart_<key>.<upload>.meta`` in the index pool (it needs omap, and the data
+  pool may be erasure-coded): key ``""`` holds the upload (owner, content type, metadata),
+  key ``part.<nnnnn>`` each uploaded part (size, ETag, the rados objects holding it). The
+  bucket's open uploads are listed in the omap of ``<marker>__multipart_uploads``.
+- ``upload_part`` streams part ``n`` (1..10,000) into ``<marker>__multipart_<key>.<upload>.<n>``
+  (its first 4 MiB) and ``<marker>__shadow_<key>.<upload>.<n>_<m>`` (the rest, 4 MiB each).
+  Uploading a part number again replaces it; the old objects go to the GC queue.
+- ``complete`` checks the part list (ascending, every ETag matching, each part but the last
+  at least 5 MiB) and writes a head with no data whose manifest lists the parts' objects in
+  order: the data is not copied. The ETag is S3's: the MD5 of the parts' binary MD5s, a
+  dash, and the part count. Parts uploaded but not listed go to the GC queue.
+- ``abort`` removes the parts and the record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, BinaryIO
+
+from librgw import rados
+
+from .bucket_index import BucketIndex, IndexEntry
+from .buckets import BucketInfo
+from .errors import EntityTooSmall, InvalidArgument, InvalidPart, InvalidPartOrder, NoSuchUpload
+from .manifest import Manifest, Part
+from .objects import ObjectInfo, ObjectStore, Stripes, check_key, chunks, entry_of, write_stripes
+from .zone import DATA_POOL, INDEX_POOL
+
+if TYPE_CHECKING:
+    from .connection import RGW
+
+MULTIPART = "__multipart_"
+MIN_PART_SIZE = 5 * 1024 * 1024
+MAX_PARTS = 10_000
+UPLOAD_KEY = ""
+PAGE = 1000
+
+
+@dataclass
+class UploadedPart:
+    number: int
+    size: int
+    etag: str
+    mtime: float
+    objects: list[Part]
+
+    def encode(self) -> bytes:
+        return json.dumps(asdict(self)).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> UploadedPart:
+        doc = json.loads(raw)
+        doc["objects"] = [Part(**p) for p in doc["objects"]]
+        return cls(**doc)
+
+
+@dataclass
+class Upload:
+    key: str
+    upload_id: str
+    owner: str
+    initiated: float
+    content_type: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def encode(self) -> bytes:
+        return json.dumps(asdict(self)).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> Upload:
+        return cls(**json.loads(raw))
+
+
+def multipart_etag(part_etags: list[str]) -> str:
+    """S3's ETag of a completed upload: MD5 of the concatenated binary part MD5s, ``-N``."""
+    digest = hashlib.md5(b"".join(bytes.fromhex(e) for e in part_etags)).hexdigest()
+    return f"{digest}-{len(part_etags)}"
+
+
+class MultipartUploads:
+    def __init__(self, rgw: RGW, objects: ObjectStore) -> None:
+        self.rgw = rgw
+        self.objects = objects
+
+    def _meta_oid(self, bucket: BucketInfo, key: str, upload_id: str) -> str:
+        return f"{bucket.marker}{MULTIPART}{key}.{upload_id}.meta"
+
+    def _list_oid(self, bucket: BucketInfo) -> str:
+        return f"{bucket.marker}{MULTIPART}uploads"
+
+    def initiate(
+        self, bucket: BucketInfo, key: str, owner: str = "", content_type: str = "", metadata: dict | None = None
+    ) -> str:
+        check_key(key)
+        upload = Upload(key, uuid.uuid4().hex, owner or bucket.owner, time.time(), content_type, dict(metadata or {}))
+        with self.rgw.client.open_ioctx(INDEX_POOL) as index:
+            with rados.WriteOpCtx() as op:
+                index.set_omap(op, (UPLOAD_KEY,), (upload.encode(),))
+                index.operate_write_op(op, self._meta_oid(bucket, key, upload.upload_id))
+            with rados.WriteOpCtx() as op:
+                index.set_omap(op, (f"{key}\0{upload.upload_id}",), (upload.encode(),))
+                index.operate_write_op(op, self._list_oid(bucket))
+        return upload.upload_id
+
+    def get(self, bucket: BucketInfo, key: str, upload_id: str) -> Upload:
+        raw = self._omap(bucket, key, upload_id, (UPLOAD_KEY,))
+        if UPLOAD_KEY not in raw:
+            raise NoSuchUpload(f"upload {upload_id!r} of {key!r} does not exist")
+        return Upload.decode(raw[UPLOAD_KEY])
+
+    def upload_part(
+        self, bucket: BucketInfo, key: str, upload_id: str, number: int, data: bytes | BinaryIO
+    ) -> UploadedPart:
+        if not 1 <= number <= MAX_PARTS:
+            raise InvalidArgument(f"part number must be 1 to {MAX_PARTS}, not {number}")
+        self.get(bucket, key, upload_id)
+        first = f"{bucket.marker}{MULTIPART}{key}.{upload_id}.{number}"
+        prefix = f"{bucket.marker}__shadow_{key}.{upload_id}.{number}"
+        stamp = uuid.uuid4().hex[:8]  # a re-upload of this number must not overwrite parts a reader may use
+        objects: list[Part] = []
+        md5 = hashlib.md5()
+        with self.rgw.client.open_ioctx(DATA_POOL) as data_ioctx:
+            try:
+                write_stripes(
+                    data_ioctx,
+                    Stripes(chunks(data)),
+                    lambda n: f"{first}.{stamp}" if n == 1 else f"{prefix}.{stamp}_{n - 1}",
+                    md5,
+                    objects,
+                )
+            except BaseException:
+                for obj in objects:
+                    try:
+                        data_ioctx.remove_object(obj.oid)
+                    except rados.ObjectNotFound:
+                        pass
+                raise
+        part = UploadedPart(number, sum(p.size for p in objects), md5.hexdigest(), time.time(), objects)
+        old = self._omap(bucket, key, upload_id, (f"part.{number:05d}",))
+        with self.rgw.client.open_ioctx(INDEX_POOL) as index, rados.WriteOpCtx() as op:
+            index.set_omap(op, (f"part.{number:05d}",), (part.encode(),))
+            index.operate_write_op(op, self._meta_oid(bucket, key, upload_id))
+        for raw in old.values():
+            self.objects.gc.enqueue([p.oid for p in UploadedPart.decode(raw).objects])
+        return part
+
+    def list_parts(self, bucket: BucketInfo, key: str, upload_id: str) -> list[UploadedPart]:
+        self.get(bucket, key, upload_id)
+        return [UploadedPart.decode(v) for k, v in sorted(self._omap(bucket, key, upload_id).items()) if k]
+
+    def list_uploads(self, bucket: BucketInfo, prefix: str = "") -> list[Upload]:
+        uploads, after = [], ""
+        with self.rgw.client.open_ioctx(INDEX_POOL) as index:
+            while True:
+                with rados.ReadOpCtx() as op:
+                    page, _ = index.get_omap_vals(op, after, "", PAGE)
+                    try:
+                        index.operate_read_op(op, self._list_oid(bucket))
+                    except rados.ObjectNotFound:
+                        return uploads
+                    items = list(page)
+                uploads += [Upload.decode(v) for k, v in items if k.startswith(prefix)]
+                if len(items) < PAGE:
+                    return uploads
+                after = items[-1][0]
+
+    def complete(self, bucket: BucketInfo, key: str, upload_id: str, parts: list[tuple[int, str]]) -> IndexEntry:
+        """Join ``parts`` ((number, ETag) in order, as the client lists them) into ``key``."""
+        upload = self.get(bucket, key, upload_id)
+        uploaded = {p.number: p for p in self.list_parts(bucket, key, upload_id)}
+        if not parts:
+            raise InvalidPart("a multipart upload needs at least one part")
+        numbers = [n for n, _ in parts]
+        if numbers != sorted(set(numbers)):
+            raise InvalidPartOrder("parts must be listed in ascending order, each once")
+        chosen = []
+        for n, etag in parts:
+            part = uploaded.get(n)
+            if part is None or part.etag != etag.strip('"'):
+                raise InvalidPart(f"part {n} was not uploaded with ETag {etag}")
+            chosen.append(part)
+        for part in chosen[:-1]:
+            if part.size < MIN_PART_SIZE:
+                raise EntityTooSmall(f"part {part.number} is {part.size} bytes; all but the last need 5 MiB")
+        manifest = Manifest(sum(p.size for p in chosen), 0, [o for p in chosen for o in p.objects])
+        info = ObjectInfo(
+            key,
+            manifest.obj_size,
+            multipart_etag([p.etag for p in chosen]),
+            time.time(),
+            upload.content_type or "binary/octet-stream",
+            upload.owner,
+            upload.metadata,
+            manifest,
+            uuid.uuid4().hex,
+        )
+        with BucketIndex(self.rgw, bucket) as index:
+            index.prepare(key, info.tag, "write")
+            try:
+                self.objects.write_head(bucket, info, b"")
+            except BaseException:
+                index.cancel(key, info.tag)
+                raise
+            index.complete(key, info.tag, entry_of(info))
+        unused = [o.oid for n, p in uploaded.items() if n not in numbers for o in p.objects]
+        self.objects.gc.enqueue(unused)
+        self._forget(bucket, key, upload_id)
+        return entry_of(info)
+
+    def abort(self, bucket: BucketInfo, key: str, upload_id: str) -> None:
+        parts = self.list_parts(bucket, key, upload_id)
+        with self.rgw.client.open_ioctx(DATA_POOL) as data_ioctx:
+            for part in parts:
+                for obj in part.objects:
+                    try:
+                        data_ioctx.remove_object(obj.oid)
+                    except rados.ObjectNotFound:
+                        pass
+        self._forget(bucket, key, upload_id)
+
+    def _forget(self, bucket: BucketInfo, key: str, upload_id: str) -> None:
+        with self.rgw.client.open_ioctx(INDEX_POOL) as index:
+            try:
+                index.remove_object(self._meta_oid(bucket, key, upload_id))
+            except rados.ObjectNotFound:
+                pass
+            with rados.WriteOpCtx() as op:
+                index.remove_omap_keys(op, (f"{key}\0{upload_id}",))
+                index.operate_write_op(op, self._list_oid(bucket))
+
+    def _omap(self, bucket: BucketInfo, key: str, upload_id: str, keys: tuple[str, ...] | None = None) -> dict:
+        out: dict[str, bytes] = {}
+        with self.rgw.client.open_ioctx(INDEX_POOL) as index:
+            after = None
+            while True:
+                with rados.ReadOpCtx() as op:
+                    if keys is not None:
+                        page, _ = index.get_omap_vals_by_keys(op, keys)
+                    else:
+                        page, _ = index.get_omap_vals(op, after or "", "", PAGE)
+                    try:
+                        index.operate_read_op(op, self._meta_oid(bucket, key, upload_id))
+                    except rados.ObjectNotFound:
+                        return out
+                    items = list(page)
+                out.update(items)
+                if keys is not None or len(items) < PAGE:
+                    return out
+                after = items[-1][0]

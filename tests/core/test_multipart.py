@@ -1,0 +1,92 @@
+"""Multipart uploads: parts, listing, S3's ETag, no data copied on complete, abort, and the error cases."""
+
+import hashlib
+import os
+
+import pytest
+
+from librgw.errors import EntityTooSmall, InvalidPart, InvalidPartOrder, NoSuchUpload
+from librgw.multipart import multipart_etag
+from librgw.zone import DATA_POOL
+
+MiB = 1024 * 1024
+
+
+@pytest.fixture
+def bucket(rgw):
+    rgw.users.create("alice", "Alice")
+    return rgw.create_bucket("alice", "uploads")
+
+
+def data_objects(client) -> set[str]:
+    with client.open_ioctx(DATA_POOL) as ioctx:
+        return {o.key for o in ioctx.list_objects()}
+
+
+def test_acceptance_three_5_mib_parts_complete_without_copying(rgw, client, bucket):
+    """Issue 4, acceptance 6."""
+    mp = rgw.multipart
+    upload = mp.initiate(bucket, "video.mp4", content_type="video/mp4", metadata={"take": "3"})
+    parts = [os.urandom(5 * MiB) for _ in range(3)]
+    etags = [mp.upload_part(bucket, "video.mp4", upload, n + 1, data).etag for n, data in enumerate(parts)]
+    assert etags == [hashlib.md5(p).hexdigest() for p in parts]
+    assert [p.number for p in mp.list_parts(bucket, "video.mp4", upload)] == [1, 2, 3]
+    assert [u.upload_id for u in mp.list_uploads(bucket)] == [upload]
+    part_objects = data_objects(client)
+    entry = mp.complete(bucket, "video.mp4", upload, list(zip([1, 2, 3], etags)))
+    assert entry.etag.endswith("-3") and entry.etag == multipart_etag(etags)
+    expected = hashlib.md5(b"".join(bytes.fromhex(e) for e in etags)).hexdigest() + "-3"
+    assert entry.etag == expected
+    info = rgw.objects.stat(bucket, "video.mp4")
+    assert info.manifest.head_size == 0 and set(info.manifest.tail_oids()) == part_objects  # the parts themselves
+    assert data_objects(client) == part_objects | {f"{bucket.marker}_video.mp4"}
+    reader = rgw.get("uploads", "video.mp4")
+    assert reader.read() == b"".join(parts) and reader.content_type == "video/mp4" and reader.metadata == {"take": "3"}
+    assert rgw.get("uploads", "video.mp4", byte_range=(5 * MiB - 2, 5 * MiB + 1)).read() == parts[0][-2:] + parts[1][:2]
+    assert mp.list_uploads(bucket) == []
+    assert [e.key for e in rgw.list("uploads").objects] == ["video.mp4"]
+
+
+def test_part_rules_are_s3s(rgw, bucket):
+    mp = rgw.multipart
+    upload = mp.initiate(bucket, "k")
+    small = mp.upload_part(bucket, "k", upload, 1, b"tiny").etag
+    last = mp.upload_part(bucket, "k", upload, 2, b"end").etag
+    with pytest.raises(EntityTooSmall):
+        mp.complete(bucket, "k", upload, [(1, small), (2, last)])
+    with pytest.raises(InvalidPartOrder):
+        mp.complete(bucket, "k", upload, [(2, last), (1, small)])
+    with pytest.raises(InvalidPart):
+        mp.complete(bucket, "k", upload, [(1, "0" * 32)])
+    with pytest.raises(InvalidPart):
+        mp.complete(bucket, "k", upload, [(3, last)])
+    entry = mp.complete(bucket, "k", upload, [(2, last)])  # a single last part may be small
+    assert rgw.get("uploads", "k").read() == b"end" and entry.etag.endswith("-1")
+    with pytest.raises(NoSuchUpload):
+        mp.upload_part(bucket, "k", upload, 1, b"again")
+
+
+def test_reuploading_a_part_replaces_it_and_unused_parts_are_collected(rgw, client, bucket):
+    mp = rgw.multipart
+    upload = mp.initiate(bucket, "k")
+    mp.upload_part(bucket, "k", upload, 1, b"a" * (5 * MiB))
+    first = mp.upload_part(bucket, "k", upload, 1, b"b" * (5 * MiB)).etag
+    unused = mp.upload_part(bucket, "k", upload, 2, b"c" * 10)
+    last = mp.upload_part(bucket, "k", upload, 3, b"d" * 10).etag
+    mp.complete(bucket, "k", upload, [(1, first), (3, last)])
+    assert rgw.get("uploads", "k").read() == b"b" * (5 * MiB) + b"d" * 10
+    rgw.objects.gc.process(include_all=True)
+    info = rgw.objects.stat(bucket, "k")
+    assert data_objects(client) == set(info.manifest.tail_oids()) | {f"{bucket.marker}_k"}
+    assert not {o.oid for o in unused.objects} & data_objects(client)
+
+
+def test_abort_removes_every_part(rgw, client, bucket):
+    mp = rgw.multipart
+    upload = mp.initiate(bucket, "k")
+    mp.upload_part(bucket, "k", upload, 1, os.urandom(6 * MiB))
+    assert data_objects(client)
+    mp.abort(bucket, "k", upload)
+    assert data_objects(client) == set() and mp.list_uploads(bucket) == []
+    with pytest.raises(NoSuchUpload):
+        mp.list_parts(bucket, "k", upload)
