@@ -109,6 +109,7 @@ class IndexEntry:
     content_type: str = ""
     owner: str = ""
     storage_class: str = "STANDARD"
+    version_id: str = ""  # in a versioned bucket, the current version's id
     exists: bool = True  # False: a placeholder that only pending operations made
     pending: dict[str, str] = field(default_factory=dict)  # operation tag -> "write" | "delete"
 

@@ -60,6 +60,8 @@ class ObjectInfo:
     metadata: dict[str, str]
     manifest: Manifest
     tag: str
+    oid: str = ""  # the head's rados object
+    version_id: str = ""  # "" in a bucket that never had versioning
 
 
 def check_key(key: str) -> None:
@@ -125,13 +127,16 @@ class ObjectStore:
         metadata: dict[str, str] | None = None,
         content_type: str = "",
         owner: str = "",
+        oid: str | None = None,
+        version_id: str = "",
     ) -> IndexEntry:
-        """Store ``data`` (bytes, or a binary file object read to its end) as ``key``."""
+        """Store ``data`` (bytes, or a binary file object read to its end) as ``key``: in its
+        head ``<marker>_<key>``, or in head ``oid`` (a version's) with ``version_id``."""
         check_key(key)
         tag = uuid.uuid4().hex
         with BucketIndex(self.rgw, bucket) as index:
             index.prepare(key, tag, "write")
-            entry = self._write(index, bucket, key, tag, data, metadata, content_type, owner)
+            entry = self._write(index, bucket, key, tag, data, metadata, content_type, owner, oid, version_id)
             index.complete(key, tag, entry)
         return entry
 
@@ -145,6 +150,8 @@ class ObjectStore:
         metadata: dict[str, str] | None,
         content_type: str,
         owner: str,
+        oid: str | None,
+        version_id: str,
     ) -> IndexEntry:
         """Tails, then the head; the index entry to complete. On failure the tails go and the
         index's pending tag is cancelled."""
@@ -167,6 +174,8 @@ class ObjectStore:
                     dict(metadata or {}),
                     manifest,
                     tag,
+                    oid or head_oid(bucket.marker, key),
+                    version_id,
                 )
                 self.write_head(bucket, info, head)
             except BaseException:
@@ -179,7 +188,7 @@ class ObjectStore:
     def write_head(self, bucket: BucketInfo, info: ObjectInfo, head: bytes) -> None:
         """Write the head in one op (data and every xattr): the moment ``info`` replaces the
         object's previous version, whose tails then go to the GC queue."""
-        oid = head_oid(bucket.marker, info.key)
+        oid = info.oid or head_oid(bucket.marker, info.key)
         attrs = _attrs(info)
         with self._data() as ioctx:
             for _ in range(HEAD_RETRIES):
@@ -208,27 +217,32 @@ class ObjectStore:
         except NoSuchKey:
             return None
 
-    def stat(self, bucket: BucketInfo, key: str) -> ObjectInfo:
+    def stat(self, bucket: BucketInfo, key: str, oid: str | None = None) -> ObjectInfo:
+        """The object's head record: ``<marker>_<key>``'s, or head ``oid``'s (a version's)."""
         check_key(key)
+        oid = oid or head_oid(bucket.marker, key)
         with self._data() as data_ioctx:
-            attrs = _read_attrs(data_ioctx, head_oid(bucket.marker, key))
+            attrs = _read_attrs(data_ioctx, oid)
         if not attrs or ATTR + "manifest" not in attrs:
             raise NoSuchKey(f"{bucket.name}/{key} does not exist")
-        return _info(key, attrs)
+        return _info(key, attrs, oid)
 
-    def get(self, bucket: BucketInfo, key: str, byte_range: tuple[int, int] | None = None) -> ObjectReader:
-        """A reader of the object, or of bytes ``first..last`` (inclusive, as HTTP ``Range``)."""
+    def get(
+        self, bucket: BucketInfo, key: str, byte_range: tuple[int, int] | None = None, oid: str | None = None
+    ) -> ObjectReader:
+        """A reader of the object (or of head ``oid``'s version), or of bytes ``first..last``
+        (inclusive, as HTTP ``Range``)."""
         for _ in range(SNAPSHOT_RETRIES):
-            info = self.stat(bucket, key)
+            info = self.stat(bucket, key, oid)
             first, last = _clip(byte_range, info.size)
             head_bytes = b""
             with self._data() as data_ioctx:
                 if info.manifest.head_size and first < info.manifest.head_size and first <= last:
                     end = min(last + 1, info.manifest.head_size)
-                    head_bytes = data_ioctx.read(head_oid(bucket.marker, key), end - first, first)
-                    if _read_attrs(data_ioctx, head_oid(bucket.marker, key)).get(ATTR + "idtag") != info.tag.encode():
+                    head_bytes = data_ioctx.read(info.oid, end - first, first)
+                    if _read_attrs(data_ioctx, info.oid).get(ATTR + "idtag") != info.tag.encode():
                         continue  # replaced while we read its head: read the new one
-            return ObjectReader(self.rgw, bucket, info, first, last, head_bytes)
+            return ObjectReader(self.rgw, info, first, last, head_bytes)
         raise rados.ObjectBusy(f"{bucket.name}/{key}: replaced again and again while being read", errno=16)
 
     # -- deleting ------------------------------------------------------------------
@@ -253,11 +267,11 @@ class ObjectStore:
 class ObjectReader(io.RawIOBase):
     """A readable stream of one object's bytes ``first..last``, with its metadata attached."""
 
-    def __init__(self, rgw: RGW, bucket: BucketInfo, info: ObjectInfo, first: int, last: int, head: bytes) -> None:
+    def __init__(self, rgw: RGW, info: ObjectInfo, first: int, last: int, head: bytes) -> None:
         super().__init__()
         self._rgw = rgw
         self._head = head  # the head's share of the range, read already (see ObjectStore.get)
-        self._head_oid = head_oid(bucket.marker, info.key)
+        self._head_oid = info.oid
         self._extents = list(info.manifest.extents(self._head_oid, first, last)) if first <= last else []
         self._pending = b""
         self.info = info
@@ -299,7 +313,9 @@ class ObjectReader(io.RawIOBase):
 
 
 def entry_of(info: ObjectInfo) -> IndexEntry:
-    return IndexEntry(info.key, info.size, info.etag, info.mtime, info.content_type, info.owner)
+    return IndexEntry(
+        info.key, info.size, info.etag, info.mtime, info.content_type, info.owner, version_id=info.version_id
+    )
 
 
 def _clip(byte_range: tuple[int, int] | None, size: int) -> tuple[int, int]:
@@ -322,12 +338,14 @@ def _attrs(info: ObjectInfo) -> dict[str, bytes]:
         ATTR + "mtime": repr(info.mtime).encode(),
         ATTR + "owner": info.owner.encode(),
     }
+    if info.version_id:
+        attrs[ATTR + "version_id"] = info.version_id.encode()
     for name, value in info.metadata.items():
         attrs[ATTR + META_PREFIX + name.lower()] = value.encode()
     return attrs
 
 
-def _info(key: str, attrs: dict[str, bytes]) -> ObjectInfo:
+def _info(key: str, attrs: dict[str, bytes], oid: str) -> ObjectInfo:
     manifest = Manifest.decode(attrs[ATTR + "manifest"])
     meta = {
         name[len(ATTR + META_PREFIX) :]: value.decode()
@@ -344,6 +362,8 @@ def _info(key: str, attrs: dict[str, bytes]) -> ObjectInfo:
         meta,
         manifest,
         attrs[ATTR + "idtag"].decode(),
+        oid,
+        attrs.get(ATTR + "version_id", b"").decode(),
     )
 
 
