@@ -12,6 +12,7 @@ from .errors import InvalidArgument
 from .multipart import MultipartUploads
 from .objects import ObjectReader, ObjectStore
 from .users import UserStore
+from .versioning import Versions
 from .zone import META_POOL, ZoneParams, ensure_zone
 
 CEPH_PREFIX = "ceph:"
@@ -33,6 +34,7 @@ class RGW:
         self.buckets = BucketStore(self)
         self.objects = ObjectStore(self)
         self.multipart = MultipartUploads(self, self.objects)
+        self.versions = Versions(self, self.objects)
 
     # -- the high-level API: "you just do GET and PUT" ------------------------------
 
@@ -47,18 +49,32 @@ class RGW:
         metadata: dict[str, str] | None = None,
         content_type: str | None = None,
     ) -> str:
-        """Store ``data`` (bytes, or a binary file object read to its end, streamed); returns the ETag."""
-        return self.objects.put(self.buckets.get(bucket), key, data, metadata, content_type or "").etag
+        """Store ``data`` (bytes, or a binary file object read to its end, streamed); returns the
+        ETag. In a versioned bucket this makes a new version."""
+        info = self.buckets.get(bucket)
+        if info.versioning != "off":
+            return self.versions.put(info, key, data, metadata, content_type or "")[1]
+        return self.objects.put(info, key, data, metadata, content_type or "").etag
 
-    def get(self, bucket: str, key: str, byte_range: tuple[int, int] | None = None) -> ObjectReader:
+    def get(
+        self, bucket: str, key: str, byte_range: tuple[int, int] | None = None, version_id: str | None = None
+    ) -> ObjectReader:
         """A readable file-like object with ``.size``, ``.etag``, ``.metadata``, ``.content_type``.
 
-        ``byte_range=(first, last)`` is inclusive, as in HTTP ``Range``.
+        ``byte_range=(first, last)`` is inclusive, as in HTTP ``Range``; ``version_id`` picks a version.
         """
-        return self.objects.get(self.buckets.get(bucket), key, byte_range)
+        info = self.buckets.get(bucket)
+        if info.versioning != "off" or version_id is not None:
+            return self.versions.get(info, key, version_id, byte_range)
+        return self.objects.get(info, key, byte_range)
 
-    def delete(self, bucket: str, key: str) -> None:
-        self.objects.delete(self.buckets.get(bucket), key)
+    def delete(self, bucket: str, key: str, version_id: str | None = None) -> None:
+        """Delete ``key``: in a versioned bucket add a delete marker, or remove ``version_id`` for good."""
+        info = self.buckets.get(bucket)
+        if info.versioning != "off" or version_id is not None:
+            self.versions.delete(info, key, version_id)
+        else:
+            self.objects.delete(info, key)
 
     def list(
         self, bucket: str, prefix: str = "", delimiter: str = "", marker: str = "", max_keys: int = 1000

@@ -102,3 +102,11 @@ class InvalidPartOrder(RGWError):
 
 class EntityTooSmall(RGWError):
     code, status = "EntityTooSmall", 400
+
+
+class NoSuchVersion(RGWError):
+    code, status = "NoSuchVersion", 404
+
+
+class MethodNotAllowed(RGWError):
+    code, status = "MethodNotAllowed", 405

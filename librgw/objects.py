@@ -247,6 +247,14 @@ class ObjectStore:
 
     # -- deleting ------------------------------------------------------------------
 
+    def remove_head(self, bucket: BucketInfo, oid: str) -> None:
+        """Remove head ``oid`` (a version's) and queue its tails for GC; the index is the caller's."""
+        with self._data() as data_ioctx:
+            attrs = _read_attrs(data_ioctx, oid)
+            _remove_quietly(data_ioctx, oid)
+        if ATTR + "manifest" in attrs:
+            self.gc.enqueue(Manifest.decode(attrs[ATTR + "manifest"]).tail_oids())
+
     def delete(self, bucket: BucketInfo, key: str) -> None:
         """Delete ``key``; its tails go to the GC queue. Deleting a missing key is no error (as S3)."""
         check_key(key)
