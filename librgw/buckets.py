@@ -200,6 +200,18 @@ class BucketStore:
         names = (o.key for o in self.rgw.meta(ROOT_NS).list_objects())
         return sorted(n for n in names if not n.startswith(INSTANCE_PREFIX))
 
+    def list_instances(self) -> list[str]:
+        """Every bucket instance as ``<bucket>:<marker>``, sorted (``metadata list bucket.instance``)."""
+        names = (o.key for o in self.rgw.meta(ROOT_NS).list_objects())
+        return sorted(n[len(INSTANCE_PREFIX) :] for n in names if n.startswith(INSTANCE_PREFIX))
+
+    def get_instance(self, instance: str) -> BucketInfo:
+        """A bucket instance by ``<bucket>:<marker>``, current or not."""
+        try:
+            return BucketInfo.decode(self.rgw.meta(ROOT_NS).read(INSTANCE_PREFIX + instance, MAX_RECORD))
+        except rados.ObjectNotFound:
+            raise NoSuchBucket(f"bucket instance {instance!r} does not exist") from None
+
     def set_versioning(self, name: str, state: str) -> BucketInfo:
         """``enabled`` or ``suspended`` (S3 cannot turn versioning back ``off``)."""
         if state not in VERSIONING_STATES[1:]:

@@ -16,6 +16,7 @@ Examples::
     librgw admin bucket reshard --bucket B --num-shards N
     librgw admin object stat --bucket B --object K
     librgw admin gc list [--include-all] | gc process [--include-all]
+    librgw admin metadata list [user|bucket|bucket.instance] | metadata get bucket:NAME
 
 Like radosgw-admin, every command prints JSON: the user as ``user info`` shows it, or the
 list of user ids. The first command on a cluster creates the RGW pools and zone.
@@ -31,6 +32,9 @@ from librgw.bucket_index import BucketIndex, usage
 from librgw.connection import attach
 
 from .arguments import help_text
+from .errors import CommandError
+
+METADATA_SECTIONS = ("user", "bucket", "bucket.instance")
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -115,6 +119,13 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     stat = command(objs, "stat", _object_stat, "show an object's size, etag, metadata and manifest")
     _bucket(stat)
     stat.add_argument("--object", required=True, help="the object key")
+
+    metadata = groups.add_parser("metadata", help="the metadata records: users, buckets, bucket instances")
+    metas = metadata.add_subparsers(dest="metadata_command", metavar="COMMAND", required=True)
+    meta_list = command(metas, "list", _metadata_list, "list the sections, or the keys of one")
+    meta_list.add_argument("section", nargs="?", choices=METADATA_SECTIONS, metavar="SECTION")
+    meta_get = command(metas, "get", _metadata_get, "show one record: user:UID, bucket:NAME, bucket.instance:NAME:ID")
+    meta_get.add_argument("key", metavar="SECTION:KEY")
 
     quota = groups.add_parser("quota", help="per-user and per-bucket quotas")
     quotas = quota.add_subparsers(dest="quota_command", metavar="COMMAND", required=True)
@@ -204,6 +215,37 @@ def _object_stat(args: argparse.Namespace, handle: rados.Rados) -> int:
             "manifest": json.loads(info.manifest.encode()),
         }
     )
+
+
+def _metadata_list(args: argparse.Namespace, handle: rados.Rados) -> int:
+    rgw = attach(handle)
+    listing = {
+        None: lambda: list(METADATA_SECTIONS),
+        "user": rgw.users.list,
+        "bucket": rgw.buckets.list_all,
+        "bucket.instance": rgw.buckets.list_instances,
+    }
+    return _show(listing[args.section]())
+
+
+def _metadata_get(args: argparse.Namespace, handle: rados.Rados) -> int:
+    section, _, key = args.key.partition(":")
+    if section not in METADATA_SECTIONS or not key:
+        raise CommandError(f"metadata key must be one of {', '.join(s + ':...' for s in METADATA_SECTIONS)}")
+    rgw = attach(handle)
+    if section == "user":
+        data = rgw.users.get(key).to_json()
+    elif section == "bucket":
+        info = rgw.buckets.get(key)
+        data = {
+            "bucket": {"name": info.name, "marker": info.marker, "bucket_id": info.bucket_id},
+            "owner": info.owner,
+            "creation_time": info.creation_time,
+            "linked": True,
+        }
+    else:
+        data = rgw.buckets.get_instance(key).to_json()
+    return _show({"key": args.key, "data": data})
 
 
 def _user_create(args: argparse.Namespace, handle: rados.Rados) -> int:

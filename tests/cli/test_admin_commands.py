@@ -142,3 +142,20 @@ def test_object_stat_and_gc_list_process(librgw, cluster_conf):
     assert json.loads(librgw("admin", "gc", "list", "--include-all").out) == []
     missing = librgw("admin", "object", "stat", "--bucket", "photos", "--object", "nope")
     assert missing.code == 1 and "(NoSuchKey)" in missing.err
+
+
+def test_metadata_list_and_get(librgw, cluster_conf):
+    librgw("admin", "user", "create", "--uid", "u", "--display-name", "U")
+    with core.connect(str(cluster_conf)) as rgw:
+        info = rgw.buckets.create("u", "photos")
+    assert json.loads(librgw("admin", "metadata", "list").out) == ["user", "bucket", "bucket.instance"]
+    assert json.loads(librgw("admin", "metadata", "list", "user").out) == ["u"]
+    assert json.loads(librgw("admin", "metadata", "list", "bucket").out) == ["photos"]
+    assert json.loads(librgw("admin", "metadata", "list", "bucket.instance").out) == [f"photos:{info.marker}"]
+    bucket = json.loads(librgw("admin", "metadata", "get", "bucket:photos").out)
+    assert bucket["key"] == "bucket:photos" and bucket["data"]["bucket"]["marker"] == info.marker
+    assert bucket["data"]["owner"] == "u"
+    instance = json.loads(librgw("admin", "metadata", "get", f"bucket.instance:photos:{info.marker}").out)
+    assert instance["data"]["num_shards"] == 11
+    assert json.loads(librgw("admin", "metadata", "get", "user:u").out)["data"]["user_id"] == "u"
+    assert librgw("admin", "metadata", "get", "nonsense").code == 1
