@@ -6,6 +6,12 @@ RGW does, in the omap of ``gc.<n>`` (``GC_SHARDS`` objects) in ``default.rgw.log
 namespace ``gc``: key ``<due time>.<tag>``, value the JSON list of rados object names.
 ``process`` deletes what is due (everything with ``include_all``, as ``radosgw-admin gc
 process --include-all``); it is idempotent, so any number of agents may run it.
+
+Tails can be shared: a server-side copy points its manifest at the source's tails. A
+shared tail carries the tags of the objects using it in its ``user.rgw.refcount`` xattr
+(RGW's refcount), changed under a rados lock; a tail without it belongs to the one object
+that wrote it. GC entries name the tag letting go, and a tail is deleted only when no tag
+is left on it.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from librgw import rados
 
+from .record_lock import locked
 from .zone import DATA_POOL, LOG_POOL
 
 if TYPE_CHECKING:
@@ -30,11 +37,45 @@ MIN_WAIT_S = 7200.0  # rgw_gc_obj_min_wait: how long a replaced tail may still b
 PAGE = 1000
 
 
+REFCOUNT_ATTR = "user.rgw.refcount"
+
+
 @dataclass
 class GCEntry:
     tag: str
     due: float
     oids: list[str]
+    owner_tag: str = ""  # the object letting go of them; "" when nothing else can share them
+
+
+def add_refs(data: rados.Ioctx, oids: list[str], owner_tag: str, new_tag: str) -> None:
+    """Record that the object ``new_tag`` shares tails ``oids`` of the object ``owner_tag``."""
+    for oid in oids:
+        with locked(data, oid):
+            refs = _refs(data, oid) or [owner_tag]
+            data.set_xattr(oid, REFCOUNT_ATTR, json.dumps(sorted(set(refs) | {new_tag})).encode())
+
+
+def _refs(data: rados.Ioctx, oid: str) -> list[str]:
+    try:
+        return json.loads(data.get_xattr(oid, REFCOUNT_ATTR))
+    except rados.NoData:
+        return []
+
+
+def _release(data: rados.Ioctx, oid: str, tag: str) -> bool:
+    """Drop ``tag``'s reference to ``oid``, deleting it when none is left; True if deleted."""
+    try:
+        with locked(data, oid):
+            refs = _refs(data, oid)
+            left = [r for r in refs if r != tag]
+            if refs and left:
+                data.set_xattr(oid, REFCOUNT_ATTR, json.dumps(left).encode())
+                return False
+            data.remove_object(oid)
+            return True
+    except rados.ObjectNotFound:
+        return False
 
 
 class GarbageCollector:
@@ -47,14 +88,16 @@ class GarbageCollector:
         ioctx.set_namespace(GC_NS)
         return ioctx
 
-    def enqueue(self, oids: list[str]) -> None:
-        """Queue ``oids`` (in the data pool) for deletion after the grace period."""
+    def enqueue(self, oids: list[str], owner_tag: str = "") -> None:
+        """Queue ``oids`` (in the data pool), which object ``owner_tag`` lets go of, for deletion
+        after the grace period."""
         if not oids:
             return
         tag = uuid.uuid4().hex
         due = time.time() + self.min_wait_s
+        record = json.dumps({"oids": oids, "owner_tag": owner_tag}).encode()
         with self._log() as log, rados.WriteOpCtx() as op:
-            log.set_omap(op, (f"{due:017.6f}.{tag}",), (json.dumps(oids).encode(),))
+            log.set_omap(op, (f"{due:017.6f}.{tag}",), (record,))
             log.operate_write_op(op, f"gc.{zlib.crc32(tag.encode()) % GC_SHARDS}")
 
     def list(self, include_all: bool = False) -> list[GCEntry]:
@@ -72,11 +115,7 @@ class GarbageCollector:
                 if not include_all and entry.due > now:
                     continue
                 for oid in entry.oids:
-                    try:
-                        data.remove_object(oid)
-                        removed += 1
-                    except rados.ObjectNotFound:
-                        pass
+                    removed += _release(data, oid, entry.owner_tag)
                 with rados.WriteOpCtx() as op:
                     log.remove_omap_keys(op, (key,))
                     log.operate_write_op(op, shard)
@@ -96,7 +135,8 @@ class GarbageCollector:
                     items = list(page)
                 for key, value in items:
                     due, tag = key.rsplit(".", 1)
-                    yield shard, key, GCEntry(tag, float(due), json.loads(value))
+                    record = json.loads(value)
+                    yield shard, key, GCEntry(tag, float(due), record["oids"], record["owner_tag"])
                 if len(items) < PAGE:
                     break
                 after = items[-1][0]

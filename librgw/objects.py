@@ -32,7 +32,7 @@ from librgw import rados
 from .bucket_index import BucketIndex, IndexEntry
 from .buckets import BucketInfo
 from .errors import InvalidArgument, InvalidRange, NoSuchKey
-from .gc import GarbageCollector
+from .gc import GarbageCollector, add_refs
 from .manifest import HEAD_MAX, STRIPE_SIZE, Manifest, Part, head_oid, tail_oid
 from .zone import DATA_POOL
 
@@ -203,8 +203,7 @@ class ObjectStore:
                         ioctx.operate_write_op(op, oid)
                     except rados.NoData:  # a concurrent write changed the attributes: look again
                         continue
-                if ATTR + "manifest" in old:
-                    self.gc.enqueue(Manifest.decode(old[ATTR + "manifest"]).tail_oids())
+                self._let_go(old)
                 return
         raise rados.ObjectBusy(f"{oid}: concurrent writes kept changing it", errno=16)
 
@@ -252,8 +251,66 @@ class ObjectStore:
         with self._data() as data_ioctx:
             attrs = _read_attrs(data_ioctx, oid)
             _remove_quietly(data_ioctx, oid)
+        self._let_go(attrs)
+
+    def _let_go(self, attrs: dict[str, bytes]) -> None:
+        """Queue the tails of the head whose xattrs are ``attrs`` for GC, as its tag lets go of them."""
         if ATTR + "manifest" in attrs:
-            self.gc.enqueue(Manifest.decode(attrs[ATTR + "manifest"]).tail_oids())
+            manifest = Manifest.decode(attrs[ATTR + "manifest"])
+            self.gc.enqueue(manifest.tail_oids(), attrs.get(ATTR + "idtag", b"").decode())
+
+    # -- copying -------------------------------------------------------------------
+
+    def copy(
+        self,
+        src_bucket: BucketInfo,
+        src_key: str,
+        dst_bucket: BucketInfo,
+        dst_key: str,
+        metadata: dict[str, str] | None = None,
+        content_type: str | None = None,
+        src_oid: str | None = None,
+    ) -> IndexEntry:
+        """Server-side copy: the destination's head gets the source's head data (at most 4 MiB)
+        and a manifest pointing at the source's tails, which are shared, not copied. With
+        ``metadata`` None the source's metadata and content type are kept (S3's COPY
+        directive), else they are replaced (REPLACE)."""
+        check_key(dst_key)
+        for _ in range(SNAPSHOT_RETRIES):
+            src = self.stat(src_bucket, src_key, src_oid)
+            with self._data() as data_ioctx:
+                head = data_ioctx.read(src.oid, src.manifest.head_size) if src.manifest.head_size else b""
+                if _read_attrs(data_ioctx, src.oid).get(ATTR + "idtag") != src.tag.encode():
+                    continue  # replaced while we read it
+                tag = uuid.uuid4().hex
+                add_refs(data_ioctx, src.manifest.tail_oids(), src.tag, tag)
+            break
+        else:
+            raise rados.ObjectBusy(
+                f"{src_bucket.name}/{src_key}: replaced again and again while being copied", errno=16
+            )
+        info = ObjectInfo(
+            dst_key,
+            src.size,
+            src.etag,
+            time.time(),
+            content_type or (src.content_type if metadata is None else "binary/octet-stream"),
+            dst_bucket.owner,
+            dict(src.metadata if metadata is None else metadata),
+            src.manifest,
+            tag,
+            head_oid(dst_bucket.marker, dst_key),
+        )
+        with BucketIndex(self.rgw, dst_bucket) as index:
+            index.prepare(dst_key, tag, "write")
+            try:
+                self.write_head(dst_bucket, info, head)
+            except BaseException:
+                index.cancel(dst_key, tag)
+                self.gc.enqueue(src.manifest.tail_oids(), tag)
+                raise
+            index.complete(dst_key, tag, entry_of(info))
+        return entry_of(info)
 
     def delete(self, bucket: BucketInfo, key: str) -> None:
         """Delete ``key``; its tails go to the GC queue. Deleting a missing key is no error (as S3)."""
@@ -267,8 +324,7 @@ class ObjectStore:
                 data_ioctx.remove_object(oid)
             except rados.ObjectNotFound:
                 pass
-            if attrs and ATTR + "manifest" in attrs:
-                self.gc.enqueue(Manifest.decode(attrs[ATTR + "manifest"]).tail_oids())
+            self._let_go(attrs)
             index.complete(key, tag, None)
 
 

@@ -225,3 +225,33 @@ def test_acceptance_a_1_gib_put_and_get_stay_under_100_mib(conf, tmp_path):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     before_kib, peak_kib = map(int, out.split())
     assert peak_kib < 100 * 1024, f"peak RSS {peak_kib // 1024} MiB (at start {before_kib // 1024} MiB)"
+
+
+def test_copy_shares_tails_and_gc_frees_them_only_when_nothing_points_at_them(rgw, client, bucket):
+    other = rgw.create_bucket("alice", "backup")
+    blob = os.urandom(10 * MiB)
+    rgw.put("photos", "src", blob, metadata={"a": "1"}, content_type="video/mp4")
+    tails = set(rgw.objects.stat(bucket, "src").manifest.tail_oids())
+    copied = rgw.objects.copy(bucket, "src", other, "dst")
+    assert copied.etag == hashlib.md5(blob).hexdigest()
+    assert set(rgw.objects.stat(other, "dst").manifest.tail_oids()) == tails  # shared, not copied
+    assert len(data_objects(client)) == 2 + len(tails)
+    reader = rgw.get("backup", "dst")
+    assert reader.read() == blob and reader.metadata == {"a": "1"} and reader.content_type == "video/mp4"
+    rgw.delete("photos", "src")
+    rgw.objects.gc.process(include_all=True)
+    assert tails <= data_objects(client)  # the copy still needs them
+    assert rgw.get("backup", "dst").read() == blob
+    rgw.delete("backup", "dst")
+    rgw.objects.gc.process(include_all=True)
+    assert data_objects(client) == set()
+
+
+def test_copy_onto_itself_replaces_metadata_and_keeps_the_data(rgw, client, bucket):
+    blob = os.urandom(6 * MiB)
+    rgw.put("photos", "k", blob, metadata={"old": "yes"})
+    rgw.objects.copy(bucket, "k", bucket, "k", metadata={"new": "yes"}, content_type="text/plain")
+    rgw.objects.gc.process(include_all=True)
+    reader = rgw.get("photos", "k")
+    assert reader.read() == blob and reader.metadata == {"new": "yes"} and reader.content_type == "text/plain"
+    assert len(data_objects(client)) == 2  # one head, one shared tail: nothing freed too early
