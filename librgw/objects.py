@@ -32,6 +32,7 @@ from librgw import rados
 from .bucket_index import BucketIndex, IndexEntry
 from .buckets import BucketInfo
 from .errors import InvalidArgument, InvalidRange, NoSuchKey
+from .expiry import ExpiryQueue
 from .gc import GarbageCollector, add_refs
 from .manifest import HEAD_MAX, STRIPE_SIZE, Manifest, Part, head_oid, tail_oid
 from .zone import DATA_POOL
@@ -62,6 +63,7 @@ class ObjectInfo:
     tag: str
     oid: str = ""  # the head's rados object
     version_id: str = ""  # "" in a bucket that never had versioning
+    delete_at: float | None = None  # when it expires (``expiry.py``)
 
 
 def check_key(key: str) -> None:
@@ -113,6 +115,7 @@ class ObjectStore:
     def __init__(self, rgw: RGW) -> None:
         self.rgw = rgw
         self.gc = GarbageCollector(rgw)
+        self.expiry = ExpiryQueue(rgw)
 
     def _data(self) -> rados.Ioctx:
         return self.rgw.client.open_ioctx(DATA_POOL)
@@ -129,32 +132,42 @@ class ObjectStore:
         owner: str = "",
         oid: str | None = None,
         version_id: str = "",
+        delete_at: float | None = None,
     ) -> IndexEntry:
         """Store ``data`` (bytes, or a binary file object read to its end) as ``key``: in its
-        head ``<marker>_<key>``, or in head ``oid`` (a version's) with ``version_id``."""
+        head ``<marker>_<key>``, or in head ``oid`` (a version's) with ``version_id``. With
+        ``delete_at`` (seconds since the epoch) it expires then (``expiry.py``)."""
         check_key(key)
         tag = uuid.uuid4().hex
+        if delete_at is not None:
+            delete_at = round(delete_at, 6)  # as the expiry queue spells it, so the two compare equal
+        info = ObjectInfo(
+            key,
+            0,
+            "",
+            0.0,
+            content_type or "binary/octet-stream",
+            owner or bucket.owner,
+            dict(metadata or {}),
+            Manifest(0, 0),
+            tag,
+            oid or head_oid(bucket.marker, key),
+            version_id,
+            delete_at,
+        )
+        if delete_at is not None:
+            self.expiry.add(bucket.name, key, delete_at)
         with BucketIndex(self.rgw, bucket) as index:
             index.prepare(key, tag, "write")
-            entry = self._write(index, bucket, key, tag, data, metadata, content_type, owner, oid, version_id)
+            entry = self._write(index, bucket, info, data)
             index.complete(key, tag, entry)
         return entry
 
     def _write(
-        self,
-        index: BucketIndex,
-        bucket: BucketInfo,
-        key: str,
-        tag: str,
-        data: bytes | bytearray | memoryview | BinaryIO,
-        metadata: dict[str, str] | None,
-        content_type: str,
-        owner: str,
-        oid: str | None,
-        version_id: str,
+        self, index: BucketIndex, bucket: BucketInfo, info: ObjectInfo, data: bytes | bytearray | memoryview | BinaryIO
     ) -> IndexEntry:
-        """Tails, then the head; the index entry to complete. On failure the tails go and the
-        index's pending tag is cancelled."""
+        """Tails, then the head of ``info`` (whose size, ETag, mtime and manifest this fills in);
+        the index entry to complete. On failure the tails go and the index's pending tag is cancelled."""
         parts: list[Part] = []
         with self._data() as data_ioctx:
             try:
@@ -162,24 +175,12 @@ class ObjectStore:
                 md5 = hashlib.md5()
                 head = stripes.take(HEAD_MAX)
                 md5.update(head)
-                write_stripes(data_ioctx, stripes, lambda n: tail_oid(bucket.marker, tag, n), md5, parts)
-                manifest = Manifest(len(head) + sum(p.size for p in parts), len(head), parts)
-                info = ObjectInfo(
-                    key,
-                    manifest.obj_size,
-                    md5.hexdigest(),
-                    time.time(),
-                    content_type or "binary/octet-stream",
-                    owner or bucket.owner,
-                    dict(metadata or {}),
-                    manifest,
-                    tag,
-                    oid or head_oid(bucket.marker, key),
-                    version_id,
-                )
+                write_stripes(data_ioctx, stripes, lambda n: tail_oid(bucket.marker, info.tag, n), md5, parts)
+                info.manifest = Manifest(len(head) + sum(p.size for p in parts), len(head), parts)
+                info.size, info.etag, info.mtime = info.manifest.obj_size, md5.hexdigest(), time.time()
                 self.write_head(bucket, info, head)
             except BaseException:
-                index.cancel(key, tag)
+                index.cancel(info.key, info.tag)
                 for part in parts:
                     _remove_quietly(data_ioctx, part.oid)
                 raise
@@ -216,15 +217,19 @@ class ObjectStore:
         except NoSuchKey:
             return None
 
-    def stat(self, bucket: BucketInfo, key: str, oid: str | None = None) -> ObjectInfo:
-        """The object's head record: ``<marker>_<key>``'s, or head ``oid``'s (a version's)."""
+    def stat(self, bucket: BucketInfo, key: str, oid: str | None = None, include_expired: bool = False) -> ObjectInfo:
+        """The object's head record: ``<marker>_<key>``'s, or head ``oid``'s (a version's). An
+        object past its delete-at time does not exist, unless ``include_expired``."""
         check_key(key)
         oid = oid or head_oid(bucket.marker, key)
         with self._data() as data_ioctx:
             attrs = _read_attrs(data_ioctx, oid)
         if not attrs or ATTR + "manifest" not in attrs:
             raise NoSuchKey(f"{bucket.name}/{key} does not exist")
-        return _info(key, attrs, oid)
+        info = _info(key, attrs, oid)
+        if info.delete_at is not None and info.delete_at <= time.time() and not include_expired:
+            raise NoSuchKey(f"{bucket.name}/{key} has expired")
+        return info
 
     def get(
         self, bucket: BucketInfo, key: str, byte_range: tuple[int, int] | None = None, oid: str | None = None
@@ -404,6 +409,8 @@ def _attrs(info: ObjectInfo) -> dict[str, bytes]:
     }
     if info.version_id:
         attrs[ATTR + "version_id"] = info.version_id.encode()
+    if info.delete_at is not None:
+        attrs[ATTR + "delete_at"] = repr(info.delete_at).encode()
     for name, value in info.metadata.items():
         attrs[ATTR + META_PREFIX + name.lower()] = value.encode()
     return attrs
@@ -428,6 +435,7 @@ def _info(key: str, attrs: dict[str, bytes], oid: str) -> ObjectInfo:
         attrs[ATTR + "idtag"].decode(),
         oid,
         attrs.get(ATTR + "version_id", b"").decode(),
+        float(attrs[ATTR + "delete_at"]) if ATTR + "delete_at" in attrs else None,
     )
 
 

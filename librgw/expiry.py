@@ -1,0 +1,106 @@
+"""Object expiry: objects with a delete-at time, found by time without scanning buckets.
+
+An object's delete-at time (Swift's ``X-Delete-At``) is kept in its head
+(``user.rgw.delete_at``) and in a queue in ``default.rgw.log``, namespace ``expiry``: one
+object per hour, ``obj_delete_at_hint.<hour>``, whose omap keys are
+``<delete at>:<bucket>:<key>``. An agent reads only the hours that are due. An expired
+object is not served even before the agent deletes it; an entry whose object has since
+been overwritten or given another time is dropped without deleting anything.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from librgw import rados
+
+from .errors import NoSuchBucket, NoSuchKey
+from .zone import LOG_POOL
+
+if TYPE_CHECKING:
+    from .connection import RGW
+
+EXPIRY_NS = "expiry"
+HINT_PREFIX = "obj_delete_at_hint."
+HOUR = 3600
+PAGE = 1000
+
+
+@dataclass
+class ExpiryEntry:
+    delete_at: float
+    bucket: str
+    key: str
+
+
+def _hint_oid(delete_at: float) -> str:
+    return f"{HINT_PREFIX}{int(delete_at) // HOUR:010d}"
+
+
+class ExpiryQueue:
+    def __init__(self, rgw: RGW) -> None:
+        self.rgw = rgw
+
+    def _log(self) -> rados.Ioctx:
+        ioctx = self.rgw.client.open_ioctx(LOG_POOL)
+        ioctx.set_namespace(EXPIRY_NS)
+        return ioctx
+
+    def add(self, bucket: str, key: str, delete_at: float) -> None:
+        with self._log() as log, rados.WriteOpCtx() as op:
+            log.set_omap(op, (f"{delete_at:017.6f}:{bucket}:{key}",), (b"",))
+            log.operate_write_op(op, _hint_oid(delete_at))
+
+    def due(self, now: float | None = None) -> list[ExpiryEntry]:
+        """The entries whose time has come, oldest first."""
+        now = time.time() if now is None else now
+        with self._log() as log:
+            return [entry for _, _, entry in self._entries(log, now)]
+
+    def process(self, now: float | None = None) -> int:
+        """Delete the objects that are due and still carry that delete-at time; returns how many."""
+        now = time.time() if now is None else now
+        deleted = 0
+        with self._log() as log:
+            for hint, omap_key, entry in self._entries(log, now):
+                deleted += self._expire(entry)
+                with rados.WriteOpCtx() as op:
+                    log.remove_omap_keys(op, (omap_key,))
+                    log.operate_write_op(op, hint)
+        return deleted
+
+    def _expire(self, entry: ExpiryEntry) -> bool:
+        try:
+            bucket = self.rgw.buckets.get(entry.bucket)
+            info = self.rgw.objects.stat(bucket, entry.key, include_expired=True)
+        except (NoSuchBucket, NoSuchKey):
+            return False
+        if info.delete_at != entry.delete_at:
+            return False  # overwritten, or given another time, since
+        self.rgw.objects.delete(bucket, entry.key)
+        return True
+
+    @staticmethod
+    def _entries(log: rados.Ioctx, now: float):
+        hints = sorted(o.key for o in log.list_objects() if o.key.startswith(HINT_PREFIX))
+        for hint in hints:
+            if int(hint[len(HINT_PREFIX) :]) * HOUR > now:
+                break
+            after = ""
+            while True:
+                with rados.ReadOpCtx() as op:
+                    page, _ = log.get_omap_vals(op, after, "", PAGE)
+                    try:
+                        log.operate_read_op(op, hint)
+                    except rados.ObjectNotFound:
+                        break
+                    items = list(page)
+                for omap_key, _ in items:
+                    at, bucket, key = omap_key.split(":", 2)
+                    if float(at) <= now:
+                        yield hint, omap_key, ExpiryEntry(float(at), bucket, key)
+                if len(items) < PAGE:
+                    break
+                after = items[-1][0]
