@@ -285,13 +285,29 @@ class BucketIndex:
 
     def get(self, key: str) -> IndexEntry | None:
         """The completed entry of ``key``; None if absent or only pending."""
+        entry = self.stored(key)
+        return entry if entry is not None and entry.exists else None
+
+    def stored(self, key: str) -> IndexEntry | None:
+        """The entry of ``key`` as stored, pending operations and placeholders included."""
         while True:
             try:
-                _, entry = self._read_entry(self.info.index_object(self.shard_of(key)), key)
-                return entry if entry is not None and entry.exists else None
+                return self._read_entry(self.info.index_object(self.shard_of(key)), key)[1]
             except rados.ObjectNotFound:
                 if not self._reload():
                     raise
+
+    def suggest(self, key: str, tag: str, entry: IndexEntry) -> None:
+        """A reader found the head that write ``tag`` left: if that write is still pending,
+        complete it with ``entry`` (its writer died between the head write and ``complete``)."""
+
+        def change(old: IndexEntry | None) -> IndexEntry | None:
+            if old is None or tag not in old.pending:
+                return old
+            pending = {t: o for t, o in old.pending.items() if t != tag}
+            return replace(entry, key=key, exists=True, pending=pending)
+
+        self._update(key, change)
 
     def list(self, prefix: str = "", delimiter: str = "", marker: str = "", max_keys: int = 1000) -> ListPage:
         """A page of entries after ``marker`` in key order, as S3's ListObjects (v1) returns it."""

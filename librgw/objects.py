@@ -46,6 +46,7 @@ MAX_KEY_BYTES = 1024
 READ_CHUNK = 64 * 1024
 HEAD_RETRIES = 5
 SNAPSHOT_RETRIES = 5
+STALE_PENDING_S = 30.0  # a write pending this long after its head was written has died
 
 
 @dataclass
@@ -246,8 +247,19 @@ class ObjectStore:
                     head_bytes = data_ioctx.read(info.oid, end - first, first)
                     if _read_attrs(data_ioctx, info.oid).get(ATTR + "idtag") != info.tag.encode():
                         continue  # replaced while we read its head: read the new one
+            if info.oid == head_oid(bucket.marker, key):
+                self._repair_index(bucket, info)
             return ObjectReader(self.rgw, info, first, last, head_bytes)
         raise rados.ObjectBusy(f"{bucket.name}/{key}: replaced again and again while being read", errno=16)
+
+    def _repair_index(self, bucket: BucketInfo, info: ObjectInfo) -> None:
+        """If the write that made this head never completed its index entry (its writer died
+        between the two) and has been pending for ``STALE_PENDING_S``, complete it now."""
+        with BucketIndex(self.rgw, bucket) as index:
+            stored = index.stored(info.key)
+            if stored is None or info.tag not in stored.pending or time.time() - info.mtime < STALE_PENDING_S:
+                return
+            index.suggest(info.key, info.tag, entry_of(info))
 
     # -- deleting ------------------------------------------------------------------
 

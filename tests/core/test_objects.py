@@ -255,3 +255,29 @@ def test_copy_onto_itself_replaces_metadata_and_keeps_the_data(rgw, client, buck
     reader = rgw.get("photos", "k")
     assert reader.read() == blob and reader.metadata == {"new": "yes"} and reader.content_type == "text/plain"
     assert len(data_objects(client)) == 2  # one head, one shared tail: nothing freed too early
+
+
+def test_a_read_completes_the_index_entry_of_a_writer_that_died(rgw, bucket, monkeypatch):
+    """Issue 4, acceptance 4 (the read): the head was written, the index entry never completed."""
+    from librgw import objects as objects_module
+    from librgw.bucket_index import BucketIndex
+
+    class Died(Exception):
+        pass
+
+    def die(*args):
+        raise Died
+
+    with monkeypatch.context() as patch:
+        patch.setattr(BucketIndex, "complete", die)
+        with pytest.raises(Died):
+            rgw.put("photos", "orphan", b"written")
+    assert rgw.list("photos").objects == []  # pending: never a phantom
+    assert rgw.get("photos", "orphan").read() == b"written"  # the head is the truth
+    assert rgw.list("photos").objects == []  # too fresh to be called dead
+    monkeypatch.setattr(objects_module, "STALE_PENDING_S", 0.0)
+    rgw.get("photos", "orphan").read()
+    (entry,) = rgw.list("photos").objects
+    assert (entry.key, entry.size, entry.etag) == ("orphan", 7, hashlib.md5(b"written").hexdigest())
+    with BucketIndex(rgw, bucket) as index:
+        assert index.stored("orphan").pending == {} and index.stats() == (1, 7)
