@@ -42,6 +42,7 @@ from .errors import (
     TooManyBuckets,
     UserSuspended,
 )
+from .omap_pages import omap_first, omap_items
 from .record_lock import locked
 from .users import BUCKETS_SUFFIX, UID_NS, Quota
 from .zone import INDEX_POOL
@@ -181,19 +182,7 @@ class BucketStore:
 
     def list(self, uid: str) -> list[str]:
         """The names of the buckets ``uid`` owns, sorted."""
-        users = self.rgw.meta(UID_NS)
-        names: list[str] = []
-        while True:
-            with rados.ReadOpCtx() as op:
-                page, _ = users.get_omap_keys(op, names[-1] if names else "", 1000)
-                try:
-                    users.operate_read_op(op, uid + BUCKETS_SUFFIX)
-                except rados.ObjectNotFound:
-                    return names
-                got = [k for k, _ in page]
-            names += got
-            if len(got) < 1000:
-                return names
+        return [name for name, _ in omap_items(self.rgw.meta(UID_NS), uid + BUCKETS_SUFFIX)]
 
     def list_all(self) -> list[str]:
         """Every bucket's name, sorted (``radosgw-admin bucket list`` without ``--uid``)."""
@@ -240,14 +229,8 @@ class BucketStore:
             raise NoSuchBucket(f"bucket {name!r} is not yours")
         with self.rgw.client.open_ioctx(INDEX_POOL) as index:
             for shard in info.index_objects():
-                with rados.ReadOpCtx() as op:
-                    page, _ = index.get_omap_keys(op, "", 1)
-                    try:
-                        index.operate_read_op(op, shard)
-                    except rados.ObjectNotFound:
-                        continue
-                    if list(page):
-                        raise BucketNotEmpty(f"bucket {name!r} is not empty")
+                if omap_first(index, shard) is not None:  # the header, key "", is not listed after ""
+                    raise BucketNotEmpty(f"bucket {name!r} is not empty")
             users = self.rgw.meta(UID_NS)
             with rados.WriteOpCtx() as op:
                 users.remove_omap_keys(op, (name,))

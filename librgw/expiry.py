@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from librgw import rados
 
 from .errors import NoSuchBucket, NoSuchKey
+from .omap_pages import omap_items
 from .zone import LOG_POOL
 
 if TYPE_CHECKING:
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 EXPIRY_NS = "expiry"
 HINT_PREFIX = "obj_delete_at_hint."
 HOUR = 3600
-PAGE = 1000
 
 
 @dataclass
@@ -88,19 +88,7 @@ class ExpiryQueue:
         for hint in hints:
             if int(hint[len(HINT_PREFIX) :]) * HOUR > now:
                 break
-            after = ""
-            while True:
-                with rados.ReadOpCtx() as op:
-                    page, _ = log.get_omap_vals(op, after, "", PAGE)
-                    try:
-                        log.operate_read_op(op, hint)
-                    except rados.ObjectNotFound:
-                        break
-                    items = list(page)
-                for omap_key, _ in items:
-                    at, bucket, key = omap_key.split(":", 2)
-                    if float(at) <= now:
-                        yield hint, omap_key, ExpiryEntry(float(at), bucket, key)
-                if len(items) < PAGE:
-                    break
-                after = items[-1][0]
+            for omap_key, _ in omap_items(log, hint):
+                at, bucket, key = omap_key.split(":", 2)
+                if float(at) <= now:
+                    yield hint, omap_key, ExpiryEntry(float(at), bucket, key)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from librgw import rados
 
+from .omap_pages import omap_items
 from .record_lock import locked
 from .zone import DATA_POOL, LOG_POOL
 
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 GC_NS = "gc"
 GC_SHARDS = 32  # rgw_gc_max_objs
 MIN_WAIT_S = 7200.0  # rgw_gc_obj_min_wait: how long a replaced tail may still be read
-PAGE = 1000
 
 
 REFCOUNT_ATTR = "user.rgw.refcount"
@@ -124,19 +124,8 @@ class GarbageCollector:
     @staticmethod
     def _entries(log: rados.Ioctx):
         for n in range(GC_SHARDS):
-            shard, after = f"gc.{n}", ""
-            while True:
-                with rados.ReadOpCtx() as op:
-                    page, _ = log.get_omap_vals(op, after, "", PAGE)
-                    try:
-                        log.operate_read_op(op, shard)
-                    except rados.ObjectNotFound:
-                        break
-                    items = list(page)
-                for key, value in items:
-                    due, tag = key.rsplit(".", 1)
-                    record = json.loads(value)
-                    yield shard, key, GCEntry(tag, float(due), record["oids"], record["owner_tag"])
-                if len(items) < PAGE:
-                    break
-                after = items[-1][0]
+            shard = f"gc.{n}"
+            for key, value in omap_items(log, shard):
+                due, tag = key.rsplit(".", 1)
+                record = json.loads(value)
+                yield shard, key, GCEntry(tag, float(due), record["oids"], record["owner_tag"])

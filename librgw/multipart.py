@@ -31,6 +31,7 @@ from .buckets import BucketInfo
 from .errors import EntityTooSmall, InvalidArgument, InvalidPart, InvalidPartOrder, NoSuchUpload
 from .manifest import Manifest, Part
 from .objects import ObjectInfo, ObjectStore, Stripes, check_key, chunks, entry_of, write_stripes
+from .omap_pages import omap_items, omap_values
 from .zone import DATA_POOL, INDEX_POOL
 
 if TYPE_CHECKING:
@@ -40,7 +41,6 @@ MULTIPART = "__multipart_"
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS = 10_000
 UPLOAD_KEY = ""
-PAGE = 1000
 
 
 @dataclass
@@ -156,20 +156,9 @@ class MultipartUploads:
         return [UploadedPart.decode(v) for k, v in sorted(self._omap(bucket, key, upload_id).items()) if k]
 
     def list_uploads(self, bucket: BucketInfo, prefix: str = "") -> list[Upload]:
-        uploads, after = [], ""
+        """The bucket's open uploads of keys starting with ``prefix``, by key."""
         with self.rgw.client.open_ioctx(INDEX_POOL) as index:
-            while True:
-                with rados.ReadOpCtx() as op:
-                    page, _ = index.get_omap_vals(op, after, "", PAGE)
-                    try:
-                        index.operate_read_op(op, self._list_oid(bucket))
-                    except rados.ObjectNotFound:
-                        return uploads
-                    items = list(page)
-                uploads += [Upload.decode(v) for k, v in items if k.startswith(prefix)]
-                if len(items) < PAGE:
-                    return uploads
-                after = items[-1][0]
+            return [Upload.decode(v) for _, v in omap_items(index, self._list_oid(bucket), filter_prefix=prefix)]
 
     def complete(self, bucket: BucketInfo, key: str, upload_id: str, parts: list[tuple[int, str]]) -> IndexEntry:
         """Join ``parts`` ((number, ETag) in order, as the client lists them) into ``key``."""
@@ -236,21 +225,7 @@ class MultipartUploads:
                 index.operate_write_op(op, self._list_oid(bucket))
 
     def _omap(self, bucket: BucketInfo, key: str, upload_id: str, keys: tuple[str, ...] | None = None) -> dict:
-        out: dict[str, bytes] = {}
+        """The upload record's omap: every entry, or just ``keys``."""
         with self.rgw.client.open_ioctx(INDEX_POOL) as index:
-            after = None
-            while True:
-                with rados.ReadOpCtx() as op:
-                    if keys is not None:
-                        page, _ = index.get_omap_vals_by_keys(op, keys)
-                    else:
-                        page, _ = index.get_omap_vals(op, after or "", "", PAGE)
-                    try:
-                        index.operate_read_op(op, self._meta_oid(bucket, key, upload_id))
-                    except rados.ObjectNotFound:
-                        return out
-                    items = list(page)
-                out.update(items)
-                if keys is not None or len(items) < PAGE:
-                    return out
-                after = items[-1][0]
+            oid = self._meta_oid(bucket, key, upload_id)
+            return omap_values(index, oid, keys) if keys is not None else dict(omap_items(index, oid))

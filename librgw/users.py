@@ -36,6 +36,7 @@ from .errors import (
     SubuserExists,
     UserAlreadyExists,
 )
+from .omap_pages import omap_first
 from .record_lock import locked
 
 if TYPE_CHECKING:
@@ -256,7 +257,7 @@ class UserStore:
         still owns buckets cannot be removed (as ``radosgw-admin user rm`` without
         ``--purge-data``)."""
         user = self.get(uid)
-        if self._bucket_count(uid):
+        if self._owns_buckets(uid):
             raise InvalidArgument(f"user {uid!r} still owns buckets; remove them first")
         self._forget(uid, user)
 
@@ -413,11 +414,5 @@ class UserStore:
         except rados.ObjectNotFound:
             pass
 
-    def _bucket_count(self, uid: str) -> int:
-        with rados.ReadOpCtx() as op:
-            keys, _ = self.rgw.meta(UID_NS).get_omap_keys(op, "", 1)
-            try:
-                self.rgw.meta(UID_NS).operate_read_op(op, uid + BUCKETS_SUFFIX)
-            except rados.ObjectNotFound:
-                return 0
-            return len(list(keys))
+    def _owns_buckets(self, uid: str) -> bool:
+        return omap_first(self.rgw.meta(UID_NS), uid + BUCKETS_SUFFIX) is not None

@@ -17,6 +17,7 @@ its first versioned change records that null version before adding the new one.
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
 import string
@@ -31,6 +32,7 @@ from .buckets import BucketInfo
 from .errors import MethodNotAllowed, NoSuchKey, NoSuchVersion
 from .manifest import head_oid
 from .objects import ObjectReader, ObjectStore, check_key, entry_of
+from .omap_pages import PAGE, omap_items
 from .record_lock import locked
 from .zone import INDEX_POOL
 
@@ -40,7 +42,6 @@ if TYPE_CHECKING:
 NULL = "null"
 VERSION_ID_LEN = 32
 TIME_DIGITS = 20
-PAGE = 1000
 
 
 @dataclass
@@ -111,7 +112,7 @@ class Versions:
         """(omap key, version) of ``key``, newest first; the null version of a key never
         changed while versioned counts as its only version."""
         with self.rgw.client.open_ioctx(INDEX_POOL) as index:
-            found = self._scan(index, self._shard_oid(bucket, key), "", key + "\0")
+            found = self._scan(index, self._shard_oid(bucket, key), key + "\0")
         if found:
             return found
         try:
@@ -159,7 +160,7 @@ class Versions:
         with self.rgw.client.open_ioctx(INDEX_POOL) as index:
             for shard in range(bucket.num_shards):
                 oid = f"{bucket.marker}__versions.{shard}"
-                rows += [v for _, v in self._scan(index, oid, prefix, prefix)]
+                rows += [v for _, v in self._scan(index, oid, prefix)]
         with BucketIndex(self.rgw, bucket) as bucket_index:
             listed = {v.key for v in rows}
             marker = ""
@@ -242,7 +243,7 @@ class Versions:
     def _record_null_version(self, bucket: BucketInfo, key: str) -> None:
         """Give a key's pre-versioning (null) version its entry before the key's first versioned change."""
         with self.rgw.client.open_ioctx(INDEX_POOL) as index:
-            if self._scan(index, self._shard_oid(bucket, key), "", key + "\0", limit=1):
+            if self._scan(index, self._shard_oid(bucket, key), key + "\0", limit=1):
                 return
         try:
             info = self.objects.stat(bucket, key)
@@ -286,21 +287,10 @@ class Versions:
             index.complete(key, tag, entry_of(info))
 
     @staticmethod
-    def _scan(index: rados.Ioctx, oid: str, prefix: str, filter_prefix: str, limit: int | None = None):
-        out: list[tuple[str, Version]] = []
-        after = ""
-        while True:
-            with rados.ReadOpCtx() as op:
-                page, _ = index.get_omap_vals(op, after, filter_prefix, PAGE if limit is None else limit)
-                try:
-                    index.operate_read_op(op, oid)
-                except rados.ObjectNotFound:
-                    return out
-                items = list(page)
-            out += [(k, Version.decode(v)) for k, v in items if k.startswith(prefix)]
-            if limit is not None or len(items) < PAGE:
-                return out
-            after = items[-1][0]
+    def _scan(index: rados.Ioctx, oid: str, filter_prefix: str, limit: int | None = None) -> list[tuple[str, Version]]:
+        """(omap key, version) of the entries of ``oid`` starting with ``filter_prefix``, in order."""
+        items = omap_items(index, oid, filter_prefix=filter_prefix, page=limit or PAGE)
+        return [(k, Version.decode(v)) for k, v in itertools.islice(items, limit)]
 
 
 class _ClosingLock:
