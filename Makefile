@@ -20,6 +20,7 @@ $(DATA)/cluster.conf: | $(VENV)/.installed
 
 run: $(VENV)/.installed $(DATA)/cluster.conf
 	$(BIN)/librgw -c $(DATA)/cluster.conf status
+	$(BIN)/librgw -c $(DATA)/cluster.conf serve
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check librgw tests benchmarks

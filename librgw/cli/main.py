@@ -36,6 +36,7 @@ from . import (
     rados_tool,
     recovery_commands,
     scrub_commands,
+    serve_command,
     status_commands,
 )
 from .arguments import help_text
@@ -55,6 +56,7 @@ COMMAND_MODULES = (
     scrub_commands,
     recovery_commands,
     admin_commands,
+    serve_command,
 )
 
 

@@ -1,0 +1,89 @@
+"""``request_log``: a request id on every request and response, and one access-log line per request.
+
+The id (Swift's form, ``tx<hex>-<hex time>``) goes into ``environ["librgw.trans_id"]`` for
+the filters and app below, and back to the client as ``X-Trans-Id`` and, for S3 clients,
+``x-amz-request-id``. The log line (logger ``librgw.access``, INFO) is::
+
+    127.0.0.1 - - [21/Nov/2026:17:00:00 +0000] "GET /v1/AUTH_alice/photos HTTP/1.1" 200 512 0.004 tx3f2...
+
+Query strings are logged with signature and credential values replaced by ``...``, so no
+secret reaches the log. Put it first in the pipeline (outside ``catch_errors``), so even a
+request that failed is logged with its id.
+
+``paste.ini``::
+
+    [filter:request_log]
+    use = egg:librgw#request_log
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from urllib.parse import parse_qsl, urlencode
+
+ACCESS_LOG = logging.getLogger("librgw.access")
+SECRET_PARAMS = frozenset(
+    {"signature", "x-amz-signature", "x-amz-credential", "x-amz-security-token", "temp_url_sig", "awsaccesskeyid"}
+)
+TRANS_ID_KEY = "librgw.trans_id"
+
+
+def new_trans_id() -> str:
+    return f"tx{uuid.uuid4().hex[:21]}-{int(time.time()):010x}"
+
+
+def redacted_query(query: str) -> str:
+    """The query string with the values of signature and credential parameters hidden."""
+    if not query:
+        return ""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return urlencode([(k, "..." if k.lower() in SECRET_PARAMS else v) for k, v in pairs], safe="/:")
+
+
+class RequestLog:
+    def __init__(self, app: Callable, conf: dict) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        trans_id = environ.setdefault(TRANS_ID_KEY, new_trans_id())
+        started = time.monotonic()
+        status_holder: list[str] = []
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info=None):
+            status_holder.append(status)
+            headers = [h for h in headers if h[0].lower() not in ("x-trans-id", "x-amz-request-id")]
+            headers += [("X-Trans-Id", trans_id), ("x-amz-request-id", trans_id)]
+            return start_response(status, headers, exc_info)
+
+        sent = 0
+        try:
+            for chunk in self.app(environ, start):
+                sent += len(chunk)
+                yield chunk
+        finally:
+            self._log(environ, status_holder[-1] if status_holder else "499", sent, time.monotonic() - started)
+
+    @staticmethod
+    def _log(environ: dict, status: str, sent: int, seconds: float) -> None:
+        query = redacted_query(environ.get("QUERY_STRING", ""))
+        path = environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
+        ACCESS_LOG.info(
+            '%s - - [%s] "%s %s %s" %s %d %.3f %s',
+            environ.get("REMOTE_ADDR", "-"),
+            time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
+            environ.get("REQUEST_METHOD", "-"),
+            path.encode("latin-1", "backslashreplace").decode("latin-1"),
+            environ.get("SERVER_PROTOCOL", "-"),
+            status.split(" ", 1)[0],
+            sent,
+            seconds,
+            environ.get(TRANS_ID_KEY, "-"),
+        )
+
+
+def filter_factory(global_conf: dict, **local_conf: str) -> Callable:
+    conf = {**global_conf, **local_conf}
+    return lambda app: RequestLog(app, conf)
