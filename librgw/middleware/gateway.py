@@ -20,33 +20,21 @@ Settings, in ``[app:gateway]`` of ``paste.ini``:
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Callable, Iterable
 
 from webob import Request, Response
 
 import librgw
 
-CLUSTER_ENV = "LIBRGW_CLUSTER"
+from .core_connection import WorkerConnection, cluster_spec
+
 DEFAULT_MAX_FILE_SIZE = 5 * 1024**3
 
 
 class Gateway:
     def __init__(self, conf: dict) -> None:
-        self.cluster = os.environ.get(CLUSTER_ENV) or conf.get("cluster", "data/cluster.conf")
+        self.core = WorkerConnection(cluster_spec(conf))
         self.max_file_size = int(conf.get("max_file_size", DEFAULT_MAX_FILE_SIZE))
-        self._rgw: librgw.RGW | None = None
-        self._rgw_pid = 0
-        self._lock = threading.Lock()
-
-    @property
-    def rgw(self) -> librgw.RGW:
-        """This worker's connection to the cluster, made on first use (after any fork)."""
-        with self._lock:
-            if self._rgw is None or self._rgw_pid != os.getpid():
-                self._rgw, self._rgw_pid = librgw.connect(self.cluster), os.getpid()
-            return self._rgw
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         request = Request(environ)

@@ -1,0 +1,168 @@
+"""``auth``: Swift's tempauth protocol over the core's users: tokens for Swift subusers.
+
+``GET /auth/v1.0`` (or ``/auth/v1.0/``) with ``X-Auth-User: <uid>:<subuser>`` and
+``X-Auth-Key: <swift key>`` (a subuser made as with radosgw-admin: ``librgw admin subuser
+create --uid alice --subuser swift``) answers 200 with ``X-Auth-Token``,
+``X-Storage-Token``, ``X-Storage-Url`` (``<this host>/v1/AUTH_<uid>``) and
+``X-Auth-Token-Expires``. A wrong user or key is 401, a suspended user 403.
+
+Tokens are kept in the cluster (``default.rgw.log``, namespace ``tokens``, one object per
+token), so every worker of every gateway process accepts them; each worker caches what it
+has read for ``token_cache_seconds``. On every other request an ``X-Auth-Token`` (or
+``X-Storage-Token``) is checked: a valid one puts the identity in
+``environ["librgw.identity"]``; an unknown or expired one is 401. A request without a token
+goes on as anonymous: whether it may do what it asks (public-read ACLs, for instance) is
+decided below, in one place. Keys and tokens are compared in constant time and never logged.
+
+Settings (``[filter:auth]`` in ``paste.ini``):
+
+- ``cluster``: as the gateway app's (``$LIBRGW_CLUSTER`` overrides it);
+- ``token_life`` (seconds, default 86400): how long a token lasts;
+- ``token_cache_seconds`` (default 10): how long a worker trusts a token it has read.
+
+``paste.ini``::
+
+    [filter:auth]
+    use = egg:librgw#auth
+    token_life = 86400
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+
+from webob import Request, Response
+
+from librgw import rados
+from librgw.errors import NoSuchUser
+from librgw.zone import LOG_POOL
+
+from .core_connection import WorkerConnection, cluster_spec
+
+AUTH_PATHS = ("/auth/v1.0", "/auth/v1.0/", "/v1.0", "/v1.0/")
+OPEN_PATHS = ("/healthcheck", "/info")
+TOKENS_NS = "tokens"
+TOKEN_PREFIX = "AUTH_tk"
+IDENTITY_KEY = "librgw.identity"
+DEFAULT_TOKEN_LIFE = 86400
+DEFAULT_CACHE_SECONDS = 10.0
+
+
+@dataclass
+class Identity:
+    """Who a token belongs to."""
+
+    user_id: str
+    swift_user: str
+    expires: float
+
+    @property
+    def account(self) -> str:
+        return f"AUTH_{self.user_id}"
+
+
+class TokenStore:
+    """Tokens in the cluster, with a short per-worker cache."""
+
+    def __init__(self, core: WorkerConnection, cache_seconds: float) -> None:
+        self._core = core
+        self._cache: dict[str, tuple[float, Identity | None]] = {}
+        self._cache_seconds = cache_seconds
+        self._lock = threading.Lock()
+
+    def _ioctx(self) -> rados.Ioctx:
+        ioctx = self._core.rgw.client.open_ioctx(LOG_POOL)
+        ioctx.set_namespace(TOKENS_NS)
+        return ioctx
+
+    def issue(self, identity: Identity) -> str:
+        token = TOKEN_PREFIX + secrets.token_hex(16)
+        with self._ioctx() as ioctx:
+            ioctx.write_full(token, json.dumps(asdict(identity)).encode())
+        return token
+
+    def lookup(self, token: str) -> Identity | None:
+        """The identity of a live token; None for an unknown or expired one."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(token)
+        if cached is None or cached[0] < now:
+            cached = (now + self._cache_seconds, self._read(token))
+            with self._lock:
+                self._cache[token] = cached
+        identity = cached[1]
+        if identity is None or identity.expires <= time.time():
+            return None
+        return identity
+
+    def _read(self, token: str) -> Identity | None:
+        if not token.startswith(TOKEN_PREFIX):
+            return None
+        try:
+            with self._ioctx() as ioctx:
+                return Identity(**json.loads(ioctx.read(token, 4096)))
+        except rados.ObjectNotFound:
+            return None
+
+
+class Auth:
+    def __init__(self, app: Callable, conf: dict) -> None:
+        self.app = app
+        self.core = WorkerConnection(cluster_spec(conf))
+        self.token_life = int(conf.get("token_life", DEFAULT_TOKEN_LIFE))
+        self.tokens = TokenStore(self.core, float(conf.get("token_cache_seconds", DEFAULT_CACHE_SECONDS)))
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path in OPEN_PATHS:
+            return self.app(environ, start_response)
+        if path in AUTH_PATHS:
+            return self.authenticate(Request(environ))(environ, start_response)
+        token = environ.get("HTTP_X_AUTH_TOKEN") or environ.get("HTTP_X_STORAGE_TOKEN")
+        if token:
+            identity = self.tokens.lookup(token)
+            if identity is None:
+                return _deny(401, "Unauthorized: unknown or expired token")(environ, start_response)
+            environ[IDENTITY_KEY] = identity
+        return self.app(environ, start_response)
+
+    def authenticate(self, request: Request) -> Response:
+        swift_user = request.headers.get("X-Auth-User", "")
+        key = request.headers.get("X-Auth-Key", "")
+        if ":" not in swift_user or not key:
+            return _deny(401, "Unauthorized: X-Auth-User (account:user) and X-Auth-Key are required")
+        try:
+            user, secret = self.core.rgw.users.lookup_swift(swift_user)
+        except NoSuchUser:
+            secret, user = "", None
+        if user is None or not hmac.compare_digest(secret.encode(), key.encode()):
+            return _deny(401, "Unauthorized: wrong user or key")
+        if user.suspended:
+            return _deny(403, "Forbidden: the user is suspended")
+        identity = Identity(user.user_id, swift_user, time.time() + self.token_life)
+        token = self.tokens.issue(identity)
+        response = Response(status=200, text="", content_type="text/plain")
+        response.headers.update(
+            {
+                "X-Auth-Token": token,
+                "X-Storage-Token": token,
+                "X-Storage-Url": f"{request.host_url}/v1/{identity.account}",
+                "X-Auth-Token-Expires": str(self.token_life),
+            }
+        )
+        return response
+
+
+def _deny(status: int, message: str) -> Response:
+    return Response(status=status, text=message + "\n", content_type="text/plain")
+
+
+def filter_factory(global_conf: dict, **local_conf: str) -> Callable:
+    conf = {**global_conf, **local_conf}
+    return lambda app: Auth(app, conf)
