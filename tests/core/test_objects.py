@@ -281,3 +281,23 @@ def test_a_read_completes_the_index_entry_of_a_writer_that_died(rgw, bucket, mon
     assert (entry.key, entry.size, entry.etag) == ("orphan", 7, hashlib.md5(b"written").hexdigest())
     with BucketIndex(rgw, bucket) as index:
         assert index.stored("orphan").pending == {} and index.stats() == (1, 7)
+
+
+def test_an_erasure_coded_data_pool_holds_heads_tails_and_shared_tails(conf, client):
+    import librgw
+    from tests.conftest import mon
+
+    assert mon(client, "osd erasure-code-profile set", name="k2m2", profile=["k=2", "m=2"])[0] == 0
+    with librgw.connect(conf, data_pool_profile="k2m2") as rgw:
+        rgw.users.create("e", "E")
+        bucket = rgw.create_bucket("e", "ecbucket")
+        blob = os.urandom(9 * MiB + 5)
+        rgw.put("ecbucket", "k", blob, metadata={"m": "1"})
+        rgw.put("ecbucket", "k", blob, metadata={"m": "2"})  # replaces the head's xattrs on EC
+        rgw.objects.copy(bucket, "k", bucket, "copy")
+        assert rgw.get("ecbucket", "copy").read() == blob
+        assert rgw.get("ecbucket", "k", byte_range=(9 * MiB, 9 * MiB + 4)).read() == blob[9 * MiB :]
+        assert rgw.get("ecbucket", "k").metadata == {"m": "2"}
+        rgw.delete("ecbucket", "k")
+        rgw.objects.gc.process(include_all=True)
+        assert rgw.get("ecbucket", "copy").read() == blob
