@@ -31,7 +31,7 @@ from librgw import rados
 from librgw.bucket_index import BucketIndex, usage
 from librgw.connection import attach
 
-from .arguments import help_text
+from .arguments import help_text, subcommand_adder
 from .errors import CommandError
 
 METADATA_SECTIONS = ("user", "bucket", "bucket.instance")
@@ -47,9 +47,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     groups = admin.add_subparsers(dest="admin_group", metavar="GROUP", required=True)
 
     def command(group: argparse._SubParsersAction, name: str, handler, help: str) -> argparse.ArgumentParser:
-        parser = group.add_parser(name, parents=[common], help=help, description=help)
-        parser.set_defaults(handler=handler, needs_cluster=True)
-        return parser
+        return subcommand_adder(group, common)(name, handler, help)
 
     user = groups.add_parser("user", help="create, show, change and remove users")
     users = user.add_subparsers(dest="user_command", metavar="COMMAND", required=True)

@@ -7,7 +7,7 @@ import pytest
 
 from librgw.errors import EntityTooSmall, InvalidPart, InvalidPartOrder, NoSuchUpload
 from librgw.multipart import multipart_etag
-from librgw.zone import DATA_POOL
+from tests.core.conftest import data_objects
 
 MiB = 1024 * 1024
 
@@ -16,11 +16,6 @@ MiB = 1024 * 1024
 def bucket(rgw):
     rgw.users.create("alice", "Alice")
     return rgw.create_bucket("alice", "uploads")
-
-
-def data_objects(client) -> set[str]:
-    with client.open_ioctx(DATA_POOL) as ioctx:
-        return {o.key for o in ioctx.list_objects()}
 
 
 def test_acceptance_three_5_mib_parts_complete_without_copying(rgw, client, bucket):

@@ -15,6 +15,7 @@ from librgw import rados
 from librgw.errors import InvalidRange, NoSuchKey
 from librgw.manifest import STRIPE_SIZE
 from librgw.zone import DATA_POOL, INDEX_POOL, META_POOL
+from tests.core.conftest import data_objects
 
 MiB = 1024 * 1024
 
@@ -23,11 +24,6 @@ MiB = 1024 * 1024
 def bucket(rgw):
     rgw.users.create("alice", "Alice")
     return rgw.create_bucket("alice", "photos")
-
-
-def data_objects(client) -> set[str]:
-    with client.open_ioctx(DATA_POOL) as ioctx:
-        return {o.key for o in ioctx.list_objects()}
 
 
 def test_acceptance_objects_are_laid_out_as_rgw_lays_them_out(rgw, client, bucket, monkeypatch):
