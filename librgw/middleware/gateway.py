@@ -7,8 +7,8 @@ under ``/v1/`` is next; until then it answers 501 Not Implemented, saying so.
 Settings, in ``[app:gateway]`` of ``paste.ini``:
 
 - ``cluster``: a cluster spec, as ``librgw.connect`` takes (a ``cluster.conf`` path);
-  ``$LIBRGW_CLUSTER`` overrides it. Each worker process connects on its first request
-  that needs the cluster, after gunicorn has forked it.
+  ``$LIBRGW_CLUSTER`` overrides it. Unused until the Swift API needs the core; then each
+  worker connects through ``core_connection.WorkerConnection``, after gunicorn forks it.
 - ``max_file_size`` (default 5 GiB, Swift's): the largest object a PUT may create.
 
 ``paste.ini``::
@@ -26,14 +26,11 @@ from webob import Request, Response
 
 import librgw
 
-from .core_connection import WorkerConnection, cluster_spec
-
 DEFAULT_MAX_FILE_SIZE = 5 * 1024**3
 
 
 class Gateway:
     def __init__(self, conf: dict) -> None:
-        self.core = WorkerConnection(cluster_spec(conf))
         self.max_file_size = int(conf.get("max_file_size", DEFAULT_MAX_FILE_SIZE))
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from .atomic_file import atomic_write
 from .errors import OSDFailure, StorageError
 from .osd_store import ObjectInfo, ObjectKey, ObjectRecord, Transaction
-from .osdmap import Copy, PGRecovery, PoolInfo, pgid
+from .osdmap import Copy, PGRecovery, PoolInfo, parse_pgid, pgid
 
 if TYPE_CHECKING:
     from .cluster import Cluster
@@ -106,8 +106,8 @@ def recover(cluster: Cluster, report: Callable[[RecoveryProgress], None] | None 
             work = _work(cluster, progress)
             if not work:
                 break
-            for pool, pg, rec in work:
-                if not _recover_pg(cluster, pool, pg, rec, progress, tick):
+            for pool, pg, rec, names in work:
+                if names is None or not _recover_pg(cluster, pool, pg, rec, names, progress, tick):
                     progress.incomplete.append(pgid(pool.id, pg))
                 progress.pgs_done += 1
                 tick()
@@ -129,20 +129,25 @@ def read_progress(cluster: Cluster) -> dict | None:
     return doc
 
 
-def _work(cluster: Cluster, progress: RecoveryProgress) -> list[tuple[PoolInfo, int, PGRecovery]]:
-    """The PGs to recover now, counting their objects into ``progress``'s totals."""
+def _work(cluster: Cluster, progress: RecoveryProgress) -> list[tuple[PoolInfo, int, PGRecovery, set | None]]:
+    """The PGs to recover now, each with the objects its authoritative copies hold (None if
+    too few of those are up), counted into ``progress``'s totals. Objects written later reach
+    the targets by themselves: a write to a PG under recovery recovers its object first."""
     osdmap = cluster.osdmap
     work = []
     for pid, rec in sorted(osdmap.pg_recovery.items()):
-        pool_id, pg = pid.split(".")
-        pool = osdmap.pools.get(int(pool_id))
+        pool_id, pg = parse_pgid(pid)
+        pool = osdmap.pools.get(pool_id)
         if pool is None:
             continue
-        work.append((pool, int(pg, 16), rec))
         try:
-            progress.objects_total += len(_source_objects(cluster, pool, int(pg, 16)))
-        except StorageError:
-            pass  # counted as incomplete when its turn comes
+            names = _source_objects(cluster, pool, pg)
+        except StorageError as e:
+            if e.errno != errno.EAGAIN:
+                raise
+            names = None
+        progress.objects_total += len(names or ())
+        work.append((pool, pg, rec, names))
     progress.pgs_total += len(work)
     return work
 
@@ -164,15 +169,12 @@ def _listing(cluster: Cluster, osd: int, pool: PoolInfo, pg: int) -> set[tuple[s
         return None
 
 
-def _recover_pg(cluster: Cluster, pool: PoolInfo, pg: int, rec: PGRecovery, progress: RecoveryProgress, tick) -> bool:
-    """Recover one PG; False if it cannot be now (too few authoritative copies up)."""
-    try:
-        names = _source_objects(cluster, pool, pg)
-    except StorageError as e:
-        if e.errno == errno.EAGAIN:
-            return False
-        raise
+def _recover_pg(
+    cluster: Cluster, pool: PoolInfo, pg: int, rec: PGRecovery, names: set, progress: RecoveryProgress, tick
+) -> bool:
+    """Recover the objects ``names`` of one PG, and whatever its targets hold beyond them."""
     acting = cluster.acting(pool, pg)
+    names = set(names)
     for _, osd in [c for c in rec.targets if c in acting]:
         names |= _listing(cluster, osd, pool, pg) or set()
     for ns, name in sorted(names):
@@ -334,11 +336,14 @@ def _recover_ec_object(
         return 0, len(stale)
     data = cluster.ec_read(pool, pg, ns, name, 0, info.logical_size, locked=True)
     shards = cluster.codec(pool).encode(data)
-    template = _export(cluster, ObjectKey(pool.id, pg, ns, name, holders[0][0]), [holders[0][1]])
+    holder_shard, holder_osd = holders[0]
+    holder = cluster.store(holder_osd)
+    holder_key = ObjectKey(pool.id, pg, ns, name, holder_shard)
+    holder_info, xattrs = holder.stat(holder_key), holder.get_xattrs(holder_key)  # not its data: decoded above
     txns = []
     for shard, osd in stale:
         key = ObjectKey(pool.id, pg, ns, name, shard)
-        record = replace(template, info=replace(template.info, size=len(shards[shard])), data=shards[shard])
+        record = ObjectRecord(replace(holder_info, size=len(shards[shard])), shards[shard], xattrs)
         txns.append(((shard, osd), _restore_txn(key, record)))
     _restore(cluster, pool, pg, txns)
     return sum(len(shards[s]) for s, _ in stale), 0

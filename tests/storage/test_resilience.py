@@ -345,3 +345,16 @@ def test_status_shows_recovering_pgs_then_clean(client, conf, rep, cli):
 
 def test_pgid_is_ceph_style():
     assert pgid(2, 31) == "2.1f"
+
+
+def test_an_ec_write_goes_on_when_a_shard_osd_dies_under_it(client, cluster_dir, ec):
+    """k=4 m=2: a dead shard OSD fails its stream, is marked down, and five shards take the write."""
+    cluster = client.cluster
+    pool = cluster.pool("ec")
+    ec.write_full("obj", b"old" * 1000)
+    victim = cluster.acting(pool, pg_of(pool, "", "obj"))[0][1]
+    shutil.rmtree(cluster_dir / f"osd.{victim}")
+    data = os.urandom(3 * 1024 * 1024)
+    ec.write_full("obj", data)
+    assert not cluster.osdmap.osds[victim].up
+    assert ec.read("obj", len(data) + 1) == data
