@@ -108,5 +108,9 @@ class NoSuchVersion(RGWError):
     code, status = "NoSuchVersion", 404
 
 
+class BadDigest(RGWError):
+    code, status = "BadDigest", 400
+
+
 class MethodNotAllowed(RGWError):
     code, status = "MethodNotAllowed", 405

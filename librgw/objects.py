@@ -11,7 +11,8 @@ the old: a reader sees one or the other. The old version's tails go to the GC qu
 
 Head xattrs, as RGW names them: ``user.rgw.manifest``, ``user.rgw.etag``,
 ``user.rgw.content_type``, ``user.rgw.idtag`` (the write's tag), ``user.rgw.mtime``,
-``user.rgw.owner`` and one ``user.rgw.x-amz-meta-<name>`` per user metadata item.
+``user.rgw.owner``, one ``user.rgw.x-amz-meta-<name>`` per user metadata item and one
+``user.rgw.<header>`` per stored HTTP header (``CONTENT_HEADERS``: ``content_disposition``, ...).
 
 Reading (``ObjectStore.get``) returns a file-like ``ObjectReader`` that fetches only the
 rados objects the requested byte range covers, one stripe at a time.
@@ -24,14 +25,14 @@ import io
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
 
 from librgw import rados
 
 from .bucket_index import BucketIndex, IndexEntry
 from .buckets import BucketInfo
-from .errors import InvalidArgument, InvalidRange, NoSuchKey
+from .errors import BadDigest, InvalidArgument, InvalidRange, NoSuchKey
 from .expiry import ExpiryQueue
 from .gc import GarbageCollector, add_refs
 from .manifest import HEAD_MAX, STRIPE_SIZE, Manifest, Part, head_oid, tail_oid
@@ -47,6 +48,8 @@ READ_CHUNK = 64 * 1024
 HEAD_RETRIES = 5
 SNAPSHOT_RETRIES = 5
 STALE_PENDING_S = 30.0  # a write pending this long after its head was written has died
+# The HTTP headers an object keeps and returns on GET, as S3 and Swift do.
+CONTENT_HEADERS = ("content-disposition", "content-encoding", "content-language", "cache-control", "expires")
 
 
 @dataclass
@@ -65,11 +68,18 @@ class ObjectInfo:
     oid: str = ""  # the head's rados object
     version_id: str = ""  # "" in a bucket that never had versioning
     delete_at: float | None = None  # when it expires (``expiry.py``)
+    headers: dict[str, str] = field(default_factory=dict)  # of CONTENT_HEADERS, lower-case names
 
 
 def check_key(key: str) -> None:
     if not key or len(key.encode()) > MAX_KEY_BYTES:
         raise InvalidArgument(f"object key must be 1 to {MAX_KEY_BYTES} bytes of UTF-8")
+
+
+def check_headers(headers: dict[str, str]) -> None:
+    unknown = headers.keys() - set(CONTENT_HEADERS)
+    if unknown:
+        raise InvalidArgument(f"an object cannot keep the headers {sorted(unknown)}; only {CONTENT_HEADERS}")
 
 
 def chunks(data: bytes | bytearray | memoryview | BinaryIO) -> Iterator[bytes]:
@@ -134,11 +144,16 @@ class ObjectStore:
         oid: str | None = None,
         version_id: str = "",
         delete_at: float | None = None,
+        headers: dict[str, str] | None = None,
+        expected_md5: str | None = None,
     ) -> IndexEntry:
         """Store ``data`` (bytes, or a binary file object read to its end) as ``key``: in its
         head ``<marker>_<key>``, or in head ``oid`` (a version's) with ``version_id``. With
-        ``delete_at`` (seconds since the epoch) it expires then (``expiry.py``)."""
+        ``delete_at`` (seconds since the epoch) it expires then (``expiry.py``). ``headers``
+        are kept and returned with it (names from ``CONTENT_HEADERS``). With ``expected_md5``
+        (hex) a body whose MD5 differs raises ``BadDigest`` and leaves the old object as it was."""
         check_key(key)
+        check_headers(headers or {})
         tag = uuid.uuid4().hex
         if delete_at is not None:
             delete_at = round(delete_at, 6)  # as the expiry queue spells it, so the two compare equal
@@ -155,17 +170,23 @@ class ObjectStore:
             oid or head_oid(bucket.marker, key),
             version_id,
             delete_at,
+            dict(headers or {}),
         )
         if delete_at is not None:
             self.expiry.add(bucket.name, key, delete_at)
         with BucketIndex(self.rgw, bucket) as index:
             index.prepare(key, tag, "write")
-            entry = self._write(index, bucket, info, data)
+            entry = self._write(index, bucket, info, data, expected_md5)
             index.complete(key, tag, entry)
         return entry
 
     def _write(
-        self, index: BucketIndex, bucket: BucketInfo, info: ObjectInfo, data: bytes | bytearray | memoryview | BinaryIO
+        self,
+        index: BucketIndex,
+        bucket: BucketInfo,
+        info: ObjectInfo,
+        data: bytes | bytearray | memoryview | BinaryIO,
+        expected_md5: str | None,
     ) -> IndexEntry:
         """Tails, then the head of ``info`` (whose size, ETag, mtime and manifest this fills in);
         the index entry to complete. On failure the tails go and the index's pending tag is cancelled."""
@@ -179,6 +200,8 @@ class ObjectStore:
                 write_stripes(data_ioctx, stripes, lambda n: tail_oid(bucket.marker, info.tag, n), md5, parts)
                 info.manifest = Manifest(len(head) + sum(p.size for p in parts), len(head), parts)
                 info.size, info.etag, info.mtime = info.manifest.obj_size, md5.hexdigest(), time.time()
+                if expected_md5 is not None and expected_md5.lower() != info.etag:
+                    raise BadDigest(f"the body's MD5 is {info.etag}, not the {expected_md5} the request gave")
                 self.write_head(bucket, info, head)
             except BaseException:
                 index.cancel(info.key, info.tag)
@@ -287,12 +310,14 @@ class ObjectStore:
         metadata: dict[str, str] | None = None,
         content_type: str | None = None,
         src_oid: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> IndexEntry:
         """Server-side copy: the destination's head gets the source's head data (at most 4 MiB)
         and a manifest pointing at the source's tails, which are shared, not copied. With
-        ``metadata`` None the source's metadata and content type are kept (S3's COPY
-        directive), else they are replaced (REPLACE)."""
+        ``metadata`` None the source's metadata, headers and content type are kept (S3's COPY
+        directive), else they are replaced (REPLACE) by ``metadata`` and ``headers``."""
         check_key(dst_key)
+        check_headers(headers or {})
         for _ in range(SNAPSHOT_RETRIES):
             src = self.stat(src_bucket, src_key, src_oid)
             with self._data() as data_ioctx:
@@ -317,6 +342,7 @@ class ObjectStore:
             src.manifest,
             tag,
             head_oid(dst_bucket.marker, dst_key),
+            headers=dict(src.headers if metadata is None else headers or {}),
         )
         with BucketIndex(self.rgw, dst_bucket) as index:
             index.prepare(dst_key, tag, "write")
@@ -425,6 +451,8 @@ def _attrs(info: ObjectInfo) -> dict[str, bytes]:
         attrs[ATTR + "delete_at"] = repr(info.delete_at).encode()
     for name, value in info.metadata.items():
         attrs[ATTR + META_PREFIX + name.lower()] = value.encode()
+    for name, value in info.headers.items():
+        attrs[ATTR + name.replace("-", "_")] = value.encode()
     return attrs
 
 
@@ -448,6 +476,11 @@ def _info(key: str, attrs: dict[str, bytes], oid: str) -> ObjectInfo:
         oid,
         attrs.get(ATTR + "version_id", b"").decode(),
         float(attrs[ATTR + "delete_at"]) if ATTR + "delete_at" in attrs else None,
+        {
+            name: attrs[ATTR + name.replace("-", "_")].decode()
+            for name in CONTENT_HEADERS
+            if ATTR + name.replace("-", "_") in attrs
+        },
     )
 
 

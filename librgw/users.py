@@ -93,6 +93,8 @@ class UserInfo:
     user_quota: Quota = field(default_factory=Quota)
     temp_url_keys: list[str] = field(default_factory=list)
     type: str = "rgw"
+    admin: int = 0  # radosgw-admin's --admin: the gateway's reseller admin, over every account
+    attrs: dict[str, str] = field(default_factory=dict)  # account metadata (Swift's X-Account-Meta-*)
 
     def encode(self) -> bytes:
         return json.dumps(asdict(self), sort_keys=True).encode()
@@ -228,8 +230,11 @@ class UserStore:
         email: str | None = None,
         max_buckets: int | None = None,
         suspended: bool | None = None,
+        admin: bool | None = None,
     ) -> UserInfo:
         with self._changing(uid) as user:
+            if admin is not None:
+                user.admin = int(admin)
             if display_name is not None:
                 if not display_name:
                     raise InvalidArgument("a user needs a display name")
@@ -244,6 +249,12 @@ class UserStore:
                 if user.email:
                     self._release(EMAIL_NS, user.email, uid)
                 user.email = email
+        return user
+
+    def set_attrs(self, uid: str, attrs: dict[str, str]) -> UserInfo:
+        """Replace the user's attributes (the account metadata Swift shows)."""
+        with self._changing(uid) as user:
+            user.attrs = dict(attrs)
         return user
 
     def suspend(self, uid: str) -> UserInfo:

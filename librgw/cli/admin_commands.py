@@ -4,7 +4,7 @@ Examples::
 
     librgw admin user create --uid johndoe --display-name "John Doe" [--email j@x.org]
     librgw admin user info --uid johndoe | user list | user rm --uid johndoe
-    librgw admin user modify --uid johndoe [--display-name N] [--email E] [--max-buckets N]
+    librgw admin user modify --uid johndoe [--display-name N] [--email E] [--max-buckets N] [--admin 0|1]
     librgw admin user suspend --uid johndoe | user enable --uid johndoe
     librgw admin key create --uid johndoe [--key-type s3|swift] [--subuser S] [--access-key K] [--secret-key S]
     librgw admin key rm --uid johndoe --access-key K
@@ -69,6 +69,9 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     modify.add_argument("--display-name")
     modify.add_argument("--email")
     modify.add_argument("--max-buckets", type=int)
+    modify.add_argument(
+        "--admin", type=int, choices=(0, 1), help="1: the user is a reseller admin, over every account"
+    )
 
     key = groups.add_parser("key", help="add and remove access keys")
     keys = key.add_subparsers(dest="key_command", metavar="COMMAND", required=True)
@@ -282,7 +285,11 @@ def _user_enable(args: argparse.Namespace, handle: rados.Rados) -> int:
 
 def _user_modify(args: argparse.Namespace, handle: rados.Rados) -> int:
     user = _users(handle).modify(
-        args.uid, display_name=args.display_name, email=args.email, max_buckets=args.max_buckets
+        args.uid,
+        display_name=args.display_name,
+        email=args.email,
+        max_buckets=args.max_buckets,
+        admin=None if args.admin is None else bool(args.admin),
     )
     return _show(user.to_json())
 

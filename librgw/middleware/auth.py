@@ -10,9 +10,11 @@ Tokens are kept in the cluster (``default.rgw.log``, namespace ``tokens``, one o
 token), so every worker of every gateway process accepts them; each worker caches what it
 has read for ``token_cache_seconds``. On every other request an ``X-Auth-Token`` (or
 ``X-Storage-Token``) is checked: a valid one puts the identity in
-``environ["librgw.identity"]``; an unknown or expired one is 401. A request without a token
-goes on as anonymous: whether it may do what it asks (public-read ACLs, for instance) is
-decided below, in one place. Keys and tokens are compared in constant time and never logged.
+``environ["librgw.identity"]`` (``authorization.Identity``: the user, and the roles the
+token was issued with: the subuser's permission, and reseller admin for a user with
+``--admin``); an unknown or expired one is 401. A request without a token goes on as
+anonymous. Whether anyone may do what they ask is decided below, in one place
+(``authorization.py``). Keys and tokens are compared in constant time and never logged.
 
 Settings (``[filter:auth]`` in ``paste.ini``):
 
@@ -35,7 +37,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 from webob import Request, Response
 
@@ -43,28 +45,15 @@ from librgw import rados
 from librgw.errors import NoSuchUser
 from librgw.zone import LOG_POOL
 
+from .authorization import IDENTITY_KEY, Identity
 from .core_connection import WorkerConnection, cluster_spec
 
 AUTH_PATHS = ("/auth/v1.0", "/auth/v1.0/", "/v1.0", "/v1.0/")
 OPEN_PATHS = ("/healthcheck", "/info")
 TOKENS_NS = "tokens"
 TOKEN_PREFIX = "AUTH_tk"
-IDENTITY_KEY = "librgw.identity"
 DEFAULT_TOKEN_LIFE = 86400
 DEFAULT_CACHE_SECONDS = 10.0
-
-
-@dataclass
-class Identity:
-    """Who a token belongs to."""
-
-    user_id: str
-    swift_user: str
-    expires: float
-
-    @property
-    def account(self) -> str:
-        return f"AUTH_{self.user_id}"
 
 
 class TokenStore:
@@ -145,7 +134,10 @@ class Auth:
             return _deny(401, "Unauthorized: wrong user or key")
         if user.suspended:
             return _deny(403, "Forbidden: the user is suspended")
-        identity = Identity(user.user_id, swift_user, time.time() + self.token_life)
+        permissions = next((s["permissions"] for s in user.subusers if s["id"] == swift_user), "")
+        identity = Identity(
+            user.user_id, swift_user, time.time() + self.token_life, permissions, reseller_admin=bool(user.admin)
+        )
         token = self.tokens.issue(identity)
         response = Response(status=200, text="", content_type="text/plain")
         response.headers.update(

@@ -1,15 +1,24 @@
-"""``gateway``: the terminal app of the pipeline, over the core (``librgw.connect``).
+"""``gateway``: the terminal app of the pipeline: the Swift API over the core (``librgw.connect``).
 
-This step answers ``GET /healthcheck`` (``OK``, no auth, as Swift's healthcheck filter) and
-``GET /info`` (the capabilities a client may ask for, as Swift's ``/info``). The Swift API
-under ``/v1/`` is next; until then it answers 501 Not Implemented, saying so.
+- ``GET /healthcheck``: ``OK``, without auth, as Swift's healthcheck filter.
+- ``GET /info``: what this gateway offers and its limits, without auth, as Swift's ``/info``.
+- ``/v1/AUTH_<uid>[/<container>[/<object>]]``: the Swift API (``swift/``): accounts are
+  users, containers are buckets, objects are RGW objects; whoever the ``auth`` filter
+  says is asking, ``authorization.py`` decides what they may do.
+
+Errors of the core and the cluster become Swift statuses in ``swift/errors.py``; anything
+else is left to ``catch_errors``.
 
 Settings, in ``[app:gateway]`` of ``paste.ini``:
 
 - ``cluster``: a cluster spec, as ``librgw.connect`` takes (a ``cluster.conf`` path);
-  ``$LIBRGW_CLUSTER`` overrides it. Unused until the Swift API needs the core; then each
-  worker connects through ``core_connection.WorkerConnection``, after gunicorn forks it.
-- ``max_file_size`` (default 5 GiB, Swift's): the largest object a PUT may create.
+  ``$LIBRGW_CLUSTER`` overrides it. Each worker connects after gunicorn forks it
+  (``core_connection.py``).
+- Swift's limits (``swift/constraints.py``, Swift's defaults): ``max_file_size`` (5 GiB),
+  ``max_meta_name_length`` (128), ``max_meta_value_length`` (256), ``max_meta_count`` (90),
+  ``max_meta_overall_size`` (4096), ``max_object_name_length`` (1024),
+  ``max_container_name_length`` (256), ``container_listing_limit`` and
+  ``account_listing_limit`` (10000).
 
 ``paste.ini``::
 
@@ -22,37 +31,56 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from webob import Request, Response
+from webob import Request, Response, exc
 
 import librgw
 
-DEFAULT_MAX_FILE_SIZE = 5 * 1024**3
+from .core_connection import WorkerConnection, cluster_spec
+from .swift import account, container, objects
+from .swift.constraints import Limits
+from .swift.context import Context, parse_path
+from .swift.errors import swift_error
+
+API_PREFIX = "/v1/"
 
 
 class Gateway:
     def __init__(self, conf: dict) -> None:
-        self.max_file_size = int(conf.get("max_file_size", DEFAULT_MAX_FILE_SIZE))
+        self.limits = Limits.from_conf(conf)
+        self.core = WorkerConnection(cluster_spec(conf))
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         request = Request(environ)
-        if request.path_info == "/healthcheck" and request.method in ("GET", "HEAD"):
+        path = environ.get("PATH_INFO", "")
+        if path == "/healthcheck" and request.method in ("GET", "HEAD"):
             response = Response(text="OK", content_type="text/plain")
-        elif request.path_info == "/info" and request.method in ("GET", "HEAD"):
+        elif path == "/info" and request.method in ("GET", "HEAD"):
             response = Response(json_body=self.info(), content_type="application/json")
-        elif request.path_info.startswith("/v1/"):
-            response = Response(
-                status=501,
-                text="The Swift API is not served by this version of librgw yet.\n",
-                content_type="text/plain",
-            )
+        elif path.startswith(API_PREFIX):
+            response = self.swift(request)
         else:
-            response = Response(status=404, text="Not Found\n", content_type="text/plain")
+            response = exc.HTTPNotFound()
         return response(environ, start_response)
+
+    def swift(self, request: Request) -> Response:
+        try:
+            ctx = Context(self.core.rgw, self.limits, request, parse_path(request.environ))
+            if ctx.path.obj is not None:
+                return objects.handle(ctx)
+            if ctx.path.container is not None:
+                return container.handle(ctx)
+            return account.handle(ctx)
+        except Exception as error:
+            response = swift_error(error)
+            if response is None:
+                raise
+            return response
 
     def info(self) -> dict:
         return {
             "librgw": {"version": librgw.__version__},
-            "swift": {"max_file_size": self.max_file_size, "max_object_name_length": 1024},
+            "swift": {"version": librgw.__version__, **self.limits.as_info()},
+            "tempauth": {"account_acls": False},
         }
 
 

@@ -54,7 +54,7 @@ def test_serve_answers_health_info_and_ids_and_creates_a_first_user(conf, tmp_pa
         status, _, body = get(base + "/info")
         assert status == 200 and json.loads(body)["swift"]["max_file_size"] == 5 * 1024**3
         assert get(base + "/nowhere")[0] == 404
-        assert get(base + "/v1/AUTH_demo")[0] == 501
+        assert get(base + "/v1/AUTH_demo")[0] == 401  # the Swift API, without a token
         out.seek(0)
         printed = out.read()
         assert "created user 'demo'" in printed and f"http://127.0.0.1:{port}/" in printed

@@ -1,0 +1,177 @@
+"""``/v1/AUTH_<uid>/<container>``: a container is a bucket of the account's user.
+
+PUT creates it (201), or updates an existing one's metadata (202); DELETE removes an
+empty one (204; 409 while it holds objects); POST changes metadata (204); HEAD and GET give
+``X-Container-Object-Count``, ``X-Container-Bytes-Used``, the metadata and, to the
+account's owner, the ACLs; GET also lists the objects (``listing.py``).
+
+Container metadata is ``X-Container-Meta-*``; the ACLs are ``X-Container-Read`` and
+``X-Container-Write`` (``authorization.py`` says what they grant). Setting an ACL takes a
+full-control user; anything else about the container, a user who may write the account.
+Listings page through the sharded bucket index in key order; ``reverse`` gathers the
+requested key range first, so it costs as much as listing that range.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from webob import Response, exc
+
+from librgw.bucket_index import BucketIndex, IndexEntry
+from librgw.buckets import BucketInfo
+from librgw.errors import BucketAlreadyOwnedByYou, NoSuchBucket
+
+from ..authorization import ADMIN, LIST, WRITE, parse_acl
+from . import metadata
+from .account import container_stats
+from .constraints import check_container_name, check_metadata
+from .context import Context
+from .listing import ListingQuery, listing_query, render, swift_time
+from .timestamps import timestamp_headers
+
+KIND = "container"
+ACL_HEADERS = ("x-container-read", "x-container-write")
+PAGE = 1000
+
+
+def handle(ctx: Context) -> Response:
+    method = ctx.request.method
+    check_container_name(ctx.path.container, ctx.limits)
+    if method == "PUT":
+        return _put(ctx)
+    if method in ("GET", "HEAD"):
+        return _get(ctx, listing=method == "GET")
+    if method == "POST":
+        return _post(ctx)
+    if method == "DELETE":
+        ctx.bucket()
+        ctx.authorize(WRITE)
+        ctx.rgw.buckets.delete(ctx.path.container, ctx.path.uid)
+        return Response(status=204)
+    raise exc.HTTPMethodNotAllowed(headers={"Allow": "GET, HEAD, PUT, POST, DELETE"})
+
+
+def _requested_attrs(ctx: Context, attrs: dict[str, str]) -> dict[str, str] | None:
+    """The container's attributes after this request's metadata and ACL headers; None if it
+    asks for no change. Authorizes the change (an ACL takes ``ADMIN``)."""
+    to_set, to_remove = metadata.requested_changes(ctx.request.headers, KIND)
+    acls = {name: ctx.request.headers[name] for name in ACL_HEADERS if name in ctx.request.headers}
+    ctx.authorize(ADMIN if acls else WRITE)
+    if not to_set and not to_remove and not acls:
+        return None
+    check_metadata(to_set, KIND, ctx.limits)
+    items = {k: v for k, v in metadata.stored_items(attrs, KIND).items() if k not in to_remove}
+    items.update(to_set)
+    check_metadata(items, KIND, ctx.limits)
+    changed = metadata.with_items(attrs, KIND, items)
+    for name, value in acls.items():
+        try:
+            grants = parse_acl(metadata.from_wsgi(value))
+        except ValueError as error:
+            raise exc.HTTPBadRequest(f"{name}: {error}") from None
+        if grants:
+            changed[name] = ",".join(grants)
+        else:
+            changed.pop(name, None)
+    return changed
+
+
+def _put(ctx: Context) -> Response:
+    name = ctx.path.container
+    try:
+        info = ctx.rgw.buckets.get(name)
+    except NoSuchBucket:
+        info = None
+    if info is not None and info.owner != ctx.path.uid:
+        raise exc.HTTPConflict(f"Container {name!r} belongs to another account")
+    attrs = _requested_attrs(ctx, info.attrs if info else {})
+    status = 202
+    if info is None:
+        try:
+            ctx.rgw.buckets.create(ctx.path.uid, name, swift=True)
+            status = 201
+        except BucketAlreadyOwnedByYou:
+            pass  # made by a concurrent PUT
+    if attrs is not None:
+        ctx.rgw.buckets.set_attrs(name, attrs)
+    return Response(status=status)
+
+
+def _post(ctx: Context) -> Response:
+    info = ctx.bucket()
+    attrs = _requested_attrs(ctx, info.attrs)
+    if attrs is not None:
+        ctx.rgw.buckets.set_attrs(info.name, attrs)
+    return Response(status=204)
+
+
+def container_headers(ctx: Context, info: BucketInfo) -> list[tuple[str, str]]:
+    count, used = container_stats(ctx, info)
+    headers = [
+        ("X-Container-Object-Count", str(count)),
+        ("X-Container-Bytes-Used", str(used)),
+        *timestamp_headers(info.creation_time),
+        *metadata.headers_of(metadata.stored_items(info.attrs, KIND), KIND),
+    ]
+    if ctx.is_owner():
+        headers += [(name.title(), info.attrs[name]) for name in ACL_HEADERS if name in info.attrs]
+    return headers
+
+
+def _get(ctx: Context, listing: bool) -> Response:
+    query = listing_query(ctx.request, ctx.limits.container_listing_limit) if listing else None
+    info = ctx.bucket()
+    ctx.authorize(LIST, info)
+    headers = container_headers(ctx, info)
+    if query is None:
+        return Response(status=204, headerlist=headers)
+    items = [_item(entry) for entry in listed(ctx, info, query)]
+    return render(query.format, KIND, info.name, items, headers)
+
+
+def _item(entry: IndexEntry | str) -> dict:
+    if isinstance(entry, str):
+        return {"subdir": entry}
+    return {
+        "name": entry.key,
+        "hash": entry.etag,
+        "bytes": entry.size,
+        "content_type": entry.content_type,
+        "last_modified": swift_time(entry.mtime),
+    }
+
+
+def listed(ctx: Context, info: BucketInfo, query: ListingQuery) -> list[IndexEntry | str]:
+    """The entries (and common prefixes, as strings) of one listing page."""
+    if not query.reverse:
+        return _take(_walk(ctx, info, query, query.marker, query.end_marker), query.limit)
+    everything = list(_walk(ctx, info, query, query.end_marker, query.marker))
+    everything.reverse()
+    return everything[: query.limit]
+
+
+def _take(items: Iterator, limit: int) -> list:
+    taken = []
+    for item in items:
+        if len(taken) == limit:
+            break
+        taken.append(item)
+    return taken
+
+
+def _walk(ctx: Context, info: BucketInfo, query: ListingQuery, after: str, before: str) -> Iterator[IndexEntry | str]:
+    """Entries and common prefixes in key order, strictly between ``after`` and ``before`` ("": unbounded)."""
+    marker = after
+    with BucketIndex(ctx.rgw, info) as index:
+        while True:
+            page = index.list(query.prefix, query.delimiter, marker, PAGE)
+            merged = sorted([*page.entries, *page.prefixes], key=lambda e: e if isinstance(e, str) else e.key)
+            for item in merged:
+                name = item if isinstance(item, str) else item.key
+                if before and name >= before:
+                    return
+                yield item
+            if not page.is_truncated:
+                return
+            marker = page.next_marker

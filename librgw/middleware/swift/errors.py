@@ -1,0 +1,55 @@
+"""The one place the Swift API turns the core's and the cluster's errors into Swift statuses.
+
+Core errors (``librgw.errors``) carry an S3 code; Swift answers the same conditions with
+its own statuses (``BadDigest`` is Swift's 422 Unprocessable Entity, for instance). A
+cluster that cannot take a write now (too few OSDs up, a busy object) is 503, a full one
+507. Anything else is a bug, left to ``catch_errors``.
+"""
+
+from __future__ import annotations
+
+import errno
+
+from webob import exc
+
+from librgw import errors, rados
+
+STATUS_OF = {
+    errors.NoSuchBucket: exc.HTTPNotFound,
+    errors.NoSuchKey: exc.HTTPNotFound,
+    errors.NoSuchUser: exc.HTTPNotFound,
+    errors.NoSuchVersion: exc.HTTPNotFound,
+    errors.BucketNotEmpty: exc.HTTPConflict,
+    errors.BucketAlreadyExists: exc.HTTPConflict,
+    errors.InvalidBucketName: exc.HTTPBadRequest,
+    errors.InvalidArgument: exc.HTTPBadRequest,
+    errors.BadDigest: exc.HTTPUnprocessableEntity,
+    errors.InvalidRange: exc.HTTPRequestRangeNotSatisfiable,
+    errors.UserSuspended: exc.HTTPForbidden,
+    errors.TooManyBuckets: exc.HTTPForbidden,
+    errors.IndexBusy: exc.HTTPServiceUnavailable,
+}
+RETRY_LATER = {errno.EAGAIN, errno.EBUSY, errno.ETIMEDOUT, errno.EINTR}
+
+
+class InsufficientStorage(exc.HTTPServerError):
+    code = 507
+    title = "Insufficient Storage"
+    explanation = "The cluster is full."
+
+
+def swift_error(error: Exception) -> exc.HTTPException | None:
+    """The response for ``error``, or None if it is not one a client should see as such."""
+    if isinstance(error, exc.HTTPException):
+        return error
+    if isinstance(error, errors.RGWError):
+        for cls in type(error).__mro__:
+            if cls in STATUS_OF:
+                return STATUS_OF[cls](str(error))
+        return None
+    if isinstance(error, rados.Error):
+        if error.errno == errno.ENOSPC:
+            return InsufficientStorage()
+        if error.errno in RETRY_LATER:
+            return exc.HTTPServiceUnavailable("The cluster cannot serve this now; try again")
+    return None

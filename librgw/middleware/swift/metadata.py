@@ -1,0 +1,64 @@
+"""User metadata in Swift headers: ``X-<Kind>-Meta-<name>`` in, stored, and out again.
+
+A request sets an item with ``X-<Kind>-Meta-<name>: value`` and removes it with an empty
+value or ``X-Remove-<Kind>-Meta-<name>``. Names are case-insensitive and stored lower-case;
+values are UTF-8 text (WSGI hands headers over as Latin-1 strings; ``from_wsgi`` and
+``to_wsgi`` convert). Object metadata lives in the core's ``x-amz-meta-*`` attributes, the
+same items S3 clients see; container and account metadata live in the bucket's and the
+user's ``attrs`` under their header names (``x-container-meta-color``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+def from_wsgi(value: str) -> str:
+    """A header value as text: its bytes read as UTF-8 where they are, as Latin-1 where not."""
+    raw = value.encode("latin-1")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return value
+
+
+def to_wsgi(value: str) -> str:
+    """Text as a WSGI header value (UTF-8 bytes, carried in a Latin-1 string)."""
+    return value.encode("utf-8").decode("latin-1")
+
+
+def requested_changes(headers: Mapping[str, str], kind: str) -> tuple[dict[str, str], set[str]]:
+    """(items to set, names to remove) that a request's headers ask for; ``kind`` is
+    ``object``, ``container`` or ``account``."""
+    prefix, remove_prefix = f"x-{kind}-meta-", f"x-remove-{kind}-meta-"
+    to_set: dict[str, str] = {}
+    to_remove: set[str] = set()
+    for header, value in headers.items():
+        lowered = header.lower()
+        if lowered.startswith(prefix):
+            name = from_wsgi(lowered[len(prefix) :])
+            if value.strip():
+                to_set[name] = from_wsgi(value.strip())
+            else:
+                to_remove.add(name)
+        elif lowered.startswith(remove_prefix):
+            to_remove.add(from_wsgi(lowered[len(remove_prefix) :]))
+    return to_set, to_remove - to_set.keys()
+
+
+def stored_items(attrs: Mapping[str, str], kind: str) -> dict[str, str]:
+    """The metadata items among a bucket's or user's ``attrs``."""
+    prefix = f"x-{kind}-meta-"
+    return {name[len(prefix) :]: value for name, value in attrs.items() if name.startswith(prefix)}
+
+
+def with_items(attrs: Mapping[str, str], kind: str, items: Mapping[str, str]) -> dict[str, str]:
+    """``attrs`` with its metadata items replaced by ``items``."""
+    prefix = f"x-{kind}-meta-"
+    kept = {name: value for name, value in attrs.items() if not name.startswith(prefix)}
+    return {**kept, **{prefix + name: value for name, value in items.items()}}
+
+
+def headers_of(items: Mapping[str, str], kind: str) -> list[tuple[str, str]]:
+    """Response headers for metadata items."""
+    return [(f"X-{kind.title()}-Meta-{to_wsgi(name).title()}", to_wsgi(value)) for name, value in sorted(items.items())]

@@ -1,0 +1,227 @@
+"""``/v1/AUTH_<uid>/<container>/<object>``: objects, read and written through the core.
+
+- **PUT** streams the body into the core (``request_body.py``: ``Content-Length`` or
+  chunked; 411 without either, 413 over ``max_file_size``); an ``ETag`` header is checked
+  against the body's MD5 before the object becomes visible (422 if it differs);
+  ``If-None-Match: *`` refuses to overwrite (412). ``X-Copy-From: <container>/<object>``
+  makes it a server-side copy. ``Content-Type`` (guessed from the name when absent),
+  ``Content-Disposition``, ``Content-Encoding`` and the other ``CONTENT_HEADERS``, and
+  ``X-Object-Meta-*`` are kept with the object.
+- **GET/HEAD** answer with them, ``ETag``, ``Last-Modified`` and ``X-Timestamp``; ``Range``
+  (one range or several, ``ranges.py``) and the conditional headers (``conditions.py``).
+- **POST** replaces the metadata and content headers (202); **DELETE** removes (204); both
+  404 for a missing object. **COPY** with ``Destination: <container>/<object>`` copies.
+
+A copy shares the source's tail objects, so it costs one head write, whatever the size.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Iterator
+from urllib.parse import quote, unquote
+
+from webob import Response, exc
+
+from librgw.buckets import BucketInfo
+from librgw.errors import NoSuchKey
+from librgw.objects import CONTENT_HEADERS, ObjectInfo
+
+from ..authorization import READ, WRITE
+from . import metadata
+from .conditions import check_read_conditions, forbids_overwrite
+from .constraints import check_container_name, check_metadata, check_object_name
+from .context import Context
+from .ranges import multipart_body, satisfiable_ranges
+from .request_body import upload_body
+from .timestamps import timestamp_headers
+
+KIND = "object"
+READ_CHUNK = 1024 * 1024
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+
+
+def handle(ctx: Context) -> Response:
+    check_container_name(ctx.path.container, ctx.limits)
+    check_object_name(ctx.path.obj, ctx.limits)
+    method = ctx.request.method
+    if method in ("GET", "HEAD"):
+        return _get(ctx, head=method == "HEAD")
+    if method == "PUT":
+        if "X-Copy-From" in ctx.request.headers:
+            source = _object_path(ctx.request.headers["X-Copy-From"], "X-Copy-From")
+            return _copy(ctx, source, (ctx.path.container, ctx.path.obj))
+        return _put(ctx)
+    if method == "COPY":
+        destination = _object_path(ctx.request.headers.get("Destination", ""), "Destination")
+        return _copy(ctx, (ctx.path.container, ctx.path.obj), destination)
+    if method == "POST":
+        return _post(ctx)
+    if method == "DELETE":
+        info = ctx.bucket()
+        ctx.authorize(WRITE, info)
+        ctx.rgw.objects.stat(info, ctx.path.obj)  # 404 if it is not there
+        ctx.rgw.objects.delete(info, ctx.path.obj)
+        return Response(status=204)
+    raise exc.HTTPMethodNotAllowed(headers={"Allow": "GET, HEAD, PUT, POST, DELETE, COPY"})
+
+
+def object_headers(info: ObjectInfo) -> list[tuple[str, str]]:
+    return [
+        ("ETag", f'"{info.etag}"'),
+        ("Accept-Ranges", "bytes"),
+        *timestamp_headers(info.mtime),
+        *[(name.title(), metadata.to_wsgi(value)) for name, value in sorted(info.headers.items())],
+        *metadata.headers_of(info.metadata, KIND),
+    ]
+
+
+def _get(ctx: Context, head: bool) -> Response:
+    bucket = ctx.bucket()
+    ctx.authorize(READ, bucket)
+    info = ctx.rgw.objects.stat(bucket, ctx.path.obj)
+    check_read_conditions(ctx.request, info.etag, info.mtime)
+    headers = object_headers(info)
+    ranges = satisfiable_ranges(ctx.request.headers.get("Range"), info.size)
+    if ranges is None:
+        status, length, content_type = 200, info.size, info.content_type
+        body = None if head else _stream(ctx, bucket, info, 0, info.size - 1)
+    elif len(ranges) == 1:
+        (first, last), status, content_type = ranges[0], 206, info.content_type
+        headers.append(("Content-Range", f"bytes {first}-{last}/{info.size}"))
+        length = last - first + 1
+        body = None if head else _stream(ctx, bucket, info, first, last)
+    else:
+        status = 206
+        content_type, length, body = multipart_body(
+            ranges, info.size, info.content_type, lambda first, last: _stream(ctx, bucket, info, first, last)
+        )
+        body = None if head else body
+    response = Response(status=status, headerlist=headers, app_iter=body if body is not None else [b""])
+    # after the body: webob forgets a Content-Length set before app_iter, and HEAD sends none
+    response.headers["Content-Type"] = content_type
+    response.content_length = length
+    return response
+
+
+def _stream(ctx: Context, bucket: BucketInfo, info: ObjectInfo, first: int, last: int) -> Iterator[bytes]:
+    """Bytes ``first..last`` of the object as stat'ed, read a stripe at a time when asked for."""
+    if last < first:
+        return
+    reader = ctx.rgw.objects.get(bucket, info.key, (first, last), info.oid)
+    if reader.etag != info.etag:  # replaced since the headers went out; never mix two versions
+        raise exc.HTTPServiceUnavailable("The object changed while being read")
+    with reader:
+        while chunk := reader.read(READ_CHUNK):
+            yield chunk
+
+
+def _content_headers(ctx: Context) -> dict[str, str]:
+    return {
+        name: metadata.from_wsgi(ctx.request.headers[name]) for name in CONTENT_HEADERS if name in ctx.request.headers
+    }
+
+
+def _content_type(ctx: Context, name: str) -> str:
+    given = ctx.request.headers.get("Content-Type", "")
+    if given:
+        return metadata.from_wsgi(given)
+    return mimetypes.guess_type(name)[0] or DEFAULT_CONTENT_TYPE
+
+
+def _requested_metadata(ctx: Context) -> dict[str, str]:
+    to_set, _ = metadata.requested_changes(ctx.request.headers, KIND)
+    check_metadata(to_set, KIND, ctx.limits)
+    return to_set
+
+
+def _put(ctx: Context) -> Response:
+    bucket = ctx.bucket()
+    ctx.authorize(WRITE, bucket)
+    items = _requested_metadata(ctx)
+    if forbids_overwrite(ctx.request):
+        try:
+            ctx.rgw.objects.stat(bucket, ctx.path.obj)
+            raise exc.HTTPPreconditionFailed("The object exists and If-None-Match: * was given")
+        except NoSuchKey:
+            pass
+    body = upload_body(ctx.request, ctx.limits.max_file_size)
+    etag = ctx.request.headers.get("ETag", "").strip().strip('"') or None
+    owner = ctx.identity.user_id if ctx.identity else bucket.owner
+    entry = ctx.rgw.objects.put(
+        bucket,
+        ctx.path.obj,
+        body,
+        items,
+        _content_type(ctx, ctx.path.obj),
+        owner=owner,
+        headers=_content_headers(ctx),
+        expected_md5=etag,
+    )
+    response = Response(status=201, headerlist=[("ETag", f'"{entry.etag}"'), *timestamp_headers(entry.mtime)])
+    response.content_type = None
+    return response
+
+
+def _object_path(value: str, header: str) -> tuple[str, str]:
+    """(container, object) of a ``/container/object`` header value (URL-encoded); 412 if malformed."""
+    try:
+        path = unquote(metadata.from_wsgi(value), errors="strict").lstrip("/")
+    except UnicodeDecodeError:
+        raise exc.HTTPPreconditionFailed(f"{header} header is not URL-encoded UTF-8") from None
+    container, _, obj = path.partition("/")
+    if not container or not obj:
+        raise exc.HTTPPreconditionFailed(f"{header} header must be of the form <container name>/<object name>")
+    return container, obj
+
+
+def _copy(ctx: Context, source: tuple[str, str], destination: tuple[str, str]) -> Response:
+    src_bucket, dst_bucket = ctx.bucket(source[0]), ctx.bucket(destination[0])
+    ctx.authorize(READ, src_bucket)
+    ctx.authorize(WRITE, dst_bucket)
+    check_object_name(destination[1], ctx.limits)
+    src = ctx.rgw.objects.stat(src_bucket, source[1])
+    fresh = ctx.request.headers.get("X-Fresh-Metadata", "").lower() in ("true", "1", "yes")
+    items = {} if fresh else dict(src.metadata)
+    items.update(_requested_metadata(ctx))
+    check_metadata(items, KIND, ctx.limits)
+    headers = {} if fresh else dict(src.headers)
+    headers.update(_content_headers(ctx))
+    entry = ctx.rgw.objects.copy(
+        src_bucket,
+        source[1],
+        dst_bucket,
+        destination[1],
+        metadata=items,
+        content_type=ctx.request.headers.get("Content-Type") or src.content_type,
+        headers=headers,
+    )
+    response = Response(
+        status=201,
+        headerlist=[
+            ("ETag", f'"{entry.etag}"'),
+            ("X-Copied-From", quote(f"{source[0]}/{source[1]}")),
+            ("X-Copied-From-Last-Modified", timestamp_headers(src.mtime)[1][1]),
+            *timestamp_headers(entry.mtime),
+        ],
+    )
+    response.content_type = None
+    return response
+
+
+def _post(ctx: Context) -> Response:
+    """Replace the object's metadata and content headers; its data stays (a copy onto itself)."""
+    bucket = ctx.bucket()
+    ctx.authorize(WRITE, bucket)
+    info = ctx.rgw.objects.stat(bucket, ctx.path.obj)
+    items = _requested_metadata(ctx)
+    ctx.rgw.objects.copy(
+        bucket,
+        info.key,
+        bucket,
+        info.key,
+        metadata=items,
+        content_type=ctx.request.headers.get("Content-Type") or info.content_type,
+        headers=_content_headers(ctx),
+    )
+    return Response(status=202)

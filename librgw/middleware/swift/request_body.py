@@ -1,0 +1,66 @@
+"""An upload's body as the core reads it: exactly what the client said it would send, or an error.
+
+``BodyReader`` wraps ``wsgi.input``. With a ``Content-Length`` it gives that many bytes and
+then EOF; if the stream ends first (the client lied or went away), it raises
+``ClientDisconnect``, so the core's write fails and no partial object ever becomes visible.
+With ``Transfer-Encoding: chunked`` (the server decodes the chunks) it reads to the end,
+and raises ``exc.HTTPRequestEntityTooLarge`` as soon as the body passes the size limit. An
+error the server raises while reading (a dropped connection, a broken chunk) is also a
+``ClientDisconnect``.
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from webob import Request, exc
+
+
+class ClientDisconnect(exc.HTTPClientError):
+    """Swift's 499: the client stopped sending before the body was complete."""
+
+    code = 499
+    title = "Client Disconnect"
+    explanation = "The client sent less of the body than it announced."
+
+
+class BodyReader:
+    def __init__(self, stream: BinaryIO, length: int | None, limit: int) -> None:
+        self._stream = stream
+        self._left = length  # None: chunked, read to the end
+        self._limit = limit
+        self.bytes_read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        if self._left is not None:
+            if self._left == 0:
+                return b""
+            size = self._left if size < 0 else min(size, self._left)
+        try:
+            data = self._stream.read(size) if size >= 0 else self._stream.read()
+        except OSError as error:  # gunicorn's NoMoreData, InvalidChunkSize, a reset socket
+            raise ClientDisconnect(f"reading the body failed: {error}") from None
+        self.bytes_read += len(data)
+        if self._left is not None:
+            if not data:
+                raise ClientDisconnect(f"the body ended {self._left} bytes short of its Content-Length")
+            self._left -= len(data)
+        elif self.bytes_read > self._limit:
+            raise exc.HTTPRequestEntityTooLarge(f"Your request is too large: more than {self._limit} bytes")
+        return data
+
+
+def upload_body(request: Request, limit: int) -> BodyReader:
+    """The body of an object PUT: 411 without a length or chunked encoding, 413 over ``limit``."""
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    length_header = request.headers.get("Content-Length")
+    if length_header is None and not chunked:
+        raise exc.HTTPLengthRequired("Missing Content-Length or Transfer-Encoding: chunked")
+    length = None
+    if not chunked:
+        if not length_header.isdigit():
+            raise exc.HTTPBadRequest("Invalid Content-Length")
+        length = int(length_header)
+        if length > limit:
+            raise exc.HTTPRequestEntityTooLarge(f"Your request is too large: more than {limit} bytes")
+    return BodyReader(request.environ["wsgi.input"], length, limit)

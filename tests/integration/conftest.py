@@ -1,0 +1,136 @@
+"""A running gateway for the integration tests: real gunicorn serving the real paste.ini over a
+real socket, on a temporary embedded cluster with a few known users."""
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from swiftclient import client as swift
+
+import librgw
+from librgw.storage.cluster import create_cluster
+
+ROOT = Path(__file__).resolve().parents[2]
+# uid, Swift subuser, permission, key
+USERS = {
+    "alice": [("swift", "full-control", "alice-key"), ("reader", "read", "reader-key")],
+    "bob": [("swift", "full-control", "bob-key")],
+    "root": [("swift", "full-control", "root-key")],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Gateway:
+    url: str
+    port: int
+    conf: str
+    log: Path
+    process: subprocess.Popen
+
+    @property
+    def auth_url(self) -> str:
+        return self.url + "/auth/v1.0"
+
+    def login(self, user: str, key: str) -> tuple[str, str]:
+        """(storage url, token) for a Swift user."""
+        return swift.get_auth(self.auth_url, user, key)
+
+    def connection(self, user: str = "alice:swift", key: str = "alice-key") -> swift.Connection:
+        return swift.Connection(self.auth_url, user, key, retries=0)
+
+    def raw(self, method: str, path: str, headers: dict | None = None, body: bytes | None = None):
+        """(status, headers, body) of one request sent as given, path bytes and all."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            conn.putrequest(method, path, skip_accept_encoding=True)
+            for name, value in (headers or {}).items():
+                conn.putheader(name, value)
+            if body is not None and "Content-Length" not in (headers or {}):
+                conn.putheader("Content-Length", str(len(body)))
+            conn.endheaders(body)
+            response = conn.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            conn.close()
+
+
+def start_gateway(conf: str, log: Path, workers: int = 2, threads: int = 4) -> Gateway:
+    port = free_port()
+    out = open(log, "w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--paste",
+            str(ROOT / "paste.ini"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--worker-class",
+            "gthread",
+            "--graceful-timeout",
+            "5",
+        ],
+        cwd=ROOT,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "LIBRGW_CLUSTER": conf, "PYTHONPATH": str(ROOT)},
+    )
+    gateway = Gateway(f"http://127.0.0.1:{port}", port, conf, log, process)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if gateway.raw("GET", "/healthcheck")[0] == 200:
+                return gateway
+        except OSError:
+            time.sleep(0.1)
+    stop_gateway(gateway)
+    raise RuntimeError("the gateway did not come up:\n" + log.read_text())
+
+
+def stop_gateway(gateway: Gateway) -> None:
+    gateway.process.send_signal(signal.SIGTERM)
+    try:
+        gateway.process.wait(15)
+    except subprocess.TimeoutExpired:
+        gateway.process.kill()
+        gateway.process.wait()
+
+
+def make_users(conf: str) -> None:
+    with librgw.connect(conf) as rgw:
+        for uid, subusers in USERS.items():
+            rgw.users.create(uid, uid.title(), generate_key=False)
+            for sub, access, key in subusers:
+                rgw.users.create_subuser(uid, sub, access, key)
+        rgw.users.modify("root", admin=True)
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory) -> Gateway:
+    base = tmp_path_factory.mktemp("gateway")
+    create_cluster(base / "cluster", 6, **{"osd pool default pg num": "16"})
+    conf = str(base / "cluster" / "cluster.conf")
+    make_users(conf)
+    gateway = start_gateway(conf, base / "gunicorn.log")
+    yield gateway
+    stop_gateway(gateway)
+    errors = [line for line in gateway.log.read_text().splitlines() if "Traceback" in line]
+    assert not errors, "the gateway logged tracebacks:\n" + gateway.log.read_text()[-5000:]
