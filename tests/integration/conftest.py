@@ -20,7 +20,7 @@ from librgw.storage.cluster import create_cluster
 ROOT = Path(__file__).resolve().parents[2]
 # uid, Swift subuser, permission, key
 USERS = {
-    "alice": [("swift", "full-control", "alice-key"), ("reader", "read", "reader-key")],
+    "alice": [("swift", "full-control", "alice-key"), ("reader", "read", "reader-key"), ("rw", "readwrite", "rw-key")],
     "bob": [("swift", "full-control", "bob-key")],
     "root": [("swift", "full-control", "root-key")],
 }

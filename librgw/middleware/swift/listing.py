@@ -89,7 +89,8 @@ def render(fmt: str, root: str, name: str, items: list[dict], headers: list[tupl
         if not items:
             return Response(status=204, headerlist=headers)
         body = "".join(item.get("name", item.get("subdir", "")) + "\n" for item in items).encode()
-    response = Response(body=body, headerlist=headers, content_type=FORMATS[fmt], charset="utf-8")
+    response = Response(body=body, headerlist=list(headers))
+    response.content_type, response.charset = FORMATS[fmt], "utf-8"  # webob skips them given a headerlist
     return response
 
 
