@@ -8,7 +8,8 @@ create --uid alice --subuser swift``) answers 200 with ``X-Auth-Token``,
 
 Tokens are kept in the cluster (``default.rgw.log``, namespace ``tokens``, one object per
 token), so every worker of every gateway process accepts them; each worker caches what it
-has read for ``token_cache_seconds``. On every other request an ``X-Auth-Token`` (or
+has read for ``token_cache_seconds``; a suspended or removed user's tokens stop working
+once that has passed. On every other request an ``X-Auth-Token`` (or
 ``X-Storage-Token``) is checked: a valid one puts the identity in
 ``environ["librgw.identity"]`` (``authorization.Identity``: the user, and the roles the
 token was issued with: the subuser's permission, and reseller admin for a user with
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 import secrets
 import threading
 import time
@@ -52,6 +54,8 @@ AUTH_PATHS = ("/auth/v1.0", "/auth/v1.0/", "/v1.0", "/v1.0/")
 OPEN_PATHS = ("/healthcheck", "/info")
 TOKENS_NS = "tokens"
 TOKEN_PREFIX = "AUTH_tk"
+TOKEN_RE = re.compile(TOKEN_PREFIX + "[0-9a-f]{32}")
+MAX_CACHED_TOKENS = 10000
 DEFAULT_TOKEN_LIFE = 86400
 DEFAULT_CACHE_SECONDS = 10.0
 
@@ -77,13 +81,18 @@ class TokenStore:
         return token
 
     def lookup(self, token: str) -> Identity | None:
-        """The identity of a live token; None for an unknown or expired one."""
+        """The identity of a live token; None for an unknown or expired one, or one whose
+        user is suspended or gone."""
+        if not TOKEN_RE.fullmatch(token):
+            return None  # never read, never cached: random tokens cannot fill the cache
         now = time.monotonic()
         with self._lock:
             cached = self._cache.get(token)
         if cached is None or cached[0] < now:
             cached = (now + self._cache_seconds, self._read(token))
             with self._lock:
+                if len(self._cache) >= MAX_CACHED_TOKENS:
+                    self._cache.clear()
                 self._cache[token] = cached
         identity = cached[1]
         if identity is None or identity.expires <= time.time():
@@ -91,13 +100,13 @@ class TokenStore:
         return identity
 
     def _read(self, token: str) -> Identity | None:
-        if not token.startswith(TOKEN_PREFIX):
-            return None
         try:
             with self._ioctx() as ioctx:
-                return Identity(**json.loads(ioctx.read(token, 4096)))
-        except rados.ObjectNotFound:
+                identity = Identity(**json.loads(ioctx.read(token, 4096)))
+            user = self._core.rgw.users.get(identity.user_id)
+        except (rados.ObjectNotFound, NoSuchUser):
             return None
+        return None if user.suspended else identity
 
 
 class Auth:

@@ -73,3 +73,22 @@ def test_open_paths_need_no_token(conf):
     app = make_pipeline(conf)
     assert Request.blank("/healthcheck").get_response(app).status_int == 200
     assert Request.blank("/info").get_response(app).status_int == 200
+
+
+def test_a_suspended_users_tokens_stop_working(conf, swift_key):
+    app = make_pipeline(conf, token_cache_seconds="0")
+    token = login(app, "alice:swift", swift_key).headers["X-Auth-Token"]
+    assert Request.blank("/v1/AUTH_alice", headers={"X-Auth-Token": token}).get_response(app).status_int == 204
+    with librgw.connect(conf) as rgw:
+        rgw.users.suspend("alice")
+    assert Request.blank("/v1/AUTH_alice", headers={"X-Auth-Token": token}).get_response(app).status_int == 401
+
+
+def test_tokens_carry_the_subusers_permission_and_the_admin_flag(conf, swift_key):
+    with librgw.connect(conf) as rgw:
+        rgw.users.create_subuser("alice", "ro", "read", secret_key="ro-key")
+        rgw.users.modify("alice", admin=True)
+    app = make_pipeline(conf)
+    token = login(app, "alice:ro", "ro-key").headers["X-Auth-Token"]
+    identity = auth.TokenStore(app.core, 0).lookup(token)
+    assert (identity.permissions, identity.reseller_admin) == ("read", True)
