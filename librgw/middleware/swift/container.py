@@ -111,6 +111,7 @@ def container_headers(ctx: Context, info: BucketInfo) -> list[tuple[str, str]]:
     headers = [
         ("X-Container-Object-Count", str(count)),
         ("X-Container-Bytes-Used", str(used)),
+        ("X-Storage-Policy", info.placement_rule),
         *timestamp_headers(info.creation_time),
         *metadata.headers_of(metadata.stored_items(info.attrs, KIND), KIND),
     ]

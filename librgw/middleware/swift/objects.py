@@ -13,6 +13,9 @@
   404 for a missing object. **COPY** with ``Destination: <container>/<object>`` copies.
 
 A copy shares the source's tail objects, so it costs one head write, whatever the size.
+Segmented objects (Swift's DLO ``X-Object-Manifest`` and SLO ``?multipart-manifest=put``)
+are refused with 400 rather than stored as empty or as their manifest: a client that
+segments learns at once that it must not.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ def handle(ctx: Context) -> Response:
     if method in ("GET", "HEAD"):
         return _get(ctx, head=method == "HEAD")
     if method == "PUT":
+        if "X-Object-Manifest" in ctx.request.headers or "multipart-manifest" in ctx.request.GET:
+            raise exc.HTTPBadRequest("Segmented objects (DLO and SLO manifests) are not supported yet")
         if "X-Copy-From" in ctx.request.headers:
             source = _object_path(ctx.request.headers["X-Copy-From"], "X-Copy-From")
             return _copy(ctx, source, (ctx.path.container, ctx.path.obj))
