@@ -25,6 +25,8 @@ USERS = {
     "root": [("swift", "full-control", "root-key")],
 }
 
+S3_KEYS = {"alice": ("ALICEACCESSKEY000000", "alice-secret"), "bob": ("BOBACCESSKEY00000000", "bob-secret")}
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -50,6 +52,21 @@ class Gateway:
 
     def connection(self, user: str = "alice:swift", key: str = "alice-key") -> swift.Connection:
         return swift.Connection(self.auth_url, user, key, retries=0)
+
+    def s3(self, uid: str = "alice", **config):
+        """A boto3 S3 client signed with ``uid``'s key (path-style addressing)."""
+        import boto3
+        from botocore.config import Config
+
+        access, secret = S3_KEYS[uid]
+        return boto3.client(
+            "s3",
+            endpoint_url=self.url,
+            aws_access_key_id=access,
+            aws_secret_access_key=secret,
+            region_name="us-east-1",
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, **config),
+        )
 
     def raw(self, method: str, path: str, headers: dict | None = None, body: bytes | None = None):
         """(status, headers, body) of one request sent as given, path bytes and all."""
@@ -121,6 +138,8 @@ def make_users(conf: str) -> None:
             for sub, access, key in subusers:
                 rgw.users.create_subuser(uid, sub, access, key)
         rgw.users.modify("root", admin=True)
+        for uid, (access, secret) in S3_KEYS.items():
+            rgw.users.create_key(uid, access_key=access, secret_key=secret)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,97 @@
+"""S3's errors: one exception, rendered as S3's XML error document, and the one mapping from
+native (Swift API) statuses to S3 codes.
+
+Every error carries ``x-amz-request-id`` (the request log's id) in its body and headers.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from webob import Response
+
+STATUS = {
+    "AccessDenied": 403,
+    "AuthorizationHeaderMalformed": 400,
+    "AuthorizationQueryParametersError": 400,
+    "BadDigest": 400,
+    "BucketAlreadyExists": 409,
+    "BucketAlreadyOwnedByYou": 409,
+    "BucketNotEmpty": 409,
+    "EntityTooLarge": 400,
+    "IncompleteBody": 400,
+    "InternalError": 500,
+    "InvalidAccessKeyId": 403,
+    "InvalidArgument": 400,
+    "InvalidBucketName": 400,
+    "InvalidDigest": 400,
+    "InvalidRange": 416,
+    "InvalidRequest": 400,
+    "KeyTooLongError": 400,
+    "MalformedXML": 400,
+    "MetadataTooLarge": 400,
+    "MethodNotAllowed": 405,
+    "MissingContentLength": 411,
+    "MissingSecurityHeader": 400,
+    "NoSuchBucket": 404,
+    "NoSuchKey": 404,
+    "NotImplemented": 501,
+    "NotModified": 304,
+    "PreconditionFailed": 412,
+    "RequestTimeTooSkewed": 403,
+    "ServiceUnavailable": 503,
+    "SignatureDoesNotMatch": 403,
+    "SlowDown": 503,
+    "UserSuspended": 403,
+    "XAmzContentSHA256Mismatch": 400,
+}
+
+
+class S3Error(Exception):
+    """An S3 error response: ``code`` (S3's), its HTTP status and a message safe to send."""
+
+    def __init__(self, code: str, message: str = "", status: int | None = None, **extra: str) -> None:
+        super().__init__(code, message)
+        self.code = code
+        self.message = message or code
+        self.status = status or STATUS.get(code, 400)
+        self.extra = extra  # more fields for the document (BucketName, Key, ...)
+
+    def response(self, resource: str, request_id: str) -> Response:
+        if self.status == 304:  # no body may follow a 304
+            return Response(status=304, headerlist=[("x-amz-request-id", request_id)])
+        root = ET.Element("Error")
+        for tag, text in (("Code", self.code), ("Message", self.message), *self.extra.items()):
+            ET.SubElement(root, tag).text = text
+        ET.SubElement(root, "Resource").text = resource
+        ET.SubElement(root, "RequestId").text = request_id
+        body = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8")
+        response = Response(status=self.status, body=body, headerlist=[("x-amz-request-id", request_id)])
+        response.content_type = "application/xml"
+        return response
+
+
+def from_native(status: int, body: bytes, not_found: str) -> S3Error:
+    """The S3 error for a native response's failure status; ``not_found`` is the code a 404
+    means here (``NoSuchBucket`` or ``NoSuchKey``)."""
+    message = body.decode("utf-8", "replace").strip()[:512]
+    if status == 404:
+        return S3Error(not_found, message or "Not Found")
+    code = {
+        400: "InvalidArgument",
+        401: "AccessDenied",
+        403: "AccessDenied",
+        405: "MethodNotAllowed",
+        409: "BucketNotEmpty",
+        411: "MissingContentLength",
+        412: "PreconditionFailed",
+        413: "EntityTooLarge",
+        416: "InvalidRange",
+        422: "BadDigest",
+        499: "IncompleteBody",
+        503: "SlowDown",
+        507: "ServiceUnavailable",
+    }.get(status)
+    if code is None:
+        return S3Error("InternalError", "We encountered an internal error. Please try again.", 500)
+    return S3Error(code, message, 403 if status == 401 else None)

@@ -1,0 +1,74 @@
+"""Native requests on behalf of an S3 request: built here, sent down the pipeline.
+
+The S3 middleware never touches objects itself: each S3 operation becomes one or more
+requests to the native Swift API below it (``/v1/AUTH_<owner>/<bucket>/<key>``), carrying
+the S3 request's identity (``authorization.IDENTITY_KEY``), request id and, for uploads,
+its body stream. Responses come back unconsumed, so a GET streams straight through.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from webob import Request, Response
+
+from ..authorization import ACCOUNT_PREFIX, IDENTITY_KEY, Identity
+from ..request_log import TRANS_ID_KEY
+
+COPIED = ("SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL", "REMOTE_ADDR", "wsgi.url_scheme", "wsgi.errors")
+
+
+def wsgi_path(*segments: str) -> str:
+    """A WSGI ``PATH_INFO`` (UTF-8 bytes in a Latin-1 string) from text segments."""
+    return "/" + "/".join(segments).encode("utf-8").decode("latin-1")
+
+
+class Native:
+    def __init__(self, app: Callable, environ: dict, identity: Identity | None) -> None:
+        self.app = app
+        self.environ = environ
+        self.identity = identity
+
+    def call(
+        self,
+        method: str,
+        owner: str,
+        bucket: str = "",
+        key: str = "",
+        headers: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
+        body: bytes | None = None,
+        stream: object | None = None,
+        length: str | None = None,
+    ) -> Response:
+        """``method`` on ``/v1/AUTH_<owner>[/<bucket>[/<key>]]``; the body is ``body`` or,
+        for an upload, ``stream`` with ``length`` (None: chunked)."""
+        segments = ["v1", ACCOUNT_PREFIX + owner] + ([bucket] if bucket else []) + ([key] if key else [])
+        environ = {name: self.environ[name] for name in COPIED if name in self.environ}
+        environ.update(
+            {
+                "REQUEST_METHOD": method,
+                "SCRIPT_NAME": "",
+                "PATH_INFO": wsgi_path(*segments),
+                "QUERY_STRING": urlencode(query or {}),
+                "wsgi.input": stream if stream is not None else io.BytesIO(body or b""),
+                "wsgi.input_terminated": True,
+                IDENTITY_KEY: self.identity,
+                TRANS_ID_KEY: self.environ.get(TRANS_ID_KEY, "-"),
+                "librgw.s3": True,
+            }
+        )
+        if stream is None:
+            environ["CONTENT_LENGTH"] = str(len(body or b""))
+        elif length is not None:
+            environ["CONTENT_LENGTH"] = length
+        else:
+            environ["HTTP_TRANSFER_ENCODING"] = "chunked"
+        for name, value in (headers or {}).items():
+            if name.lower() == "content-type":
+                environ["CONTENT_TYPE"] = value
+            else:
+                environ["HTTP_" + name.upper().replace("-", "_")] = value
+        return Request(environ).get_response(self.app)

@@ -1,0 +1,172 @@
+"""Object operations: PutObject, GetObject, HeadObject, DeleteObject, CopyObject and
+DeleteObjects, as native object requests.
+
+Headers translate both ways: ``x-amz-meta-*`` is ``X-Object-Meta-*``; ``Content-MD5`` (base64)
+becomes the native ``ETag`` check (hex), so a body that does not match is ``BadDigest`` and
+is never stored; content headers pass as they are; GET's ``response-*`` query parameters
+override the answer's headers. DeleteObject of a missing key succeeds, as in S3.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from urllib.parse import quote, unquote
+
+from webob import Response
+
+from .errors import S3Error, from_native
+from .native import Native
+from .s3_request import S3Request
+from .xml_doc import add, document, parse, s3_time, serialize
+
+CONTENT_HEADERS = (
+    "Content-Type",
+    "Content-Disposition",
+    "Content-Encoding",
+    "Content-Language",
+    "Cache-Control",
+    "Expires",
+)
+PASSED_BACK = (
+    *CONTENT_HEADERS,
+    "Content-Length",
+    "Content-Range",
+    "ETag",
+    "Last-Modified",
+    "Accept-Ranges",
+)
+CONDITIONS = ("If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "Range")
+RESPONSE_OVERRIDES = {
+    "response-content-type": "Content-Type",
+    "response-content-language": "Content-Language",
+    "response-expires": "Expires",
+    "response-cache-control": "Cache-Control",
+    "response-content-disposition": "Content-Disposition",
+    "response-content-encoding": "Content-Encoding",
+}
+META_IN, META_OUT = "x-amz-meta-", "x-object-meta-"
+MAX_DELETE_KEYS = 1000
+
+
+def _native_headers(s3: S3Request, names: tuple[str, ...]) -> dict[str, str]:
+    headers = {name: s3.request.headers[name] for name in names if name in s3.request.headers}
+    for name, value in s3.request.headers.items():
+        if name.lower().startswith(META_IN):
+            headers["X-Object-Meta-" + name[len(META_IN) :]] = value
+    return headers
+
+
+def _expected_md5(s3: S3Request) -> str | None:
+    value = s3.request.headers.get("Content-MD5")
+    if value is None:
+        return None
+    try:
+        digest = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        digest = b""
+    if len(digest) != 16:
+        raise S3Error("InvalidDigest", "The Content-MD5 you specified was invalid")
+    return digest.hex()
+
+
+def put_object(native: Native, owner: str, s3: S3Request, stream: object) -> Response:
+    if "x-amz-copy-source" in s3.request.headers:
+        return copy_object(native, owner, s3)
+    headers = _native_headers(s3, (*CONTENT_HEADERS, "If-None-Match"))
+    md5 = _expected_md5(s3)
+    if md5:
+        headers["ETag"] = md5
+    length = s3.request.headers.get("Content-Length")
+    if length is None and "chunked" not in s3.request.headers.get("Transfer-Encoding", ""):
+        raise S3Error("MissingContentLength", "You must provide the Content-Length HTTP header.")
+    answer = native.call("PUT", owner, s3.bucket, s3.key, headers, stream=stream, length=length)
+    if answer.status_int == 422:
+        raise S3Error("BadDigest", "The Content-MD5 you specified did not match what we received.")
+    if answer.status_int // 100 != 2:
+        raise from_native(answer.status_int, answer.body, "NoSuchKey")
+    return Response(status=200, headerlist=[("ETag", answer.headers["ETag"])])
+
+
+def get_object(native: Native, owner: str, s3: S3Request, head: bool) -> Response:
+    if "partNumber" in s3.params or "versionId" in s3.params:
+        raise S3Error("NotImplemented", "partNumber and versionId are not supported yet")
+    conditions = {name: s3.request.headers[name] for name in CONDITIONS if name in s3.request.headers}
+    answer = native.call("HEAD" if head else "GET", owner, s3.bucket, s3.key, conditions)
+    if answer.status_int == 304:
+        raise S3Error("NotModified", "Not Modified")
+    if answer.status_int // 100 != 2:
+        raise from_native(answer.status_int, answer.body, "NoSuchKey")
+    headers = [(name, answer.headers[name]) for name in PASSED_BACK if name in answer.headers]
+    headers += [
+        (META_IN + name[len(META_OUT) :].lower(), value)
+        for name, value in answer.headers.items()
+        if name.lower().startswith(META_OUT)
+    ]
+    response = Response(status=answer.status_int, headerlist=headers, app_iter=answer.app_iter)
+    for param, header in RESPONSE_OVERRIDES.items():
+        if param in s3.params:
+            response.headers[header] = s3.params[param]
+    if "Content-Length" in answer.headers:  # webob drops it when app_iter is set; HEAD needs it
+        response.headers["Content-Length"] = answer.headers["Content-Length"]
+    return response
+
+
+def delete_object(native: Native, owner: str, s3: S3Request) -> Response:
+    answer = native.call("DELETE", owner, s3.bucket, s3.key)
+    if answer.status_int // 100 != 2 and answer.status_int != 404:
+        raise from_native(answer.status_int, answer.body, "NoSuchKey")
+    return Response(status=204)
+
+
+def copy_object(native: Native, owner: str, s3: S3Request) -> Response:
+    source = unquote(s3.request.headers["x-amz-copy-source"]).lstrip("/")
+    source, _, version = source.partition("?")
+    if version:
+        raise S3Error("NotImplemented", "Copying a version is not supported yet")
+    src_bucket, _, src_key = source.partition("/")
+    if not src_bucket or not src_key:
+        raise S3Error("InvalidArgument", "Copy Source must mention the source bucket and key: bucket/key")
+    directive = s3.request.headers.get("x-amz-metadata-directive", "COPY").upper()
+    if directive not in ("COPY", "REPLACE"):
+        raise S3Error("InvalidArgument", "Unknown metadata directive.", ArgumentName="x-amz-metadata-directive")
+    if directive == "COPY" and (src_bucket, src_key) == (s3.bucket, s3.key):
+        raise S3Error(
+            "InvalidRequest",
+            "This copy request is illegal because it is trying to copy an object to itself without changing "
+            "the object's metadata, storage class, website redirect location or encryption attributes.",
+        )
+    headers = {"X-Copy-From": quote(f"/{src_bucket}/{src_key}")}
+    if directive == "REPLACE":
+        headers.update(_native_headers(s3, CONTENT_HEADERS))
+        headers["X-Fresh-Metadata"] = "true"
+    answer = native.call("PUT", owner, s3.bucket, s3.key, headers)
+    if answer.status_int // 100 != 2:
+        raise from_native(answer.status_int, answer.body, "NoSuchKey")
+    root = document("CopyObjectResult")
+    add(root, "LastModified", s3_time(float(answer.headers["X-Timestamp"])))
+    add(root, "ETag", answer.headers["ETag"])
+    return Response(body=serialize(root), content_type="application/xml")
+
+
+def delete_objects(native: Native, owner: str, s3: S3Request) -> Response:
+    root = parse(s3.request.body_file.read(1024 * 1024 + 1))
+    if root.tag != "Delete":
+        raise S3Error("MalformedXML", "The XML you provided was not well-formed or did not validate")
+    quiet = (root.findtext("Quiet") or "").strip().lower() == "true"
+    keys = [element.findtext("Key") for element in root.findall("Object")]
+    if not keys or len(keys) > MAX_DELETE_KEYS or any(not key for key in keys):
+        raise S3Error("MalformedXML", f"A Delete names 1 to {MAX_DELETE_KEYS} objects, each with a Key")
+    result = document("DeleteResult")
+    for key in keys:
+        answer = native.call("DELETE", owner, s3.bucket, key)
+        if answer.status_int // 100 == 2 or answer.status_int == 404:
+            if not quiet:
+                add(add(result, "Deleted"), "Key", key)
+            continue
+        error = from_native(answer.status_int, answer.body, "NoSuchKey")
+        failed = add(result, "Error")
+        add(failed, "Key", key)
+        add(failed, "Code", error.code)
+        add(failed, "Message", error.message)
+    return Response(body=serialize(result), content_type="application/xml")
