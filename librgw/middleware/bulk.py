@@ -38,6 +38,7 @@ from webob import Request, Response, exc
 
 from .authorization import IDENTITY_KEY
 from .request_log import TRANS_ID_KEY
+from .swift.listing import accepted_type
 
 DEFAULT_MAX_DELETES = 10000
 DEFAULT_MAX_FAILED = 1000
@@ -101,9 +102,7 @@ class Bulk:
         parts = request.path_info.split("/")
         if len(parts) != 3 or parts[1] != "v1" or not parts[2]:
             return exc.HTTPBadRequest("bulk-delete is asked of an account: /v1/<account>?bulk-delete")
-        fmt = request.accept.best_match(
-            ["text/plain", "application/json", "application/xml", "text/xml"], default_match="text/plain"
-        )
+        fmt = accepted_type(request)
         try:
             paths = paths_to_delete(request, self.max_deletes)
         except exc.HTTPException as error:

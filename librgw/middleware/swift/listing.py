@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape, quoteattr
 from webob import Request, Response, exc
 
 FORMATS = {"json": "application/json", "xml": "application/xml", "plain": "text/plain"}
+FORMAT_OF_TYPE = {"application/json": "json", "application/xml": "xml", "text/xml": "xml"}
 TRUE = {"true", "1", "yes", "on", "t", "y"}
 
 
@@ -67,10 +68,13 @@ def _format(request: Request, asked: str) -> str:
         if asked not in FORMATS:
             raise exc.HTTPBadRequest(f"Unknown format {asked[:16]!r}: use json, xml or plain")
         return asked
-    best = request.accept.best_match(
-        ["text/plain", "application/json", "application/xml", "text/xml"], default_match="text/plain"
-    )
-    return {"application/json": "json", "application/xml": "xml", "text/xml": "xml"}.get(best, "plain")
+    return FORMAT_OF_TYPE.get(accepted_type(request), "plain")
+
+
+def accepted_type(request: Request) -> str:
+    """The listing media type the ``Accept`` header prefers; ``text/plain`` if it names none."""
+    offers = request.accept.acceptable_offers(["text/plain", "application/json", "application/xml", "text/xml"])
+    return offers[0][0] if offers else "text/plain"
 
 
 def swift_time(mtime: float) -> str:
