@@ -259,10 +259,17 @@ class BucketIndex:
 
         self._update(key, change)
 
-    def complete(self, key: str, tag: str, entry: IndexEntry | None) -> None:
-        """The head was written (``entry``) or removed (None): set the entry, clear ``tag``, update the stats."""
+    def complete(self, key: str, tag: str, entry: IndexEntry | None, current: Callable[[], bool] | None = None) -> None:
+        """The head was written (``entry``) or removed (None): set the entry, clear ``tag``, update the stats.
+
+        ``current``, asked inside the guarded update, says whether the head is still as this
+        operation left it. If a later write or delete has changed it since, only ``tag`` is
+        cleared: that later operation's ``complete`` sets the entry, so the entry ends as the
+        head is, in whatever order concurrent operations on one key complete."""
 
         def change(old: IndexEntry | None) -> IndexEntry | None:
+            if current is not None and not current():
+                return _without_pending(old, tag)
             pending = {t: o for t, o in (old.pending if old else {}).items() if t != tag}
             if entry is not None:
                 return replace(entry, key=key, exists=True, pending=pending)
@@ -273,13 +280,7 @@ class BucketIndex:
     def cancel(self, key: str, tag: str) -> None:
         """The head write failed: forget ``tag``, and the placeholder if only it was there."""
 
-        def change(old: IndexEntry | None) -> IndexEntry | None:
-            if old is None:
-                return None
-            pending = {t: o for t, o in old.pending.items() if t != tag}
-            return replace(old, pending=pending) if old.exists or pending else None
-
-        self._update(key, change)
+        self._update(key, lambda old: _without_pending(old, tag))
 
     # -- reading --------------------------------------------------------------------
 
@@ -543,6 +544,14 @@ class BucketIndex:
                 values.append(header.encode())
             self.ioctx.set_omap(op, keys, values)
             self.ioctx.operate_write_op(op, oid)
+
+
+def _without_pending(old: IndexEntry | None, tag: str) -> IndexEntry | None:
+    """``old`` without pending operation ``tag``; None if only that operation had made it."""
+    if old is None:
+        return None
+    pending = {t: o for t, o in old.pending.items() if t != tag}
+    return replace(old, pending=pending) if old.exists or pending else None
 
 
 def _pending_report(shard: int, entry: IndexEntry, truth: IndexEntry | None) -> dict:

@@ -177,7 +177,7 @@ class ObjectStore:
         with BucketIndex(self.rgw, bucket) as index:
             index.prepare(key, tag, "write")
             entry = self._write(index, bucket, info, data, expected_md5)
-            index.complete(key, tag, entry)
+            index.complete(key, tag, entry, current=lambda: self.head_tag(info.oid) == tag)
         return entry
 
     def _write(
@@ -233,6 +233,14 @@ class ObjectStore:
         raise rados.ObjectBusy(f"{oid}: concurrent writes kept changing it", errno=16)
 
     # -- reading -------------------------------------------------------------------
+
+    def head_tag(self, oid: str) -> str | None:
+        """The tag of the write that head ``oid`` is now; None if there is no such head."""
+        with self._data() as data_ioctx:
+            try:
+                return data_ioctx.get_xattr(oid, ATTR + "idtag").decode()
+            except (rados.ObjectNotFound, rados.NoData):
+                return None
 
     def head_entry(self, bucket: BucketInfo, key: str) -> IndexEntry | None:
         """The index entry the head says ``key`` should have; None without a head (``bucket check``)."""
@@ -352,7 +360,7 @@ class ObjectStore:
                 index.cancel(dst_key, tag)
                 self.gc.enqueue(src.manifest.tail_oids(), tag)
                 raise
-            index.complete(dst_key, tag, entry_of(info))
+            index.complete(dst_key, tag, entry_of(info), current=lambda: self.head_tag(info.oid) == tag)
         return entry_of(info)
 
     def delete(self, bucket: BucketInfo, key: str) -> None:
@@ -368,7 +376,7 @@ class ObjectStore:
             except rados.ObjectNotFound:
                 pass
             self._let_go(attrs)
-            index.complete(key, tag, None)
+            index.complete(key, tag, None, current=lambda: self.head_tag(oid) is None)
 
 
 class ObjectReader(io.RawIOBase):

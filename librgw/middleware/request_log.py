@@ -7,8 +7,9 @@ the filters and app below, and back to the client as ``X-Trans-Id`` and, for S3 
     127.0.0.1 - - [21/Nov/2026:17:00:00 +0000] "GET /v1/AUTH_alice/photos HTTP/1.1" 200 512 0.004 tx3f2...
 
 Query strings are logged with signature and credential values replaced by ``...``, so no
-secret reaches the log. Put it first in the pipeline (outside ``catch_errors``), so even a
-request that failed is logged with its id.
+secret reaches the log; control characters in the path are logged as ``%XX``, so a
+client's ``%0A`` cannot start a line of its own. Put it first in the pipeline (outside
+``catch_errors``), so even a request that failed is logged with its id.
 
 ``paste.ini``::
 
@@ -19,6 +20,7 @@ request that failed is logged with its id.
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -29,10 +31,17 @@ SECRET_PARAMS = frozenset(
     {"signature", "x-amz-signature", "x-amz-credential", "x-amz-security-token", "temp_url_sig", "awsaccesskeyid"}
 )
 TRANS_ID_KEY = "librgw.trans_id"
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def new_trans_id() -> str:
     return f"tx{uuid.uuid4().hex[:21]}-{int(time.time()):010x}"
+
+
+def loggable_path(path: str) -> str:
+    """``path`` for the one-line log: control characters as ``%XX``, what latin-1 lacks as ``\\u...``."""
+    path = CONTROL_CHARS.sub(lambda match: f"%{ord(match[0]):02X}", path)
+    return path.encode("latin-1", "backslashreplace").decode("latin-1")
 
 
 def redacted_query(query: str) -> str:
@@ -75,7 +84,7 @@ class RequestLog:
             environ.get("REMOTE_ADDR", "-"),
             time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
             environ.get("REQUEST_METHOD", "-"),
-            path.encode("latin-1", "backslashreplace").decode("latin-1"),
+            loggable_path(path),
             environ.get("SERVER_PROTOCOL", "-"),
             status.split(" ", 1)[0],
             sent,

@@ -5,18 +5,26 @@ same ops in the same order (what Ceph's primary OSD guarantees by sequencing). P
 onto ``SLOTS`` byte-range locks (``lockf``) in one file, ``locks/pg.lock``, so a process
 holds one descriptor however many pools and PGs there are; POSIX record locks do not
 exclude threads of one process, so each slot also has a ``threading.Lock``.
+
+The kernel's deadlock check sees a process, not a thread, as a lock's owner: when two
+multi-threaded processes each have one thread holding a slot and another waiting for the
+other's, it answers ``EDEADLK`` though no thread waits for itself. A thread holds one slot
+at a time, so there is never a real deadlock here: ``hold`` waits a moment and asks again.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 SLOTS = 4096
+DEADLOCK_RETRY_S = 0.001  # how long to wait before asking again after a false EDEADLK
 
 
 class PGLocks:
@@ -33,7 +41,14 @@ class PGLocks:
     def hold(self, pool: int, pg: int) -> Iterator[None]:
         slot = self.slot(pool, pg)
         with self._threads[slot]:
-            fcntl.lockf(self._fd, fcntl.LOCK_EX, 1, slot)
+            while True:
+                try:
+                    fcntl.lockf(self._fd, fcntl.LOCK_EX, 1, slot)
+                    break
+                except OSError as error:
+                    if error.errno != errno.EDEADLK:
+                        raise
+                    time.sleep(DEADLOCK_RETRY_S)
             try:
                 yield
             finally:

@@ -81,7 +81,7 @@ rgw = librgw.connect(sys.argv[1])
 with BucketIndex(rgw, rgw.buckets.get("photos")) as index:
     index.prepare("dog.jpg", "tag-dog", "write")  # a writer that dies before its head is written
 # and one that dies after writing its head, before completing the index entry
-BucketIndex.complete = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+BucketIndex.complete = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
 rgw.put("photos", "cat.jpg", b"meow" * 100)
 """
 

@@ -125,6 +125,17 @@ def test_cancel_drops_a_placeholder_and_keeps_a_completed_entry(bucket, client):
         bucket.prepare("x", "t3", "rename")
 
 
+def test_a_complete_whose_head_was_replaced_since_only_clears_its_tag(bucket):
+    bucket.prepare("k", "first", "write")
+    bucket.prepare("k", "second", "write")
+    bucket.complete("k", "second", entry("k", 20), current=lambda: True)
+    bucket.complete("k", "first", entry("k", 10), current=lambda: False)  # its head is gone: second's is there
+    assert bucket.get("k") == entry("k", 20) and bucket.stats() == (1, 20)
+    bucket.prepare("new", "only", "write")
+    bucket.complete("new", "only", entry("new", 5), current=lambda: False)
+    assert bucket.stored("new") is None and bucket.stats() == (1, 20)
+
+
 def test_concurrent_writers_to_one_shard_lose_nothing(rgw, bucket):
     keys = [k for k in (f"obj-{n}" for n in range(2000)) if bucket.shard_of(k) == 0][:80]
     errors: list[BaseException] = []

@@ -261,7 +261,7 @@ def test_a_read_completes_the_index_entry_of_a_writer_that_died(rgw, bucket, mon
     class Died(Exception):
         pass
 
-    def die(*args):
+    def die(*args, **kwargs):
         raise Died
 
     with monkeypatch.context() as patch:
@@ -277,6 +277,37 @@ def test_a_read_completes_the_index_entry_of_a_writer_that_died(rgw, bucket, mon
     assert (entry.key, entry.size, entry.etag) == ("orphan", 7, hashlib.md5(b"written").hexdigest())
     with BucketIndex(rgw, bucket) as index:
         assert index.stored("orphan").pending == {} and index.stats() == (1, 7)
+
+
+@pytest.mark.parametrize("later", ["put", "delete"])
+def test_an_operation_completing_after_a_later_one_leaves_the_index_as_the_head_is(rgw, bucket, monkeypatch, later):
+    """Two writers of one key: the first writes its head, the second replaces (or deletes) it
+    and completes, then the first completes: the index must keep the second's word."""
+    from librgw.bucket_index import BucketIndex
+
+    real_complete = BucketIndex.complete
+    first_wrote_head, second_done = threading.Event(), threading.Event()
+
+    def complete(self, key, tag, entry, current=None):
+        if entry is not None and entry.size == len(b"first"):
+            first_wrote_head.set()
+            assert second_done.wait(10)
+        return real_complete(self, key, tag, entry, current)
+
+    monkeypatch.setattr(BucketIndex, "complete", complete)
+    first = threading.Thread(target=rgw.put, args=("photos", "raced", b"first"))
+    first.start()
+    assert first_wrote_head.wait(10)
+    if later == "put":
+        rgw.put("photos", "raced", b"second!")
+    else:
+        rgw.objects.delete(bucket, "raced")
+    second_done.set()
+    first.join()
+    listed = [(e.key, e.size) for e in rgw.list("photos").objects]
+    assert listed == ([("raced", len(b"second!"))] if later == "put" else [])
+    with BucketIndex(rgw, bucket) as index:
+        assert index.stats() == ((1, len(b"second!")) if later == "put" else (0, 0))
 
 
 def test_an_erasure_coded_data_pool_holds_heads_tails_and_shared_tails(conf, client):

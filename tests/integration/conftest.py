@@ -3,11 +3,13 @@ real socket, on a temporary embedded cluster with a few known users."""
 
 import http.client
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,8 @@ USERS = {
     "bob": [("swift", "full-control", "bob-key")],
     "root": [("swift", "full-control", "root-key")],
 }
+# request_log.py's access line: addr - - [time] "METHOD path PROTOCOL" status bytes seconds trans-id
+ACCESS_LINE = re.compile(r'^\S+ - - \[[^\]]*\] "(\S+) (.*) (\S+)" (\d{3}) \d+ [\d.]+ tx\S+$')
 
 S3_KEYS = {"alice": ("ALICEACCESSKEY000000", "alice-secret"), "bob": ("BOBACCESSKEY00000000", "bob-secret")}
 
@@ -68,6 +72,11 @@ class Gateway:
             config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, **config),
         )
 
+    def access_log(self) -> list[tuple[str, str, int]]:
+        """(method, path, status) of every access-log line so far."""
+        matches = [ACCESS_LINE.match(line) for line in self.log.read_text(errors="replace").splitlines()]
+        return [(m[1], m[2], int(m[4])) for m in matches if m]
+
     def raw(self, method: str, path: str, headers: dict | None = None, body: bytes | None = None):
         """(status, headers, body) of one request sent as given, path bytes and all."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
@@ -84,27 +93,20 @@ class Gateway:
             conn.close()
 
 
-def start_gateway(conf: str, log: Path, workers: int = 2, threads: int = 4) -> Gateway:
+def start_gateway(
+    conf: str, log: Path, workers: int = 2, threads: int = 4, command: list[str] | None = None
+) -> Gateway:
+    """gunicorn with gthread workers; or ``command`` as an operator types it (``["gunicorn",
+    "--paste", "paste.ini", "-w", "4"]``), run from the repository root with ``--bind`` added."""
     port = free_port()
     out = open(log, "w")
+    if command is None:
+        command = [sys.executable, "-m", "gunicorn", "--paste", str(ROOT / "paste.ini"), "--workers", str(workers)]
+        command += ["--threads", str(threads), "--worker-class", "gthread", "--graceful-timeout", "5"]
+    else:
+        command = [str(Path(sys.executable).with_name(command[0])), *command[1:]]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--paste",
-            str(ROOT / "paste.ini"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--worker-class",
-            "gthread",
-            "--graceful-timeout",
-            "5",
-        ],
+        [*command, "--bind", f"127.0.0.1:{port}"],
         cwd=ROOT,
         stdout=out,
         stderr=subprocess.STDOUT,
@@ -142,13 +144,34 @@ def make_users(conf: str) -> None:
             rgw.users.create_key(uid, access_key=access, secret_key=secret)
 
 
-@pytest.fixture(scope="module")
-def gateway(tmp_path_factory) -> Gateway:
-    base = tmp_path_factory.mktemp("gateway")
+def make_cluster(base: Path) -> str:
+    """A new cluster in ``base`` with ``USERS``; the path of its cluster.conf."""
     create_cluster(base / "cluster", 6, **{"osd pool default pg num": "16"})
     conf = str(base / "cluster" / "cluster.conf")
     make_users(conf)
-    gateway = start_gateway(conf, base / "gunicorn.log")
+    return conf
+
+
+@pytest.fixture
+def own_gateway(tmp_path_factory) -> Iterator[Callable[..., Gateway]]:
+    """Start gateways of the test's own, each on a new cluster: ``own_gateway(**start_gateway's
+    keyword arguments)``. They stop when the test ends."""
+    started: list[Gateway] = []
+
+    def start(**kwargs) -> Gateway:
+        base = tmp_path_factory.mktemp("own-gateway")
+        started.append(start_gateway(make_cluster(base), base / "gunicorn.log", **kwargs))
+        return started[-1]
+
+    yield start
+    for gateway in started:
+        stop_gateway(gateway)
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory) -> Gateway:
+    base = tmp_path_factory.mktemp("gateway")
+    gateway = start_gateway(make_cluster(base), base / "gunicorn.log")
     yield gateway
     stop_gateway(gateway)
     errors = [line for line in gateway.log.read_text().splitlines() if "Traceback" in line]

@@ -36,7 +36,7 @@ def listing_query(request: Request, max_limit: int) -> ListingQuery:
     """The listing parameters of ``request``: 412 for a limit over ``max_limit``, 400 for bad ones."""
     params = _params(request)
     limit_text = params.get("limit", str(max_limit))
-    if not limit_text.isdigit():
+    if not (limit_text.isascii() and limit_text.isdigit()):  # "²" is a digit to isdigit, not to int
         raise exc.HTTPPreconditionFailed(f"Value of limit must be a non-negative integer: {limit_text[:32]}")
     limit = int(limit_text)
     if limit > max_limit:

@@ -174,6 +174,8 @@ def _object_path(value: str, header: str) -> tuple[str, str]:
         path = unquote(metadata.from_wsgi(value), errors="strict").lstrip("/")
     except UnicodeDecodeError:
         raise exc.HTTPPreconditionFailed(f"{header} header is not URL-encoded UTF-8") from None
+    if "\x00" in path:  # as in a request's path: no object could ever be named by one
+        raise exc.HTTPPreconditionFailed(f"{header} header contains NULL")
     container, _, obj = path.partition("/")
     if not container or not obj:
         raise exc.HTTPPreconditionFailed(f"{header} header must be of the form <container name>/<object name>")

@@ -5,8 +5,8 @@ then EOF; if the stream ends first (the client lied or went away), it raises
 ``ClientDisconnect``, so the core's write fails and no partial object ever becomes visible.
 With ``Transfer-Encoding: chunked`` (the server decodes the chunks) it reads to the end,
 and raises ``exc.HTTPRequestEntityTooLarge`` as soon as the body passes the size limit. An
-error the server raises while reading (a dropped connection, a broken chunk) is also a
-``ClientDisconnect``.
+error the server raises while reading is a ``ClientDisconnect`` if the connection failed,
+else (a broken chunk: the server's own exception types, not ``OSError``) a 400.
 """
 
 from __future__ import annotations
@@ -38,8 +38,10 @@ class BodyReader:
             size = self._left if size < 0 else min(size, self._left)
         try:
             data = self._stream.read(size) if size >= 0 else self._stream.read()
-        except OSError as error:  # gunicorn's NoMoreData, InvalidChunkSize, a reset socket
+        except OSError as error:  # gunicorn's NoMoreData, a reset socket
             raise ClientDisconnect(f"reading the body failed: {error}") from None
+        except Exception as error:  # the server found the body's framing broken: gunicorn's InvalidChunkSize, ...
+            raise exc.HTTPBadRequest(f"The request body is malformed: {error}") from None
         self.bytes_read += len(data)
         if self._left is not None:
             if not data:
@@ -58,7 +60,7 @@ def upload_body(request: Request, limit: int) -> BodyReader:
         raise exc.HTTPLengthRequired("Missing Content-Length or Transfer-Encoding: chunked")
     length = None
     if not chunked:
-        if not length_header.isdigit():
+        if not (length_header.isascii() and length_header.isdigit()):
             raise exc.HTTPBadRequest("Invalid Content-Length")
         length = int(length_header)
         if length > limit:
