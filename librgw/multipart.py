@@ -1,13 +1,15 @@
 """Multipart uploads, as S3 defines them and RGW stores them.
 
-- ``initiate`` gives an upload id. The upload's record is the omap of
+- ``initiate`` gives an upload id; the content type, metadata and content headers it is
+  given become the object's on ``complete``. The upload's record is the omap of
   ``<marker>__multipart_<key>.<upload>.meta`` in the index pool (it needs omap, and the data
-  pool may be erasure-coded): key ``""`` holds the upload (owner, content type, metadata),
+  pool may be erasure-coded): key ``""`` holds the upload (owner, content type, metadata, headers),
   key ``part.<nnnnn>`` each uploaded part (size, ETag, the rados objects holding it). The
   bucket's open uploads are listed in the omap of ``<marker>__multipart_uploads``.
 - ``upload_part`` streams part ``n`` (1..10,000) into ``<marker>__multipart_<key>.<upload>.<n>``
   (its first 4 MiB) and ``<marker>__shadow_<key>.<upload>.<n>_<m>`` (the rest, 4 MiB each).
-  Uploading a part number again replaces it; the old objects go to the GC queue.
+  Uploading a part number again replaces it; the old objects go to the GC queue. With
+  ``expected_md5`` a part whose MD5 differs raises ``BadDigest`` and is not recorded.
 - ``complete`` checks the part list (ascending, every ETag matching, each part but the last
   at least 5 MiB) and writes a head with no data whose manifest lists the parts' objects in
   order: the data is not copied. The ETag is S3's: the MD5 of the parts' binary MD5s, a
@@ -28,9 +30,9 @@ from librgw import rados
 
 from .bucket_index import BucketIndex, IndexEntry
 from .buckets import BucketInfo
-from .errors import EntityTooSmall, InvalidArgument, InvalidPart, InvalidPartOrder, NoSuchUpload
+from .errors import BadDigest, EntityTooSmall, InvalidArgument, InvalidPart, InvalidPartOrder, NoSuchUpload
 from .manifest import Manifest, Part
-from .objects import ObjectInfo, ObjectStore, Stripes, check_key, chunks, entry_of, write_stripes
+from .objects import ObjectInfo, ObjectStore, Stripes, check_headers, check_key, chunks, entry_of, write_stripes
 from .omap_pages import omap_items, omap_values
 from .zone import DATA_POOL, INDEX_POOL
 
@@ -69,6 +71,7 @@ class Upload:
     initiated: float
     content_type: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # of objects.CONTENT_HEADERS, lower-case names
 
     def encode(self) -> bytes:
         return json.dumps(asdict(self)).encode()
@@ -96,10 +99,25 @@ class MultipartUploads:
         return f"{bucket.marker}{MULTIPART}uploads"
 
     def initiate(
-        self, bucket: BucketInfo, key: str, owner: str = "", content_type: str = "", metadata: dict | None = None
+        self,
+        bucket: BucketInfo,
+        key: str,
+        owner: str = "",
+        content_type: str = "",
+        metadata: dict | None = None,
+        headers: dict[str, str] | None = None,
     ) -> str:
         check_key(key)
-        upload = Upload(key, uuid.uuid4().hex, owner or bucket.owner, time.time(), content_type, dict(metadata or {}))
+        check_headers(headers or {})
+        upload = Upload(
+            key,
+            uuid.uuid4().hex,
+            owner or bucket.owner,
+            time.time(),
+            content_type,
+            dict(metadata or {}),
+            dict(headers or {}),
+        )
         with self.rgw.client.open_ioctx(INDEX_POOL) as index:
             with rados.WriteOpCtx() as op:
                 index.set_omap(op, (UPLOAD_KEY,), (upload.encode(),))
@@ -116,8 +134,16 @@ class MultipartUploads:
         return Upload.decode(raw[UPLOAD_KEY])
 
     def upload_part(
-        self, bucket: BucketInfo, key: str, upload_id: str, number: int, data: bytes | BinaryIO
+        self,
+        bucket: BucketInfo,
+        key: str,
+        upload_id: str,
+        number: int,
+        data: bytes | BinaryIO,
+        expected_md5: str | None = None,
     ) -> UploadedPart:
+        """Store part ``number`` of the upload; with ``expected_md5`` (hex) a part whose MD5
+        differs raises ``BadDigest`` and leaves the upload as it was."""
         if not 1 <= number <= MAX_PARTS:
             raise InvalidArgument(f"part number must be 1 to {MAX_PARTS}, not {number}")
         self.get(bucket, key, upload_id)
@@ -135,6 +161,8 @@ class MultipartUploads:
                     md5,
                     objects,
                 )
+                if expected_md5 is not None and expected_md5.lower() != md5.hexdigest():
+                    raise BadDigest(f"the part's MD5 is {md5.hexdigest()}, not the {expected_md5} the request gave")
             except BaseException:
                 for obj in objects:
                     try:
@@ -189,6 +217,7 @@ class MultipartUploads:
             upload.metadata,
             manifest,
             uuid.uuid4().hex,
+            headers=dict(upload.headers),
         )
         with BucketIndex(self.rgw, bucket) as index:
             index.prepare(key, info.tag, "write")

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from librgw.errors import EntityTooSmall, InvalidPart, InvalidPartOrder, NoSuchUpload
+from librgw.errors import BadDigest, EntityTooSmall, InvalidArgument, InvalidPart, InvalidPartOrder, NoSuchUpload
 from librgw.multipart import multipart_etag
 from tests.core.conftest import data_objects
 
@@ -85,3 +85,24 @@ def test_abort_removes_every_part(rgw, client, bucket):
     assert data_objects(client) == set() and mp.list_uploads(bucket) == []
     with pytest.raises(NoSuchUpload):
         mp.list_parts(bucket, "k", upload)
+
+
+def test_content_headers_given_at_initiation_are_the_objects(rgw, bucket):
+    mp = rgw.multipart
+    upload = mp.initiate(bucket, "k", headers={"content-disposition": "inline", "cache-control": "no-cache"})
+    etag = mp.upload_part(bucket, "k", upload, 1, b"data").etag
+    mp.complete(bucket, "k", upload, [(1, etag)])
+    assert rgw.objects.stat(bucket, "k").headers == {"content-disposition": "inline", "cache-control": "no-cache"}
+    with pytest.raises(InvalidArgument):
+        mp.initiate(bucket, "k", headers={"x-forbidden": "1"})
+
+
+def test_a_part_with_the_wrong_md5_is_bad_digest_and_the_old_part_stays(rgw, client, bucket):
+    mp = rgw.multipart
+    upload = mp.initiate(bucket, "k")
+    kept = mp.upload_part(bucket, "k", upload, 1, b"first", expected_md5=hashlib.md5(b"first").hexdigest())
+    before = data_objects(client)
+    with pytest.raises(BadDigest):
+        mp.upload_part(bucket, "k", upload, 1, os.urandom(6 * MiB), expected_md5=hashlib.md5(b"x").hexdigest())
+    assert data_objects(client) == before
+    assert [p.etag for p in mp.list_parts(bucket, "k", upload)] == [kept.etag]

@@ -10,7 +10,8 @@ one place. Answers are S3's: XML documents, S3 error codes, ``x-amz-request-id``
 Served so far: ListBuckets; CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation,
 ListObjects and ListObjectsV2; PutObject (``Content-MD5`` checked), GetObject and
 HeadObject (ranges, conditions, ``response-*``), DeleteObject, CopyObject (COPY and
-REPLACE), DeleteObjects. Other sub-resources answer ``NotImplemented``.
+REPLACE), DeleteObjects; multipart uploads (``multipart.py``). Other sub-resources answer
+``NotImplemented``.
 
 Settings (``[filter:s3]``):
 
@@ -37,7 +38,7 @@ from librgw.errors import NoSuchBucket
 from ..core_connection import WorkerConnection, cluster_spec
 from ..request_log import TRANS_ID_KEY
 from ..s3_signature import SignatureError, parse_s3_auth
-from . import buckets, objects, service
+from . import buckets, multipart, objects, service
 from .authenticate import identity_of
 from .errors import S3Error
 from .native import Native
@@ -45,7 +46,7 @@ from .s3_request import S3Request, is_s3, parse_request
 
 # Bucket sub-resources this filter does not serve yet: refused, never mistaken for a listing.
 UNSERVED = (
-    "acl", "cors", "lifecycle", "policy", "tagging", "versioning", "versions", "uploads", "uploadId",
+    "acl", "cors", "lifecycle", "policy", "tagging", "versioning", "versions",
     "website", "logging", "notification", "replication", "encryption", "object-lock", "accelerate",
     "requestPayment", "inventory", "analytics", "metrics", "ownershipControls", "publicAccessBlock",
     "retention", "legal-hold", "restore", "torrent", "attributes", "select",
@@ -94,6 +95,8 @@ class S3:
             owner = rgw.buckets.get(s3.bucket).owner
         except NoSuchBucket:
             raise S3Error("NoSuchBucket", "The specified bucket does not exist", BucketName=s3.bucket) from None
+        if multipart.applies(s3):
+            return multipart.handle(native, owner, s3, s3.request.environ["wsgi.input"], rgw.users)
         if not s3.key:
             return self.bucket_operation(native, owner, s3)
         if method in ("GET", "HEAD"):

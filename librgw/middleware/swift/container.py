@@ -10,6 +10,8 @@ Container metadata is ``X-Container-Meta-*``; the ACLs are ``X-Container-Read`` 
 full-control user; anything else about the container, a user who may write the account.
 Listings page through the sharded bucket index in key order; ``reverse`` gathers the
 requested key range first, so it costs as much as listing that range.
+
+``GET ?uploads`` lists the container's open multipart uploads instead (``multipart.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from librgw.buckets import BucketInfo
 from librgw.errors import BucketAlreadyOwnedByYou, NoSuchBucket
 
 from ..authorization import ADMIN, LIST, WRITE, parse_acl
-from . import metadata
+from . import metadata, multipart
 from .account import container_stats
 from .constraints import check_container_name, check_metadata
 from .context import Context
@@ -38,6 +40,8 @@ PAGE = 1000
 def handle(ctx: Context) -> Response:
     method = ctx.request.method
     check_container_name(ctx.path.container, ctx.limits)
+    if multipart.is_uploads_listing(ctx.request):
+        return multipart.handle_container(ctx)
     if method == "PUT":
         return _put(ctx)
     if method in ("GET", "HEAD"):

@@ -4,6 +4,12 @@ Core errors (``librgw.errors``) carry an S3 code; Swift answers the same conditi
 its own statuses (``BadDigest`` is Swift's 422 Unprocessable Entity, for instance). A
 cluster that cannot take a write now (too few OSDs up, a busy object) is 503, a full one
 507. Anything else is a bug, left to ``catch_errors``.
+
+Several conditions share a status (a multipart upload's ``InvalidPart``, ``InvalidPartOrder``
+and ``EntityTooSmall`` are all 400), so the response to a core error also names it:
+``X-Librgw-Error: <the core's S3 code>`` (``NoSuchUpload``, ``InvalidPart``, ``BadDigest``,
+...). The ``s3`` middleware answers with that code; a response without the header did not
+come from a core error.
 """
 
 from __future__ import annotations
@@ -19,16 +25,21 @@ STATUS_OF = {
     errors.NoSuchKey: exc.HTTPNotFound,
     errors.NoSuchUser: exc.HTTPNotFound,
     errors.NoSuchVersion: exc.HTTPNotFound,
+    errors.NoSuchUpload: exc.HTTPNotFound,
     errors.BucketNotEmpty: exc.HTTPConflict,
     errors.BucketAlreadyExists: exc.HTTPConflict,
     errors.InvalidBucketName: exc.HTTPBadRequest,
     errors.InvalidArgument: exc.HTTPBadRequest,
+    errors.InvalidPart: exc.HTTPBadRequest,
+    errors.InvalidPartOrder: exc.HTTPBadRequest,
+    errors.EntityTooSmall: exc.HTTPBadRequest,
     errors.BadDigest: exc.HTTPUnprocessableEntity,
     errors.InvalidRange: exc.HTTPRequestRangeNotSatisfiable,
     errors.UserSuspended: exc.HTTPForbidden,
     errors.TooManyBuckets: exc.HTTPForbidden,
     errors.IndexBusy: exc.HTTPServiceUnavailable,
 }
+ERROR_HEADER = "X-Librgw-Error"
 RETRY_LATER = {errno.EAGAIN, errno.EBUSY, errno.ETIMEDOUT, errno.EINTR}
 
 
@@ -45,7 +56,7 @@ def swift_error(error: Exception) -> exc.HTTPException | None:
     if isinstance(error, errors.RGWError):
         for cls in type(error).__mro__:
             if cls in STATUS_OF:
-                return STATUS_OF[cls](str(error))
+                return STATUS_OF[cls](str(error), headers=[(ERROR_HEADER, error.code)])
         return None
     if isinstance(error, rados.Error):
         if error.errno == errno.ENOSPC:

@@ -16,37 +16,40 @@ A copy shares the source's tail objects, so it costs one head write, whatever th
 Segmented objects (Swift's DLO ``X-Object-Manifest`` and SLO ``?multipart-manifest=put``)
 are refused with 400 rather than stored as empty or as their manifest: a client that
 segments learns at once that it must not.
+
+``?uploads`` and ``?upload-id`` address S3-style multipart uploads (``multipart.py``).
 """
 
 from __future__ import annotations
 
-import mimetypes
 from collections.abc import Iterator
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from webob import Response, exc
 
 from librgw.buckets import BucketInfo
 from librgw.errors import NoSuchKey
-from librgw.objects import CONTENT_HEADERS, ObjectInfo
+from librgw.objects import ObjectInfo
 
 from ..authorization import READ, WRITE
-from . import metadata
+from . import metadata, multipart
 from .conditions import check_read_conditions, forbids_overwrite
 from .constraints import check_container_name, check_metadata, check_object_name
 from .context import Context
+from .object_request import content_headers, content_type_of, object_path, requested_metadata
 from .ranges import multipart_body, satisfiable_ranges
 from .request_body import upload_body
 from .timestamps import timestamp_headers
 
 KIND = "object"
 READ_CHUNK = 1024 * 1024
-DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 
 def handle(ctx: Context) -> Response:
     check_container_name(ctx.path.container, ctx.limits)
     check_object_name(ctx.path.obj, ctx.limits)
+    if multipart.is_upload_request(ctx.request):
+        return multipart.handle_object(ctx)
     method = ctx.request.method
     if method in ("GET", "HEAD"):
         return _get(ctx, head=method == "HEAD")
@@ -54,11 +57,11 @@ def handle(ctx: Context) -> Response:
         if "X-Object-Manifest" in ctx.request.headers or "multipart-manifest" in ctx.request.GET:
             raise exc.HTTPBadRequest("Segmented objects (DLO and SLO manifests) are not supported yet")
         if "X-Copy-From" in ctx.request.headers:
-            source = _object_path(ctx.request.headers["X-Copy-From"], "X-Copy-From")
+            source = object_path(ctx.request.headers["X-Copy-From"], "X-Copy-From")
             return _copy(ctx, source, (ctx.path.container, ctx.path.obj))
         return _put(ctx)
     if method == "COPY":
-        destination = _object_path(ctx.request.headers.get("Destination", ""), "Destination")
+        destination = object_path(ctx.request.headers.get("Destination", ""), "Destination")
         return _copy(ctx, (ctx.path.container, ctx.path.obj), destination)
     if method == "POST":
         return _post(ctx)
@@ -121,29 +124,10 @@ def _stream(ctx: Context, bucket: BucketInfo, info: ObjectInfo, first: int, last
             yield chunk
 
 
-def _content_headers(ctx: Context) -> dict[str, str]:
-    return {
-        name: metadata.from_wsgi(ctx.request.headers[name]) for name in CONTENT_HEADERS if name in ctx.request.headers
-    }
-
-
-def _content_type(ctx: Context, name: str) -> str:
-    given = ctx.request.headers.get("Content-Type", "")
-    if given:
-        return metadata.from_wsgi(given)
-    return mimetypes.guess_type(name)[0] or DEFAULT_CONTENT_TYPE
-
-
-def _requested_metadata(ctx: Context) -> dict[str, str]:
-    to_set, _ = metadata.requested_changes(ctx.request.headers, KIND)
-    check_metadata(to_set, KIND, ctx.limits)
-    return to_set
-
-
 def _put(ctx: Context) -> Response:
     bucket = ctx.bucket()
     ctx.authorize(WRITE, bucket)
-    items = _requested_metadata(ctx)
+    items = requested_metadata(ctx)
     if forbids_overwrite(ctx.request):
         try:
             ctx.rgw.objects.stat(bucket, ctx.path.obj)
@@ -158,28 +142,14 @@ def _put(ctx: Context) -> Response:
         ctx.path.obj,
         body,
         items,
-        _content_type(ctx, ctx.path.obj),
+        content_type_of(ctx, ctx.path.obj),
         owner=owner,
-        headers=_content_headers(ctx),
+        headers=content_headers(ctx),
         expected_md5=etag,
     )
     response = Response(status=201, headerlist=[("ETag", f'"{entry.etag}"'), *timestamp_headers(entry.mtime)])
     response.content_type = None
     return response
-
-
-def _object_path(value: str, header: str) -> tuple[str, str]:
-    """(container, object) of a ``/container/object`` header value (URL-encoded); 412 if malformed."""
-    try:
-        path = unquote(metadata.from_wsgi(value), errors="strict").lstrip("/")
-    except UnicodeDecodeError:
-        raise exc.HTTPPreconditionFailed(f"{header} header is not URL-encoded UTF-8") from None
-    if "\x00" in path:  # as in a request's path: no object could ever be named by one
-        raise exc.HTTPPreconditionFailed(f"{header} header contains NULL")
-    container, _, obj = path.partition("/")
-    if not container or not obj:
-        raise exc.HTTPPreconditionFailed(f"{header} header must be of the form <container name>/<object name>")
-    return container, obj
 
 
 def _copy(ctx: Context, source: tuple[str, str], destination: tuple[str, str]) -> Response:
@@ -190,10 +160,10 @@ def _copy(ctx: Context, source: tuple[str, str], destination: tuple[str, str]) -
     src = ctx.rgw.objects.stat(src_bucket, source[1])
     fresh = ctx.request.headers.get("X-Fresh-Metadata", "").lower() in ("true", "1", "yes")
     items = {} if fresh else dict(src.metadata)
-    items.update(_requested_metadata(ctx))
+    items.update(requested_metadata(ctx))
     check_metadata(items, KIND, ctx.limits)
     headers = {} if fresh else dict(src.headers)
-    headers.update(_content_headers(ctx))
+    headers.update(content_headers(ctx))
     entry = ctx.rgw.objects.copy(
         src_bucket,
         source[1],
@@ -221,7 +191,7 @@ def _post(ctx: Context) -> Response:
     bucket = ctx.bucket()
     ctx.authorize(WRITE, bucket)
     info = ctx.rgw.objects.stat(bucket, ctx.path.obj)
-    items = _requested_metadata(ctx)
+    items = requested_metadata(ctx)
     ctx.rgw.objects.copy(
         bucket,
         info.key,
@@ -229,6 +199,6 @@ def _post(ctx: Context) -> Response:
         info.key,
         metadata=items,
         content_type=ctx.request.headers.get("Content-Type") or info.content_type,
-        headers=_content_headers(ctx),
+        headers=content_headers(ctx),
     )
     return Response(status=202)

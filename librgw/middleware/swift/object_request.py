@@ -1,0 +1,58 @@
+"""What a request writing an object asks for in its headers: the metadata, content type and
+content headers to keep, and the objects ``X-Copy-From`` and ``Destination`` name.
+
+Shared by the writes that make an object's record: PUT, COPY and POST (``objects.py``) and
+a multipart upload's initiation (``multipart.py``), so each reads them the same way.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from urllib.parse import unquote
+
+from webob import exc
+
+from librgw.objects import CONTENT_HEADERS
+
+from . import metadata
+from .constraints import check_metadata
+from .context import Context
+
+KIND = "object"
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+
+
+def content_headers(ctx: Context) -> dict[str, str]:
+    """The ``CONTENT_HEADERS`` the request gives, as the core keeps them."""
+    return {
+        name: metadata.from_wsgi(ctx.request.headers[name]) for name in CONTENT_HEADERS if name in ctx.request.headers
+    }
+
+
+def content_type_of(ctx: Context, name: str) -> str:
+    """The request's ``Content-Type``, or the one object ``name`` suggests."""
+    given = ctx.request.headers.get("Content-Type", "")
+    if given:
+        return metadata.from_wsgi(given)
+    return mimetypes.guess_type(name)[0] or DEFAULT_CONTENT_TYPE
+
+
+def requested_metadata(ctx: Context) -> dict[str, str]:
+    """The ``X-Object-Meta-*`` items the request sets; 400 beyond the limits."""
+    to_set, _ = metadata.requested_changes(ctx.request.headers, KIND)
+    check_metadata(to_set, KIND, ctx.limits)
+    return to_set
+
+
+def object_path(value: str, header: str) -> tuple[str, str]:
+    """(container, object) of a ``/container/object`` header value (URL-encoded); 412 if malformed."""
+    try:
+        path = unquote(metadata.from_wsgi(value), errors="strict").lstrip("/")
+    except UnicodeDecodeError:
+        raise exc.HTTPPreconditionFailed(f"{header} header is not URL-encoded UTF-8") from None
+    if "\x00" in path:  # as in a request's path: no object could ever be named by one
+        raise exc.HTTPPreconditionFailed(f"{header} header contains NULL")
+    container, _, obj = path.partition("/")
+    if not container or not obj:
+        raise exc.HTTPPreconditionFailed(f"{header} header must be of the form <container name>/<object name>")
+    return container, obj
