@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -87,12 +88,18 @@ def multipart_etag(part_etags: list[str]) -> str:
     return f"{digest}-{len(part_etags)}"
 
 
+UPLOAD_ID_RE = re.compile("[0-9a-f]{32}")
+
+
 class MultipartUploads:
     def __init__(self, rgw: RGW, objects: ObjectStore) -> None:
         self.rgw = rgw
         self.objects = objects
 
     def _meta_oid(self, bucket: BucketInfo, key: str, upload_id: str) -> str:
+        # only ids we make (hex, no dots), so no other key's upload can be named by a crafted id
+        if not UPLOAD_ID_RE.fullmatch(upload_id):
+            raise NoSuchUpload(f"upload {upload_id[:64]!r} of {key!r} does not exist")
         return f"{bucket.marker}{MULTIPART}{key}.{upload_id}.meta"
 
     def _list_oid(self, bucket: BucketInfo) -> str:

@@ -106,3 +106,11 @@ def test_a_part_with_the_wrong_md5_is_bad_digest_and_the_old_part_stays(rgw, cli
         mp.upload_part(bucket, "k", upload, 1, os.urandom(6 * MiB), expected_md5=hashlib.md5(b"x").hexdigest())
     assert data_objects(client) == before
     assert [p.etag for p in mp.list_parts(bucket, "k", upload)] == [kept.etag]
+
+
+def test_a_crafted_upload_id_cannot_name_another_keys_upload(rgw, bucket):
+    upload_id = rgw.multipart.initiate(bucket, "a.b")
+    with pytest.raises(NoSuchUpload):
+        rgw.multipart.upload_part(bucket, "a", "b." + upload_id, 1, b"x" * 10)
+    with pytest.raises(NoSuchUpload):
+        rgw.multipart.list_parts(bucket, "a", "b." + upload_id)
