@@ -9,14 +9,13 @@ override the answer's headers. DeleteObject of a missing key succeeds, as in S3.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from urllib.parse import quote, unquote
 
 from webob import Response
 
 from .errors import S3Error, from_native
 from .native import Native
+from .object_headers import META_IN, content_md5_hex, native_object_headers
 from .s3_request import S3Request
 from .xml_doc import add, document, parse, s3_time, serialize
 
@@ -45,36 +44,15 @@ RESPONSE_OVERRIDES = {
     "response-content-disposition": "Content-Disposition",
     "response-content-encoding": "Content-Encoding",
 }
-META_IN, META_OUT = "x-amz-meta-", "x-object-meta-"
+META_OUT = "x-object-meta-"
 MAX_DELETE_KEYS = 1000
-
-
-def _native_headers(s3: S3Request, names: tuple[str, ...]) -> dict[str, str]:
-    headers = {name: s3.request.headers[name] for name in names if name in s3.request.headers}
-    for name, value in s3.request.headers.items():
-        if name.lower().startswith(META_IN):
-            headers["X-Object-Meta-" + name[len(META_IN) :]] = value
-    return headers
-
-
-def _expected_md5(s3: S3Request) -> str | None:
-    value = s3.request.headers.get("Content-MD5")
-    if value is None:
-        return None
-    try:
-        digest = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        digest = b""
-    if len(digest) != 16:
-        raise S3Error("InvalidDigest", "The Content-MD5 you specified was invalid")
-    return digest.hex()
 
 
 def put_object(native: Native, owner: str, s3: S3Request, stream: object) -> Response:
     if "x-amz-copy-source" in s3.request.headers:
         return copy_object(native, owner, s3)
-    headers = _native_headers(s3, (*CONTENT_HEADERS, "If-None-Match"))
-    md5 = _expected_md5(s3)
+    headers = native_object_headers(s3, (*CONTENT_HEADERS, "If-None-Match"))
+    md5 = content_md5_hex(s3)
     if md5:
         headers["ETag"] = md5
     length = s3.request.headers.get("Content-Length")
@@ -138,7 +116,7 @@ def copy_object(native: Native, owner: str, s3: S3Request) -> Response:
         )
     headers = {"X-Copy-From": quote(f"/{src_bucket}/{src_key}")}
     if directive == "REPLACE":
-        headers.update(_native_headers(s3, CONTENT_HEADERS))
+        headers.update(native_object_headers(s3, CONTENT_HEADERS))
         headers["X-Fresh-Metadata"] = "true"
     answer = native.call("PUT", owner, s3.bucket, s3.key, headers)
     if answer.status_int // 100 != 2:
