@@ -38,7 +38,7 @@ import librgw
 from .core_connection import WorkerConnection, cluster_spec
 from .swift import account, container, objects
 from .swift.constraints import Limits
-from .swift.context import Context, parse_path
+from .swift.context import Context, parse_path, query_params
 from .swift.errors import swift_error
 
 API_PREFIX = "/v1/"
@@ -64,6 +64,7 @@ class Gateway:
 
     def swift(self, request: Request) -> Response:
         try:
+            query_params(request)
             ctx = Context(self.core.rgw, self.limits, request, parse_path(request.environ))
             if ctx.path.obj is not None:
                 return objects.handle(ctx)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from webob import Request, exc
+from webob.multidict import MultiDict
 
 import librgw
 from librgw.buckets import BucketInfo
@@ -44,6 +45,15 @@ def parse_path(environ: dict) -> SwiftPath:
     container = parts[3] if len(parts) > 3 and parts[3] else None
     obj = parts[4] if len(parts) > 4 and parts[4] and container else None
     return SwiftPath(account, container, obj)
+
+
+def query_params(request: Request) -> MultiDict:
+    """The parsed query; 400 for one that is not UTF-8 (webob fails on it wherever it is read,
+    so the gateway asks once, first)."""
+    try:
+        return request.GET
+    except UnicodeDecodeError:
+        raise exc.HTTPBadRequest("The query string is not URL-encoded UTF-8") from None
 
 
 @dataclass
