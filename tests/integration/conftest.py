@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -45,6 +46,10 @@ class Gateway:
     conf: str
     log: Path
     process: subprocess.Popen
+    certificate: str | None = None  # served over https with this self-signed certificate
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        return ssl.create_default_context(cafile=self.certificate) if self.certificate else None
 
     @property
     def auth_url(self) -> str:
@@ -63,13 +68,15 @@ class Gateway:
         from botocore.config import Config
 
         access, secret = S3_KEYS[uid]
+        s3_config = {"addressing_style": "path", **config.pop("s3", {})}
         return boto3.client(
             "s3",
             endpoint_url=self.url,
             aws_access_key_id=access,
             aws_secret_access_key=secret,
             region_name="us-east-1",
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, **config),
+            verify=self.certificate,
+            config=Config(s3=s3_config, retries={"max_attempts": 1}, **config),
         )
 
     def access_log(self) -> list[tuple[str, str, int]]:
@@ -79,7 +86,10 @@ class Gateway:
 
     def raw(self, method: str, path: str, headers: dict | None = None, body: bytes | None = None):
         """(status, headers, body) of one request sent as given, path bytes and all."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        if self.certificate:
+            conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=60, context=self.ssl_context())
+        else:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
             conn.putrequest(method, path, skip_accept_encoding=True)
             for name, value in (headers or {}).items():
@@ -93,11 +103,28 @@ class Gateway:
             conn.close()
 
 
+def self_signed_certificate(directory: Path) -> tuple[str, str]:
+    """(certificate, key) files of a certificate for 127.0.0.1, made with the openssl CLI."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return str(cert), str(key)
+
+
 def start_gateway(
-    conf: str, log: Path, workers: int = 2, threads: int = 4, command: list[str] | None = None
+    conf: str,
+    log: Path,
+    workers: int = 2,
+    threads: int = 4,
+    command: list[str] | None = None,
+    tls: tuple[str, str] | None = None,
 ) -> Gateway:
     """gunicorn with gthread workers; or ``command`` as an operator types it (``["gunicorn",
-    "--paste", "paste.ini", "-w", "4"]``), run from the repository root with ``--bind`` added."""
+    "--paste", "paste.ini", "-w", "4"]``), run from the repository root with ``--bind`` added;
+    over https with ``tls`` (certificate and key files)."""
     port = free_port()
     out = open(log, "w")
     if command is None:
@@ -105,20 +132,22 @@ def start_gateway(
         command += ["--threads", str(threads), "--worker-class", "gthread", "--graceful-timeout", "5"]
     else:
         command = [str(Path(sys.executable).with_name(command[0])), *command[1:]]
+    tls_args = ["--certfile", tls[0], "--keyfile", tls[1]] if tls else []
     process = subprocess.Popen(
-        [*command, "--bind", f"127.0.0.1:{port}"],
+        [*command, "--bind", f"127.0.0.1:{port}", *tls_args],
         cwd=ROOT,
         stdout=out,
         stderr=subprocess.STDOUT,
         env={**os.environ, "LIBRGW_CLUSTER": conf, "PYTHONPATH": str(ROOT)},
     )
-    gateway = Gateway(f"http://127.0.0.1:{port}", port, conf, log, process)
+    scheme = "https" if tls else "http"
+    gateway = Gateway(f"{scheme}://127.0.0.1:{port}", port, conf, log, process, tls[0] if tls else None)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
             if gateway.raw("GET", "/healthcheck")[0] == 200:
                 return gateway
-        except OSError:
+        except OSError:  # ssl.SSLError is one too
             time.sleep(0.1)
     stop_gateway(gateway)
     raise RuntimeError("the gateway did not come up:\n" + log.read_text())

@@ -14,7 +14,7 @@ import librgw
 from librgw.errors import InvalidAccessKeyId, NoSuchUser
 
 from ..authorization import Identity
-from ..s3_signature import S3Credentials, SignatureError, verify
+from ..s3_signature import S3Credentials, SignatureError, v4_signing_key, verify
 from .errors import S3Error
 
 
@@ -37,3 +37,15 @@ def identity_of(rgw: librgw.RGW, claim: S3Credentials | None) -> Identity | None
     owner = f"{key.user_id}:{key.subuser}" if key.subuser else key.user_id
     permissions = next((s["permissions"] for s in user.subusers if s["id"] == owner), "full-control")
     return Identity(key.user_id, owner, math.inf, permissions, reseller_admin=bool(user.admin))
+
+
+def chunk_signing_key(rgw: librgw.RGW, claim: S3Credentials) -> bytes:
+    """The SigV4 signing key of a claim ``identity_of`` accepted, which also signs the chunks
+    of a streaming upload (``payload.py``): a second read of the key, for those uploads only."""
+    try:
+        secret = rgw.users.lookup_key(claim.access_key).secret_key
+    except InvalidAccessKeyId:
+        raise S3Error(
+            "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."
+        ) from None
+    return v4_signing_key(secret, claim.scope_date, claim.region, claim.service)

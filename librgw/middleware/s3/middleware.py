@@ -38,8 +38,8 @@ from librgw.errors import NoSuchBucket
 from ..core_connection import WorkerConnection, cluster_spec
 from ..request_log import TRANS_ID_KEY
 from ..s3_signature import SignatureError, parse_s3_auth
-from . import buckets, multipart, objects, service
-from .authenticate import identity_of
+from . import buckets, multipart, objects, payload, service
+from .authenticate import chunk_signing_key, identity_of
 from .errors import S3Error
 from .native import Native
 from .s3_request import S3Request, is_s3, parse_request
@@ -78,7 +78,8 @@ class S3:
 
     def handle(self, s3: S3Request) -> Response:
         rgw = self.core.rgw
-        identity = identity_of(rgw, parse_s3_auth(s3.request.environ, bucket_in_host=s3.host_bucket))
+        claim = parse_s3_auth(s3.request.environ, bucket_in_host=s3.host_bucket)
+        identity = identity_of(rgw, claim)
         native = Native(self.app, s3.request.environ, identity)
         method = s3.request.method
         if not s3.bucket:
@@ -95,14 +96,18 @@ class S3:
             owner = rgw.buckets.get(s3.bucket).owner
         except NoSuchBucket:
             raise S3Error("NoSuchBucket", "The specified bucket does not exist", BucketName=s3.bucket) from None
+        if method == "PUT" and s3.key:  # PutObject, UploadPart: the body checked and decoded (payload.py)
+            body = payload.upload_body(s3, claim, lambda: chunk_signing_key(rgw, claim))
+            with body.refusals():
+                if multipart.applies(s3):
+                    return multipart.handle(native, owner, body.s3, body, rgw.users)
+                return objects.put_object(native, owner, body.s3, body)
         if multipart.applies(s3):
             return multipart.handle(native, owner, s3, s3.request.environ["wsgi.input"], rgw.users)
         if not s3.key:
             return self.bucket_operation(native, owner, s3)
         if method in ("GET", "HEAD"):
             return objects.get_object(native, owner, s3, head=method == "HEAD")
-        if method == "PUT":
-            return objects.put_object(native, owner, s3, s3.request.environ["wsgi.input"])
         if method == "DELETE":
             return objects.delete_object(native, owner, s3)
         raise S3Error("MethodNotAllowed", "The specified method is not allowed against this resource.")
