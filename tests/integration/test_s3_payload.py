@@ -384,3 +384,20 @@ def test_malformed_aws_chunked_is_a_client_error_never_a_500(gateway, s3, wire):
     status, _, body = gateway.raw("PUT", path, {**dict(request.headers), "Content-Length": str(len(wire))}, wire)
     assert status == 400 and error_code(body) in ("IncompleteBody", "InvalidRequest"), body
     assert code_of(s3.head_object, Bucket=BUCKET, Key="malformed") == "404"
+
+
+def test_multipart_parts_over_https_are_decoded_and_checked_like_puts(tls_gateway, s3):
+    from boto3.s3.transfer import TransferConfig
+
+    data = os.urandom(11 * 1024 * 1024)
+    client = tls_gateway.s3()
+    seen = sent_headers(client)
+    client.upload_fileobj(
+        io.BytesIO(data),
+        BUCKET,
+        "https/multipart",
+        Config=TransferConfig(multipart_threshold=5 << 20, multipart_chunksize=5 << 20),
+    )
+    assert md5(stored(s3, "https/multipart")) == md5(data)
+    assert s3.head_object(Bucket=BUCKET, Key="https/multipart")["ETag"].endswith('-3"')
+    assert any("aws-chunked" in headers.get("Content-Encoding", "") for headers in seen)  # the parts came framed
