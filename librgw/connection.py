@@ -11,6 +11,7 @@ from .buckets import BucketInfo, BucketStore
 from .errors import InvalidArgument
 from .multipart import MultipartUploads
 from .objects import ObjectReader, ObjectStore
+from .sts import SessionStore
 from .users import UserStore
 from .versioning import Versions
 from .zone import META_POOL, ZoneParams, ensure_zone
@@ -35,6 +36,7 @@ class RGW:
         self.objects = ObjectStore(self)
         self.multipart = MultipartUploads(self, self.objects)
         self.versions = Versions(self, self.objects)
+        self.sessions = SessionStore(self)
 
     # -- the high-level API: "you just do GET and PUT" ------------------------------
 

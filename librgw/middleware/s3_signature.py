@@ -215,11 +215,16 @@ class S3Credentials:
         return f"{self.scope_date}/{self.region}/{self.service}/{V4_TERMINATOR}"
 
 
-def parse_s3_auth(environ: dict, *, bucket_in_host: str = "") -> S3Credentials | None:
+def parse_s3_auth(
+    environ: dict, *, bucket_in_host: str = "", service: str = V4_SERVICE, body_sha256: str | None = None
+) -> S3Credentials | None:
     """The S3 authentication a request claims; None when it carries none.
 
     ``bucket_in_host`` names the bucket of a virtual-hosted request (SigV2 signs it as part
-    of the path). Raises ``SignatureError`` for a malformed claim.
+    of the path). ``service`` is the SigV4 service the endpoint answers for (``sts`` for
+    the STS API on the same endpoint); ``body_sha256`` is the hash of a body the caller has
+    read already, signed when no ``x-amz-content-sha256`` says otherwise (as STS clients
+    sign). Raises ``SignatureError`` for a malformed claim.
     """
     authorization = environ.get("HTTP_AUTHORIZATION", "")
     raw_query = environ.get("QUERY_STRING", "")
@@ -237,13 +242,13 @@ def parse_s3_auth(environ: dict, *, bucket_in_host: str = "") -> S3Credentials |
         )
     request = Request(environ)
     if authorization.startswith(V4_ALGORITHM + " "):
-        return _header_v4(request, _wsgi_text(authorization), pairs)
+        return _header_v4(request, _wsgi_text(authorization), pairs, service, body_sha256)
     if authorization.startswith("AWS "):
         return _header_v2(request, _wsgi_text(authorization), pairs, bucket_in_host)
     if authorization:
         raise SignatureError("AccessDenied", "Unsupported Authorization type")
     if presigned_v4:
-        return _presigned_v4(request, params, pairs)
+        return _presigned_v4(request, params, pairs, service)
     if presigned_v2:
         return _presigned_v2(request, params, pairs, bucket_in_host)
     return None
@@ -309,24 +314,26 @@ def _presigned_v2(request: Request, params: dict[str, str], pairs: QueryPairs, b
     expires = params["Expires"]
     if not expires.isdigit():
         raise SignatureError("AccessDenied", "Invalid date (should be seconds since epoch): Expires")
-    string_to_sign = _v2_string_to_sign(request, expires, pairs, bucket_in_host)
+    string_to_sign = _v2_string_to_sign(request, expires, pairs, bucket_in_host, in_query=True)
     return S3Credentials(
         params["AWSAccessKeyId"], "v2-presigned", params["Signature"], string_to_sign, None, expires=float(expires)
     )
 
 
-def _v2_string_to_sign(request: Request, date_line: str, pairs: QueryPairs, bucket_in_host: str) -> str:
-    lines = [
-        request.method,
-        (_header(request, "Content-MD5") or "").strip(),
-        (_header(request, "Content-Type") or "").strip(),
-        date_line,
-    ]
-    amz_headers = sorted(
-        (name.lower(), _wsgi_text(value).strip())
-        for name, value in request.headers.items()
-        if name.lower().startswith("x-amz-")
-    )
+def _v2_string_to_sign(
+    request: Request, date_line: str, pairs: QueryPairs, bucket_in_host: str, in_query: bool = False
+) -> str:
+    """SigV2's string to sign. A presigned URL (``in_query``) carries the headers it signed
+    (``x-amz-*``, ``Content-MD5``, ``Content-Type``) in its query, where they count too."""
+    signed = {name.lower(): _wsgi_text(value) for name, value in request.headers.items()}
+    if in_query:
+        signed.update(
+            (name.lower(), value or "")
+            for name, value in pairs
+            if name.lower().startswith("x-amz-") or name.lower() in ("content-md5", "content-type")
+        )
+    lines = [request.method, signed.get("content-md5", "").strip(), signed.get("content-type", "").strip(), date_line]
+    amz_headers = sorted((name, value.strip()) for name, value in signed.items() if name.startswith("x-amz-"))
     lines += [f"{name}:{value}" for name, value in amz_headers]
     return "\n".join([*lines, _v2_resource(_path_as_sent(request.environ), pairs, bucket_in_host)])
 
@@ -343,7 +350,9 @@ def _v2_resource(path: str, pairs: QueryPairs, bucket_in_host: str) -> str:
 # --- SigV4 ---------------------------------------------------------------------------------
 
 
-def _header_v4(request: Request, authorization: str, pairs: QueryPairs) -> S3Credentials:
+def _header_v4(
+    request: Request, authorization: str, pairs: QueryPairs, service: str, body_sha256: str | None
+) -> S3Credentials:
     fields = _v4_authorization_fields(authorization)
     missing = [name for name in ("Credential", "SignedHeaders", "Signature") if not fields.get(name)]
     if missing:
@@ -367,13 +376,14 @@ def _header_v4(request: Request, authorization: str, pairs: QueryPairs) -> S3Cre
         signature=fields["Signature"],
         amz_date=amz_date,
         timestamp=timestamp,
-        payload_hash=_v4_header_payload_hash(request),
+        payload_hash=_v4_header_payload_hash(request, body_sha256),
         canonical_query=_v4_canonical_query(pairs),
         expires=None,
+        service=service,
     )
 
 
-def _presigned_v4(request: Request, params: dict[str, str], pairs: QueryPairs) -> S3Credentials:
+def _presigned_v4(request: Request, params: dict[str, str], pairs: QueryPairs, service: str) -> S3Credentials:
     error = "AuthorizationQueryParametersError"
     missing = [name for name in (*V4_PRESIGN_PARAMS, "X-Amz-Signature") if not params.get(name)]
     if missing:
@@ -401,6 +411,7 @@ def _presigned_v4(request: Request, params: dict[str, str], pairs: QueryPairs) -
         payload_hash=UNSIGNED_PAYLOAD if payload_hash is None else _checked_payload_hash(payload_hash),
         canonical_query=_v4_canonical_query([pair for pair in pairs if pair[0] != "X-Amz-Signature"]),
         expires=timestamp + int(lifetime),
+        service=service,
     )
 
 
@@ -417,9 +428,10 @@ def _v4_credentials(
     payload_hash: str,
     canonical_query: str,
     expires: float | None,
+    service: str,
 ) -> S3Credentials:
     """Check what SigV4 header and query auth share, and build the canonical request."""
-    access_key, scope_date, region, service = _v4_credential_scope(credential, error)
+    access_key, scope_date, region, service = _v4_credential_scope(credential, error, service)
     if scope_date != amz_date[:8]:
         raise SignatureError(error, "Invalid credential date. Date is not the same as X-Amz-Date.")
     names = [name.strip().lower() for name in signed_headers.split(";")]
@@ -473,8 +485,8 @@ def _v4_authorization_fields(authorization: str) -> dict[str, str]:
     return fields
 
 
-def _v4_credential_scope(credential: str, error: str) -> tuple[str, str, str, str]:
-    """(access key, date, region, service) of ``AKID/<yyyymmdd>/<region>/s3/aws4_request``."""
+def _v4_credential_scope(credential: str, error: str, service: str) -> tuple[str, str, str, str]:
+    """(access key, date, region, service) of ``AKID/<yyyymmdd>/<region>/<service>/aws4_request``."""
     parts = credential.rsplit("/", 4)
     if (
         len(parts) != 5
@@ -485,17 +497,17 @@ def _v4_credential_scope(credential: str, error: str) -> tuple[str, str, str, st
         raise SignatureError(
             error, 'The credential is malformed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".'
         )
-    if parts[3] != V4_SERVICE:
-        raise SignatureError(
-            error, f'The credential has an incorrect service; this endpoint belongs to "{V4_SERVICE}".'
-        )
+    if parts[3] != service:
+        raise SignatureError(error, f'The credential has an incorrect service; this endpoint belongs to "{service}".')
     return parts[0], parts[1], parts[2], parts[3]
 
 
-def _v4_header_payload_hash(request: Request) -> str:
+def _v4_header_payload_hash(request: Request, body_sha256: str | None) -> str:
     value = _header(request, "x-amz-content-sha256")
     if value is not None:
         return _checked_payload_hash(value)
+    if body_sha256 is not None:
+        return body_sha256
     if not request.content_length and "HTTP_TRANSFER_ENCODING" not in request.environ:
         return EMPTY_PAYLOAD_HASH
     raise SignatureError("MissingSecurityHeader", "Your request is missing a required header: x-amz-content-sha256")

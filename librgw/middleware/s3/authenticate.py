@@ -1,30 +1,62 @@
 """Who signed an S3 request: the signature checked (``s3_signature``) against the core's keys.
 
-An access key is looked up in ``users.keys`` (one read); the identity it gives is the
-user's, with the permission of the subuser the key belongs to, as RGW has it. A request
+An access key is looked up in ``users.keys`` (one read), or among the temporary
+credentials STS issued (``librgw/sts.py``), whose session token the request must then
+carry (``x-amz-security-token``, as a header or in a presigned URL's query) and which
+must not have expired. The identity is the key owner's, with the permission of the
+subuser the key belongs to, as RGW has it. A request
 without S3 authentication is anonymous (None): what it may do is decided, as for every
 request, by ``authorization.py``. A suspended user is refused.
 """
 
 from __future__ import annotations
 
+import hmac
 import math
+
+from webob import Request
 
 import librgw
 from librgw.errors import InvalidAccessKeyId, NoSuchUser
+from librgw.users import AccessKey
 
 from ..authorization import Identity
 from ..s3_signature import S3Credentials, SignatureError, v4_signing_key, verify
 from .errors import S3Error
 
 
-def identity_of(rgw: librgw.RGW, claim: S3Credentials | None) -> Identity | None:
+def signing_key_of(rgw: librgw.RGW, claim: S3Credentials, environ: dict) -> AccessKey:
+    """The key that signed ``claim``: a user's S3 key, or temporary credentials."""
+    try:
+        return rgw.users.lookup_key(claim.access_key)
+    except InvalidAccessKeyId:
+        pass
+    try:
+        session = rgw.sessions.lookup(claim.access_key)
+    except InvalidAccessKeyId:
+        raise S3Error(
+            "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."
+        ) from None
+    query = Request(environ).GET  # SigV4 presigned URLs spell it X-Amz-Security-Token, SigV2 lower-case
+    token = (
+        environ.get("HTTP_X_AMZ_SECURITY_TOKEN")
+        or query.get("X-Amz-Security-Token")
+        or query.get("x-amz-security-token", "")
+    )
+    if not hmac.compare_digest(token.encode("latin-1", "replace"), session.session_token.encode()):
+        raise S3Error("InvalidToken", "The provided token is malformed or otherwise invalid.", 400)
+    if session.expired:
+        raise S3Error("ExpiredToken", "The provided token has expired.", 400)
+    return AccessKey(session.user_id, session.access_key, session.secret_key, session.subuser)
+
+
+def identity_of(rgw: librgw.RGW, claim: S3Credentials | None, environ: dict) -> Identity | None:
     if claim is None:
         return None
+    key = signing_key_of(rgw, claim, environ)
     try:
-        key = rgw.users.lookup_key(claim.access_key)
         user = rgw.users.get(key.user_id)
-    except (InvalidAccessKeyId, NoSuchUser):
+    except NoSuchUser:
         raise S3Error(
             "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."
         ) from None
@@ -39,13 +71,8 @@ def identity_of(rgw: librgw.RGW, claim: S3Credentials | None) -> Identity | None
     return Identity(key.user_id, owner, math.inf, permissions, reseller_admin=bool(user.admin))
 
 
-def chunk_signing_key(rgw: librgw.RGW, claim: S3Credentials) -> bytes:
+def chunk_signing_key(rgw: librgw.RGW, claim: S3Credentials, environ: dict) -> bytes:
     """The SigV4 signing key of a claim ``identity_of`` accepted, which also signs the chunks
     of a streaming upload (``payload.py``): a second read of the key, for those uploads only."""
-    try:
-        secret = rgw.users.lookup_key(claim.access_key).secret_key
-    except InvalidAccessKeyId:
-        raise S3Error(
-            "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."
-        ) from None
+    secret = signing_key_of(rgw, claim, environ).secret_key
     return v4_signing_key(secret, claim.scope_date, claim.region, claim.service)

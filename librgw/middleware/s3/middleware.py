@@ -38,7 +38,7 @@ from librgw.errors import NoSuchBucket
 from ..core_connection import WorkerConnection, cluster_spec
 from ..request_log import TRANS_ID_KEY
 from ..s3_signature import SignatureError, parse_s3_auth
-from . import buckets, multipart, objects, payload, service
+from . import buckets, multipart, objects, payload, service, sts
 from .authenticate import chunk_signing_key, identity_of
 from .errors import S3Error
 from .native import Native
@@ -78,8 +78,10 @@ class S3:
 
     def handle(self, s3: S3Request) -> Response:
         rgw = self.core.rgw
+        if sts.is_sts(s3):
+            return sts.handle(rgw, s3, s3.request.environ.get(TRANS_ID_KEY, "-"))
         claim = parse_s3_auth(s3.request.environ, bucket_in_host=s3.host_bucket)
-        identity = identity_of(rgw, claim)
+        identity = identity_of(rgw, claim, s3.request.environ)
         native = Native(self.app, s3.request.environ, identity)
         method = s3.request.method
         if not s3.bucket:
@@ -97,7 +99,7 @@ class S3:
         except NoSuchBucket:
             raise S3Error("NoSuchBucket", "The specified bucket does not exist", BucketName=s3.bucket) from None
         if method == "PUT" and s3.key:  # PutObject, UploadPart: the body checked and decoded (payload.py)
-            body = payload.upload_body(s3, claim, lambda: chunk_signing_key(rgw, claim))
+            body = payload.upload_body(s3, claim, lambda: chunk_signing_key(rgw, claim, s3.request.environ))
             with body.refusals():
                 if multipart.applies(s3):
                     return multipart.handle(native, owner, body.s3, body, rgw.users)

@@ -1,0 +1,77 @@
+"""Temporary security credentials, as RGW's STS issues them: time-limited S3 keys with a session token.
+
+``SessionStore.issue`` makes, for one of a user's S3 keys, a new access key (``ASIA...``),
+secret and session token that act as that key's owner (user and subuser) until they
+expire. They are kept in ``default.rgw.meta``, namespace ``users.sts``, one record per
+temporary access key, so every gateway worker accepts them. A request signed with one must
+carry its session token (``x-amz-security-token``); the gateway checks both.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+import time
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+
+from librgw import rados
+
+from .errors import InvalidAccessKeyId, InvalidArgument
+from .users import AccessKey
+
+if TYPE_CHECKING:
+    from .connection import RGW
+
+STS_NS = "users.sts"
+TEMP_KEY_PREFIX = "ASIA"
+MIN_DURATION, MAX_DURATION = 900, 129600  # AWS's bounds for GetSessionToken
+MAX_RECORD = 4096
+KEY_ALPHABET = string.ascii_uppercase + string.digits
+
+
+@dataclass
+class SessionCredentials:
+    access_key: str
+    secret_key: str
+    session_token: str
+    user_id: str
+    subuser: str
+    expiration: float  # seconds since the epoch
+
+    @property
+    def expired(self) -> bool:
+        return self.expiration <= time.time()
+
+
+class SessionStore:
+    def __init__(self, rgw: RGW) -> None:
+        self.rgw = rgw
+
+    def issue(self, key: AccessKey, duration: int) -> SessionCredentials:
+        """New temporary credentials acting as ``key``'s owner for ``duration`` seconds."""
+        if not MIN_DURATION <= duration <= MAX_DURATION:
+            raise InvalidArgument(f"DurationSeconds must be from {MIN_DURATION} to {MAX_DURATION}")
+        credentials = SessionCredentials(
+            TEMP_KEY_PREFIX + "".join(secrets.choice(KEY_ALPHABET) for _ in range(16)),
+            secrets.token_urlsafe(30),
+            secrets.token_urlsafe(48),
+            key.user_id,
+            key.subuser,
+            time.time() + duration,
+        )
+        with rados.WriteOpCtx() as op:
+            op.new(rados.LIBRADOS_CREATE_EXCLUSIVE)
+            op.write_full(json.dumps(asdict(credentials)).encode())
+            self.rgw.meta(STS_NS).operate_write_op(op, credentials.access_key)
+        return credentials
+
+    def lookup(self, access_key: str) -> SessionCredentials:
+        """The credentials of a temporary access key (expired or not); ``InvalidAccessKeyId`` if none."""
+        if not access_key.startswith(TEMP_KEY_PREFIX):
+            raise InvalidAccessKeyId(f"access key {access_key!r} does not exist")
+        try:
+            return SessionCredentials(**json.loads(self.rgw.meta(STS_NS).read(access_key, MAX_RECORD)))
+        except rados.ObjectNotFound:
+            raise InvalidAccessKeyId(f"access key {access_key!r} does not exist") from None
