@@ -25,14 +25,15 @@ from ..s3_signature import S3Credentials, SignatureError, v4_signing_key, verify
 from .errors import S3Error
 
 
-def signing_key_of(rgw: librgw.RGW, claim: S3Credentials, environ: dict) -> AccessKey:
-    """The key that signed ``claim``: a user's S3 key, or temporary credentials."""
+def signing_key_of(rgw: librgw.RGW, access_key: str, environ: dict) -> AccessKey:
+    """The key ``access_key`` names: a user's S3 key, or temporary credentials (whose session
+    token the request must carry)."""
     try:
-        return rgw.users.lookup_key(claim.access_key)
+        return rgw.users.lookup_key(access_key)
     except InvalidAccessKeyId:
         pass
     try:
-        session = rgw.sessions.lookup(claim.access_key)
+        session = rgw.sessions.lookup(access_key)
     except InvalidAccessKeyId:
         raise S3Error(
             "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."
@@ -50,20 +51,14 @@ def signing_key_of(rgw: librgw.RGW, claim: S3Credentials, environ: dict) -> Acce
     return AccessKey(session.user_id, session.access_key, session.secret_key, session.subuser)
 
 
-def identity_of(rgw: librgw.RGW, claim: S3Credentials | None, environ: dict) -> Identity | None:
-    if claim is None:
-        return None
-    key = signing_key_of(rgw, claim, environ)
+def identity_of_key(rgw: librgw.RGW, key: AccessKey) -> Identity:
+    """Who acts with ``key`` (whose signature was checked): its user, as its subuser may."""
     try:
         user = rgw.users.get(key.user_id)
     except NoSuchUser:
         raise S3Error(
             "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."
         ) from None
-    try:
-        verify(claim, key.secret_key)
-    except SignatureError as error:
-        raise S3Error(error.code, error.message, error.status) from None
     if user.suspended:
         raise S3Error("UserSuspended", "The user is suspended", 403)
     owner = f"{key.user_id}:{key.subuser}" if key.subuser else key.user_id
@@ -71,8 +66,19 @@ def identity_of(rgw: librgw.RGW, claim: S3Credentials | None, environ: dict) -> 
     return Identity(key.user_id, owner, math.inf, permissions, reseller_admin=bool(user.admin))
 
 
+def identity_of(rgw: librgw.RGW, claim: S3Credentials | None, environ: dict) -> Identity | None:
+    if claim is None:
+        return None
+    key = signing_key_of(rgw, claim.access_key, environ)
+    try:
+        verify(claim, key.secret_key)
+    except SignatureError as error:
+        raise S3Error(error.code, error.message, error.status) from None
+    return identity_of_key(rgw, key)
+
+
 def chunk_signing_key(rgw: librgw.RGW, claim: S3Credentials, environ: dict) -> bytes:
     """The SigV4 signing key of a claim ``identity_of`` accepted, which also signs the chunks
     of a streaming upload (``payload.py``): a second read of the key, for those uploads only."""
-    secret = signing_key_of(rgw, claim, environ).secret_key
+    secret = signing_key_of(rgw, claim.access_key, environ).secret_key
     return v4_signing_key(secret, claim.scope_date, claim.region, claim.service)

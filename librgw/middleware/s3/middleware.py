@@ -38,7 +38,7 @@ from librgw.errors import NoSuchBucket
 from ..core_connection import WorkerConnection, cluster_spec
 from ..request_log import TRANS_ID_KEY
 from ..s3_signature import SignatureError, parse_s3_auth
-from . import buckets, multipart, objects, payload, service, sts
+from . import buckets, multipart, objects, payload, post_object, service, sts
 from .authenticate import chunk_signing_key, identity_of
 from .errors import S3Error
 from .native import Native
@@ -106,6 +106,8 @@ class S3:
                 return objects.put_object(native, owner, body.s3, body)
         if multipart.applies(s3):
             return multipart.handle(native, owner, s3, s3.request.environ["wsgi.input"], rgw.users)
+        if post_object.is_post_object(s3):
+            return post_object.post_object(rgw, lambda who: Native(self.app, s3.request.environ, who), owner, s3)
         if not s3.key:
             return self.bucket_operation(native, owner, s3)
         if method in ("GET", "HEAD"):

@@ -62,7 +62,7 @@ def _answer(rgw: librgw.RGW, s3: S3Request, request_id: str) -> Response:
     claim = parse_s3_auth(s3.request.environ, service=STS_SERVICE, body_sha256=hashlib.sha256(body).hexdigest())
     if claim is None or not claim.version.startswith("v4"):
         raise S3Error("MissingAuthenticationToken", "STS requests must be signed with Signature Version 4", 403)
-    key = signing_key_of(rgw, claim, s3.request.environ)
+    key = signing_key_of(rgw, claim.access_key, s3.request.environ)
     verify(claim, key.secret_key)
     if key.access_key.startswith("ASIA") or rgw.users.get(key.user_id).suspended:
         raise S3Error("AccessDenied", "Temporary credentials and suspended users cannot get session tokens", 403)
