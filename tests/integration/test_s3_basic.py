@@ -117,3 +117,16 @@ def test_presigned_get_and_bad_md5(gateway, s3):
         == "BadDigest"
     )
     assert code_of(s3.head_object, Bucket="s3-basic", Key="md5") == "404"
+
+
+def test_copy_source_conditions(s3):
+    etag = s3.put_object(Bucket="s3-basic", Key="cond-src", Body=b"c")["ETag"]
+    s3.copy_object(Bucket="s3-basic", Key="cond-ok", CopySource="s3-basic/cond-src", CopySourceIfMatch=etag)
+    assert s3.get_object(Bucket="s3-basic", Key="cond-ok")["Body"].read() == b"c"
+    for condition in ({"CopySourceIfMatch": '"0000"'}, {"CopySourceIfNoneMatch": etag}):
+        code = code_of(s3.copy_object, Bucket="s3-basic", Key="cond-no", CopySource="s3-basic/cond-src", **condition)
+        assert code == "PreconditionFailed", condition
+    assert code_of(s3.head_object, Bucket="s3-basic", Key="cond-no") == "404"
+    s3.put_object(Bucket="s3-basic", Key="odd?key", Body=b"q")  # a '?' in the key, sent as %3F
+    s3.copy_object(Bucket="s3-basic", Key="odd-copy", CopySource={"Bucket": "s3-basic", "Key": "odd?key"})
+    assert s3.get_object(Bucket="s3-basic", Key="odd-copy")["Body"].read() == b"q"

@@ -12,16 +12,15 @@ Several of S3's multipart errors share a native status (``InvalidPart``,
 ``InvalidPartOrder`` and ``EntityTooSmall`` are all 400), so the code comes from the native
 answer's ``X-Librgw-Error`` header (``swift/errors.py``), with S3's own message.
 
-Not served: the ``x-amz-copy-source-if-*`` conditions of UploadPartCopy (refused with
-``NotImplemented`` rather than ignored) and checksums other than ``Content-MD5`` (the
-``x-amz-checksum-*`` headers are not checked and not echoed).
+UploadPartCopy checks the ``x-amz-copy-source-if-*`` conditions as CopyObject does
+(``copy_source.py``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from webob import Response
 
@@ -29,6 +28,7 @@ from librgw.errors import NoSuchUser
 from librgw.users import UserStore
 
 from ..swift.errors import ERROR_HEADER
+from .copy_source import check_copy_conditions, parse_copy_source
 from .errors import STATUS, S3Error, from_native
 from .native import Native
 from .object_headers import content_md5_hex, native_object_headers
@@ -37,12 +37,6 @@ from .s3_request import S3Request
 from .xml_doc import MAX_BODY, add, document, parse, s3_time, serialize, swift_listing_time
 
 MAX_PART_NUMBER = 10_000
-COPY_CONDITIONS = (
-    "x-amz-copy-source-if-match",
-    "x-amz-copy-source-if-none-match",
-    "x-amz-copy-source-if-modified-since",
-    "x-amz-copy-source-if-unmodified-since",
-)
 MESSAGES = {
     "NoSuchUpload": "The specified upload does not exist. The upload ID may be invalid, "
     "or the upload may have been aborted or completed.",
@@ -163,16 +157,10 @@ def upload_part(native: Native, owner: str, s3: S3Request, stream: object) -> Re
 
 def upload_part_copy(native: Native, owner: str, s3: S3Request) -> Response:
     query = _part_query(s3)
-    conditions = [name for name in COPY_CONDITIONS if name in s3.request.headers]
-    if conditions:
-        raise S3Error("NotImplemented", f"{conditions[0]} is not supported yet")
-    raw_source, _, version = s3.request.headers["x-amz-copy-source"].partition("?")  # before %3F becomes "?"
-    source = unquote(raw_source).lstrip("/")
+    src_bucket, src_key, version = parse_copy_source(s3.request.headers["x-amz-copy-source"])
     if version:
         raise S3Error("NotImplemented", "Copying a version is not supported yet")
-    src_bucket, _, src_key = source.partition("/")
-    if not src_bucket or not src_key:
-        raise S3Error("InvalidArgument", "Copy Source must mention the source bucket and key: bucket/key")
+    check_copy_conditions(native, owner, src_bucket, src_key, s3)
     headers = {"X-Copy-From": quote(f"/{src_bucket}/{src_key}")}
     if "x-amz-copy-source-range" in s3.request.headers:
         headers["X-Copy-From-Range"] = s3.request.headers["x-amz-copy-source-range"]

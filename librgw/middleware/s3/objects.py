@@ -9,10 +9,11 @@ override the answer's headers. DeleteObject of a missing key succeeds, as in S3.
 
 from __future__ import annotations
 
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from webob import Response
 
+from .copy_source import check_copy_conditions, parse_copy_source
 from .errors import S3Error, from_native
 from .native import Native
 from .object_headers import META_IN, content_md5_hex, native_object_headers
@@ -98,13 +99,9 @@ def delete_object(native: Native, owner: str, s3: S3Request) -> Response:
 
 
 def copy_object(native: Native, owner: str, s3: S3Request) -> Response:
-    source = unquote(s3.request.headers["x-amz-copy-source"]).lstrip("/")
-    source, _, version = source.partition("?")
+    src_bucket, src_key, version = parse_copy_source(s3.request.headers["x-amz-copy-source"])
     if version:
         raise S3Error("NotImplemented", "Copying a version is not supported yet")
-    src_bucket, _, src_key = source.partition("/")
-    if not src_bucket or not src_key:
-        raise S3Error("InvalidArgument", "Copy Source must mention the source bucket and key: bucket/key")
     directive = s3.request.headers.get("x-amz-metadata-directive", "COPY").upper()
     if directive not in ("COPY", "REPLACE"):
         raise S3Error("InvalidArgument", "Unknown metadata directive.", ArgumentName="x-amz-metadata-directive")
@@ -114,6 +111,7 @@ def copy_object(native: Native, owner: str, s3: S3Request) -> Response:
             "This copy request is illegal because it is trying to copy an object to itself without changing "
             "the object's metadata, storage class, website redirect location or encryption attributes.",
         )
+    check_copy_conditions(native, owner, src_bucket, src_key, s3)
     headers = {"X-Copy-From": quote(f"/{src_bucket}/{src_key}")}
     if directive == "REPLACE":
         headers.update(native_object_headers(s3, CONTENT_HEADERS))
