@@ -43,6 +43,7 @@ class Manifest:
     obj_size: int
     head_size: int
     parts: list[Part] = field(default_factory=list)
+    multipart_sizes: list[int] = field(default_factory=list)  # a multipart upload's part sizes, in order
 
     def encode(self) -> bytes:
         return json.dumps(asdict(self)).encode()
@@ -50,7 +51,18 @@ class Manifest:
     @classmethod
     def decode(cls, raw: bytes) -> Manifest:
         doc = json.loads(raw)
-        return cls(doc["obj_size"], doc["head_size"], [Part(**p) for p in doc["parts"]])
+        return cls(
+            doc["obj_size"], doc["head_size"], [Part(**p) for p in doc["parts"]], doc.get("multipart_sizes", [])
+        )
+
+    def part_range(self, number: int) -> tuple[int, int] | None:
+        """Bytes (first, last) of part ``number`` (from 1) of a multipart object; the whole
+        object is part 1 of any other. None for a part it does not have."""
+        sizes = self.multipart_sizes or [self.obj_size]
+        if not 1 <= number <= len(sizes):
+            return None
+        first = sum(sizes[: number - 1])
+        return first, first + sizes[number - 1] - 1
 
     def tail_oids(self) -> list[str]:
         return [p.oid for p in self.parts]

@@ -32,7 +32,7 @@ from librgw import rados
 from .bucket_index import BucketIndex, IndexEntry
 from .buckets import BucketInfo
 from .errors import BadDigest, EntityTooSmall, InvalidArgument, InvalidPart, InvalidPartOrder, NoSuchUpload
-from .manifest import Manifest, Part
+from .manifest import Manifest, Part, head_oid
 from .objects import ObjectInfo, ObjectStore, Stripes, check_headers, check_key, chunks, entry_of, write_stripes
 from .omap_pages import omap_items, omap_values
 from .zone import DATA_POOL, INDEX_POOL
@@ -213,7 +213,9 @@ class MultipartUploads:
         for part in chosen[:-1]:
             if part.size < MIN_PART_SIZE:
                 raise EntityTooSmall(f"part {part.number} is {part.size} bytes; all but the last need 5 MiB")
-        manifest = Manifest(sum(p.size for p in chosen), 0, [o for p in chosen for o in p.objects])
+        manifest = Manifest(
+            sum(p.size for p in chosen), 0, [o for p in chosen for o in p.objects], [p.size for p in chosen]
+        )
         info = ObjectInfo(
             key,
             manifest.obj_size,
@@ -233,7 +235,8 @@ class MultipartUploads:
             except BaseException:
                 index.cancel(key, info.tag)
                 raise
-            index.complete(key, info.tag, entry_of(info))
+            head = head_oid(bucket.marker, key)
+            index.complete(key, info.tag, entry_of(info), current=lambda: self.objects.head_tag(head) == info.tag)
         unused = [o.oid for n, p in uploaded.items() if n not in numbers for o in p.objects]
         self.objects.gc.enqueue(unused)
         self._forget(bucket, key, upload_id)

@@ -114,3 +114,19 @@ def test_a_crafted_upload_id_cannot_name_another_keys_upload(rgw, bucket):
         rgw.multipart.upload_part(bucket, "a", "b." + upload_id, 1, b"x" * 10)
     with pytest.raises(NoSuchUpload):
         rgw.multipart.list_parts(bucket, "a", "b." + upload_id)
+
+
+def test_a_multipart_object_remembers_its_parts(rgw, bucket):
+    upload_id = rgw.multipart.initiate(bucket, "parted")
+    sizes = [5 * 1024 * 1024, 5 * 1024 * 1024 + 1, 7]
+    etags = [
+        rgw.multipart.upload_part(bucket, "parted", upload_id, n, os.urandom(size)).etag
+        for n, size in enumerate(sizes, 1)
+    ]
+    rgw.multipart.complete(bucket, "parted", upload_id, list(enumerate(etags, 1)))
+    manifest = rgw.objects.stat(bucket, "parted").manifest
+    assert manifest.multipart_sizes == sizes
+    assert manifest.part_range(2) == (sizes[0], sizes[0] + sizes[1] - 1)
+    assert manifest.part_range(3) == (sum(sizes[:2]), sum(sizes) - 1) and manifest.part_range(4) is None
+    plain = rgw.objects.stat(bucket, rgw.objects.put(bucket, "plain", b"abc").key).manifest
+    assert plain.part_range(1) == (0, 2) and plain.part_range(2) is None
