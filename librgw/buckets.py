@@ -223,7 +223,8 @@ class BucketStore:
         return self._change(name, num_shards=num_shards, index_gen=index_gen)
 
     def delete(self, name: str, uid: str | None = None) -> None:
-        """Delete an empty bucket (``uid``, if given, must own it)."""
+        """Delete an empty bucket (``uid``, if given, must own it): no objects, and no object
+        versions or delete markers either."""
         info = self.get(name)
         if uid is not None and info.owner != uid:
             raise NoSuchBucket(f"bucket {name!r} is not yours")
@@ -231,6 +232,8 @@ class BucketStore:
             for shard in info.index_objects():
                 if omap_first(index, shard) is not None:  # the header, key "", is not listed after ""
                     raise BucketNotEmpty(f"bucket {name!r} is not empty")
+            if info.versioning != "off" and self.rgw.versions.holds_any(info):
+                raise BucketNotEmpty(f"bucket {name!r} still holds object versions or delete markers")
             users = self.rgw.meta(UID_NS)
             with rados.WriteOpCtx() as op:
                 users.remove_omap_keys(op, (name,))
@@ -246,6 +249,8 @@ class BucketStore:
                     index.remove_object(shard)
                 except rados.ObjectNotFound:
                     pass
+        if info.versioning != "off":
+            self.rgw.versions.remove_shards(info)
 
     def _change(self, name: str, **fields) -> BucketInfo:
         """Set fields of the bucket's instance record, under the record's lock."""

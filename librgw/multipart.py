@@ -195,8 +195,17 @@ class MultipartUploads:
         with self.rgw.client.open_ioctx(INDEX_POOL) as index:
             return [Upload.decode(v) for _, v in omap_items(index, self._list_oid(bucket), filter_prefix=prefix)]
 
-    def complete(self, bucket: BucketInfo, key: str, upload_id: str, parts: list[tuple[int, str]]) -> IndexEntry:
-        """Join ``parts`` ((number, ETag) in order, as the client lists them) into ``key``."""
+    def complete(
+        self,
+        bucket: BucketInfo,
+        key: str,
+        upload_id: str,
+        parts: list[tuple[int, str]],
+        oid: str = "",
+        version_id: str = "",
+    ) -> IndexEntry:
+        """Join ``parts`` ((number, ETag) in order, as the client lists them) into ``key``: into
+        its head, or into head ``oid`` with ``version_id`` (a version's, ``Versions.write``)."""
         upload = self.get(bucket, key, upload_id)
         uploaded = {p.number: p for p in self.list_parts(bucket, key, upload_id)}
         if not parts:
@@ -226,6 +235,8 @@ class MultipartUploads:
             upload.metadata,
             manifest,
             uuid.uuid4().hex,
+            oid,
+            version_id,
             headers=dict(upload.headers),
         )
         with BucketIndex(self.rgw, bucket) as index:
@@ -235,7 +246,7 @@ class MultipartUploads:
             except BaseException:
                 index.cancel(key, info.tag)
                 raise
-            head = head_oid(bucket.marker, key)
+            head = oid or head_oid(bucket.marker, key)
             index.complete(key, info.tag, entry_of(info), current=lambda: self.objects.head_tag(head) == info.tag)
         unused = [o.oid for n, p in uploaded.items() if n not in numbers for o in p.objects]
         self.objects.gc.enqueue(unused)

@@ -319,11 +319,15 @@ class ObjectStore:
         content_type: str | None = None,
         src_oid: str | None = None,
         headers: dict[str, str] | None = None,
+        dst_oid: str | None = None,
+        version_id: str = "",
     ) -> IndexEntry:
         """Server-side copy: the destination's head gets the source's head data (at most 4 MiB)
         and a manifest pointing at the source's tails, which are shared, not copied. With
         ``metadata`` None the source's metadata, headers and content type are kept (S3's COPY
-        directive), else they are replaced (REPLACE) by ``metadata`` and ``headers``."""
+        directive), else they are replaced (REPLACE) by ``metadata`` and ``headers``. The
+        source is head ``src_oid`` (a version's) if given, the destination head ``dst_oid``
+        with ``version_id`` (``put``'s ``oid`` and ``version_id``)."""
         check_key(dst_key)
         check_headers(headers or {})
         for _ in range(SNAPSHOT_RETRIES):
@@ -349,7 +353,8 @@ class ObjectStore:
             dict(src.metadata if metadata is None else metadata),
             src.manifest,
             tag,
-            head_oid(dst_bucket.marker, dst_key),
+            dst_oid or head_oid(dst_bucket.marker, dst_key),
+            version_id,
             headers=dict(src.headers if metadata is None else headers or {}),
         )
         with BucketIndex(self.rgw, dst_bucket) as index:

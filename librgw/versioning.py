@@ -13,6 +13,14 @@ plain listing is unchanged. A key's version list is changed under a lock on its 
 
 A key written before versioning was enabled has only its null version and no entries yet;
 its first versioned change records that null version before adding the new one.
+
+Every write of a versioned bucket (``put``, ``copy``, a completed multipart upload) goes
+through ``write``, which gives the writer the head to write (a new version's, or the null
+one's while suspended) and records the version once the head is written, so a write that
+fails (a bad MD5, a client gone) leaves the versions as they were. The data is written
+outside the key's lock; only the bookkeeping after it is under the lock. Listing reads every
+version under the prefix from the key marker on and selects the page in memory
+(``select_versions``).
 """
 
 from __future__ import annotations
@@ -22,17 +30,18 @@ import json
 import secrets
 import string
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, BinaryIO
 
 from librgw import rados
 
-from .bucket_index import BucketIndex, bucket_shard_index
+from .bucket_index import BucketIndex, IndexEntry, bucket_shard_index, common_prefix
 from .buckets import BucketInfo
 from .errors import MethodNotAllowed, NoSuchKey, NoSuchVersion
 from .manifest import head_oid
 from .objects import ObjectReader, ObjectStore, check_key, entry_of
-from .omap_pages import PAGE, omap_items
+from .omap_pages import PAGE, omap_first, omap_items
 from .record_lock import locked
 from .zone import INDEX_POOL
 
@@ -56,6 +65,7 @@ class Version:
     owner: str = ""
     delete_marker: bool = False
     is_latest: bool = False
+    content_type: str = ""
 
     def encode(self) -> bytes:
         doc = asdict(self)
@@ -73,6 +83,7 @@ class VersionPage:
     is_truncated: bool
     next_key_marker: str
     next_version_id_marker: str
+    prefixes: list[str] = field(default_factory=list)  # the common prefixes, with a delimiter
 
 
 def _after_markers(rows: list[Version], key_marker: str, version_id_marker: str) -> list[Version]:
@@ -84,6 +95,39 @@ def _after_markers(rows: list[Version], key_marker: str, version_id_marker: str)
             if v.key == key_marker and v.version_id == version_id_marker:
                 return rows[n + 1 :]
     return [v for v in rows if v.key > key_marker]
+
+
+def select_versions(
+    rows: list[Version],
+    prefix: str = "",
+    delimiter: str = "",
+    key_marker: str = "",
+    version_id_marker: str = "",
+    max_keys: int = 1000,
+) -> VersionPage:
+    """The ListObjectVersions page of ``rows`` (every version under ``prefix``, by key, newest
+    first): after the markers, keys sharing a prefix up to ``delimiter`` rolled up into one
+    common prefix, at most ``max_keys`` versions and prefixes together."""
+    versions: list[Version] = []
+    prefixes: list[str] = []
+    next_key = next_version_id = ""
+    truncated = False
+    for version in _after_markers(rows, key_marker, version_id_marker):
+        rolled = common_prefix(version.key, prefix, delimiter)
+        if rolled and (rolled in prefixes or rolled <= key_marker):
+            continue  # listed already, on this page or an earlier one
+        if len(versions) + len(prefixes) == max_keys:
+            truncated = True
+            break
+        if rolled:
+            prefixes.append(rolled)
+            next_key, next_version_id = rolled, ""
+        else:
+            versions.append(version)
+            next_key, next_version_id = version.key, version.version_id
+    if not truncated:
+        next_key = next_version_id = ""
+    return VersionPage(versions, truncated, next_key, next_version_id, prefixes)
 
 
 def new_version_id() -> str:
@@ -119,30 +163,55 @@ class Versions:
             info = self.objects.stat(bucket, key)
         except NoSuchKey:
             return []
-        version = Version(key, NULL, info.mtime, info.size, info.etag, info.owner)
+        version = Version(key, NULL, info.mtime, info.size, info.etag, info.owner, content_type=info.content_type)
         return [(_omap_key(key, int(info.mtime * 1e9), NULL), version)]
 
     def current(self, bucket: BucketInfo, key: str) -> Version | None:
         found = self.versions_of(bucket, key)
         return found[0][1] if found else None
 
+    def find(self, bucket: BucketInfo, key: str, version_id: str | None = None) -> Version:
+        """The current version of ``key`` (perhaps a delete marker), or its version
+        ``version_id``; NoSuchKey if the key has no versions, NoSuchVersion if not that one."""
+        check_key(key)
+        versions = [v for _, v in self.versions_of(bucket, key)]
+        if not versions:
+            raise NoSuchKey(f"{bucket.name}/{key} does not exist")
+        versions[0].is_latest = True
+        if version_id is None:
+            return versions[0]
+        for version in versions:
+            if version.version_id == version_id:
+                return version
+        raise NoSuchVersion(f"{bucket.name}/{key} has no version {version_id!r}")
+
+    def holds_any(self, bucket: BucketInfo) -> bool:
+        """Does the bucket keep any version or delete marker (so it cannot be deleted)?"""
+        with self.rgw.client.open_ioctx(INDEX_POOL) as index:
+            return any(omap_first(index, oid) is not None for oid in self._shard_oids(bucket))
+
+    def remove_shards(self, bucket: BucketInfo) -> None:
+        """Remove the (empty) version shards of a bucket being deleted."""
+        with self.rgw.client.open_ioctx(INDEX_POOL) as index:
+            for oid in self._shard_oids(bucket):
+                try:
+                    index.remove_object(oid)
+                except rados.ObjectNotFound:
+                    pass
+
+    def _shard_oids(self, bucket: BucketInfo) -> list[str]:
+        return [f"{bucket.marker}__versions.{shard}" for shard in range(bucket.num_shards)]
+
     def get(
         self, bucket: BucketInfo, key: str, version_id: str | None = None, byte_range: tuple[int, int] | None = None
     ) -> ObjectReader:
         """The current version, or ``version_id``; NoSuchKey if the current one is a delete
         marker, MethodNotAllowed if ``version_id`` names one (as S3 answers)."""
-        check_key(key)
-        versions = [v for _, v in self.versions_of(bucket, key)]
-        if version_id is None:
-            if not versions or versions[0].delete_marker:
-                raise NoSuchKey(f"{bucket.name}/{key} does not exist (its current version is a delete marker)")
-            version = versions[0]
-        else:
-            version = next((v for v in versions if v.version_id == version_id), None)
-            if version is None:
-                raise NoSuchVersion(f"{bucket.name}/{key} has no version {version_id!r}")
-            if version.delete_marker:
-                raise MethodNotAllowed(f"version {version_id!r} of {bucket.name}/{key} is a delete marker")
+        version = self.find(bucket, key, version_id)
+        if version.delete_marker and version_id is None:
+            raise NoSuchKey(f"{bucket.name}/{key} does not exist (its current version is a delete marker)")
+        if version.delete_marker:
+            raise MethodNotAllowed(f"version {version_id!r} of {bucket.name}/{key} is a delete marker")
         reader = self.objects.get(bucket, key, byte_range, instance_oid(bucket, key, version.version_id))
         reader.version_id = version.version_id
         return reader
@@ -154,20 +223,24 @@ class Versions:
         key_marker: str = "",
         version_id_marker: str = "",
         max_keys: int = 1000,
+        delimiter: str = "",
     ) -> VersionPage:
-        """ListObjectVersions: every version and delete marker, by key, newest first."""
+        """ListObjectVersions: every version and delete marker, by key, newest first (with a
+        ``delimiter``, keys sharing a prefix up to it roll up into ``prefixes``). A page reads
+        every version from ``key_marker`` to the end of ``prefix``."""
         rows: list[Version] = []
         with self.rgw.client.open_ioctx(INDEX_POOL) as index:
-            for shard in range(bucket.num_shards):
-                oid = f"{bucket.marker}__versions.{shard}"
-                rows += [v for _, v in self._scan(index, oid, prefix)]
+            for oid in self._shard_oids(bucket):  # a key's entries sort after the key itself
+                rows += [v for _, v in self._scan(index, oid, prefix, start_after=key_marker)]
         with BucketIndex(self.rgw, bucket) as bucket_index:
             listed = {v.key for v in rows}
-            marker = ""
+            marker = key_marker
             while True:
                 page = bucket_index.list(prefix=prefix, marker=marker, max_keys=PAGE)
                 rows += [
-                    Version(e.key, NULL, e.mtime, e.size, e.etag, e.owner) for e in page.entries if e.key not in listed
+                    Version(e.key, NULL, e.mtime, e.size, e.etag, e.owner, content_type=e.content_type)
+                    for e in page.entries
+                    if e.key not in listed
                 ]
                 if not page.is_truncated:
                     break
@@ -177,12 +250,33 @@ class Versions:
         for v in rows:
             v.is_latest = v.key not in latest
             latest.add(v.key)
-        rows = _after_markers(rows, key_marker, version_id_marker)
-        page, rest = rows[:max_keys], rows[max_keys:]
-        last = page[-1] if rest and page else None
-        return VersionPage(page, bool(rest), last.key if last else "", last.version_id if last else "")
+        return select_versions(rows, prefix, delimiter, key_marker, version_id_marker, max_keys)
 
     # -- writing -----------------------------------------------------------------
+
+    def write(self, bucket: BucketInfo, key: str, writer: Callable[[str, str], IndexEntry]) -> tuple[str, IndexEntry]:
+        """A new version of ``key`` (``enabled``), or its null version replaced (``suspended``),
+        as ``writer(head oid, version id)`` writes it (and its bucket index entry); returns
+        (version id, the writer's entry). A writer that raises leaves the versions as they were.
+
+        The data is written before the key's shard lock is taken, so a long upload holds up
+        no other write; the lock covers only recording the version and making the bucket
+        index entry show the newest one (concurrent writers complete in any order)."""
+        check_key(key)
+        version_id = new_version_id() if bucket.versioning == "enabled" else NULL
+        oid = instance_oid(bucket, key, version_id)
+        entry = writer(oid, version_id)
+        with self._key_lock(bucket, key):
+            if version_id == NULL:
+                self._drop_null(bucket, key, keep_data=True)
+                version = self._null_head_version(bucket, key)  # a concurrent null write may have won
+            else:
+                self._record_null_version(bucket, key)  # the writer left the null head alone
+                version = _version_of(entry, version_id)
+            if version is not None:
+                self._add(bucket, version)
+            self._sync_index(bucket, key)
+        return version_id, entry
 
     def put(
         self,
@@ -191,25 +285,91 @@ class Versions:
         data: bytes | BinaryIO,
         metadata: dict[str, str] | None = None,
         content_type: str = "",
+        owner: str = "",
+        headers: dict[str, str] | None = None,
+        expected_md5: str | None = None,
     ) -> tuple[str, str]:
-        """A new version (``enabled``) or the null version replaced (``suspended``): (version id, ETag)."""
-        check_key(key)
-        version_id = new_version_id() if bucket.versioning == "enabled" else NULL
-        with self._key_lock(bucket, key):
-            self._record_null_version(bucket, key)
-            if version_id == NULL:
-                self._drop_null(bucket, key, keep_data=True)
-            entry = self.objects.put(
+        """A new version (``enabled``) or the null version replaced (``suspended``): (version
+        id, ETag). The arguments are ``ObjectStore.put``'s."""
+
+        def writer(oid: str, version_id: str) -> IndexEntry:
+            return self.objects.put(
                 bucket,
                 key,
                 data,
                 metadata,
                 content_type,
-                oid=instance_oid(bucket, key, version_id),
+                owner=owner,
+                oid=oid,
+                version_id=version_id,
+                headers=headers,
+                expected_md5=expected_md5,
+            )
+
+        version_id, entry = self.write(bucket, key, writer)
+        return version_id, entry.etag
+
+    def copy(
+        self,
+        src_bucket: BucketInfo,
+        src_key: str,
+        dst_bucket: BucketInfo,
+        dst_key: str,
+        metadata: dict[str, str] | None = None,
+        content_type: str | None = None,
+        src_oid: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[str, IndexEntry]:
+        """``ObjectStore.copy`` into a new version of ``dst_key`` (or its null version, while
+        suspended); ``src_oid`` names a source version's head. Returns (version id, entry)."""
+
+        def writer(oid: str, version_id: str) -> IndexEntry:
+            return self.objects.copy(
+                src_bucket,
+                src_key,
+                dst_bucket,
+                dst_key,
+                metadata,
+                content_type,
+                src_oid=src_oid,
+                headers=headers,
+                dst_oid=oid,
                 version_id=version_id,
             )
-            self._add(bucket, Version(key, version_id, entry.mtime, entry.size, entry.etag, entry.owner))
-        return version_id, entry.etag
+
+        return self.write(dst_bucket, dst_key, writer)
+
+    def update(
+        self,
+        bucket: BucketInfo,
+        key: str,
+        metadata: dict[str, str],
+        content_type: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Version:
+        """Replace the current version's metadata, content type and headers in place (no new
+        version, as Swift's POST); NoSuchKey if the current version is a delete marker."""
+        with self._key_lock(bucket, key):
+            version = self.find(bucket, key)
+            if version.delete_marker:
+                raise NoSuchKey(f"{bucket.name}/{key} does not exist (its current version is a delete marker)")
+            oid = instance_oid(bucket, key, version.version_id)
+            current = self.objects.stat(bucket, key, oid)
+            entry = self.objects.copy(
+                bucket,
+                key,
+                bucket,
+                key,
+                metadata,
+                content_type or current.content_type,
+                src_oid=oid,
+                headers=headers,
+                dst_oid=oid,
+                version_id=current.version_id,
+            )
+            version = replace(version, content_type=entry.content_type)
+            self._add(bucket, version)  # the same omap key: the record's content type follows
+        return version
 
     def delete(self, bucket: BucketInfo, key: str, version_id: str | None = None) -> tuple[str, bool]:
         """Without ``version_id``: add a delete marker (null in a suspended bucket); returns its
@@ -245,11 +405,17 @@ class Versions:
         with self.rgw.client.open_ioctx(INDEX_POOL) as index:
             if self._scan(index, self._shard_oid(bucket, key), key + "\0", limit=1):
                 return
+        version = self._null_head_version(bucket, key)
+        if version is not None:
+            self._add(bucket, version)
+
+    def _null_head_version(self, bucket: BucketInfo, key: str) -> Version | None:
+        """The null version as its head is now; None if there is no null head."""
         try:
             info = self.objects.stat(bucket, key)
         except NoSuchKey:
-            return
-        self._add(bucket, Version(key, NULL, info.mtime, info.size, info.etag, info.owner))
+            return None
+        return Version(key, NULL, info.mtime, info.size, info.etag, info.owner, content_type=info.content_type)
 
     def _drop_null(self, bucket: BucketInfo, key: str, keep_data: bool) -> None:
         """Forget the key's null version (a new null version or null delete marker replaces it)."""
@@ -287,10 +453,19 @@ class Versions:
             index.complete(key, tag, entry_of(info))
 
     @staticmethod
-    def _scan(index: rados.Ioctx, oid: str, filter_prefix: str, limit: int | None = None) -> list[tuple[str, Version]]:
-        """(omap key, version) of the entries of ``oid`` starting with ``filter_prefix``, in order."""
-        items = omap_items(index, oid, filter_prefix=filter_prefix, page=limit or PAGE)
+    def _scan(
+        index: rados.Ioctx, oid: str, filter_prefix: str, limit: int | None = None, start_after: str = ""
+    ) -> list[tuple[str, Version]]:
+        """(omap key, version) of the entries of ``oid`` starting with ``filter_prefix`` (after
+        ``start_after``), in order."""
+        items = omap_items(index, oid, start_after, filter_prefix, page=limit or PAGE)
         return [(k, Version.decode(v)) for k, v in itertools.islice(items, limit)]
+
+
+def _version_of(entry: IndexEntry, version_id: str) -> Version:
+    return Version(
+        entry.key, version_id, entry.mtime, entry.size, entry.etag, entry.owner, content_type=entry.content_type
+    )
 
 
 class _ClosingLock:

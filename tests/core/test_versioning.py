@@ -1,9 +1,12 @@
 """Versioning with S3's semantics: versions, delete markers, get and delete by version id, null versions."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
-from librgw.errors import MethodNotAllowed, NoSuchKey, NoSuchVersion
-from librgw.zone import DATA_POOL
+from librgw.errors import BadDigest, BucketNotEmpty, MethodNotAllowed, NoSuchKey, NoSuchVersion
+from librgw.versioning import Version, instance_oid, select_versions
+from librgw.zone import DATA_POOL, INDEX_POOL
 
 
 @pytest.fixture
@@ -88,3 +91,115 @@ def test_listing_versions_pages_with_key_and_version_markers(rgw, bucket):
     assert seen == everything
     after_a = rgw.versions.list(info, key_marker="a").versions
     assert [v.key for v in after_a] == ["b"] * 3 + ["c"] * 3
+
+
+def rows(*spec: tuple[str, str]) -> list[Version]:
+    """Versions in listing order: (key, version id), newest first within a key."""
+    return [Version(key, vid, 0.0) for key, vid in spec]
+
+
+ROWS = rows(("a", "3"), ("a", "2"), ("a", "1"), ("d/x", "1"), ("d/y", "2"), ("d/y", "1"), ("z", "1"))
+
+
+def picked(page) -> list[tuple[str, str]]:
+    return [(v.key, v.version_id) for v in page.versions]
+
+
+def test_select_versions_pages_through_key_and_version_markers():
+    page = select_versions(ROWS, max_keys=2)
+    assert picked(page) == [("a", "3"), ("a", "2")] and page.is_truncated
+    assert (page.next_key_marker, page.next_version_id_marker) == ("a", "2")
+    rest = select_versions(ROWS, key_marker="a", version_id_marker="2", max_keys=2)
+    assert picked(rest) == [("a", "1"), ("d/x", "1")]
+    assert picked(select_versions(ROWS, key_marker="a")) == [(v.key, v.version_id) for v in ROWS[3:]]
+    last = select_versions(ROWS, key_marker="d/y", max_keys=5)
+    assert picked(last) == [("z", "1")] and not last.is_truncated and last.next_key_marker == ""
+
+
+def test_select_versions_rolls_keys_up_to_the_delimiter_once():
+    page = select_versions(ROWS, delimiter="/", max_keys=4)
+    assert picked(page) == [("a", "3"), ("a", "2"), ("a", "1")] and page.prefixes == ["d/"]
+    assert page.is_truncated and (page.next_key_marker, page.next_version_id_marker) == ("d/", "")
+    rest = select_versions(ROWS, delimiter="/", key_marker="d/")
+    assert picked(rest) == [("z", "1")] and rest.prefixes == []
+    under = select_versions([v for v in ROWS if v.key.startswith("d/")], prefix="d/", delimiter="/")
+    assert picked(under) == [("d/x", "1"), ("d/y", "2"), ("d/y", "1")] and under.prefixes == []
+
+
+def test_copy_and_update_make_and_keep_versions(rgw, bucket):
+    rgw.buckets.set_versioning("docs", "enabled")
+    info = rgw.buckets.get("docs")
+    v1, _ = rgw.versions.put(info, "src", b"first", {"color": "red"}, "text/plain", headers={"cache-control": "no"})
+    rgw.versions.put(info, "src", b"second")
+    copied, entry = rgw.versions.copy(info, "src", info, "dst", src_oid=instance_oid(info, "src", v1))
+    assert copied not in (v1, "null") and entry.version_id == copied
+    assert rgw.get("docs", "dst").read() == b"first"
+    found = rgw.versions.find(info, "dst")
+    assert found.version_id == copied and found.content_type == "text/plain" and found.is_latest
+    updated = rgw.versions.update(info, "dst", {"color": "blue"}, "text/x-new")
+    assert updated.version_id == copied and updated.content_type == "text/x-new"
+    head = rgw.objects.stat(info, "dst", instance_oid(info, "dst", copied))
+    assert head.metadata == {"color": "blue"} and head.version_id == copied and head.content_type == "text/x-new"
+    assert [v.version_id for _, v in rgw.versions.versions_of(info, "dst")] == [copied]
+    assert [e.key for e in rgw.list("docs").objects] == ["dst", "src"]
+    rgw.versions.delete(info, "dst")
+    with pytest.raises(NoSuchKey):
+        rgw.versions.update(info, "dst", {})
+    with pytest.raises(NoSuchVersion):
+        rgw.versions.find(info, "src", "nope")
+    with pytest.raises(NoSuchKey):
+        rgw.versions.find(info, "never")
+
+
+def test_a_failed_write_leaves_the_versions_as_they_were(rgw, bucket):
+    rgw.buckets.set_versioning("docs", "enabled")
+    kept = rgw.versions.put(rgw.buckets.get("docs"), "k", b"kept")[0]
+    rgw.buckets.set_versioning("docs", "suspended")
+    info = rgw.buckets.get("docs")
+    rgw.versions.put(info, "k", b"null")
+    with pytest.raises(BadDigest):
+        rgw.versions.put(info, "k", b"new", expected_md5="0" * 32)
+    assert versions(rgw, "k") == [("k", "null", False, True), ("k", kept, False, False)]
+    assert rgw.get("docs", "k").read() == b"null"
+
+
+def test_a_completed_upload_is_a_new_version(rgw, bucket):
+    rgw.buckets.set_versioning("docs", "enabled")
+    info = rgw.buckets.get("docs")
+    v1, _ = rgw.versions.put(info, "big", b"small")
+    upload_id = rgw.multipart.initiate(info, "big")
+    part = rgw.multipart.upload_part(info, "big", upload_id, 1, b"joined")
+    version_id, entry = rgw.versions.write(
+        info, "big", lambda oid, vid: rgw.multipart.complete(info, "big", upload_id, [(1, part.etag)], oid, vid)
+    )
+    assert entry.version_id == version_id and version_id != v1
+    assert rgw.get("docs", "big").read() == b"joined"
+    assert rgw.get("docs", "big", version_id=v1).read() == b"small"
+
+
+def test_a_bucket_keeping_versions_or_markers_is_not_empty(rgw, bucket):
+    rgw.buckets.set_versioning("docs", "enabled")
+    info = rgw.buckets.get("docs")
+    v1, _ = rgw.versions.put(info, "k", b"x")
+    marker, _ = rgw.versions.delete(info, "k")
+    assert rgw.list("docs").objects == []
+    for left in (v1, marker):
+        with pytest.raises(BucketNotEmpty):
+            rgw.buckets.delete("docs")
+        rgw.versions.delete(info, "k", left)
+    rgw.buckets.delete("docs")
+    with rgw.client.open_ioctx(INDEX_POOL) as index:
+        assert not [o.key for o in index.list_objects() if o.key.startswith(info.marker)]
+
+
+def test_concurrent_writes_each_make_a_version_and_the_index_shows_the_newest(rgw, bucket):
+    rgw.put("docs", "hot", b"from before")
+    rgw.buckets.set_versioning("docs", "enabled")
+    info = rgw.buckets.get("docs")
+    with ThreadPoolExecutor(8) as pool:
+        made = list(pool.map(lambda n: rgw.versions.put(info, "hot", b"%d" % n)[0], range(8)))
+    found = [v for _, v in rgw.versions.versions_of(info, "hot")]
+    assert sorted(v.version_id for v in found) == sorted([*made, "null"]) and found[-1].version_id == "null"
+    (entry,) = rgw.list("docs").objects
+    assert (entry.version_id, entry.etag) == (found[0].version_id, found[0].etag)
+    assert rgw.get("docs", "hot").etag == found[0].etag

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, unquote
 
+from ..swift.versions import VERSION_ID
 from .errors import S3Error, from_native
 from .native import Native
 from .s3_request import S3Request
@@ -33,14 +34,17 @@ def parse_copy_source(value: str) -> tuple[str, str, str]:
     return bucket, key, version
 
 
-def check_copy_conditions(native: Native, owner: str, bucket: str, key: str, s3: S3Request) -> None:
-    """``PreconditionFailed`` unless the source meets the request's copy-source conditions."""
+def check_copy_conditions(
+    native: Native, owner: str, bucket: str, key: str, s3: S3Request, version_id: str = ""
+) -> None:
+    """``PreconditionFailed`` unless the source (its version ``version_id``, if given) meets the
+    request's copy-source conditions."""
     conditions = {
         native_name: s3.request.headers[name] for name, native_name in CONDITIONS.items() if name in s3.request.headers
     }
     if not conditions:
         return
-    answer = native.call("HEAD", owner, bucket, key, conditions)
+    answer = native.call("HEAD", owner, bucket, key, conditions, query={VERSION_ID: version_id} if version_id else None)
     if answer.status_int in (304, 412):
         raise S3Error(
             "PreconditionFailed",

@@ -41,6 +41,7 @@ STATUS = {
     "NoSuchBucket": 404,
     "NoSuchKey": 404,
     "NoSuchUpload": 404,
+    "NoSuchVersion": 404,
     "NotImplemented": 501,
     "NotModified": 304,
     "PreconditionFailed": 412,
@@ -62,17 +63,18 @@ class S3Error(Exception):
         self.message = message or code
         self.status = status or STATUS.get(code, 400)
         self.extra = extra  # more fields for the document (BucketName, Key, ...)
+        self.headers: list[tuple[str, str]] = []  # more headers for the response (x-amz-delete-marker, ...)
 
     def response(self, resource: str, request_id: str) -> Response:
         if self.status == 304:  # no body may follow a 304
-            return Response(status=304, headerlist=[("x-amz-request-id", request_id)])
+            return Response(status=304, headerlist=[("x-amz-request-id", request_id), *self.headers])
         root = ET.Element("Error")
         for tag, text in (("Code", self.code), ("Message", self.message), *self.extra.items()):
             ET.SubElement(root, tag).text = text
         ET.SubElement(root, "Resource").text = resource
         ET.SubElement(root, "RequestId").text = request_id
         body = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8")
-        response = Response(status=self.status, body=body, headerlist=[("x-amz-request-id", request_id)])
+        response = Response(status=self.status, body=body, headerlist=[("x-amz-request-id", request_id), *self.headers])
         response.content_type = "application/xml"
         return response
 

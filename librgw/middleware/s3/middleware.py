@@ -10,8 +10,8 @@ one place. Answers are S3's: XML documents, S3 error codes, ``x-amz-request-id``
 Served so far: ListBuckets; CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation,
 ListObjects and ListObjectsV2; PutObject (``Content-MD5`` checked), GetObject and
 HeadObject (ranges, conditions, ``response-*``), DeleteObject, CopyObject (COPY and
-REPLACE), DeleteObjects; multipart uploads (``multipart.py``). Other sub-resources answer
-``NotImplemented``.
+REPLACE), DeleteObjects; multipart uploads (``multipart.py``); versioning
+(``versioning.py``). Other sub-resources answer ``NotImplemented``.
 
 Settings (``[filter:s3]``):
 
@@ -38,7 +38,7 @@ from librgw.errors import NoSuchBucket
 from ..core_connection import WorkerConnection, cluster_spec
 from ..request_log import TRANS_ID_KEY
 from ..s3_signature import SignatureError, parse_s3_auth
-from . import buckets, multipart, objects, payload, post_object, service, sts
+from . import buckets, multipart, objects, payload, post_object, service, sts, versioning
 from .authenticate import chunk_signing_key, identity_of
 from .errors import S3Error
 from .native import Native
@@ -46,7 +46,7 @@ from .s3_request import S3Request, is_s3, parse_request
 
 # Bucket sub-resources this filter does not serve yet: refused, never mistaken for a listing.
 UNSERVED = (
-    "acl", "cors", "lifecycle", "policy", "tagging", "versioning", "versions",
+    "acl", "cors", "lifecycle", "policy", "tagging",
     "website", "logging", "notification", "replication", "encryption", "object-lock", "accelerate",
     "requestPayment", "inventory", "analytics", "metrics", "ownershipControls", "publicAccessBlock",
     "retention", "legal-hold", "restore", "torrent", "attributes", "select",
@@ -92,7 +92,7 @@ class S3:
         unserved = [name for name in UNSERVED if name in s3.params]
         if unserved:
             raise S3Error("NotImplemented", f"The {unserved[0]} sub-resource is not supported yet")
-        if method == "PUT" and not s3.key:
+        if method == "PUT" and not s3.key and not versioning.applies(s3):
             return buckets.create_bucket(native, s3)
         try:
             owner = rgw.buckets.get(s3.bucket).owner
@@ -108,6 +108,8 @@ class S3:
             return multipart.handle(native, owner, s3, s3.request.environ["wsgi.input"], rgw.users)
         if post_object.is_post_object(s3):
             return post_object.post_object(rgw, lambda who: Native(self.app, s3.request.environ, who), owner, s3)
+        if versioning.applies(s3):
+            return versioning.handle(native, owner, s3, rgw.users)
         if not s3.key:
             return self.bucket_operation(native, owner, s3)
         if method in ("GET", "HEAD"):

@@ -6,7 +6,8 @@ has their contract): ``?uploads`` and ``?uploadId=&partNumber=`` turn into ``?up
 ``?upload-id=&part-number=``, the part list of a complete request from S3's XML into JSON,
 and the native JSON answers into S3's XML documents. A part's ``Content-MD5`` becomes the
 native ``ETag`` check, as for PutObject; ``x-amz-copy-source`` and
-``x-amz-copy-source-range`` become ``X-Copy-From`` and ``X-Copy-From-Range``.
+``x-amz-copy-source-range`` become ``X-Copy-From`` and ``X-Copy-From-Range`` (a source's
+``?versionId=`` becomes ``X-Copy-From-Version-Id``, ``versioning.py``).
 
 Several of S3's multipart errors share a native status (``InvalidPart``,
 ``InvalidPartOrder`` and ``EntityTooSmall`` are all 400), so the code comes from the native
@@ -28,6 +29,7 @@ from librgw.errors import NoSuchUser
 from librgw.users import UserStore
 
 from ..swift.errors import ERROR_HEADER
+from . import versioning
 from .copy_source import check_copy_conditions, parse_copy_source
 from .errors import STATUS, S3Error, from_native
 from .native import Native
@@ -157,20 +159,22 @@ def upload_part(native: Native, owner: str, s3: S3Request, stream: object) -> Re
 
 def upload_part_copy(native: Native, owner: str, s3: S3Request) -> Response:
     query = _part_query(s3)
-    src_bucket, src_key, version = parse_copy_source(s3.request.headers["x-amz-copy-source"])
-    if version:
-        raise S3Error("NotImplemented", "Copying a version is not supported yet")
-    check_copy_conditions(native, owner, src_bucket, src_key, s3)
-    headers = {"X-Copy-From": quote(f"/{src_bucket}/{src_key}")}
+    src_bucket, src_key, version_id = parse_copy_source(s3.request.headers["x-amz-copy-source"])
+    check_copy_conditions(native, owner, src_bucket, src_key, s3, version_id)
+    headers = {"X-Copy-From": quote(f"/{src_bucket}/{src_key}"), **versioning.copy_source_headers(version_id)}
     if "x-amz-copy-source-range" in s3.request.headers:
         headers["X-Copy-From-Range"] = s3.request.headers["x-amz-copy-source-range"]
     answer = native.call("PUT", owner, s3.bucket, s3.key, headers, query=query)
     if answer.status_int // 100 != 2:
-        raise _failure(answer, s3)
+        if answer.headers.get(ERROR_HEADER) in MESSAGES:
+            raise _failure(answer, s3)
+        raise versioning.copy_failure(answer, s3, version_id)
     root = document("CopyPartResult")
     add(root, "LastModified", s3_time(float(answer.headers["X-Timestamp"])))
     add(root, "ETag", answer.headers["ETag"])
-    return _xml(root)
+    response = _xml(root)
+    response.headerlist.extend(versioning.copy_version_headers(answer))
+    return response
 
 
 def list_parts(native: Native, owner: str, s3: S3Request, display_name: Callable[[str], str]) -> Response:

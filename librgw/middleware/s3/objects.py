@@ -4,7 +4,8 @@ DeleteObjects, as native object requests.
 Headers translate both ways: ``x-amz-meta-*`` is ``X-Object-Meta-*``; ``Content-MD5`` (base64)
 becomes the native ``ETag`` check (hex), so a body that does not match is ``BadDigest`` and
 is never stored; content headers pass as they are; GET's ``response-*`` query parameters
-override the answer's headers. DeleteObject of a missing key succeeds, as in S3.
+override the answer's headers. DeleteObject of a missing key succeeds, as in S3. Versions
+(``versionId``, ``x-amz-version-id``, delete markers) are ``versioning.py``'s.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from urllib.parse import quote
 
 from webob import Response
 
+from . import versioning
 from .copy_source import check_copy_conditions, parse_copy_source
 from .errors import S3Error, from_native
 from .native import Native
@@ -64,19 +66,21 @@ def put_object(native: Native, owner: str, s3: S3Request, stream: object) -> Res
         raise S3Error("BadDigest", "The Content-MD5 you specified did not match what we received.")
     if answer.status_int // 100 != 2:
         raise from_native(answer.status_int, answer.body, "NoSuchKey")
-    return Response(status=200, headerlist=[("ETag", answer.headers["ETag"])])
+    return Response(status=200, headerlist=[("ETag", answer.headers["ETag"]), *versioning.version_headers(answer)])
 
 
 def get_object(native: Native, owner: str, s3: S3Request, head: bool) -> Response:
-    if "partNumber" in s3.params or "versionId" in s3.params:
-        raise S3Error("NotImplemented", "partNumber and versionId are not supported yet")
+    if "partNumber" in s3.params:
+        raise S3Error("NotImplemented", "partNumber is not supported yet")
     conditions = {name: s3.request.headers[name] for name in CONDITIONS if name in s3.request.headers}
-    answer = native.call("HEAD" if head else "GET", owner, s3.bucket, s3.key, conditions)
+    query = versioning.version_query(s3)
+    answer = native.call("HEAD" if head else "GET", owner, s3.bucket, s3.key, conditions, query=query)
     if answer.status_int == 304:
         raise S3Error("NotModified", "Not Modified")
     if answer.status_int // 100 != 2:
-        raise from_native(answer.status_int, answer.body, "NoSuchKey")
+        raise versioning.object_failure(answer, s3)
     headers = [(name, answer.headers[name]) for name in PASSED_BACK if name in answer.headers]
+    headers += versioning.version_headers(answer)
     headers += [
         (META_IN + name[len(META_OUT) :].lower(), value)
         for name, value in answer.headers.items()
@@ -92,37 +96,37 @@ def get_object(native: Native, owner: str, s3: S3Request, head: bool) -> Respons
 
 
 def delete_object(native: Native, owner: str, s3: S3Request) -> Response:
-    answer = native.call("DELETE", owner, s3.bucket, s3.key)
+    answer = native.call("DELETE", owner, s3.bucket, s3.key, query=versioning.version_query(s3))
     if answer.status_int // 100 != 2 and answer.status_int != 404:
         raise from_native(answer.status_int, answer.body, "NoSuchKey")
-    return Response(status=204)
+    return Response(status=204, headerlist=versioning.version_headers(answer))
 
 
 def copy_object(native: Native, owner: str, s3: S3Request) -> Response:
-    src_bucket, src_key, version = parse_copy_source(s3.request.headers["x-amz-copy-source"])
-    if version:
-        raise S3Error("NotImplemented", "Copying a version is not supported yet")
+    src_bucket, src_key, version_id = parse_copy_source(s3.request.headers["x-amz-copy-source"])
     directive = s3.request.headers.get("x-amz-metadata-directive", "COPY").upper()
     if directive not in ("COPY", "REPLACE"):
         raise S3Error("InvalidArgument", "Unknown metadata directive.", ArgumentName="x-amz-metadata-directive")
-    if directive == "COPY" and (src_bucket, src_key) == (s3.bucket, s3.key):
+    if directive == "COPY" and (src_bucket, src_key) == (s3.bucket, s3.key) and not version_id:
         raise S3Error(
             "InvalidRequest",
             "This copy request is illegal because it is trying to copy an object to itself without changing "
             "the object's metadata, storage class, website redirect location or encryption attributes.",
         )
-    check_copy_conditions(native, owner, src_bucket, src_key, s3)
-    headers = {"X-Copy-From": quote(f"/{src_bucket}/{src_key}")}
+    check_copy_conditions(native, owner, src_bucket, src_key, s3, version_id)
+    headers = {"X-Copy-From": quote(f"/{src_bucket}/{src_key}"), **versioning.copy_source_headers(version_id)}
     if directive == "REPLACE":
         headers.update(native_object_headers(s3, CONTENT_HEADERS))
         headers["X-Fresh-Metadata"] = "true"
     answer = native.call("PUT", owner, s3.bucket, s3.key, headers)
     if answer.status_int // 100 != 2:
-        raise from_native(answer.status_int, answer.body, "NoSuchKey")
+        raise versioning.copy_failure(answer, s3, version_id)
     root = document("CopyObjectResult")
     add(root, "LastModified", s3_time(float(answer.headers["X-Timestamp"])))
     add(root, "ETag", answer.headers["ETag"])
-    return Response(body=serialize(root), content_type="application/xml")
+    response = Response(body=serialize(root), content_type="application/xml")
+    response.headerlist.extend(versioning.copy_version_headers(answer))
+    return response
 
 
 def delete_objects(native: Native, owner: str, s3: S3Request) -> Response:
@@ -130,19 +134,22 @@ def delete_objects(native: Native, owner: str, s3: S3Request) -> Response:
     if root.tag != "Delete":
         raise S3Error("MalformedXML", "The XML you provided was not well-formed or did not validate")
     quiet = (root.findtext("Quiet") or "").strip().lower() == "true"
-    keys = [element.findtext("Key") for element in root.findall("Object")]
-    if not keys or len(keys) > MAX_DELETE_KEYS or any(not key for key in keys):
+    named = [(element.findtext("Key"), element.findtext("VersionId")) for element in root.findall("Object")]
+    if not named or len(named) > MAX_DELETE_KEYS or any(not key for key, _ in named):
         raise S3Error("MalformedXML", f"A Delete names 1 to {MAX_DELETE_KEYS} objects, each with a Key")
     result = document("DeleteResult")
-    for key in keys:
-        answer = native.call("DELETE", owner, s3.bucket, key)
+    for key, version_id in named:
+        query = {versioning.VERSION_ID: version_id} if version_id else {}
+        answer = native.call("DELETE", owner, s3.bucket, key, query=query)
         if answer.status_int // 100 == 2 or answer.status_int == 404:
             if not quiet:
-                add(add(result, "Deleted"), "Key", key)
+                versioning.add_deleted(result, key, version_id, answer)
             continue
         error = from_native(answer.status_int, answer.body, "NoSuchKey")
         failed = add(result, "Error")
         add(failed, "Key", key)
+        if version_id:
+            add(failed, "VersionId", version_id)
         add(failed, "Code", error.code)
         add(failed, "Message", error.message)
     return Response(body=serialize(result), content_type="application/xml")

@@ -12,6 +12,8 @@ Listings page through the sharded bucket index in key order; ``reverse`` gathers
 requested key range first, so it costs as much as listing that range.
 
 ``GET ?uploads`` lists the container's open multipart uploads instead (``multipart.py``).
+``X-Versions-Enabled`` on PUT and POST turns versioning on or suspends it, and ``GET
+?versions`` lists the objects' versions (``versions.py``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from librgw.buckets import BucketInfo
 from librgw.errors import BucketAlreadyOwnedByYou, NoSuchBucket
 
 from ..authorization import ADMIN, LIST, WRITE, parse_acl
-from . import metadata, multipart
+from . import metadata, multipart, versions
 from .account import container_stats
 from .constraints import check_container_name, check_metadata
 from .context import Context
@@ -89,6 +91,7 @@ def _put(ctx: Context) -> Response:
         info = None
     if info is not None and info.owner != ctx.path.uid:
         raise exc.HTTPConflict(f"Container {name!r} belongs to another account")
+    state = versions.requested_state(ctx.request)
     attrs = _requested_attrs(ctx, info.attrs if info else {})
     status = 202
     if info is None:
@@ -99,14 +102,19 @@ def _put(ctx: Context) -> Response:
             pass  # made by a concurrent PUT
     if attrs is not None:
         ctx.rgw.buckets.set_attrs(name, attrs)
+    if state is not None:
+        ctx.rgw.buckets.set_versioning(name, state)
     return Response(status=status)
 
 
 def _post(ctx: Context) -> Response:
     info = ctx.bucket()
+    state = versions.requested_state(ctx.request)
     attrs = _requested_attrs(ctx, info.attrs)
     if attrs is not None:
         ctx.rgw.buckets.set_attrs(info.name, attrs)
+    if state is not None:
+        ctx.rgw.buckets.set_versioning(info.name, state)
     return Response(status=204)
 
 
@@ -116,6 +124,7 @@ def container_headers(ctx: Context, info: BucketInfo) -> list[tuple[str, str]]:
         ("X-Container-Object-Count", str(count)),
         ("X-Container-Bytes-Used", str(used)),
         ("X-Storage-Policy", info.placement_rule),
+        *versions.state_headers(info),
         *timestamp_headers(info.creation_time),
         *metadata.headers_of(metadata.stored_items(info.attrs, KIND), KIND),
     ]
@@ -131,7 +140,10 @@ def _get(ctx: Context, listing: bool) -> Response:
     headers = container_headers(ctx, info)
     if query is None:
         return Response(status=204, headerlist=headers)
-    items = [_item(entry) for entry in listed(ctx, info, query)]
+    if versions.is_versions_listing(ctx.request):
+        items = versions.listed_versions(ctx, info, query)
+    else:
+        items = [_item(entry) for entry in listed(ctx, info, query)]
     return render(query.format, KIND, info.name, items, headers)
 
 

@@ -19,7 +19,8 @@ On ``/v1/AUTH_<uid>/<container>/<object>``:
   object's bytes, or with ``X-Copy-From-Range: bytes=<first>-<last>`` those bytes of it
   (400 if the header is not of that form, 416 if they are not all in the object). The
   bytes are read and written again (parts are stored per upload). 201 as above, plus
-  ``X-Copied-From`` and ``X-Copied-From-Last-Modified``.
+  ``X-Copied-From`` and ``X-Copied-From-Last-Modified``. ``X-Copy-From-Version-Id`` copies
+  a version of the source (``versions.py``).
 - ``GET ?upload-id=<id>[&part-number-marker=<n>][&max-parts=<m>]``: the upload and its parts
   numbered above ``n``, at most ``m`` (default and most ``MAX_LISTED``)::
 
@@ -32,7 +33,8 @@ On ``/v1/AUTH_<uid>/<container>/<object>``:
   complete: the listed parts, in ascending order, each ETag matching, all but the last at
   least 5 MiB, become the object (the data is not copied). 201,
   ``{"etag": "<md5 of the parts' md5s>-<count>", "size": ..., "last_modified": "..."}``, and
-  the object's ``ETag``. A body that is not such a list is 400.
+  the object's ``ETag``. A body that is not such a list is 400. In a versioned container
+  the object is a new version, named in ``X-Object-Version-Id``.
 - ``DELETE ?upload-id=<id>``: abort; the parts go. 204.
 
 On ``/v1/AUTH_<uid>/<container>``:
@@ -77,6 +79,7 @@ from librgw.buckets import BucketInfo
 from librgw.multipart import Upload, UploadedPart
 
 from ..authorization import LIST, READ, WRITE
+from . import versioned_objects, versions
 from .context import Context
 from .listing import swift_time
 from .object_request import content_headers, content_type_of, object_path, requested_metadata
@@ -239,13 +242,14 @@ def _copy_part(ctx: Context, upload_id: str, number: int) -> Response:
     ctx.authorize(READ, src_bucket)
     ctx.authorize(WRITE, bucket)
     ctx.rgw.multipart.get(bucket, ctx.path.obj, upload_id)  # 404 before reading anything
-    source = ctx.rgw.objects.stat(src_bucket, name)
+    source = versioned_objects.stat(ctx.rgw, src_bucket, name, versions.copy_source_version(ctx.request))
     byte_range = copy_range(ctx.request.headers.get("X-Copy-From-Range"), source.size)
-    with ctx.rgw.objects.get(src_bucket, name, byte_range) as reader:
+    with ctx.rgw.objects.get(src_bucket, name, byte_range, source.oid) as reader:
         part = ctx.rgw.multipart.upload_part(bucket, ctx.path.obj, upload_id, number, reader)
     copied = [
         ("X-Copied-From", quote(f"{container}/{name}")),
         ("X-Copied-From-Last-Modified", timestamp_headers(source.mtime)[1][1]),
+        *versioned_objects.copied_version_headers(src_bucket, source),
     ]
     return _part_response(part, copied)
 
@@ -304,9 +308,10 @@ def _complete(ctx: Context, upload_id: str) -> Response:
     chunks = []
     while chunk := body.read(READ_CHUNK):
         chunks.append(chunk)
-    entry = ctx.rgw.multipart.complete(bucket, ctx.path.obj, upload_id, requested_parts(b"".join(chunks)))
+    parts = requested_parts(b"".join(chunks))
+    entry, version = versioned_objects.complete_upload(ctx.rgw, bucket, ctx.path.obj, upload_id, parts)
     doc = {"etag": entry.etag, "size": entry.size, "last_modified": swift_time(entry.mtime)}
-    return _json(doc, 201, [("ETag", f'"{entry.etag}"'), *timestamp_headers(entry.mtime)])
+    return _json(doc, 201, [("ETag", f'"{entry.etag}"'), *timestamp_headers(entry.mtime), *version])
 
 
 # -- the container's uploads -----------------------------------------------------------

@@ -18,6 +18,8 @@ are refused with 400 rather than stored as empty or as their manifest: a client 
 segments learns at once that it must not.
 
 ``?uploads`` and ``?upload-id`` address S3-style multipart uploads (``multipart.py``).
+In a versioned container every operation goes through the object's versions
+(``versioned_objects.py``); ``?version-id`` and the version headers are ``versions.py``'s.
 """
 
 from __future__ import annotations
@@ -28,11 +30,10 @@ from urllib.parse import quote
 from webob import Response, exc
 
 from librgw.buckets import BucketInfo
-from librgw.errors import NoSuchKey
 from librgw.objects import ObjectInfo
 
 from ..authorization import READ, WRITE
-from . import metadata, multipart
+from . import metadata, multipart, versioned_objects, versions
 from .conditions import check_read_conditions, forbids_overwrite
 from .constraints import check_container_name, check_metadata, check_object_name
 from .context import Context
@@ -56,21 +57,22 @@ def handle(ctx: Context) -> Response:
     if method == "PUT":
         if "X-Object-Manifest" in ctx.request.headers or "multipart-manifest" in ctx.request.GET:
             raise exc.HTTPBadRequest("Segmented objects (DLO and SLO manifests) are not supported yet")
+        versions.refuse_version_on_write(ctx.request)
         if "X-Copy-From" in ctx.request.headers:
             source = object_path(ctx.request.headers["X-Copy-From"], "X-Copy-From")
-            return _copy(ctx, source, (ctx.path.container, ctx.path.obj))
+            return _copy(ctx, source, (ctx.path.container, ctx.path.obj), versions.copy_source_version(ctx.request))
         return _put(ctx)
     if method == "COPY":
         destination = object_path(ctx.request.headers.get("Destination", ""), "Destination")
-        return _copy(ctx, (ctx.path.container, ctx.path.obj), destination)
+        return _copy(ctx, (ctx.path.container, ctx.path.obj), destination, versions.requested_version(ctx.request))
     if method == "POST":
+        versions.refuse_version_on_write(ctx.request)
         return _post(ctx)
     if method == "DELETE":
         info = ctx.bucket()
         ctx.authorize(WRITE, info)
-        ctx.rgw.objects.stat(info, ctx.path.obj)  # 404 if it is not there
-        ctx.rgw.objects.delete(info, ctx.path.obj)
-        return Response(status=204)
+        headers = versioned_objects.delete(ctx.rgw, info, ctx.path.obj, versions.requested_version(ctx.request))
+        return Response(status=204, headerlist=headers)
     raise exc.HTTPMethodNotAllowed(headers={"Allow": "GET, HEAD, PUT, POST, DELETE, COPY"})
 
 
@@ -87,9 +89,9 @@ def object_headers(info: ObjectInfo) -> list[tuple[str, str]]:
 def _get(ctx: Context, head: bool) -> Response:
     bucket = ctx.bucket()
     ctx.authorize(READ, bucket)
-    info = ctx.rgw.objects.stat(bucket, ctx.path.obj)
+    info = versioned_objects.stat(ctx.rgw, bucket, ctx.path.obj, versions.requested_version(ctx.request))
     check_read_conditions(ctx.request, info.etag, info.mtime)
-    headers = object_headers(info)
+    headers = object_headers(info) + versioned_objects.read_headers(bucket, info)
     ranges = satisfiable_ranges(ctx.request.headers.get("Range"), info.size)
     if ranges is None:
         status, length, content_type = 200, info.size, info.content_type
@@ -128,45 +130,45 @@ def _put(ctx: Context) -> Response:
     bucket = ctx.bucket()
     ctx.authorize(WRITE, bucket)
     items = requested_metadata(ctx)
-    if forbids_overwrite(ctx.request):
-        try:
-            ctx.rgw.objects.stat(bucket, ctx.path.obj)
-            raise exc.HTTPPreconditionFailed("The object exists and If-None-Match: * was given")
-        except NoSuchKey:
-            pass
+    if forbids_overwrite(ctx.request) and versioned_objects.exists(ctx.rgw, bucket, ctx.path.obj):
+        raise exc.HTTPPreconditionFailed("The object exists and If-None-Match: * was given")
     body = upload_body(ctx.request, ctx.limits.max_file_size)
     etag = ctx.request.headers.get("ETag", "").strip().strip('"') or None
     owner = ctx.identity.user_id if ctx.identity else bucket.owner
-    entry = ctx.rgw.objects.put(
+    entry, version = versioned_objects.put(
+        ctx.rgw,
         bucket,
         ctx.path.obj,
         body,
         items,
         content_type_of(ctx, ctx.path.obj),
-        owner=owner,
-        headers=content_headers(ctx),
-        expected_md5=etag,
+        owner,
+        content_headers(ctx),
+        etag,
     )
-    response = Response(status=201, headerlist=[("ETag", f'"{entry.etag}"'), *timestamp_headers(entry.mtime)])
+    response = Response(status=201, headerlist=[("ETag", f'"{entry.etag}"'), *timestamp_headers(entry.mtime), *version])
     response.content_type = None
     return response
 
 
-def _copy(ctx: Context, source: tuple[str, str], destination: tuple[str, str]) -> Response:
+def _copy(
+    ctx: Context, source: tuple[str, str], destination: tuple[str, str], version_id: str | None = None
+) -> Response:
+    """Copy ``source`` (its version ``version_id``, if given) to ``destination``."""
     src_bucket, dst_bucket = ctx.bucket(source[0]), ctx.bucket(destination[0])
     ctx.authorize(READ, src_bucket)
     ctx.authorize(WRITE, dst_bucket)
     check_object_name(destination[1], ctx.limits)
-    src = ctx.rgw.objects.stat(src_bucket, source[1])
+    src = versioned_objects.stat(ctx.rgw, src_bucket, source[1], version_id)
     fresh = ctx.request.headers.get("X-Fresh-Metadata", "").lower() in ("true", "1", "yes")
     items = {} if fresh else dict(src.metadata)
     items.update(requested_metadata(ctx))
     check_metadata(items, KIND, ctx.limits)
     headers = {} if fresh else dict(src.headers)
     headers.update(content_headers(ctx))
-    entry = ctx.rgw.objects.copy(
-        src_bucket,
-        source[1],
+    entry, version = versioned_objects.copy(
+        ctx.rgw,
+        (src_bucket, src),
         dst_bucket,
         destination[1],
         metadata=items,
@@ -180,6 +182,7 @@ def _copy(ctx: Context, source: tuple[str, str], destination: tuple[str, str]) -
             ("X-Copied-From", quote(f"{source[0]}/{source[1]}")),
             ("X-Copied-From-Last-Modified", timestamp_headers(src.mtime)[1][1]),
             *timestamp_headers(entry.mtime),
+            *version,
         ],
     )
     response.content_type = None
@@ -190,15 +193,7 @@ def _post(ctx: Context) -> Response:
     """Replace the object's metadata and content headers; its data stays (a copy onto itself)."""
     bucket = ctx.bucket()
     ctx.authorize(WRITE, bucket)
-    info = ctx.rgw.objects.stat(bucket, ctx.path.obj)
     items = requested_metadata(ctx)
-    ctx.rgw.objects.copy(
-        bucket,
-        info.key,
-        bucket,
-        info.key,
-        metadata=items,
-        content_type=ctx.request.headers.get("Content-Type") or info.content_type,
-        headers=content_headers(ctx),
-    )
-    return Response(status=202)
+    content_type = ctx.request.headers.get("Content-Type") or None
+    version = versioned_objects.update(ctx.rgw, bucket, ctx.path.obj, items, content_type, content_headers(ctx))
+    return Response(status=202, headerlist=version)
