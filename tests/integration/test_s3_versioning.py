@@ -108,9 +108,14 @@ def test_delete_markers_hide_the_object_and_removing_one_restores_it(s3):
 def test_restoring_a_previous_version_by_copying_it(s3):
     """ "Restoring previous versions": copy the version over its own key."""
     bucket = enabled_bucket(s3, "restore")
-    v1 = s3.put_object(Bucket=bucket, Key="cfg", Body=b"good", Metadata={"state": "good"})["VersionId"]
+    first = s3.put_object(Bucket=bucket, Key="cfg", Body=b"good", Metadata={"state": "good"})
+    v1 = first["VersionId"]
     v2 = s3.put_object(Bucket=bucket, Key="cfg", Body=b"broken")["VersionId"]
-    copied = s3.copy_object(Bucket=bucket, Key="cfg", CopySource={"Bucket": bucket, "Key": "cfg", "VersionId": v1})
+    source_v1 = {"Bucket": bucket, "Key": "cfg", "VersionId": v1}
+    assert error_of(s3.copy_object, Bucket=bucket, Key="cfg", CopySource=source_v1, CopySourceIfMatch='"0"')[0] == (
+        "PreconditionFailed"
+    )
+    copied = s3.copy_object(Bucket=bucket, Key="cfg", CopySource=source_v1, CopySourceIfMatch=first["ETag"])
     assert copied["CopySourceVersionId"] == v1 and copied["VersionId"] not in (v1, v2)
     got = s3.get_object(Bucket=bucket, Key="cfg")
     assert got["Body"].read() == b"good" and got["Metadata"] == {"state": "good"}
