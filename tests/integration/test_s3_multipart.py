@@ -325,3 +325,19 @@ def test_one_gib_upload_file_and_download_file_in_64_mib_parts(s3, tmp_path):
     assert s3.head_object(Bucket=BUCKET, Key="one-gib.bin")["ETag"].strip('"').endswith("-16")
     assert md5_of(copy) == md5_of(source)
     s3.delete_object(Bucket=BUCKET, Key="one-gib.bin")
+
+
+def test_get_object_by_part_number(s3):
+    parts = [os.urandom(5 * 1024 * 1024), os.urandom(5 * 1024 * 1024), b"tail"]
+    upload_id, done = upload_parts(s3, "by-part", parts)
+    s3.complete_multipart_upload(Bucket=BUCKET, Key="by-part", UploadId=upload_id, MultipartUpload={"Parts": done})
+    key = "by-part"
+    for number, data in enumerate(parts, 1):
+        got = s3.get_object(Bucket=BUCKET, Key=key, PartNumber=number)
+        assert got["Body"].read() == data and got["PartsCount"] == 3
+        assert got["ContentLength"] == len(data)
+    head = s3.head_object(Bucket=BUCKET, Key=key, PartNumber=2)
+    assert head["ContentLength"] == len(parts[1]) and head["PartsCount"] == 3
+    assert code_of(s3.get_object, Bucket=BUCKET, Key=key, PartNumber=4) == "InvalidPartNumber"
+    s3.put_object(Bucket=BUCKET, Key="single", Body=b"one piece")
+    assert s3.get_object(Bucket=BUCKET, Key="single", PartNumber=1)["Body"].read() == b"one piece"

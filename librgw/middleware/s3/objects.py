@@ -70,17 +70,21 @@ def put_object(native: Native, owner: str, s3: S3Request, stream: object) -> Res
 
 
 def get_object(native: Native, owner: str, s3: S3Request, head: bool) -> Response:
-    if "partNumber" in s3.params:
-        raise S3Error("NotImplemented", "partNumber is not supported yet")
     conditions = {name: s3.request.headers[name] for name in CONDITIONS if name in s3.request.headers}
     query = versioning.version_query(s3)
+    if "partNumber" in s3.params:
+        query["part-number"] = s3.params["partNumber"]
     answer = native.call("HEAD" if head else "GET", owner, s3.bucket, s3.key, conditions, query=query)
     if answer.status_int == 304:
         raise S3Error("NotModified", "Not Modified")
+    if answer.status_int == 416 and "partNumber" in s3.params:
+        raise S3Error("InvalidPartNumber", "The requested partnumber is not satisfiable", 416)
     if answer.status_int // 100 != 2:
         raise versioning.object_failure(answer, s3)
     headers = [(name, answer.headers[name]) for name in PASSED_BACK if name in answer.headers]
     headers += versioning.version_headers(answer)
+    if "X-Parts-Count" in answer.headers:
+        headers.append(("x-amz-mp-parts-count", answer.headers["X-Parts-Count"]))
     headers += [
         (META_IN + name[len(META_OUT) :].lower(), value)
         for name, value in answer.headers.items()

@@ -8,7 +8,9 @@
   ``Content-Disposition``, ``Content-Encoding`` and the other ``CONTENT_HEADERS``, and
   ``X-Object-Meta-*`` are kept with the object.
 - **GET/HEAD** answer with them, ``ETag``, ``Last-Modified`` and ``X-Timestamp``; ``Range``
-  (one range or several, ``ranges.py``) and the conditional headers (``conditions.py``).
+  (one range or several, ``ranges.py``) and the conditional headers (``conditions.py``);
+  ``?part-number=N`` reads part N of an object made by a multipart upload (206, with
+  ``X-Parts-Count``; any other object is one part).
 - **POST** replaces the metadata and content headers (202); **DELETE** removes (204); both
   404 for a missing object. **COPY** with ``Destination: <container>/<object>`` copies.
 
@@ -92,7 +94,7 @@ def _get(ctx: Context, head: bool) -> Response:
     info = versioned_objects.stat(ctx.rgw, bucket, ctx.path.obj, versions.requested_version(ctx.request))
     check_read_conditions(ctx.request, info.etag, info.mtime)
     headers = object_headers(info) + versioned_objects.read_headers(bucket, info)
-    ranges = satisfiable_ranges(ctx.request.headers.get("Range"), info.size)
+    ranges = _part_ranges(ctx, info, headers) or satisfiable_ranges(ctx.request.headers.get("Range"), info.size)
     if ranges is None:
         status, length, content_type = 200, info.size, info.content_type
         body = None if head else _stream(ctx, bucket, info, 0, info.size - 1)
@@ -112,6 +114,19 @@ def _get(ctx: Context, head: bool) -> Response:
     response.headers["Content-Type"] = content_type
     response.content_length = length
     return response
+
+
+def _part_ranges(ctx: Context, info: ObjectInfo, headers: list) -> list[tuple[int, int]] | None:
+    """With ``?part-number=N``: the bytes of part N of a multipart object (any other object is
+    one part), and ``X-Parts-Count``; 416 for a part it does not have."""
+    number = ctx.request.GET.get("part-number")
+    if number is None:
+        return None
+    part = info.manifest.part_range(int(number)) if number.isascii() and number.isdigit() else None
+    if part is None:
+        raise exc.HTTPRequestRangeNotSatisfiable(f"The object has no part {number[:16]}")
+    headers.append(("X-Parts-Count", str(len(info.manifest.multipart_sizes) or 1)))
+    return [part]
 
 
 def _stream(ctx: Context, bucket: BucketInfo, info: ObjectInfo, first: int, last: int) -> Iterator[bytes]:
