@@ -94,7 +94,11 @@ class Bulk:
         ):
             return self.app(environ, start_response)
         request = Request(environ)
-        if "bulk-delete" not in request.GET:
+        try:
+            asked = "bulk-delete" in request.GET
+        except UnicodeDecodeError:  # not a query of ours; the gateway answers it (400)
+            asked = False
+        if not asked:
             return self.app(environ, start_response)
         return self.bulk_delete(request)(environ, start_response)
 
