@@ -1,7 +1,7 @@
 """Multipart uploads, as S3 defines them and RGW stores them.
 
-- ``initiate`` gives an upload id; the content type, metadata and content headers it is
-  given become the object's on ``complete``. The upload's record is the omap of
+- ``initiate`` gives an upload id; the content type, metadata, content headers and ACL it
+  is given become the object's on ``complete``. The upload's record is the omap of
   ``<marker>__multipart_<key>.<upload>.meta`` in the index pool (it needs omap, and the data
   pool may be erasure-coded): key ``""`` holds the upload (owner, content type, metadata, headers),
   key ``part.<nnnnn>`` each uploaded part (size, ETag, the rados objects holding it). The
@@ -73,6 +73,7 @@ class Upload:
     content_type: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)  # of objects.CONTENT_HEADERS, lower-case names
+    acl: str = ""  # the object's ACL to be (``ObjectInfo.acl``)
 
     def encode(self) -> bytes:
         return json.dumps(asdict(self)).encode()
@@ -113,6 +114,7 @@ class MultipartUploads:
         content_type: str = "",
         metadata: dict | None = None,
         headers: dict[str, str] | None = None,
+        acl: str = "",
     ) -> str:
         check_key(key)
         check_headers(headers or {})
@@ -124,6 +126,7 @@ class MultipartUploads:
             content_type,
             dict(metadata or {}),
             dict(headers or {}),
+            acl,
         )
         with self.rgw.client.open_ioctx(INDEX_POOL) as index:
             with rados.WriteOpCtx() as op:
@@ -238,6 +241,7 @@ class MultipartUploads:
             oid,
             version_id,
             headers=dict(upload.headers),
+            acl=upload.acl,
         )
         with BucketIndex(self.rgw, bucket) as index:
             index.prepare(key, info.tag, "write")

@@ -11,8 +11,12 @@ the old: a reader sees one or the other. The old version's tails go to the GC qu
 
 Head xattrs, as RGW names them: ``user.rgw.manifest``, ``user.rgw.etag``,
 ``user.rgw.content_type``, ``user.rgw.idtag`` (the write's tag), ``user.rgw.mtime``,
-``user.rgw.owner``, one ``user.rgw.x-amz-meta-<name>`` per user metadata item and one
-``user.rgw.<header>`` per stored HTTP header (``CONTENT_HEADERS``: ``content_disposition``, ...).
+``user.rgw.owner``, one ``user.rgw.x-amz-meta-<name>`` per user metadata item, one
+``user.rgw.<header>`` per stored HTTP header (``CONTENT_HEADERS``: ``content_disposition``, ...)
+and ``user.rgw.acl``, the object's access control list, kept as text the gateway writes
+(``middleware/acl.py``) and absent for an object that has none of its own. ``set_acl``
+changes it alone, on the very head the caller looked at (asserting its rados version), so
+the ACL of an object replaced meanwhile is never changed by mistake.
 
 Reading (``ObjectStore.get``) returns a file-like ``ObjectReader`` that fetches only the
 rados objects the requested byte range covers, one stripe at a time.
@@ -20,6 +24,7 @@ rados objects the requested byte range covers, one stripe at a time.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import time
@@ -69,6 +74,7 @@ class ObjectInfo:
     version_id: str = ""  # "" in a bucket that never had versioning
     delete_at: float | None = None  # when it expires (``expiry.py``)
     headers: dict[str, str] = field(default_factory=dict)  # of CONTENT_HEADERS, lower-case names
+    acl: str = ""  # the object's ACL as the gateway writes it; "": none of its own
 
 
 def check_key(key: str) -> None:
@@ -146,11 +152,12 @@ class ObjectStore:
         delete_at: float | None = None,
         headers: dict[str, str] | None = None,
         expected_md5: str | None = None,
+        acl: str = "",
     ) -> IndexEntry:
         """Store ``data`` (bytes, or a binary file object read to its end) as ``key``: in its
         head ``<marker>_<key>``, or in head ``oid`` (a version's) with ``version_id``. With
         ``delete_at`` (seconds since the epoch) it expires then (``expiry.py``). ``headers``
-        are kept and returned with it (names from ``CONTENT_HEADERS``). With ``expected_md5``
+        are kept and returned with it (names from ``CONTENT_HEADERS``), and ``acl``. With ``expected_md5``
         (hex) a body whose MD5 differs raises ``BadDigest`` and leaves the old object as it was."""
         check_key(key)
         check_headers(headers or {})
@@ -171,6 +178,7 @@ class ObjectStore:
             version_id,
             delete_at,
             dict(headers or {}),
+            acl,
         )
         if delete_at is not None:
             self.expiry.add(bucket.name, key, delete_at)
@@ -321,13 +329,17 @@ class ObjectStore:
         headers: dict[str, str] | None = None,
         dst_oid: str | None = None,
         version_id: str = "",
+        owner: str = "",
+        acl: str = "",
     ) -> IndexEntry:
         """Server-side copy: the destination's head gets the source's head data (at most 4 MiB)
         and a manifest pointing at the source's tails, which are shared, not copied. With
         ``metadata`` None the source's metadata, headers and content type are kept (S3's COPY
         directive), else they are replaced (REPLACE) by ``metadata`` and ``headers``. The
         source is head ``src_oid`` (a version's) if given, the destination head ``dst_oid``
-        with ``version_id`` (``put``'s ``oid`` and ``version_id``)."""
+        with ``version_id`` (``put``'s ``oid`` and ``version_id``). The copy is ``owner``'s
+        (the destination bucket's by default) with ACL ``acl``: an ACL is never copied, as
+        in S3, so a copy onto itself that keeps them passes them."""
         check_key(dst_key)
         check_headers(headers or {})
         for _ in range(SNAPSHOT_RETRIES):
@@ -349,13 +361,14 @@ class ObjectStore:
             src.etag,
             time.time(),
             content_type or (src.content_type if metadata is None else "binary/octet-stream"),
-            dst_bucket.owner,
+            owner or dst_bucket.owner,
             dict(src.metadata if metadata is None else metadata),
             src.manifest,
             tag,
             dst_oid or head_oid(dst_bucket.marker, dst_key),
             version_id,
             headers=dict(src.headers if metadata is None else headers or {}),
+            acl=acl,
         )
         with BucketIndex(self.rgw, dst_bucket) as index:
             index.prepare(dst_key, tag, "write")
@@ -367,6 +380,37 @@ class ObjectStore:
                 raise
             index.complete(dst_key, tag, entry_of(info), current=lambda: self.head_tag(info.oid) == tag)
         return entry_of(info)
+
+    def set_acl(self, bucket: BucketInfo, key: str, acl: str, tag: str, oid: str | None = None) -> None:
+        """Replace the ACL of the object whose write was ``tag`` (as ``stat`` gave it) with
+        ``acl`` ("": none of its own); its data, metadata and mtime stay. ``NoSuchKey`` if
+        that write is no longer the object (it was replaced or deleted meanwhile)."""
+        check_key(key)
+        oid = oid or head_oid(bucket.marker, key)
+        with self._data() as ioctx:
+            for _ in range(HEAD_RETRIES):
+                try:
+                    ioctx.stat(oid)
+                except rados.ObjectNotFound:
+                    raise NoSuchKey(f"{bucket.name}/{key} does not exist") from None
+                version = ioctx.get_last_version()
+                attrs = _read_attrs(ioctx, oid)
+                if attrs.get(ATTR + "idtag") != tag.encode():
+                    raise NoSuchKey(f"{bucket.name}/{key} was replaced or deleted meanwhile")
+                with rados.WriteOpCtx() as op:
+                    op.assert_version(version)
+                    if acl:
+                        op.set_xattr(ATTR + "acl", acl.encode())
+                    elif ATTR + "acl" in attrs:
+                        op.rm_xattr(ATTR + "acl")
+                    try:
+                        ioctx.operate_write_op(op, oid)
+                    except rados.OSError as error:
+                        if error.errno not in (errno.ENOENT, errno.ENODATA, errno.ERANGE, errno.EOVERFLOW):
+                            raise
+                        continue  # changed since we looked: look again
+                return
+        raise rados.ObjectBusy(f"{oid}: concurrent writes kept changing it", errno=16)
 
     def delete(self, bucket: BucketInfo, key: str) -> None:
         """Delete ``key``; its tails go to the GC queue. Deleting a missing key is no error (as S3)."""
@@ -466,6 +510,8 @@ def _attrs(info: ObjectInfo) -> dict[str, bytes]:
         attrs[ATTR + META_PREFIX + name.lower()] = value.encode()
     for name, value in info.headers.items():
         attrs[ATTR + name.replace("-", "_")] = value.encode()
+    if info.acl:
+        attrs[ATTR + "acl"] = info.acl.encode()
     return attrs
 
 
@@ -494,6 +540,7 @@ def _info(key: str, attrs: dict[str, bytes], oid: str) -> ObjectInfo:
             for name in CONTENT_HEADERS
             if ATTR + name.replace("-", "_") in attrs
         },
+        attrs.get(ATTR + "acl", b"").decode(),
     )
 
 

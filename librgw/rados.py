@@ -431,6 +431,7 @@ class Ioctx:
         key = _name(key, "key")
         with _translate(f"Failed to stat {key!r}"):
             info = self._cluster.stat(self.name, self._ns, key)
+        self._last_version = info.version  # for get_last_version, as librados records it
         return info.logical_size, time.localtime(info.mtime_ns / 1e9)
 
     def trunc(self, key: str, size: int) -> int:
@@ -491,6 +492,8 @@ class Ioctx:
         return self.name
 
     def get_last_version(self) -> int:
+        """The version of the object last stat'ed through this ioctx (``WriteOp.assert_version``
+        takes it)."""
         return self._last_version
 
     def get_stats(self) -> dict[str, int]:

@@ -319,6 +319,8 @@ class Versions:
         content_type: str | None = None,
         src_oid: str | None = None,
         headers: dict[str, str] | None = None,
+        owner: str = "",
+        acl: str = "",
     ) -> tuple[str, IndexEntry]:
         """``ObjectStore.copy`` into a new version of ``dst_key`` (or its null version, while
         suspended); ``src_oid`` names a source version's head. Returns (version id, entry)."""
@@ -335,6 +337,8 @@ class Versions:
                 headers=headers,
                 dst_oid=oid,
                 version_id=version_id,
+                owner=owner,
+                acl=acl,
             )
 
         return self.write(dst_bucket, dst_key, writer)
@@ -348,7 +352,8 @@ class Versions:
         headers: dict[str, str] | None = None,
     ) -> Version:
         """Replace the current version's metadata, content type and headers in place (no new
-        version, as Swift's POST); NoSuchKey if the current version is a delete marker."""
+        version, as Swift's POST; its owner and ACL stay); NoSuchKey if the current version
+        is a delete marker."""
         with self._key_lock(bucket, key):
             version = self.find(bucket, key)
             if version.delete_marker:
@@ -366,6 +371,8 @@ class Versions:
                 headers=headers,
                 dst_oid=oid,
                 version_id=current.version_id,
+                owner=current.owner,
+                acl=current.acl,
             )
             version = replace(version, content_type=entry.content_type)
             self._add(bucket, version)  # the same omap key: the record's content type follows

@@ -1,48 +1,90 @@
 """Who may do what: the one place the gateway decides whether a request is allowed.
 
-The ``auth`` filter says who is asking (``Identity``, or nobody); the gateway app says what
-is asked (``Access``: the account, the container and its ACLs, the kind of action) and
-calls ``decide``. The rules, as Swift's tempauth and RGW's subusers have them:
+The ``auth`` filter (or the ``s3`` filter, from a signature) says who is asking
+(``Identity``, or nobody); the gateway app says what is asked (``Access``: the account,
+the kind of action, the S3 action it is, and the bucket's and object's ACLs and bucket
+policy that apply) and calls ``decide``. S3 and Swift requests are decided alike, from
+the same stored ACLs (``acl.py``: one form, of which Swift's container ACLs are a view) and
+the same bucket policy (``policy.py``). A native request's S3 action is that of its method
+(``native_s3_action``: GET of an object is ``s3:GetObject``, DELETE ``s3:DeleteObject``, ...);
+the ``s3`` filter's requests name theirs.
 
-- A reseller admin (a user with radosgw-admin's ``--admin``) may do anything anywhere.
-- In its own account a Swift user may do what its subuser permission allows:
-  ``read`` (read and list), ``write`` (create, change, delete), ``readwrite`` (both) or
-  ``full-control`` (both, and set ACLs and account metadata: Swift's account admin).
-- Elsewhere only container ACLs grant access. ``X-Container-Read`` lets its grantees read
-  objects and list the container; ``.r:*`` (or ``.r:<host>``, ``.r:.<domain>`` by
-  ``Referer``) lets anyone, even without a token, read objects, and with ``.rlistings``
-  also list them. ``X-Container-Write`` lets its grantees create, change and delete objects.
-  A grantee is a user id (``alice``), a Swift user (``alice:swift``), an account
-  (``AUTH_alice``) or ``*`` / ``*:*`` (any authenticated user).
+In order, as RGW and AWS evaluate:
 
-A refusal is 401 for a request without a token (log in, then ask again) and 403 for one
-with a token. ``parse_acl`` checks an ACL header's syntax before it is stored.
+1. A reseller admin (a user with radosgw-admin's ``--admin``) may do anything anywhere.
+2. A subuser may do only the kinds of action its permission allows, in its own account or
+   through any grant: ``read`` (READ and LIST), ``write`` (WRITE), ``readwrite`` (both) or
+   ``full-control`` (both, and ADMIN, READ_ACP and WRITE_ACP: setting and reading ACLs and
+   policies, account metadata).
+3. The bucket policy: a statement that denies the request refuses it, whoever asks, the
+   bucket's owner too (except the owner's getting, setting and deleting the policy itself,
+   so nobody locks themselves out).
+4. The account's owner may do anything in its account, but read an object, or read or
+   change its ACL, that someone else wrote through S3: that object's own ACL decides, as
+   S3 has it (its writer owns it; ``bucket-owner-read`` and ``bucket-owner-full-control``
+   are how a writer shares it with the bucket's owner). An object without an ACL of its
+   own (written through Swift, or by the bucket's owner) is the bucket owner's, as in Swift.
+5. A statement of the bucket policy that allows the request allows it (what a policy may
+   allow is ``POLICY_GRANTABLE``).
+6. The ACLs: for an object's data or ACL, the object's ACL (or Swift's READ_OBJS on the
+   bucket, for reads); for anything else in a bucket, the bucket's
+   (``REQUIRED_PERMISSION``). An object's owner may always read and change its ACL.
+7. Anything else is refused. Actions with no entry in ``POLICY_GRANTABLE`` (deleting a
+   bucket, its metadata, its policy, its versioning, the account) are the owner's alone.
+
+A refusal is 401 for a request without credentials (log in, then ask again) and 403 for
+one with them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
 from webob import exc
 
+from . import acl as acls
+from .acl import Acl
+from .policy import ALLOW, DENY, OBJECT_ACTIONS, Policy, PolicyRequest, bucket_arn
+
 READ, LIST, WRITE, ADMIN = "read", "list", "write", "admin"
+READ_ACP, WRITE_ACP = "read_acp", "write_acp"
 PERMISSION_ACTIONS = {
     "read": {READ, LIST},
     "write": {WRITE},
     "readwrite": {READ, LIST, WRITE},
-    "full-control": {READ, LIST, WRITE, ADMIN},
+    "full-control": {READ, LIST, WRITE, ADMIN, READ_ACP, WRITE_ACP},
 }
-ANY_USER = {"*", "*:*"}
-REFERRER = ".r:"
-LISTINGS = ".rlistings"
 ACCOUNT_PREFIX = "AUTH_"
 IDENTITY_KEY = "librgw.identity"  # where the auth filter puts the Identity in the WSGI environ
+
+BUCKET, OBJECT = "bucket", "object"
+# What an ACL must grant for an S3 action: on the bucket's ACL or the object's.
+REQUIRED_PERMISSION = {
+    "s3:GetObject": (OBJECT, acls.READ),
+    "s3:GetObjectVersion": (OBJECT, acls.READ),
+    "s3:GetObjectAcl": (OBJECT, acls.READ_ACP),
+    "s3:GetObjectVersionAcl": (OBJECT, acls.READ_ACP),
+    "s3:PutObjectAcl": (OBJECT, acls.WRITE_ACP),
+    "s3:PutObjectVersionAcl": (OBJECT, acls.WRITE_ACP),
+    "s3:PutObject": (BUCKET, acls.WRITE),
+    "s3:DeleteObject": (BUCKET, acls.WRITE),
+    "s3:AbortMultipartUpload": (BUCKET, acls.WRITE),
+    "s3:ListMultipartUploadParts": (BUCKET, acls.WRITE),  # who may upload may resume an upload
+    "s3:ListBucket": (BUCKET, acls.READ),
+    "s3:ListBucketVersions": (BUCKET, acls.READ),
+    "s3:ListBucketMultipartUploads": (BUCKET, acls.READ),
+    "s3:GetBucketAcl": (BUCKET, acls.READ_ACP),
+    "s3:PutBucketAcl": (BUCKET, acls.WRITE_ACP),
+}
+# What a bucket policy may allow others: what ACLs may, and removing versions for good (which
+# an ACL gives nobody but the bucket's owner, as in S3).
+POLICY_GRANTABLE = {*REQUIRED_PERMISSION, "s3:DeleteObjectVersion"}
+POLICY_ACTIONS = ("s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy")
 
 
 @dataclass
 class Identity:
-    """Who a token belongs to, and the roles it carries."""
+    """Who a token or signature belongs to, and the roles it carries."""
 
     user_id: str
     swift_user: str
@@ -54,62 +96,43 @@ class Identity:
     def account(self) -> str:
         return ACCOUNT_PREFIX + self.user_id
 
+    def names(self) -> set[str]:
+        """What a user grant may call this requester: its user, Swift user or account."""
+        return {self.user_id, self.swift_user, self.account}
+
 
 @dataclass
 class Access:
     """What a request asks for."""
 
     account_uid: str  # the user whose account the path names
-    action: str  # READ, LIST, WRITE or ADMIN
-    read_acl: str = ""  # the container's X-Container-Read, for requests inside a container
-    write_acl: str = ""
+    action: str  # READ, LIST, WRITE, ADMIN, READ_ACP or WRITE_ACP: what a subuser needs
+    s3_action: str = ""  # what ACLs and policies grant ("s3:GetObject"); "": the owner's alone
+    bucket: str = ""  # for requests inside a bucket, with its ACL and policy:
+    bucket_acl: Acl | None = None
+    policy: Policy | None = None
+    key: str | None = None  # for requests on an object, with its ACL (None: not known)
+    object_acl: Acl | None = None
     referrer: str = ""
+    source_ip: str = ""
+    secure: bool = False  # made over https
 
 
-def parse_acl(value: str) -> list[str]:
-    """The grants of an ACL header; ValueError for one a client should be told is malformed."""
-    grants = [g.strip() for g in value.split(",") if g.strip()]
-    for grant in grants:
-        if grant.startswith(REFERRER) and len(grant) == len(REFERRER):
-            raise ValueError(f"the referrer grant {grant!r} names no host")
-        if any(c.isspace() for c in grant) or (grant.startswith(".") and not grant.startswith((REFERRER, LISTINGS))):
-            raise ValueError(f"{grant!r} is not a grant: use a user, .r:<referrer> or .rlistings")
-    return grants
-
-
-def _names(identity: Identity) -> set[str]:
-    return {identity.user_id, identity.swift_user, identity.account, *ANY_USER}
-
-
-def _referrer_allowed(grants: list[str], referrer: str) -> bool:
-    host = urlparse(referrer).hostname or ""
-    for grant in grants:
-        if not grant.startswith(REFERRER):
-            continue
-        wanted = grant[len(REFERRER) :]
-        if wanted == "*" or wanted == host or (wanted.startswith(".") and host.endswith(wanted)):
-            return True
-    return False
-
-
-def _acl_allows(identity: Identity | None, access: Access) -> bool:
-    if access.action in (READ, LIST):
-        grants = _safe_grants(access.read_acl)
-        if identity is not None and _names(identity) & set(grants):
-            return True
-        if access.action == LIST and LISTINGS not in grants:
-            return False
-        return _referrer_allowed(grants, access.referrer)
-    if access.action == WRITE and identity is not None:
-        return bool(_names(identity) & set(_safe_grants(access.write_acl)))
-    return False
-
-
-def _safe_grants(value: str) -> list[str]:
-    try:
-        return parse_acl(value)
-    except ValueError:
-        return []  # a stored ACL is never malformed; if it were, it would grant nothing
+def native_s3_action(action: str, method: str, on_object: bool, versions: bool = False) -> str:
+    """The S3 action a native request of ``method`` doing ``action`` is (``versions``: one
+    that names a version of the object, or lists the bucket's versions); "" for one only
+    the account's owner may do."""
+    if on_object:
+        version = "Version" if versions else ""
+        if action == WRITE:
+            return f"s3:DeleteObject{version}" if method == "DELETE" else "s3:PutObject"
+        names = {READ: "s3:GetObject{}", READ_ACP: "s3:GetObject{}Acl", WRITE_ACP: "s3:PutObject{}Acl"}
+        return names[action].format(version) if action in names else ""
+    if action == WRITE and method == "DELETE":
+        return "s3:DeleteBucket"
+    if action == LIST:
+        return "s3:ListBucketVersions" if versions else "s3:ListBucket"
+    return {READ_ACP: "s3:GetBucketAcl", WRITE_ACP: "s3:PutBucketAcl"}.get(action, "")
 
 
 def refusal(identity: Identity | None, access: Access) -> exc.HTTPException | None:
@@ -118,17 +141,57 @@ def refusal(identity: Identity | None, access: Access) -> exc.HTTPException | No
     if status is None:
         return None
     if status == 401:
-        return exc.HTTPUnauthorized("Unauthorized: this needs a token (X-Auth-Token)")
-    return exc.HTTPForbidden("Forbidden: your token does not allow this")
+        return exc.HTTPUnauthorized("Unauthorized: this needs a token (X-Auth-Token) or a signature")
+    return exc.HTTPForbidden("Forbidden: your credentials do not allow this")
 
 
 def decide(identity: Identity | None, access: Access) -> int | None:
-    """None if ``identity`` (None: no token) may do ``access``; else the status to refuse it with."""
+    """None if ``identity`` (None: anonymous) may do ``access``; else the status to refuse it with."""
+    refused = 401 if identity is None else 403
     if identity is not None:
         if identity.reseller_admin:
             return None
-        if identity.user_id == access.account_uid:
-            return None if access.action in PERMISSION_ACTIONS.get(identity.permissions, set()) else 403
-    if _acl_allows(identity, access):
+        if access.action not in PERMISSION_ACTIONS.get(identity.permissions, set()):
+            return 403
+    effect = _policy_effect(identity, access)
+    if effect == DENY and access.s3_action not in POLICY_ACTIONS:
+        return refused
+    target = REQUIRED_PERMISSION.get(access.s3_action, ("",))[0]
+    if identity is not None and identity.user_id == access.account_uid:
+        if target != OBJECT or access.object_acl is None:
+            return None
+    if effect == ALLOW and access.s3_action in POLICY_GRANTABLE:
         return None
-    return 401 if identity is None else 403
+    if target and _acl_allows(identity, access):
+        return None
+    return refused
+
+
+def _policy_effect(identity: Identity | None, access: Access) -> str | None:
+    if access.policy is None or not access.s3_action or not access.bucket:
+        return None
+    on_object = access.key is not None and access.s3_action in OBJECT_ACTIONS
+    request = PolicyRequest(
+        identity.user_id if identity is not None else None,
+        access.s3_action,
+        bucket_arn(access.bucket, access.key if on_object else None),
+        access.source_ip,
+        access.secure,
+    )
+    return access.policy.evaluate(request)
+
+
+def _acl_allows(identity: Identity | None, access: Access) -> bool:
+    target, permission = REQUIRED_PERMISSION[access.s3_action]
+    names = identity.names() if identity is not None else set()
+    authenticated = identity is not None
+    if target == OBJECT:
+        if access.object_acl is not None:
+            if permission in access.object_acl.granted(names, authenticated, access.referrer):
+                return True
+        if permission != acls.READ or access.bucket_acl is None:
+            return False
+        return acls.READ_OBJS in access.bucket_acl.granted(names, authenticated, access.referrer)
+    if access.bucket_acl is None:
+        return False
+    return permission in access.bucket_acl.granted(names, authenticated, access.referrer)

@@ -19,7 +19,9 @@ from webob import Response
 
 from librgw.buckets import s3_name_problem
 
-from .errors import S3Error, from_native
+from ..swift.errors import ERROR_HEADER
+from . import acl
+from .errors import S3Error, from_native, native_failure
 from .native import Native
 from .s3_request import S3Request
 from .xml_doc import add, document, parse, serialize, swift_listing_time
@@ -39,13 +41,14 @@ def create_bucket(native: Native, s3: S3Request) -> Response:
         root = parse(body)
         if root.tag != "CreateBucketConfiguration":
             raise S3Error("MalformedXML", "The XML you provided was not well-formed or did not validate")
-    answer = native.call("PUT", native.identity.user_id, s3.bucket)
+    answer = native.call("PUT", native.identity.user_id, s3.bucket, headers=acl.requested_acl_headers(s3, False))
     if answer.status_int == 202:
         raise S3Error("BucketAlreadyOwnedByYou", "You already own this bucket", BucketName=s3.bucket)
     if answer.status_int == 409:
         raise S3Error("BucketAlreadyExists", "The requested bucket name is not available", BucketName=s3.bucket)
     if answer.status_int // 100 != 2:
-        raise from_native(answer.status_int, answer.body, "NoSuchBucket")
+        error_code = answer.headers.get(ERROR_HEADER, "")
+        raise native_failure(answer.status_int, answer.body, error_code, "NoSuchBucket")
     return Response(status=200, headerlist=[("Location", "/" + s3.bucket)])
 
 

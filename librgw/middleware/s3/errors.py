@@ -33,22 +33,28 @@ STATUS = {
     "InvalidToken": 400,
     "InvalidRequest": 400,
     "KeyTooLongError": 400,
+    "MalformedACLError": 400,
+    "MalformedPolicy": 400,
     "MalformedXML": 400,
     "MetadataTooLarge": 400,
     "MethodNotAllowed": 405,
     "MissingContentLength": 411,
     "MissingSecurityHeader": 400,
     "NoSuchBucket": 404,
+    "NoSuchBucketPolicy": 404,
     "NoSuchKey": 404,
     "NoSuchUpload": 404,
     "NoSuchVersion": 404,
     "NotImplemented": 501,
     "NotModified": 304,
+    "OperationAborted": 409,
     "PreconditionFailed": 412,
     "RequestTimeTooSkewed": 403,
     "ServiceUnavailable": 503,
     "SignatureDoesNotMatch": 403,
     "SlowDown": 503,
+    "UnexpectedContent": 400,
+    "UnresolvableGrantByEmailAddress": 400,
     "UserSuspended": 403,
     "XAmzContentSHA256Mismatch": 400,
 }
@@ -103,3 +109,12 @@ def from_native(status: int, body: bytes, not_found: str) -> S3Error:
     if code is None:
         return S3Error("InternalError", "We encountered an internal error. Please try again.", 500)
     return S3Error(code, message, 403 if status == 401 else None)
+
+
+def native_failure(status: int, body: bytes, error_code: str, not_found: str) -> S3Error:
+    """The S3 error for a failed native answer: the code its ``X-Librgw-Error`` names
+    (``error_code``) when S3 has it, with the answer's own explanation; else ``from_native``'s."""
+    if error_code not in STATUS:
+        return from_native(status, body, not_found)
+    paragraphs = [p.strip() for p in body.decode("utf-8", "replace").split("\n\n") if p.strip()]
+    return S3Error(error_code, paragraphs[-1][:512] if paragraphs else error_code)

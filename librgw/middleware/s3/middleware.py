@@ -11,7 +11,8 @@ Served so far: ListBuckets; CreateBucket, HeadBucket, DeleteBucket, GetBucketLoc
 ListObjects and ListObjectsV2; PutObject (``Content-MD5`` checked), GetObject and
 HeadObject (ranges, conditions, ``response-*``), DeleteObject, CopyObject (COPY and
 REPLACE), DeleteObjects; multipart uploads (``multipart.py``); versioning
-(``versioning.py``). Other sub-resources answer ``NotImplemented``.
+(``versioning.py``); bucket and object ACLs, canned and granted (``acl.py``), and bucket
+policies (``policy.py``). Other sub-resources answer ``NotImplemented``.
 
 Settings (``[filter:s3]``):
 
@@ -38,7 +39,7 @@ from librgw.errors import NoSuchBucket
 from ..core_connection import WorkerConnection, cluster_spec
 from ..request_log import TRANS_ID_KEY
 from ..s3_signature import SignatureError, parse_s3_auth
-from . import buckets, multipart, objects, payload, post_object, service, sts, versioning
+from . import acl, buckets, multipart, objects, payload, policy, post_object, service, sts, versioning
 from .authenticate import chunk_signing_key, identity_of
 from .errors import S3Error
 from .native import Native
@@ -46,7 +47,7 @@ from .s3_request import S3Request, is_s3, parse_request
 
 # Bucket sub-resources this filter does not serve yet: refused, never mistaken for a listing.
 UNSERVED = (
-    "acl", "cors", "lifecycle", "policy", "tagging",
+    "cors", "lifecycle", "tagging",
     "website", "logging", "notification", "replication", "encryption", "object-lock", "accelerate",
     "requestPayment", "inventory", "analytics", "metrics", "ownershipControls", "publicAccessBlock",
     "retention", "legal-hold", "restore", "torrent", "attributes", "select",
@@ -92,12 +93,15 @@ class S3:
         unserved = [name for name in UNSERVED if name in s3.params]
         if unserved:
             raise S3Error("NotImplemented", f"The {unserved[0]} sub-resource is not supported yet")
-        if method == "PUT" and not s3.key and not versioning.applies(s3):
+        access_control = acl.applies(s3) or policy.applies(s3)
+        if method == "PUT" and not s3.key and not versioning.applies(s3) and not access_control:
             return buckets.create_bucket(native, s3)
         try:
             owner = rgw.buckets.get(s3.bucket).owner
         except NoSuchBucket:
             raise S3Error("NoSuchBucket", "The specified bucket does not exist", BucketName=s3.bucket) from None
+        if access_control:  # ?acl and ?policy (acl.py, policy.py)
+            return acl.handle(native, owner, s3, rgw.users) if acl.applies(s3) else policy.handle(native, owner, s3)
         if method == "PUT" and s3.key:  # PutObject, UploadPart: the body checked and decoded (payload.py)
             body = payload.upload_body(s3, claim, lambda: chunk_signing_key(rgw, claim, s3.request.environ))
             with body.refusals():

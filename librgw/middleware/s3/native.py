@@ -17,7 +17,10 @@ from webob import Request, Response
 from ..authorization import ACCOUNT_PREFIX, IDENTITY_KEY, Identity
 from ..request_log import TRANS_ID_KEY
 
-COPIED = ("SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL", "REMOTE_ADDR", "wsgi.url_scheme", "wsgi.errors")
+# what authorization may look at too: the client's address, https, the Referer (acl.py's referrer grants)
+COPIED = (
+    "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL", "REMOTE_ADDR", "wsgi.url_scheme", "wsgi.errors", "HTTP_REFERER",
+)  # fmt: skip
 
 
 def wsgi_path(*segments: str) -> str:

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from webob import Response
 
 from . import versioning
+from .acl import requested_acl_headers
 from .copy_source import check_copy_conditions, parse_copy_source
 from .errors import S3Error, from_native
 from .native import Native
@@ -55,6 +56,7 @@ def put_object(native: Native, owner: str, s3: S3Request, stream: object) -> Res
     if "x-amz-copy-source" in s3.request.headers:
         return copy_object(native, owner, s3)
     headers = native_object_headers(s3, (*CONTENT_HEADERS, "If-None-Match"))
+    headers.update(requested_acl_headers(s3, private_by_default=True))
     md5 = content_md5_hex(s3)
     if md5:
         headers["ETag"] = md5
@@ -118,7 +120,11 @@ def copy_object(native: Native, owner: str, s3: S3Request) -> Response:
             "the object's metadata, storage class, website redirect location or encryption attributes.",
         )
     check_copy_conditions(native, owner, src_bucket, src_key, s3, version_id)
-    headers = {"X-Copy-From": quote(f"/{src_bucket}/{src_key}"), **versioning.copy_source_headers(version_id)}
+    headers = {
+        "X-Copy-From": quote(f"/{src_bucket}/{src_key}"),
+        **versioning.copy_source_headers(version_id),
+        **requested_acl_headers(s3, private_by_default=True),
+    }
     if directive == "REPLACE":
         headers.update(native_object_headers(s3, CONTENT_HEADERS))
         headers["X-Fresh-Metadata"] = "true"

@@ -3,8 +3,9 @@
 ``POST /<bucket>`` with ``multipart/form-data`` fields ``key`` (``${filename}`` is replaced
 by the file's name), ``policy`` (base64 JSON), the signature fields (SigV4:
 ``x-amz-algorithm``, ``x-amz-credential``, ``x-amz-date``, ``x-amz-signature``; SigV2:
-``AWSAccessKeyId``, ``signature``), optional ``Content-Type``, ``x-amz-meta-*``,
-``success_action_status`` / ``success_action_redirect``, and last the ``file``.
+``AWSAccessKeyId``, ``signature``), optional ``Content-Type``, ``x-amz-meta-*``, ``acl`` (a
+canned ACL; ``private`` by default), ``success_action_status`` / ``success_action_redirect``,
+and last the ``file``.
 
 The signature is over the base64 policy, by the key's secret. The policy must not have
 expired, and each of its conditions must hold: exact matches (``{"bucket": "b"}``,
@@ -34,6 +35,7 @@ from librgw.users import AccessKey
 
 from ..authorization import Identity
 from ..s3_signature import v4_signing_key
+from .acl import canned_acl_header
 from .authenticate import identity_of_key, signing_key_of
 from .errors import S3Error, from_native
 from .native import Native
@@ -160,6 +162,7 @@ def post_object(rgw: librgw.RGW, native_of: Callable[[Identity], Native], owner:
     headers.update(
         {"X-Object-Meta-" + n[len(META_PREFIX) :]: v for n, v in fields.items() if n.startswith(META_PREFIX)}
     )
+    headers.update(canned_acl_header(fields.get("acl"), private_by_default=True, name="acl"))
     answer = native.call("PUT", owner, s3.bucket, key, headers, stream=upload.file, length=str(size))
     if answer.status_int // 100 != 2:
         raise from_native(answer.status_int, answer.body, "NoSuchKey")

@@ -6,8 +6,10 @@ empty one (204; 409 while it holds objects); POST changes metadata (204); HEAD a
 account's owner, the ACLs; GET also lists the objects (``listing.py``).
 
 Container metadata is ``X-Container-Meta-*``; the ACLs are ``X-Container-Read`` and
-``X-Container-Write`` (``authorization.py`` says what they grant). Setting an ACL takes a
-full-control user; anything else about the container, a user who may write the account.
+``X-Container-Write``, Swift's view of the bucket's one ACL (``acl.py`` says what they
+grant; ``access_control.py`` serves the whole ACL, S3's grants too, and the bucket policy
+as ``?acl`` and ``?policy``). Setting an ACL takes a full-control user; anything else
+about the container, a user who may write the account.
 Listings page through the sharded bucket index in key order; ``reverse`` gathers the
 requested key range first, so it costs as much as listing that range.
 
@@ -26,8 +28,8 @@ from librgw.bucket_index import BucketIndex, IndexEntry
 from librgw.buckets import BucketInfo
 from librgw.errors import BucketAlreadyOwnedByYou, NoSuchBucket
 
-from ..authorization import ADMIN, LIST, WRITE, parse_acl
-from . import metadata, multipart, versions
+from ..authorization import ADMIN, LIST, WRITE
+from . import access_control, metadata, multipart, versions
 from .account import container_stats
 from .constraints import check_container_name, check_metadata
 from .context import Context
@@ -35,7 +37,6 @@ from .listing import ListingQuery, listing_query, render, swift_time
 from .timestamps import timestamp_headers
 
 KIND = "container"
-ACL_HEADERS = ("x-container-read", "x-container-write")
 PAGE = 1000
 
 
@@ -44,6 +45,8 @@ def handle(ctx: Context) -> Response:
     check_container_name(ctx.path.container, ctx.limits)
     if multipart.is_uploads_listing(ctx.request):
         return multipart.handle_container(ctx)
+    if access_control.is_sub_resource(ctx.request):
+        return access_control.handle_container(ctx)
     if method == "PUT":
         return _put(ctx)
     if method in ("GET", "HEAD"):
@@ -51,36 +54,34 @@ def handle(ctx: Context) -> Response:
     if method == "POST":
         return _post(ctx)
     if method == "DELETE":
-        ctx.bucket()
-        ctx.authorize(WRITE)
+        ctx.authorize(WRITE, ctx.bucket())  # the owner's alone, unless the bucket policy denies it
         ctx.rgw.buckets.delete(ctx.path.container, ctx.path.uid)
         return Response(status=204)
     raise exc.HTTPMethodNotAllowed(headers={"Allow": "GET, HEAD, PUT, POST, DELETE"})
 
 
-def _requested_attrs(ctx: Context, attrs: dict[str, str]) -> dict[str, str] | None:
+def _requested_attrs(ctx: Context, attrs: dict[str, str], creating: bool = False) -> dict[str, str] | None:
     """The container's attributes after this request's metadata and ACL headers; None if it
     asks for no change. Authorizes the change (an ACL takes ``ADMIN``)."""
     to_set, to_remove = metadata.requested_changes(ctx.request.headers, KIND)
-    acls = {name: ctx.request.headers[name] for name in ACL_HEADERS if name in ctx.request.headers}
-    ctx.authorize(ADMIN if acls else WRITE)
-    if not to_set and not to_remove and not acls:
+    sets_acl = _sets_acl(ctx, creating)
+    ctx.authorize(ADMIN if sets_acl else WRITE)
+    if not to_set and not to_remove and not sets_acl:
         return None
+    if sets_acl:
+        attrs = access_control.container_attrs(ctx, attrs, creating)
     check_metadata(to_set, KIND, ctx.limits)
     items = {k: v for k, v in metadata.stored_items(attrs, KIND).items() if k not in to_remove}
     items.update(to_set)
     check_metadata(items, KIND, ctx.limits)
-    changed = metadata.with_items(attrs, KIND, items)
-    for name, value in acls.items():
-        try:
-            grants = parse_acl(metadata.from_wsgi(value))
-        except ValueError as error:
-            raise exc.HTTPBadRequest(f"{name}: {error}") from None
-        if grants:
-            changed[name] = ",".join(grants)
-        else:
-            changed.pop(name, None)
-    return changed
+    return metadata.with_items(attrs, KIND, items)
+
+
+def _sets_acl(ctx: Context, creating: bool) -> bool:
+    headers = ctx.request.headers
+    return any(name in headers for name in access_control.SWIFT_ACL_HEADERS) or (
+        creating and access_control.ACL_HEADER in headers
+    )
 
 
 def _put(ctx: Context) -> Response:
@@ -92,7 +93,7 @@ def _put(ctx: Context) -> Response:
     if info is not None and info.owner != ctx.path.uid:
         raise exc.HTTPConflict(f"Container {name!r} belongs to another account")
     state = versions.requested_state(ctx.request)
-    attrs = _requested_attrs(ctx, info.attrs if info else {})
+    attrs = _requested_attrs(ctx, info.attrs if info else {}, creating=info is None)
     status = 202
     if info is None:
         try:
@@ -129,7 +130,7 @@ def container_headers(ctx: Context, info: BucketInfo) -> list[tuple[str, str]]:
         *metadata.headers_of(metadata.stored_items(info.attrs, KIND), KIND),
     ]
     if ctx.is_owner():
-        headers += [(name.title(), info.attrs[name]) for name in ACL_HEADERS if name in info.attrs]
+        headers += access_control.swift_acl_headers(info)
     return headers
 
 

@@ -8,6 +8,7 @@ just characters, as in Swift and S3; nothing maps a name to a file path.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from webob import Request, exc
@@ -15,8 +16,12 @@ from webob.multidict import MultiDict
 
 import librgw
 from librgw.buckets import BucketInfo
+from librgw.errors import NoSuchKey
+from librgw.objects import ObjectInfo
 
-from ..authorization import ACCOUNT_PREFIX, IDENTITY_KEY, Access, Identity, refusal
+from .. import acl
+from ..authorization import ACCOUNT_PREFIX, IDENTITY_KEY, LIST, Access, Identity, native_s3_action, refusal
+from ..policy import stored_policy
 from .constraints import Limits
 
 
@@ -56,6 +61,9 @@ def query_params(request: Request) -> MultiDict:
         raise exc.HTTPBadRequest("The query string is not URL-encoded UTF-8") from None
 
 
+VERSION_ID, VERSIONS = "version-id", "versions"  # versions.py's: a version of an object, the versions listing
+
+
 @dataclass
 class Context:
     """One request to the Swift API."""
@@ -69,20 +77,85 @@ class Context:
     def identity(self) -> Identity | None:
         return self.request.environ.get(IDENTITY_KEY)
 
-    def authorize(self, action: str, bucket: BucketInfo | None = None, account_uid: str | None = None) -> None:
-        """Raise 401/403 unless the asker may do ``action`` in this account (in ``bucket``,
-        whose ACLs then count)."""
-        attrs = bucket.attrs if bucket is not None else {}
-        access = Access(
-            account_uid if account_uid is not None else self.path.uid,
-            action,
-            attrs.get("x-container-read", ""),
-            attrs.get("x-container-write", ""),
-            self.request.headers.get("Referer", ""),
-        )
-        denied = refusal(self.identity, access)
+    def authorize(
+        self,
+        action: str,
+        bucket: BucketInfo | None = None,
+        account_uid: str | None = None,
+        *,
+        key: str | None = None,
+        obj: ObjectInfo | None = None,
+        s3_action: str | None = None,
+    ) -> None:
+        """Raise 401/403 unless the asker may do ``action`` in this account: in ``bucket``,
+        whose ACL and policy then count, to object ``key`` (the path's by default), whose ACL
+        counts when its record ``obj`` is given. ``s3_action`` is what S3 calls the request,
+        by default what its method is (``native_s3_action``)."""
+        if bucket is not None and key is None:
+            key = self.path.obj
+        denied = refusal(self.identity, self.access(action, bucket, account_uid, key, obj, s3_action))
         if denied is not None:
             raise denied
+
+    def access(
+        self,
+        action: str,
+        bucket: BucketInfo | None,
+        account_uid: str | None = None,
+        key: str | None = None,
+        obj: ObjectInfo | None = None,
+        s3_action: str | None = None,
+    ) -> Access:
+        """What this request asks for, as ``authorization.decide`` takes it."""
+        account_uid = account_uid if account_uid is not None else self.path.uid
+        if bucket is None:
+            return Access(account_uid, action)
+        if s3_action is None:
+            on_object = key is not None
+            versions = self._asks_for_versions(VERSION_ID if on_object else VERSIONS)
+            s3_action = native_s3_action(action, self.request.method, on_object, versions)
+        environ = self.request.environ
+        return Access(
+            account_uid,
+            action,
+            s3_action,
+            bucket.name,
+            acl.bucket_acl(bucket.attrs, bucket.owner),
+            stored_policy(bucket.attrs, bucket.name),
+            key,
+            acl.object_acl(obj.acl, bucket.owner) if obj is not None else None,
+            self.request.headers.get("Referer", ""),
+            environ.get("REMOTE_ADDR", ""),
+            environ.get("wsgi.url_scheme") == "https",
+        )
+
+    def _asks_for_versions(self, param: str) -> bool:
+        query = self.request.environ.get("QUERY_STRING", "")
+        return param in query and param in self.request.GET
+
+    def authorized_object(
+        self,
+        action: str,
+        bucket: BucketInfo,
+        key: str | None = None,
+        s3_action: str | None = None,
+        stat: Callable[[], ObjectInfo] | None = None,
+    ) -> ObjectInfo:
+        """The record of object ``key`` (the path's by default) of ``bucket``, as ``stat``
+        gives it (by default the core's ``stat``; a version's, say), once the asker may do
+        ``action`` to it, its ACL counting. That an object is missing (404, a delete marker's
+        too) is told only to who may list the bucket or may do ``action`` whatever the
+        object's ACL says; others are refused (401/403) as if it were there, as S3 does."""
+        key = key if key is not None else self.path.obj
+        try:
+            info = stat() if stat is not None else self.rgw.objects.stat(bucket, key)
+        except (NoSuchKey, exc.HTTPNotFound):
+            denied = refusal(self.identity, self.access(action, bucket, None, key, None, s3_action))
+            if denied is not None and refusal(self.identity, self.access(LIST, bucket, None, None)) is not None:
+                raise denied from None
+            raise
+        self.authorize(action, bucket, key=key, obj=info, s3_action=s3_action)
+        return info
 
     def is_owner(self) -> bool:
         """May the asker see and set the account's private details (ACLs)?"""

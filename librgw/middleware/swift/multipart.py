@@ -52,9 +52,10 @@ On ``/v1/AUTH_<uid>/<container>``:
   The core lists a container's uploads by prefix only, so each page reads every open upload
   under ``prefix``.
 
-Authorization is the objects': starting, uploading (and copying, which also takes READ on
-the source), completing and aborting take WRITE on the container; listing parts takes
-READ, listing uploads LIST. Errors are the core's, mapped in ``errors.py``: an unknown
+Authorization is the objects': starting, uploading (and copying, which also takes READ of
+the source object), completing and aborting take WRITE on the container; listing parts takes
+READ, listing uploads LIST. ``X-Librgw-Acl`` on ``POST ?uploads`` is the object's ACL to be
+(``access_control.py``). Errors are the core's, mapped in ``errors.py``: an unknown
 upload id is 404 and ``InvalidPart``, ``InvalidPartOrder`` and ``EntityTooSmall`` are 400,
 each named in ``X-Librgw-Error``.
 
@@ -79,7 +80,7 @@ from librgw.buckets import BucketInfo
 from librgw.multipart import Upload, UploadedPart
 
 from ..authorization import LIST, READ, WRITE
-from . import versioned_objects, versions
+from . import access_control, versioned_objects, versions
 from .context import Context
 from .listing import swift_time
 from .object_request import content_headers, content_type_of, object_path, requested_metadata
@@ -134,7 +135,7 @@ def handle_object(ctx: Context) -> Response:
         return _complete(ctx, upload_id)
     if method == "DELETE":
         bucket = ctx.bucket()
-        ctx.authorize(WRITE, bucket)
+        ctx.authorize(WRITE, bucket, s3_action="s3:AbortMultipartUpload")
         ctx.rgw.multipart.abort(bucket, ctx.path.obj, upload_id)
         return Response(status=204)
     raise exc.HTTPMethodNotAllowed(headers={"Allow": "GET, PUT, POST, DELETE"})
@@ -145,7 +146,7 @@ def handle_container(ctx: Context) -> Response:
         raise exc.HTTPMethodNotAllowed(headers={"Allow": "GET"})
     params = _query(ctx.request)
     bucket = ctx.bucket()
-    ctx.authorize(LIST, bucket)
+    ctx.authorize(LIST, bucket, s3_action="s3:ListBucketMultipartUploads")
     query = UploadsQuery(
         params.get("prefix", ""),
         params.get("delimiter", ""),
@@ -198,6 +199,7 @@ def _initiate(ctx: Context) -> Response:
         content_type=content_type_of(ctx, ctx.path.obj),
         metadata=requested_metadata(ctx),
         headers=content_headers(ctx),
+        acl=access_control.new_object_acl(ctx, bucket),
     )
     return _json({"upload_id": upload_id})
 
@@ -239,10 +241,16 @@ def copy_range(header: str | None, size: int) -> tuple[int, int] | None:
 def _copy_part(ctx: Context, upload_id: str, number: int) -> Response:
     container, name = object_path(ctx.request.headers["X-Copy-From"], "X-Copy-From")
     src_bucket, bucket = ctx.bucket(container), ctx.bucket()
-    ctx.authorize(READ, src_bucket)
+    version_id = versions.copy_source_version(ctx.request)
+    source = ctx.authorized_object(
+        READ,
+        src_bucket,
+        name,
+        s3_action="s3:GetObjectVersion" if version_id else "s3:GetObject",
+        stat=lambda: versioned_objects.stat(ctx.rgw, src_bucket, name, version_id),
+    )
     ctx.authorize(WRITE, bucket)
     ctx.rgw.multipart.get(bucket, ctx.path.obj, upload_id)  # 404 before reading anything
-    source = versioned_objects.stat(ctx.rgw, src_bucket, name, versions.copy_source_version(ctx.request))
     byte_range = copy_range(ctx.request.headers.get("X-Copy-From-Range"), source.size)
     with ctx.rgw.objects.get(src_bucket, name, byte_range, source.oid) as reader:
         part = ctx.rgw.multipart.upload_part(bucket, ctx.path.obj, upload_id, number, reader)
@@ -256,7 +264,7 @@ def _copy_part(ctx: Context, upload_id: str, number: int) -> Response:
 
 def _list_parts(ctx: Context, upload_id: str, params: dict[str, str]) -> Response:
     bucket = ctx.bucket()
-    ctx.authorize(READ, bucket)
+    ctx.authorize(READ, bucket, s3_action="s3:ListMultipartUploadParts")
     marker_text = params.get("part-number-marker", "0") or "0"
     if not (marker_text.isascii() and marker_text.isdigit()):
         raise exc.HTTPBadRequest("part-number-marker must be a non-negative integer")

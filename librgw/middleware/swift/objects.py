@@ -19,7 +19,11 @@ Segmented objects (Swift's DLO ``X-Object-Manifest`` and SLO ``?multipart-manife
 are refused with 400 rather than stored as empty or as their manifest: a client that
 segments learns at once that it must not.
 
-``?uploads`` and ``?upload-id`` address S3-style multipart uploads (``multipart.py``).
+``?uploads`` and ``?upload-id`` address S3-style multipart uploads (``multipart.py``), ``?acl``
+the object's ACL (``access_control.py``, which also says what ``X-Librgw-Acl`` on a PUT or
+copy does). Reading an object takes READ as its ACL and its container's decide; a copy is
+its writer's, with the ACL the request gives (a copy never takes its source's ACL, as in
+S3), while POST keeps the object's owner and ACL.
 In a versioned container every operation goes through the object's versions
 (``versioned_objects.py``); ``?version-id`` and the version headers are ``versions.py``'s.
 """
@@ -35,7 +39,7 @@ from librgw.buckets import BucketInfo
 from librgw.objects import ObjectInfo
 
 from ..authorization import READ, WRITE
-from . import metadata, multipart, versioned_objects, versions
+from . import access_control, metadata, multipart, versioned_objects, versions
 from .conditions import check_read_conditions, forbids_overwrite
 from .constraints import check_container_name, check_metadata, check_object_name
 from .context import Context
@@ -53,6 +57,8 @@ def handle(ctx: Context) -> Response:
     check_object_name(ctx.path.obj, ctx.limits)
     if multipart.is_upload_request(ctx.request):
         return multipart.handle_object(ctx)
+    if access_control.is_sub_resource(ctx.request):
+        return access_control.handle_object(ctx)
     method = ctx.request.method
     if method in ("GET", "HEAD"):
         return _get(ctx, head=method == "HEAD")
@@ -90,8 +96,10 @@ def object_headers(info: ObjectInfo) -> list[tuple[str, str]]:
 
 def _get(ctx: Context, head: bool) -> Response:
     bucket = ctx.bucket()
-    ctx.authorize(READ, bucket)
-    info = versioned_objects.stat(ctx.rgw, bucket, ctx.path.obj, versions.requested_version(ctx.request))
+    version_id = versions.requested_version(ctx.request)
+    info = ctx.authorized_object(
+        READ, bucket, stat=lambda: versioned_objects.stat(ctx.rgw, bucket, ctx.path.obj, version_id)
+    )
     check_read_conditions(ctx.request, info.etag, info.mtime)
     headers = object_headers(info) + versioned_objects.read_headers(bucket, info)
     ranges = _part_ranges(ctx, info, headers) or satisfiable_ranges(ctx.request.headers.get("Range"), info.size)
@@ -160,6 +168,7 @@ def _put(ctx: Context) -> Response:
         owner,
         content_headers(ctx),
         etag,
+        access_control.new_object_acl(ctx, bucket),
     )
     response = Response(status=201, headerlist=[("ETag", f'"{entry.etag}"'), *timestamp_headers(entry.mtime), *version])
     response.content_type = None
@@ -171,10 +180,15 @@ def _copy(
 ) -> Response:
     """Copy ``source`` (its version ``version_id``, if given) to ``destination``."""
     src_bucket, dst_bucket = ctx.bucket(source[0]), ctx.bucket(destination[0])
-    ctx.authorize(READ, src_bucket)
-    ctx.authorize(WRITE, dst_bucket)
+    src = ctx.authorized_object(
+        READ,
+        src_bucket,
+        source[1],
+        s3_action="s3:GetObjectVersion" if version_id else "s3:GetObject",
+        stat=lambda: versioned_objects.stat(ctx.rgw, src_bucket, source[1], version_id),
+    )
+    ctx.authorize(WRITE, dst_bucket, key=destination[1], s3_action="s3:PutObject")
     check_object_name(destination[1], ctx.limits)
-    src = versioned_objects.stat(ctx.rgw, src_bucket, source[1], version_id)
     fresh = ctx.request.headers.get("X-Fresh-Metadata", "").lower() in ("true", "1", "yes")
     items = {} if fresh else dict(src.metadata)
     items.update(requested_metadata(ctx))
@@ -189,6 +203,8 @@ def _copy(
         metadata=items,
         content_type=ctx.request.headers.get("Content-Type") or src.content_type,
         headers=headers,
+        owner=ctx.identity.user_id if ctx.identity else dst_bucket.owner,
+        acl=access_control.new_object_acl(ctx, dst_bucket),
     )
     response = Response(
         status=201,

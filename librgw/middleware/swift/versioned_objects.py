@@ -85,12 +85,13 @@ def put(
     owner: str,
     headers: dict[str, str],
     expected_md5: str | None,
+    acl: str = "",
 ) -> tuple[IndexEntry, list[tuple[str, str]]]:
-    """Store ``body`` as ``key`` (a new version, in a versioned container): the index entry and
-    the response's version headers."""
+    """Store ``body`` as ``key`` (a new version, in a versioned container), with ACL ``acl``:
+    the index entry and the response's version headers."""
     if not is_versioned(bucket):
         entry = rgw.objects.put(
-            bucket, key, body, metadata, content_type, owner=owner, headers=headers, expected_md5=expected_md5
+            bucket, key, body, metadata, content_type, owner=owner, headers=headers, expected_md5=expected_md5, acl=acl
         )
         return entry, []
 
@@ -106,6 +107,7 @@ def put(
             version_id=version_id,
             headers=headers,
             expected_md5=expected_md5,
+            acl=acl,
         )
 
     version_id, entry = rgw.versions.write(bucket, key, writer)
@@ -120,19 +122,19 @@ def copy(
     metadata: dict[str, str],
     content_type: str,
     headers: dict[str, str],
+    owner: str = "",
+    acl: str = "",
 ) -> tuple[IndexEntry, list[tuple[str, str]]]:
-    """Copy the object (or version) ``stat`` gave as ``source`` to ``dst_key``: the entry and
-    the response's version headers (the new version's, and the source's if it has one)."""
+    """Copy the object (or version) ``stat`` gave as ``source`` to ``dst_key``, ``owner``'s with
+    ACL ``acl``: the entry and the response's version headers (the new version's, and the
+    source's if it has one)."""
     src_bucket, src = source
     version = copied_version_headers(src_bucket, src)
+    kept = {"src_oid": src.oid, "headers": headers, "owner": owner, "acl": acl}
     if not is_versioned(dst_bucket):
-        entry = rgw.objects.copy(
-            src_bucket, src.key, dst_bucket, dst_key, metadata, content_type, src_oid=src.oid, headers=headers
-        )
+        entry = rgw.objects.copy(src_bucket, src.key, dst_bucket, dst_key, metadata, content_type, **kept)
         return entry, version
-    version_id, entry = rgw.versions.copy(
-        src_bucket, src.key, dst_bucket, dst_key, metadata, content_type, src_oid=src.oid, headers=headers
-    )
+    version_id, entry = rgw.versions.copy(src_bucket, src.key, dst_bucket, dst_key, metadata, content_type, **kept)
     return entry, version_headers(version_id) + version
 
 
@@ -145,13 +147,12 @@ def update(
     headers: dict[str, str],
 ) -> list[tuple[str, str]]:
     """Replace the current object's metadata and content headers (and its content type, if
-    given), its data kept (POST): in a versioned container the current version's, without
-    making a new one. The version headers."""
+    given), its data, owner and ACL kept (POST): in a versioned container the current
+    version's, without making a new one. The version headers."""
     if not is_versioned(bucket):
         info = rgw.objects.stat(bucket, key)  # 404 if it is not there
-        rgw.objects.copy(
-            bucket, key, bucket, key, metadata, content_type or info.content_type, src_oid=info.oid, headers=headers
-        )
+        kept = {"src_oid": info.oid, "headers": headers, "owner": info.owner, "acl": info.acl}
+        rgw.objects.copy(bucket, key, bucket, key, metadata, content_type or info.content_type, **kept)
         return []
     version = rgw.versions.update(bucket, key, metadata, content_type, headers)
     return version_headers(version.version_id)
