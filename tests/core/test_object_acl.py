@@ -68,3 +68,18 @@ def test_a_multipart_upload_gives_the_object_the_acl_it_was_started_with(rgw, bu
     part = rgw.multipart.upload_part(bucket, "big", upload, 1, b"x")
     rgw.multipart.complete(bucket, "big", upload, [(1, part.etag)])
     assert rgw.objects.stat(bucket, "big").acl == ACL
+
+
+def test_set_acl_on_an_erasure_coded_data_pool(conf, client):
+    import librgw
+    from tests.conftest import mon
+
+    assert mon(client, "osd erasure-code-profile set", name="k2m1", profile=["k=2", "m=1"])[0] == 0
+    with librgw.connect(conf, data_pool_profile="k2m1") as rgw:
+        rgw.users.create("e", "E")
+        bucket = rgw.create_bucket("e", "ecbucket")
+        rgw.objects.put(bucket, "k", b"data" * 1000)
+        info = rgw.objects.stat(bucket, "k")
+        rgw.objects.set_acl(bucket, "k", ACL, info.tag)
+        assert rgw.objects.stat(bucket, "k").acl == ACL
+        assert rgw.objects.get(bucket, "k").read() == b"data" * 1000
