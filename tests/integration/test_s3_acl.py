@@ -366,3 +366,18 @@ def test_anonymous_refusal_is_access_denied_xml(gateway, alice):
     assert status == 403 and root.tag == "Error" and root.findtext("Code") == "AccessDenied"
     assert root.findtext("Resource") == "/acl-anonymous" and headers["x-amz-request-id"] == root.findtext("RequestId")
     alice.head_bucket(Bucket="acl-anonymous")
+
+
+def test_a_browser_form_upload_takes_its_acl_field(gateway, alice):
+    import requests
+
+    alice.create_bucket(Bucket="acl-forms")
+    form = alice.generate_presigned_post(
+        "acl-forms", "shared", Fields={"acl": "public-read"}, Conditions=[{"acl": "public-read"}]
+    )
+    answer = requests.post(form["url"], data=form["fields"], files={"file": ("f", b"form")}, timeout=30)
+    assert answer.status_code == 204, answer.text
+    assert gateway.raw("GET", "/acl-forms/shared")[2] == b"form"
+    form = alice.generate_presigned_post("acl-forms", "bad", Fields={"acl": "open"}, Conditions=[{"acl": "open"}])
+    answer = requests.post(form["url"], data=form["fields"], files={"file": ("f", b"form")}, timeout=30)
+    assert answer.status_code == 400 and "InvalidArgument" in answer.text
