@@ -197,10 +197,13 @@ def requested_acl(ctx: Context, owner: str, bucket_owner: str, body: bool = Fals
     except AclError as error:
         code = "InvalidArgument" if header is not None and not header.lstrip().startswith("{") else "MalformedACLError"
         raise _error(exc.HTTPBadRequest, code, str(error)) from None
-    return _checked_users(ctx, wanted)
+    return _checked_users(ctx, wanted, {owner, bucket_owner})
 
 
-def _checked_users(ctx: Context, wanted: Acl) -> Acl:
+def _checked_users(ctx: Context, wanted: Acl, known: set[str]) -> Acl:
+    """``wanted`` with its e-mail grantees resolved; 400 if a grant names a user that does
+    not exist (``known`` do: a canned ACL costs no lookup)."""
+
     def uid_of_email(email: str) -> str:
         try:
             return ctx.rgw.users.get_by_email(email).user_id
@@ -210,9 +213,9 @@ def _checked_users(ctx: Context, wanted: Acl) -> Acl:
             ) from None
 
     wanted = acls.resolve_emails(wanted, uid_of_email)
-    for grantee in sorted(wanted.user_ids()):
+    for grantee in sorted(wanted.user_ids() - known):
         uid = grantee.removeprefix(ACCOUNT_PREFIX).split(":", 1)[0]
-        if not ctx.rgw.users.exists(uid):
+        if uid not in known and not ctx.rgw.users.exists(uid):
             raise _error(exc.HTTPBadRequest, "InvalidArgument", f"Invalid id: no user {grantee!r}")
     return wanted
 
