@@ -381,3 +381,29 @@ def test_a_browser_form_upload_takes_its_acl_field(gateway, alice):
     form = alice.generate_presigned_post("acl-forms", "bad", Fields={"acl": "open"}, Conditions=[{"acl": "open"}])
     answer = requests.post(form["url"], data=form["fields"], files={"file": ("f", b"form")}, timeout=30)
     assert answer.status_code == 400 and "InvalidArgument" in answer.text
+
+
+def test_each_version_has_its_own_acl_and_versions_take_their_own_actions(gateway, alice, bob):
+    alice.create_bucket(Bucket="acl-versions")
+    alice.put_bucket_versioning(Bucket="acl-versions", VersioningConfiguration={"Status": "Enabled"})
+    first = alice.put_object(Bucket="acl-versions", Key="doc", Body=b"one", ACL="public-read")["VersionId"]
+    second = alice.put_object(Bucket="acl-versions", Key="doc", Body=b"two")["VersionId"]
+    assert gateway.raw("GET", "/acl-versions/doc")[0] == 403  # the current version is private
+    assert gateway.raw("GET", f"/acl-versions/doc?versionId={first}")[2] == b"one"
+    alice.put_object_acl(Bucket="acl-versions", Key="doc", VersionId=second, ACL="public-read")
+    assert gateway.raw("GET", "/acl-versions/doc")[2] == b"two"
+    assert (ALL_USERS, "READ") in grants_of(alice.get_object_acl(Bucket="acl-versions", Key="doc", VersionId=first))
+    alice.put_object(Bucket="acl-versions", Key="secret", Body=b"s1")
+    old = alice.list_object_versions(Bucket="acl-versions", Prefix="secret")["Versions"][0]["VersionId"]
+    alice.put_object(Bucket="acl-versions", Key="secret", Body=b"s2")
+    statement = {"Effect": "Allow", "Principal": {"AWS": "bob"}, "Resource": "arn:aws:s3:::acl-versions/*"}
+    policy = {"Statement": [{**statement, "Action": ["s3:GetObject", "s3:DeleteObject"]}]}
+    alice.put_bucket_policy(Bucket="acl-versions", Policy=json.dumps(policy))
+    assert bob.get_object(Bucket="acl-versions", Key="secret")["Body"].read() == b"s2"
+    assert code_of(bob.get_object, Bucket="acl-versions", Key="secret", VersionId=old) == "AccessDenied"
+    assert code_of(bob.delete_object, Bucket="acl-versions", Key="secret", VersionId=old) == "AccessDenied"
+    policy["Statement"].append({**statement, "Sid": "versions", "Action": "s3:*ObjectVersion"})
+    alice.put_bucket_policy(Bucket="acl-versions", Policy=json.dumps(policy))
+    assert bob.get_object(Bucket="acl-versions", Key="secret", VersionId=old)["Body"].read() == b"s1"
+    bob.delete_object(Bucket="acl-versions", Key="secret", VersionId=old)
+    assert code_of(alice.get_object, Bucket="acl-versions", Key="secret", VersionId=old) == "NoSuchVersion"

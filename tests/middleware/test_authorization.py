@@ -235,3 +235,30 @@ def test_native_requests_are_the_s3_action_of_their_method():
     assert native_s3_action(WRITE, "DELETE", on_object=False) == "s3:DeleteBucket"
     assert native_s3_action(WRITE, "POST", on_object=False) == ""  # container metadata: the owner's
     assert native_s3_action(ADMIN, "POST", on_object=False) == ""
+    assert native_s3_action(READ, "GET", on_object=True, versions=True) == "s3:GetObjectVersion"
+    assert native_s3_action(WRITE, "DELETE", on_object=True, versions=True) == "s3:DeleteObjectVersion"
+    assert native_s3_action(WRITE_ACP, "PUT", on_object=True, versions=True) == "s3:PutObjectVersionAcl"
+    assert native_s3_action(LIST, "GET", on_object=False, versions=True) == "s3:ListBucketVersions"
+
+
+def test_removing_a_version_is_the_bucket_owners_unless_a_policy_allows_it():
+    writable = acl.canned("public-read-write", "alice", "alice")
+    request = Access("alice", WRITE, "s3:DeleteObjectVersion", "photos", writable, None, "doc")
+    assert decide(who("bob"), request) == 403  # WRITE gives DeleteObject, not DeleteObjectVersion
+    assert decide(who("alice"), request) is None
+    request.policy = parse_policy(
+        json.dumps(
+            {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "bob"},
+                        "Action": "s3:DeleteObjectVersion",
+                        "Resource": "arn:aws:s3:::photos/*",
+                    }
+                ]
+            }
+        ),
+        "photos",
+    )
+    assert decide(who("bob"), request) is None
