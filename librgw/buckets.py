@@ -218,6 +218,17 @@ class BucketStore:
         """Replace the bucket's attributes (user metadata, ACL, CORS, tags)."""
         return self._change(name, attrs=dict(attrs))
 
+    def update_attrs(self, name: str, changes: dict[str, str | None]) -> BucketInfo:
+        """Set the attributes ``changes`` names (removing those it maps to None) and keep the
+        others: read, changed and written back under the record's lock, so two requests
+        changing different attributes (CORS, tags, lifecycle, metadata) both take effect."""
+
+        def changed(attrs: dict[str, str]) -> dict[str, str]:
+            kept = {k: v for k, v in attrs.items() if k not in changes}
+            return {**kept, **{k: v for k, v in changes.items() if v is not None}}
+
+        return self._change(name, attrs=changed)
+
     def set_index_layout(self, name: str, num_shards: int, index_gen: int) -> BucketInfo:
         """Point the instance at another set of index shards (the last step of a reshard)."""
         return self._change(name, num_shards=num_shards, index_gen=index_gen)
@@ -253,7 +264,8 @@ class BucketStore:
             self.rgw.versions.remove_shards(info)
 
     def _change(self, name: str, **fields) -> BucketInfo:
-        """Set fields of the bucket's instance record, under the record's lock."""
+        """Set fields of the bucket's instance record, under the record's lock; a callable
+        value computes the field's new value from its current one."""
         record = INSTANCE_PREFIX + f"{name}:{self.get(name).marker}"
         root = self.rgw.meta(ROOT_NS)
         with locked(root, record):
@@ -263,7 +275,7 @@ class BucketStore:
                 raise NoSuchBucket(f"bucket {name!r} does not exist")
             info = BucketInfo.decode(raw)
             for key, value in fields.items():
-                setattr(info, key, value)
+                setattr(info, key, value(getattr(info, key)) if callable(value) else value)
             root.write_full(record, info.encode())
         return info
 

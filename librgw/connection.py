@@ -9,6 +9,7 @@ from librgw import rados
 from .bucket_index import BucketIndex, ListPage
 from .buckets import BucketInfo, BucketStore
 from .errors import InvalidArgument
+from .lifecycle import Lifecycle
 from .multipart import MultipartUploads
 from .objects import ObjectReader, ObjectStore
 from .sts import SessionStore
@@ -37,6 +38,7 @@ class RGW:
         self.multipart = MultipartUploads(self, self.objects)
         self.versions = Versions(self, self.objects)
         self.sessions = SessionStore(self)
+        self.lifecycle = Lifecycle(self)
 
     # -- the high-level API: "you just do GET and PUT" ------------------------------
 

@@ -22,6 +22,19 @@ class InvalidArgument(RGWError):
     code, status = "InvalidArgument", 400
 
 
+class InvalidTag(InvalidArgument):
+    """A tag set beyond S3's limits (count, key and value length) or naming a key twice."""
+
+    code = "InvalidTag"
+
+
+class InvalidRequest(InvalidArgument):
+    """A request S3 refuses as ``InvalidRequest``: well-formed, but asking for something
+    that does not make sense (a lifecycle rule with no action, ...)."""
+
+    code = "InvalidRequest"
+
+
 class NoSuchUser(RGWError):
     code, status = "NoSuchUser", 404
 

@@ -1,7 +1,7 @@
 """Multipart uploads, as S3 defines them and RGW stores them.
 
-- ``initiate`` gives an upload id; the content type, metadata, content headers and ACL it
-  is given become the object's on ``complete``. The upload's record is the omap of
+- ``initiate`` gives an upload id; the content type, metadata, content headers, ACL and
+  tags it is given become the object's on ``complete``. The upload's record is the omap of
   ``<marker>__multipart_<key>.<upload>.meta`` in the index pool (it needs omap, and the data
   pool may be erasure-coded): key ``""`` holds the upload (owner, content type, metadata, headers),
   key ``part.<nnnnn>`` each uploaded part (size, ETag, the rados objects holding it). The
@@ -35,6 +35,7 @@ from .errors import BadDigest, EntityTooSmall, InvalidArgument, InvalidPart, Inv
 from .manifest import Manifest, Part, head_oid
 from .objects import ObjectInfo, ObjectStore, Stripes, check_headers, check_key, chunks, entry_of, write_stripes
 from .omap_pages import omap_items, omap_values
+from .tagging import check_tags
 from .zone import DATA_POOL, INDEX_POOL
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ class Upload:
     metadata: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)  # of objects.CONTENT_HEADERS, lower-case names
     acl: str = ""  # the object's ACL to be (``ObjectInfo.acl``)
+    tags: dict[str, str] = field(default_factory=dict)
 
     def encode(self) -> bytes:
         return json.dumps(asdict(self)).encode()
@@ -115,9 +117,11 @@ class MultipartUploads:
         metadata: dict | None = None,
         headers: dict[str, str] | None = None,
         acl: str = "",
+        tags: dict[str, str] | None = None,
     ) -> str:
         check_key(key)
         check_headers(headers or {})
+        check_tags(tags or {})
         upload = Upload(
             key,
             uuid.uuid4().hex,
@@ -127,6 +131,7 @@ class MultipartUploads:
             dict(metadata or {}),
             dict(headers or {}),
             acl,
+            dict(tags or {}),
         )
         with self.rgw.client.open_ioctx(INDEX_POOL) as index:
             with rados.WriteOpCtx() as op:
@@ -242,6 +247,7 @@ class MultipartUploads:
             version_id,
             headers=dict(upload.headers),
             acl=upload.acl,
+            tags=dict(upload.tags),
         )
         with BucketIndex(self.rgw, bucket) as index:
             index.prepare(key, info.tag, "write")

@@ -14,9 +14,10 @@ Head xattrs, as RGW names them: ``user.rgw.manifest``, ``user.rgw.etag``,
 ``user.rgw.owner``, one ``user.rgw.x-amz-meta-<name>`` per user metadata item, one
 ``user.rgw.<header>`` per stored HTTP header (``CONTENT_HEADERS``: ``content_disposition``, ...)
 and ``user.rgw.acl``, the object's access control list, kept as text the gateway writes
-(``middleware/acl.py``) and absent for an object that has none of its own. ``set_acl``
-changes it alone, on the very head the caller looked at (asserting its rados version), so
-the ACL of an object replaced meanwhile is never changed by mistake.
+(``middleware/acl.py``) and absent for an object that has none of its own; for a tagged
+object, ``user.rgw.x-amz-tagging`` (``tagging.py``). ``set_acl`` and ``set_tags`` change
+one of them alone, on the very head the caller looked at (asserting its rados version), so
+the ACL or tags of an object replaced meanwhile are never changed by mistake.
 
 Reading (``ObjectStore.get``) returns a file-like ``ObjectReader`` that fetches only the
 rados objects the requested byte range covers, one stripe at a time.
@@ -41,6 +42,7 @@ from .errors import BadDigest, InvalidArgument, InvalidRange, NoSuchKey
 from .expiry import ExpiryQueue
 from .gc import GarbageCollector, add_refs
 from .manifest import HEAD_MAX, STRIPE_SIZE, Manifest, Part, head_oid, tail_oid
+from .tagging import TAGS_ATTR, check_tags, decode_tags, encode_tags
 from .zone import DATA_POOL
 
 if TYPE_CHECKING:
@@ -75,6 +77,7 @@ class ObjectInfo:
     delete_at: float | None = None  # when it expires (``expiry.py``)
     headers: dict[str, str] = field(default_factory=dict)  # of CONTENT_HEADERS, lower-case names
     acl: str = ""  # the object's ACL as the gateway writes it; "": none of its own
+    tags: dict[str, str] = field(default_factory=dict)  # ``tagging.py``
 
 
 def check_key(key: str) -> None:
@@ -153,14 +156,17 @@ class ObjectStore:
         headers: dict[str, str] | None = None,
         expected_md5: str | None = None,
         acl: str = "",
+        tags: dict[str, str] | None = None,
     ) -> IndexEntry:
         """Store ``data`` (bytes, or a binary file object read to its end) as ``key``: in its
         head ``<marker>_<key>``, or in head ``oid`` (a version's) with ``version_id``. With
         ``delete_at`` (seconds since the epoch) it expires then (``expiry.py``). ``headers``
-        are kept and returned with it (names from ``CONTENT_HEADERS``), and ``acl``. With ``expected_md5``
-        (hex) a body whose MD5 differs raises ``BadDigest`` and leaves the old object as it was."""
+        are kept and returned with it (names from ``CONTENT_HEADERS``), and so are ``acl`` and
+        ``tags``. With ``expected_md5`` (hex) a body whose MD5 differs raises ``BadDigest`` and
+        leaves the old object as it was."""
         check_key(key)
         check_headers(headers or {})
+        check_tags(tags or {})
         tag = uuid.uuid4().hex
         if delete_at is not None:
             delete_at = round(delete_at, 6)  # as the expiry queue spells it, so the two compare equal
@@ -179,6 +185,7 @@ class ObjectStore:
             delete_at,
             dict(headers or {}),
             acl,
+            dict(tags or {}),
         )
         if delete_at is not None:
             self.expiry.add(bucket.name, key, delete_at)
@@ -331,6 +338,7 @@ class ObjectStore:
         version_id: str = "",
         owner: str = "",
         acl: str = "",
+        tags: dict[str, str] | None = None,
     ) -> IndexEntry:
         """Server-side copy: the destination's head gets the source's head data (at most 4 MiB)
         and a manifest pointing at the source's tails, which are shared, not copied. With
@@ -339,9 +347,11 @@ class ObjectStore:
         source is head ``src_oid`` (a version's) if given, the destination head ``dst_oid``
         with ``version_id`` (``put``'s ``oid`` and ``version_id``). The copy is ``owner``'s
         (the destination bucket's by default) with ACL ``acl``: an ACL is never copied, as
-        in S3, so a copy onto itself that keeps them passes them."""
+        in S3, so a copy onto itself that keeps them passes them. The tags are the source's
+        with ``tags`` None (S3's tagging COPY directive), else ``tags``."""
         check_key(dst_key)
         check_headers(headers or {})
+        check_tags(tags or {})
         for _ in range(SNAPSHOT_RETRIES):
             src = self.stat(src_bucket, src_key, src_oid)
             with self._data() as data_ioctx:
@@ -369,6 +379,7 @@ class ObjectStore:
             version_id,
             headers=dict(src.headers if metadata is None else headers or {}),
             acl=acl,
+            tags=dict(src.tags if tags is None else tags),
         )
         with BucketIndex(self.rgw, dst_bucket) as index:
             index.prepare(dst_key, tag, "write")
@@ -385,6 +396,19 @@ class ObjectStore:
         """Replace the ACL of the object whose write was ``tag`` (as ``stat`` gave it) with
         ``acl`` ("": none of its own); its data, metadata and mtime stay. ``NoSuchKey`` if
         that write is no longer the object (it was replaced or deleted meanwhile)."""
+        self._replace_xattr(bucket, key, tag, oid, ATTR + "acl", acl.encode() if acl else None)
+
+    def set_tags(self, bucket: BucketInfo, key: str, tags: dict[str, str], tag: str, oid: str | None = None) -> None:
+        """Replace the tags of the object whose write was ``tag`` (as ``stat`` gave it) with
+        ``tags``, as ``set_acl`` replaces its ACL: its data, ETag, mtime and index entry stay."""
+        check_tags(tags)
+        self._replace_xattr(bucket, key, tag, oid, ATTR + TAGS_ATTR, encode_tags(tags) if tags else None)
+
+    def _replace_xattr(
+        self, bucket: BucketInfo, key: str, tag: str, oid: str | None, name: str, value: bytes | None
+    ) -> None:
+        """Set xattr ``name`` of the head whose write was ``tag`` to ``value`` (None: remove it),
+        asserting the head's rados version, so a head replaced meanwhile is never changed."""
         check_key(key)
         oid = oid or head_oid(bucket.marker, key)
         with self._data() as ioctx:
@@ -399,10 +423,10 @@ class ObjectStore:
                     raise NoSuchKey(f"{bucket.name}/{key} was replaced or deleted meanwhile")
                 with rados.WriteOpCtx() as op:
                     op.assert_version(version)
-                    if acl:
-                        op.set_xattr(ATTR + "acl", acl.encode())
-                    elif ATTR + "acl" in attrs:
-                        op.rm_xattr(ATTR + "acl")
+                    if value is not None:
+                        op.set_xattr(name, value)
+                    elif name in attrs:
+                        op.rm_xattr(name)
                     try:
                         ioctx.operate_write_op(op, oid)
                     except rados.OSError as error:
@@ -512,6 +536,8 @@ def _attrs(info: ObjectInfo) -> dict[str, bytes]:
         attrs[ATTR + name.replace("-", "_")] = value.encode()
     if info.acl:
         attrs[ATTR + "acl"] = info.acl.encode()
+    if info.tags:
+        attrs[ATTR + TAGS_ATTR] = encode_tags(info.tags)
     return attrs
 
 
@@ -541,6 +567,7 @@ def _info(key: str, attrs: dict[str, bytes], oid: str) -> ObjectInfo:
             if ATTR + name.replace("-", "_") in attrs
         },
         attrs.get(ATTR + "acl", b"").decode(),
+        decode_tags(attrs.get(ATTR + TAGS_ATTR, b"")),
     )
 
 

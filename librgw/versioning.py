@@ -288,6 +288,7 @@ class Versions:
         owner: str = "",
         headers: dict[str, str] | None = None,
         expected_md5: str | None = None,
+        tags: dict[str, str] | None = None,
     ) -> tuple[str, str]:
         """A new version (``enabled``) or the null version replaced (``suspended``): (version
         id, ETag). The arguments are ``ObjectStore.put``'s."""
@@ -304,6 +305,7 @@ class Versions:
                 version_id=version_id,
                 headers=headers,
                 expected_md5=expected_md5,
+                tags=tags,
             )
 
         version_id, entry = self.write(bucket, key, writer)
@@ -321,6 +323,7 @@ class Versions:
         headers: dict[str, str] | None = None,
         owner: str = "",
         acl: str = "",
+        tags: dict[str, str] | None = None,
     ) -> tuple[str, IndexEntry]:
         """``ObjectStore.copy`` into a new version of ``dst_key`` (or its null version, while
         suspended); ``src_oid`` names a source version's head. Returns (version id, entry)."""
@@ -339,6 +342,7 @@ class Versions:
                 version_id=version_id,
                 owner=owner,
                 acl=acl,
+                tags=tags,
             )
 
         return self.write(dst_bucket, dst_key, writer)

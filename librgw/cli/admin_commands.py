@@ -16,10 +16,16 @@ Examples::
     librgw admin bucket reshard --bucket B --num-shards N
     librgw admin object stat --bucket B --object K
     librgw admin gc list [--include-all] | gc process [--include-all]
+    librgw admin lc list | lc get --bucket B | lc process [--bucket B]
     librgw admin metadata list [user|bucket|bucket.instance] | metadata get bucket:NAME
 
 Like radosgw-admin, every command prints JSON: the user as ``user info`` shows it, or the
 list of user ids. The first command on a cluster creates the RGW pools and zone.
+
+``lc process`` is the lifecycle agent (``librgw/lifecycle.py``): it applies the rules of
+every bucket that has some (``lc list``), deleting expired objects and versions and
+aborting stale multipart uploads, and prints what it did per bucket. Run it from cron (as
+often as you like: it is idempotent; two at once share the work).
 """
 
 from __future__ import annotations
@@ -115,6 +121,13 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         parser = command(gcs, name, handler, help)
         parser.add_argument("--include-all", action="store_true", help="ignore the grace period")
 
+    lc = groups.add_parser("lc", help="lifecycle: the buckets with rules, and the agent applying them")
+    lcs = lc.add_subparsers(dest="lc_command", metavar="COMMAND", required=True)
+    command(lcs, "list", _lc_list, "list the buckets with lifecycle rules and their last run")
+    _bucket(command(lcs, "get", _lc_get, "show a bucket's lifecycle configuration"))
+    lc_process = command(lcs, "process", _lc_process, "apply the rules now: expire objects, abort stale uploads")
+    lc_process.add_argument("--bucket", help="only this bucket")
+
     obj = groups.add_parser("object", help="one object's head record")
     objs = obj.add_subparsers(dest="object_command", metavar="COMMAND", required=True)
     stat = command(objs, "stat", _object_stat, "show an object's size, etag, metadata and manifest")
@@ -200,6 +213,21 @@ def _gc_process(args: argparse.Namespace, handle: rados.Rados) -> int:
     return _show({"removed_objects": removed})
 
 
+def _lc_list(args: argparse.Namespace, handle: rados.Rados) -> int:
+    return _show([entry.to_json() for entry in attach(handle).lifecycle.list()])
+
+
+def _lc_get(args: argparse.Namespace, handle: rados.Rados) -> int:
+    config = attach(handle).lifecycle.get(args.bucket)
+    if config is None:
+        raise CommandError(f"bucket {args.bucket!r} has no lifecycle configuration")
+    return _show(config.to_json())
+
+
+def _lc_process(args: argparse.Namespace, handle: rados.Rados) -> int:
+    return _show(attach(handle).lifecycle.process(bucket=args.bucket))
+
+
 def _object_stat(args: argparse.Namespace, handle: rados.Rados) -> int:
     rgw = attach(handle)
     info = rgw.objects.stat(rgw.buckets.get(args.bucket), args.object)
@@ -213,6 +241,7 @@ def _object_stat(args: argparse.Namespace, handle: rados.Rados) -> int:
             "owner": info.owner,
             "tag": info.tag,
             "attrs": {f"user.rgw.x-amz-meta-{k}": v for k, v in info.metadata.items()},
+            "tags": info.tags,
             "manifest": json.loads(info.manifest.encode()),
         }
     )

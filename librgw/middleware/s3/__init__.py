@@ -6,4 +6,6 @@ they address; ``authenticate.py`` checks their signatures against the core's key
 ``buckets.py`` and ``objects.py`` translate each operation; ``payload.py`` checks an
 upload's body against its signature (payload hash, chunk signatures, ``checksums.py``)
 and decodes aws-chunked; ``errors.py`` and ``xml_doc.py`` speak S3's error codes and XML.
+``subresources.py`` dispatches the bucket configurations: ``tagging.py``, ``cors.py`` (also
+the preflight and the ``Access-Control-*`` headers) and ``lifecycle.py``.
 """

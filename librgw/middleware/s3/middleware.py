@@ -12,7 +12,8 @@ ListObjects and ListObjectsV2; PutObject (``Content-MD5`` checked), GetObject an
 HeadObject (ranges, conditions, ``response-*``), DeleteObject, CopyObject (COPY and
 REPLACE), DeleteObjects; multipart uploads (``multipart.py``); versioning
 (``versioning.py``); bucket and object ACLs, canned and granted (``acl.py``), and bucket
-policies (``policy.py``). Other sub-resources answer ``NotImplemented``.
+policies (``policy.py``); bucket and object tagging, CORS with preflight requests, lifecycle
+configuration (``subresources.py``). Other sub-resources answer ``NotImplemented``.
 
 Settings (``[filter:s3]``):
 
@@ -39,7 +40,20 @@ from librgw.errors import NoSuchBucket
 from ..core_connection import WorkerConnection, cluster_spec
 from ..request_log import TRANS_ID_KEY
 from ..s3_signature import SignatureError, parse_s3_auth
-from . import acl, buckets, multipart, objects, payload, policy, post_object, service, sts, versioning
+from . import (
+    acl,
+    buckets,
+    cors,
+    multipart,
+    objects,
+    payload,
+    policy,
+    post_object,
+    service,
+    sts,
+    subresources,
+    versioning,
+)
 from .authenticate import chunk_signing_key, identity_of
 from .errors import S3Error
 from .native import Native
@@ -47,7 +61,6 @@ from .s3_request import S3Request, is_s3, parse_request
 
 # Bucket sub-resources this filter does not serve yet: refused, never mistaken for a listing.
 UNSERVED = (
-    "cors", "lifecycle", "tagging",
     "website", "logging", "notification", "replication", "encryption", "object-lock", "accelerate",
     "requestPayment", "inventory", "analytics", "metrics", "ownershipControls", "publicAccessBlock",
     "retention", "legal-hold", "restore", "torrent", "attributes", "select",
@@ -65,7 +78,7 @@ class S3:
             return self.app(environ, start_response)
         request = Request(environ)
         request_id = environ.get(TRANS_ID_KEY, "-")
-        resource = "/"
+        resource, s3 = "/", None
         try:
             s3 = parse_request(request, self.storage_domain)
             resource = s3.resource
@@ -75,12 +88,16 @@ class S3:
         except SignatureError as error:
             response = S3Error(error.code, error.message, error.status).response(resource, request_id)
         response.headers["x-amz-request-id"] = request_id
+        if s3 is not None and "HTTP_ORIGIN" in environ:  # a cross-origin request (cors.py)
+            cors.add_response_headers(self.core.rgw, s3, response)
         return response(environ, start_response)
 
     def handle(self, s3: S3Request) -> Response:
         rgw = self.core.rgw
         if sts.is_sts(s3):
             return sts.handle(rgw, s3, s3.request.environ.get(TRANS_ID_KEY, "-"))
+        if s3.request.method == "OPTIONS":  # a CORS preflight: no authentication (cors.py)
+            return cors.preflight(rgw, s3)
         claim = parse_s3_auth(s3.request.environ, bucket_in_host=s3.host_bucket)
         identity = identity_of(rgw, claim, s3.request.environ)
         native = Native(self.app, s3.request.environ, identity)
@@ -93,6 +110,8 @@ class S3:
         unserved = [name for name in UNSERVED if name in s3.params]
         if unserved:
             raise S3Error("NotImplemented", f"The {unserved[0]} sub-resource is not supported yet")
+        if subresources.applies(s3):  # ?tagging, ?cors, ?lifecycle
+            return subresources.handle(native, rgw, s3, claim)
         access_control = acl.applies(s3) or policy.applies(s3)
         if method == "PUT" and not s3.key and not versioning.applies(s3) and not access_control:
             return buckets.create_bucket(native, s3)

@@ -29,7 +29,7 @@ from librgw.errors import NoSuchUser
 from librgw.users import UserStore
 
 from ..swift.errors import ERROR_HEADER
-from . import versioning
+from . import tagging, versioning
 from .acl import requested_acl_headers
 from .copy_source import check_copy_conditions, parse_copy_source
 from .errors import STATUS, S3Error, from_native
@@ -121,6 +121,7 @@ def _add_user(parent, tag: str, uid: str, display_name: Callable[[str], str]) ->
 
 def create_upload(native: Native, owner: str, s3: S3Request) -> Response:
     headers = {**native_object_headers(s3, CONTENT_HEADERS), **requested_acl_headers(s3, private_by_default=True)}
+    headers.update(tagging.object_tagging_headers(s3))
     answer = native.call("POST", owner, s3.bucket, s3.key, headers, query={"uploads": ""})
     if answer.status_int // 100 != 2:
         raise _failure(answer, s3)

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from webob import Response
 
-from . import versioning
+from . import lifecycle, tagging, versioning
 from .acl import requested_acl_headers
 from .copy_source import check_copy_conditions, parse_copy_source
 from .errors import S3Error, from_native
@@ -57,6 +57,7 @@ def put_object(native: Native, owner: str, s3: S3Request, stream: object) -> Res
         return copy_object(native, owner, s3)
     headers = native_object_headers(s3, (*CONTENT_HEADERS, "If-None-Match"))
     headers.update(requested_acl_headers(s3, private_by_default=True))
+    headers.update(tagging.object_tagging_headers(s3))
     md5 = content_md5_hex(s3)
     if md5:
         headers["ETag"] = md5
@@ -85,6 +86,7 @@ def get_object(native: Native, owner: str, s3: S3Request, head: bool) -> Respons
         raise versioning.object_failure(answer, s3)
     headers = [(name, answer.headers[name]) for name in PASSED_BACK if name in answer.headers]
     headers += versioning.version_headers(answer)
+    headers += tagging.count_header(answer) + lifecycle.expiration_header(answer)
     if "X-Parts-Count" in answer.headers:
         headers.append(("x-amz-mp-parts-count", answer.headers["X-Parts-Count"]))
     headers += [
@@ -128,6 +130,7 @@ def copy_object(native: Native, owner: str, s3: S3Request) -> Response:
     if directive == "REPLACE":
         headers.update(native_object_headers(s3, CONTENT_HEADERS))
         headers["X-Fresh-Metadata"] = "true"
+    headers.update(tagging.copy_tagging_headers(s3))
     answer = native.call("PUT", owner, s3.bucket, s3.key, headers)
     if answer.status_int // 100 != 2:
         raise versioning.copy_failure(answer, s3, version_id)

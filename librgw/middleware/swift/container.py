@@ -15,7 +15,8 @@ requested key range first, so it costs as much as listing that range.
 
 ``GET ?uploads`` lists the container's open multipart uploads instead (``multipart.py``).
 ``X-Versions-Enabled`` on PUT and POST turns versioning on or suspends it, and ``GET
-?versions`` lists the objects' versions (``versions.py``).
+?versions`` lists the objects' versions (``versions.py``). ``?tagging``, ``?cors`` and
+``?lifecycle`` are S3's bucket configurations (``subresources.py``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from librgw.buckets import BucketInfo
 from librgw.errors import BucketAlreadyOwnedByYou, NoSuchBucket
 
 from ..authorization import ADMIN, LIST, WRITE
-from . import access_control, metadata, multipart, versions
+from . import access_control, metadata, multipart, subresources, versions
 from .account import container_stats
 from .constraints import check_container_name, check_metadata
 from .context import Context
@@ -47,6 +48,8 @@ def handle(ctx: Context) -> Response:
         return multipart.handle_container(ctx)
     if access_control.is_sub_resource(ctx.request):
         return access_control.handle_container(ctx)
+    if (subresource := subresources.container_handler(ctx.request)) is not None:  # ?tagging, ?cors, ?lifecycle
+        return subresource(ctx)
     if method == "PUT":
         return _put(ctx)
     if method in ("GET", "HEAD"):

@@ -85,6 +85,7 @@ from .context import Context
 from .listing import swift_time
 from .object_request import content_headers, content_type_of, object_path, requested_metadata
 from .request_body import upload_body
+from .tagging import requested_tags
 from .timestamps import timestamp_headers
 
 UPLOADS = "uploads"
@@ -200,6 +201,7 @@ def _initiate(ctx: Context) -> Response:
         metadata=requested_metadata(ctx),
         headers=content_headers(ctx),
         acl=access_control.new_object_acl(ctx, bucket),
+        tags=requested_tags(ctx),
     )
     return _json({"upload_id": upload_id})
 

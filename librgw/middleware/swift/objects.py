@@ -21,9 +21,10 @@ segments learns at once that it must not.
 
 ``?uploads`` and ``?upload-id`` address S3-style multipart uploads (``multipart.py``), ``?acl``
 the object's ACL (``access_control.py``, which also says what ``X-Librgw-Acl`` on a PUT or
-copy does). Reading an object takes READ as its ACL and its container's decide; a copy is
-its writer's, with the ACL the request gives (a copy never takes its source's ACL, as in
-S3), while POST keeps the object's owner and ACL.
+copy does), ``?tagging`` and ``X-Object-Tagging`` its tags (``tagging.py``). Reading an
+object takes READ as its ACL and its container's decide; a copy is its writer's, with the
+ACL the request gives (a copy never takes its source's ACL, as in S3), while POST keeps the
+object's owner and ACL.
 In a versioned container every operation goes through the object's versions
 (``versioned_objects.py``); ``?version-id`` and the version headers are ``versions.py``'s.
 """
@@ -39,7 +40,7 @@ from librgw.buckets import BucketInfo
 from librgw.objects import ObjectInfo
 
 from ..authorization import READ, WRITE
-from . import access_control, metadata, multipart, versioned_objects, versions
+from . import access_control, lifecycle, metadata, multipart, tagging, versioned_objects, versions
 from .conditions import check_read_conditions, forbids_overwrite
 from .constraints import check_container_name, check_metadata, check_object_name
 from .context import Context
@@ -59,6 +60,8 @@ def handle(ctx: Context) -> Response:
         return multipart.handle_object(ctx)
     if access_control.is_sub_resource(ctx.request):
         return access_control.handle_object(ctx)
+    if tagging.is_tagging_request(ctx.request):
+        return tagging.handle_object(ctx)
     method = ctx.request.method
     if method in ("GET", "HEAD"):
         return _get(ctx, head=method == "HEAD")
@@ -102,6 +105,7 @@ def _get(ctx: Context, head: bool) -> Response:
     )
     check_read_conditions(ctx.request, info.etag, info.mtime)
     headers = object_headers(info) + versioned_objects.read_headers(bucket, info)
+    headers += tagging.count_headers(info) + lifecycle.expiration_headers(bucket, info)
     ranges = _part_ranges(ctx, info, headers) or satisfiable_ranges(ctx.request.headers.get("Range"), info.size)
     if ranges is None:
         status, length, content_type = 200, info.size, info.content_type
@@ -169,6 +173,7 @@ def _put(ctx: Context) -> Response:
         content_headers(ctx),
         etag,
         access_control.new_object_acl(ctx, bucket),
+        tagging.requested_tags(ctx),
     )
     response = Response(status=201, headerlist=[("ETag", f'"{entry.etag}"'), *timestamp_headers(entry.mtime), *version])
     response.content_type = None
@@ -205,6 +210,7 @@ def _copy(
         headers=headers,
         owner=ctx.identity.user_id if ctx.identity else dst_bucket.owner,
         acl=access_control.new_object_acl(ctx, dst_bucket),
+        tags=tagging.requested_tags(ctx),
     )
     response = Response(
         status=201,

@@ -86,12 +86,22 @@ def put(
     headers: dict[str, str],
     expected_md5: str | None,
     acl: str = "",
+    tags: dict[str, str] | None = None,
 ) -> tuple[IndexEntry, list[tuple[str, str]]]:
     """Store ``body`` as ``key`` (a new version, in a versioned container), with ACL ``acl``:
     the index entry and the response's version headers."""
     if not is_versioned(bucket):
         entry = rgw.objects.put(
-            bucket, key, body, metadata, content_type, owner=owner, headers=headers, expected_md5=expected_md5, acl=acl
+            bucket,
+            key,
+            body,
+            metadata,
+            content_type,
+            owner=owner,
+            headers=headers,
+            expected_md5=expected_md5,
+            acl=acl,
+            tags=tags,
         )
         return entry, []
 
@@ -108,6 +118,7 @@ def put(
             headers=headers,
             expected_md5=expected_md5,
             acl=acl,
+            tags=tags,
         )
 
     version_id, entry = rgw.versions.write(bucket, key, writer)
@@ -124,13 +135,14 @@ def copy(
     headers: dict[str, str],
     owner: str = "",
     acl: str = "",
+    tags: dict[str, str] | None = None,
 ) -> tuple[IndexEntry, list[tuple[str, str]]]:
     """Copy the object (or version) ``stat`` gave as ``source`` to ``dst_key``, ``owner``'s with
     ACL ``acl``: the entry and the response's version headers (the new version's, and the
-    source's if it has one)."""
+    source's if it has one). The copy has the source's tags with ``tags`` None, else ``tags``."""
     src_bucket, src = source
     version = copied_version_headers(src_bucket, src)
-    kept = {"src_oid": src.oid, "headers": headers, "owner": owner, "acl": acl}
+    kept = {"src_oid": src.oid, "headers": headers, "owner": owner, "acl": acl, "tags": tags}
     if not is_versioned(dst_bucket):
         entry = rgw.objects.copy(src_bucket, src.key, dst_bucket, dst_key, metadata, content_type, **kept)
         return entry, version

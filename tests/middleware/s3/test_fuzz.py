@@ -23,12 +23,15 @@ SUB_RESOURCES = [
     "list-type", "prefix", "delimiter", "marker", "max-keys", "continuation-token", "encoding-type", "tagging",
     "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature",
     "AWSAccessKeyId", "Signature", "Expires", "response-content-type", "bulk-delete", "format", "limit",
+    "cors", "lifecycle",
 ]  # fmt: skip
 HEADERS = [
     "Authorization", "x-amz-date", "x-amz-content-sha256", "Content-MD5", "Content-Type", "Range", "If-Match",
     "If-None-Match", "If-Modified-Since", "x-amz-copy-source", "x-amz-metadata-directive", "x-amz-acl",
     "x-amz-meta-a", "Content-Encoding", "x-amz-decoded-content-length", "Host", "Date", "X-Auth-Token",
     "X-Copy-From", "Destination", "Transfer-Encoding", "x-amz-copy-source-range",
+    "Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers", "x-amz-tagging",
+    "x-amz-tagging-directive", "X-Object-Tagging",
 ]  # fmt: skip
 AUTH_VALUES = st.sampled_from(
     [
@@ -86,8 +89,14 @@ def call(app, environ: dict) -> tuple[str, bytes]:
     return status[0], body
 
 
-def stored(rgw) -> list[tuple[str, str]]:
-    return [(e.key, e.etag) for e in rgw.list("fuzz").objects] + [(b, "") for b in rgw.buckets.list("alice")]
+def stored(rgw) -> list:
+    info = rgw.buckets.get("fuzz")
+    return [
+        *[(e.key, e.etag) for e in rgw.list("fuzz").objects],
+        *[(b, "") for b in rgw.buckets.list("alice")],
+        info.attrs,
+        rgw.objects.stat(info, "keep").tags,
+    ]
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
