@@ -58,8 +58,6 @@ XSI_TYPE = f"{{{XSI}}}type"
 XML_TYPES = {"CanonicalUser": acls.USER, "Group": acls.GROUP, "AmazonCustomerByEmail": acls.EMAIL}
 XML_GRANTEE_FIELDS = {acls.USER: "ID", acls.GROUP: "URI", acls.EMAIL: "EmailAddress"}
 
-ET.register_namespace("xsi", XSI)
-
 
 def applies(s3: S3Request) -> bool:
     return "acl" in s3.params
@@ -145,13 +143,16 @@ def policy_document(acl: acls.Acl, display_name: Callable[[str], str]) -> ET.Ele
     listed = add(root, "AccessControlList")
     for grant in acl.s3_grants():
         element = add(listed, "Grant")
+        # xsi declared on each Grantee, as S3 writes it: clients that strip the root's xmlns
+        # with a pattern (s3cmd) read nothing from a root that declares another namespace first
         grantee = add(element, "Grantee")
+        grantee.set("xmlns:xsi", XSI)
         if grant.type == acls.USER:
-            grantee.set(XSI_TYPE, "CanonicalUser")
+            grantee.set("xsi:type", "CanonicalUser")
             add(grantee, "ID", grant.id)
             add(grantee, "DisplayName", display_name(grant.id))
         else:
-            grantee.set(XSI_TYPE, "Group")
+            grantee.set("xsi:type", "Group")
             add(grantee, "URI", acls.GROUP_URIS[grant.id])
         add(element, "Permission", grant.permission)
     return root
