@@ -47,8 +47,6 @@ That costs one read of the bucket's record, for requests with an ``Origin`` only
 
 from __future__ import annotations
 
-import json
-
 from webob import Response
 
 import librgw
@@ -56,9 +54,8 @@ from librgw.errors import NoSuchBucket
 
 from ..cors_rules import MAX_RULES, allow_headers, matching_rule, requested_headers, rules_of
 from ..swift.cors import CORS
-from ..swift.errors import ERROR_HEADER
-from .errors import S3Error, native_failure
-from .native import Native
+from .bucket_config import BucketConfiguration
+from .errors import S3Error
 from .s3_request import S3Request
 from .xml_doc import add, document, parse, serialize
 
@@ -68,7 +65,6 @@ NOT_ALLOWED = (
     "by the resource's CORS spec."
 )
 VARY = "Origin, Access-Control-Request-Headers, Access-Control-Request-Method"
-JSON_HEADERS = {"Content-Type": "application/json"}
 LISTS = (  # XML element -> JSON field
     ("AllowedOrigin", "allowed_origins"),
     ("AllowedMethod", "allowed_methods"),
@@ -114,33 +110,10 @@ def configuration_document(rules: list[dict]) -> bytes:
     return serialize(root)
 
 
-def handle(native: Native, owner: str, s3: S3Request, body: bytes | None) -> Response:
-    """Put, Get or DeleteBucketCors; ``body`` is a PUT's document."""
-    method = s3.request.method
-    if method == "GET":
-        answer = native.call("GET", owner, s3.bucket, query={CORS: ""})
-        if answer.status_int != 200:
-            raise _failure(answer)
-        return Response(body=configuration_document(json.loads(answer.body)), content_type="application/xml")
-    if method == "PUT":
-        doc = json.dumps(requested_rules(body or b"")).encode()
-        answer = native.call("PUT", owner, s3.bucket, headers=JSON_HEADERS, query={CORS: ""}, body=doc)
-        if answer.status_int // 100 != 2:
-            raise _failure(answer)
-        return Response(status=200)
-    if method == "DELETE":
-        answer = native.call("DELETE", owner, s3.bucket, query={CORS: ""})
-        if answer.status_int // 100 != 2:
-            raise _failure(answer)
-        return Response(status=204)
-    raise S3Error("MethodNotAllowed", "The specified method is not allowed against this resource.")
-
-
-def _failure(answer: Response) -> S3Error:
-    error = native_failure(answer.status_int, answer.body, answer.headers.get(ERROR_HEADER, ""), "NoSuchBucket")
-    if error.code == "NoSuchCORSConfiguration":
-        return S3Error(error.code, "The CORS configuration does not exist")
-    return error
+CONFIGURATION = BucketConfiguration(
+    CORS, requested_rules, configuration_document, "NoSuchCORSConfiguration", "The CORS configuration does not exist"
+)
+handle = CONFIGURATION.handle
 
 
 def preflight(rgw: librgw.RGW, s3: S3Request) -> Response:

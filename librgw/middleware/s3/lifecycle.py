@@ -26,21 +26,17 @@ Transitions are ``NotImplemented``: there is one storage class. The rules are ap
 
 from __future__ import annotations
 
-import json
 import re
 import xml.etree.ElementTree as ET
 
 from webob import Response
 
-from ..swift.errors import ERROR_HEADER
 from ..swift.lifecycle import EXPIRATION_HEADER, LIFECYCLE
-from .errors import S3Error, native_failure
-from .native import Native
-from .s3_request import S3Request
+from .bucket_config import BucketConfiguration
+from .errors import S3Error
 from .xml_doc import add, document, parse, serialize
 
 INTEGER_RE = re.compile(r"-?\d+")
-JSON_HEADERS = {"Content-Type": "application/json"}
 SIZES = (("ObjectSizeGreaterThan", "object_size_greater_than"), ("ObjectSizeLessThan", "object_size_less_than"))
 UNSERVED_ACTIONS = ("Transition", "NoncurrentVersionTransition")
 
@@ -220,33 +216,14 @@ def configuration_document(doc: dict) -> bytes:
     return serialize(root)
 
 
-def handle(native: Native, owner: str, s3: S3Request, body: bytes | None) -> Response:
-    """Put, Get or DeleteBucketLifecycleConfiguration; ``body`` is a PUT's document."""
-    method = s3.request.method
-    if method == "GET":
-        answer = native.call("GET", owner, s3.bucket, query={LIFECYCLE: ""})
-        if answer.status_int != 200:
-            raise _failure(answer)
-        return Response(body=configuration_document(json.loads(answer.body)), content_type="application/xml")
-    if method == "PUT":
-        doc = json.dumps(requested_configuration(body or b"")).encode()
-        answer = native.call("PUT", owner, s3.bucket, headers=JSON_HEADERS, query={LIFECYCLE: ""}, body=doc)
-        if answer.status_int // 100 != 2:
-            raise _failure(answer)
-        return Response(status=200)
-    if method == "DELETE":
-        answer = native.call("DELETE", owner, s3.bucket, query={LIFECYCLE: ""})
-        if answer.status_int // 100 != 2:
-            raise _failure(answer)
-        return Response(status=204)
-    raise S3Error("MethodNotAllowed", "The specified method is not allowed against this resource.")
-
-
-def _failure(answer: Response) -> S3Error:
-    error = native_failure(answer.status_int, answer.body, answer.headers.get(ERROR_HEADER, ""), "NoSuchBucket")
-    if error.code == "NoSuchLifecycleConfiguration":
-        return S3Error(error.code, "The lifecycle configuration does not exist")
-    return error
+CONFIGURATION = BucketConfiguration(
+    LIFECYCLE,
+    requested_configuration,
+    configuration_document,
+    "NoSuchLifecycleConfiguration",
+    "The lifecycle configuration does not exist",
+)
+handle = CONFIGURATION.handle
 
 
 def expiration_header(answer: Response) -> list[tuple[str, str]]:
