@@ -12,6 +12,7 @@ from .errors import InvalidArgument
 from .lifecycle import Lifecycle
 from .multipart import MultipartUploads
 from .objects import ObjectReader, ObjectStore
+from .roles import RoleStore
 from .sts import SessionStore
 from .users import UserStore
 from .versioning import Versions
@@ -37,6 +38,7 @@ class RGW:
         self.objects = ObjectStore(self)
         self.multipart = MultipartUploads(self, self.objects)
         self.versions = Versions(self, self.objects)
+        self.roles = RoleStore(self)
         self.sessions = SessionStore(self)
         self.lifecycle = Lifecycle(self)
 

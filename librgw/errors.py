@@ -127,3 +127,23 @@ class BadDigest(RGWError):
 
 class MethodNotAllowed(RGWError):
     code, status = "MethodNotAllowed", 405
+
+
+class NoSuchEntity(RGWError):
+    """No role (or role policy) of that name, as IAM says it."""
+
+    code, status = "NoSuchEntity", 404
+
+
+class EntityAlreadyExists(RGWError):
+    code, status = "EntityAlreadyExists", 409
+
+
+class DeleteConflict(RGWError):
+    """A role that still has permission policies, which must be deleted first (as RGW)."""
+
+    code, status = "DeleteConflict", 409
+
+
+class MalformedPolicyDocument(RGWError):
+    code, status = "MalformedPolicyDocument", 400

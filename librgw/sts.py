@@ -2,9 +2,11 @@
 
 ``SessionStore.issue`` makes, for one of a user's S3 keys, a new access key (``ASIA...``),
 secret and session token that act as that key's owner (user and subuser) until they
-expire. They are kept in ``default.rgw.meta``, namespace ``users.sts``, one record per
-temporary access key, so every gateway worker accepts them. A request signed with one must
-carry its session token (``x-amz-security-token``); the gateway checks both.
+expire; or, from ``AssumeRole``, that act as a role (``librgw/roles.py``: the record names
+it and the session, and they may do only what the role's permission policies allow). They
+are kept in ``default.rgw.meta``, namespace ``users.sts``, one record per temporary access
+key, so every gateway worker accepts them. A request signed with one must carry its session
+token (``x-amz-security-token``); the gateway checks both.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class SessionCredentials:
     user_id: str
     subuser: str
     expiration: float  # seconds since the epoch
+    role: str = ""  # the name of the role they act as (AssumeRole's); "": as their user
+    role_session_name: str = ""
 
     @property
     def expired(self) -> bool:
@@ -49,10 +53,13 @@ class SessionStore:
     def __init__(self, rgw: RGW) -> None:
         self.rgw = rgw
 
-    def issue(self, key: AccessKey, duration: int) -> SessionCredentials:
-        """New temporary credentials acting as ``key``'s owner for ``duration`` seconds."""
-        if not MIN_DURATION <= duration <= MAX_DURATION:
-            raise InvalidArgument(f"DurationSeconds must be from {MIN_DURATION} to {MAX_DURATION}")
+    def issue(
+        self, key: AccessKey, duration: int, role: str = "", session_name: str = "", max_duration: int = MAX_DURATION
+    ) -> SessionCredentials:
+        """New temporary credentials acting as ``key``'s owner (or, named, the ``role`` it
+        assumed) for ``duration`` seconds, at most ``max_duration``."""
+        if not MIN_DURATION <= duration <= max_duration:
+            raise InvalidArgument(f"DurationSeconds must be from {MIN_DURATION} to {max_duration}")
         credentials = SessionCredentials(
             TEMP_KEY_PREFIX + "".join(secrets.choice(KEY_ALPHABET) for _ in range(16)),
             secrets.token_urlsafe(30),
@@ -60,6 +67,8 @@ class SessionStore:
             key.user_id,
             key.subuser,
             time.time() + duration,
+            role,
+            session_name,
         )
         with rados.WriteOpCtx() as op:
             op.new(rados.LIBRADOS_CREATE_EXCLUSIVE)

@@ -18,6 +18,10 @@ Examples::
     librgw admin gc list [--include-all] | gc process [--include-all]
     librgw admin lc list | lc get --bucket B | lc process [--bucket B]
     librgw admin metadata list [user|bucket|bucket.instance] | metadata get bucket:NAME
+    librgw admin role create --role-name R [--path /] --assume-role-policy-doc JSON [--max-session-duration S]
+    librgw admin role get --role-name R | role list | role delete --role-name R
+    librgw admin role-policy put --role-name R --policy-name P --policy-doc JSON
+    librgw admin role-policy get|delete --role-name R --policy-name P | role-policy list --role-name R
 
 Like radosgw-admin, every command prints JSON: the user as ``user info`` shows it, or the
 list of user ids. The first command on a cluster creates the RGW pools and zone.
@@ -26,6 +30,11 @@ list of user ids. The first command on a cluster creates the RGW pools and zone.
 every bucket that has some (``lc list``), deleting expired objects and versions and
 aborting stale multipart uploads, and prints what it did per bucket. Run it from cron (as
 often as you like: it is idempotent; two at once share the work).
+
+Roles (``librgw/roles.py``) are what STS ``AssumeRole`` hands out: ``--assume-role-policy-doc``
+says which users may assume one (``{"Statement": [{"Effect": "Allow", "Principal": {"AWS":
+["arn:aws:iam:::user/alice"]}, "Action": "sts:AssumeRole"}]}``), and its ``role-policy``
+documents, in bucket policies' grammar without ``Principal``, what its sessions may do.
 """
 
 from __future__ import annotations
@@ -36,6 +45,8 @@ import json
 from librgw import rados
 from librgw.bucket_index import BucketIndex, usage
 from librgw.connection import attach
+from librgw.errors import MalformedPolicyDocument
+from librgw.middleware.policy import parse_identity_policy
 
 from .arguments import help_text, subcommand_adder
 from .errors import CommandError
@@ -141,6 +152,32 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     meta_get = command(metas, "get", _metadata_get, "show one record: user:UID, bucket:NAME, bucket.instance:NAME:ID")
     meta_get.add_argument("key", metavar="SECTION:KEY")
 
+    role = groups.add_parser("role", help="roles that STS AssumeRole hands out")
+    roles = role.add_subparsers(dest="role_command", metavar="COMMAND", required=True)
+    role_create = command(roles, "create", _role_create, "create a role with its trust policy")
+    _role_name(role_create)
+    role_create.add_argument("--path", default="/")
+    role_create.add_argument("--assume-role-policy-doc", required=True, help="the trust policy (JSON)")
+    role_create.add_argument("--max-session-duration", type=int, default=3600, help="seconds, 3600 to 43200")
+    _role_name(command(roles, "get", _role_get, "show a role"))
+    command(roles, "list", _role_list, "list the roles")
+    _role_name(command(roles, "delete", _role_delete, "delete a role that has no policies left"))
+
+    role_policy = groups.add_parser("role-policy", help="the permission policies of a role")
+    role_policies = role_policy.add_subparsers(dest="role_policy_command", metavar="COMMAND", required=True)
+    for name, handler, help in (
+        ("put", _role_policy_put, "set a permission policy of a role"),
+        ("get", _role_policy_get, "show a permission policy of a role"),
+        ("list", _role_policy_list, "list the permission policies of a role"),
+        ("delete", _role_policy_delete, "remove a permission policy from a role"),
+    ):
+        parser = command(role_policies, name, handler, help)
+        _role_name(parser)
+        if name != "list":
+            parser.add_argument("--policy-name", required=True)
+        if name == "put":
+            parser.add_argument("--policy-doc", required=True, help="the policy (JSON)")
+
     quota = groups.add_parser("quota", help="per-user and per-bucket quotas")
     quotas = quota.add_subparsers(dest="quota_command", metavar="COMMAND", required=True)
     for name, handler, help in (
@@ -158,6 +195,10 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 
 def _uid(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--uid", required=True, help="the user id")
+
+
+def _role_name(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--role-name", required=True, help="the role's name")
 
 
 def _bucket(parser: argparse.ArgumentParser) -> None:
@@ -350,3 +391,45 @@ def _quota_enable(args: argparse.Namespace, handle: rados.Rados) -> int:
 
 def _quota_disable(args: argparse.Namespace, handle: rados.Rados) -> int:
     return _show(_users(handle).set_quota(args.uid, args.quota_scope, enabled=False).to_json())
+
+
+def _role_create(args: argparse.Namespace, handle: rados.Rados) -> int:
+    role = attach(handle).roles.create(
+        args.role_name, args.assume_role_policy_doc, args.path, args.max_session_duration
+    )
+    return _show(role.to_json())
+
+
+def _role_get(args: argparse.Namespace, handle: rados.Rados) -> int:
+    return _show(attach(handle).roles.get(args.role_name).to_json())
+
+
+def _role_list(args: argparse.Namespace, handle: rados.Rados) -> int:
+    return _show([role.to_json() for role in attach(handle).roles.list()])
+
+
+def _role_delete(args: argparse.Namespace, handle: rados.Rados) -> int:
+    attach(handle).roles.delete(args.role_name)
+    return 0
+
+
+def _role_policy_put(args: argparse.Namespace, handle: rados.Rados) -> int:
+    try:
+        parse_identity_policy(args.policy_doc)  # what the gateway will evaluate
+    except ValueError as error:
+        raise MalformedPolicyDocument(str(error)) from None
+    attach(handle).roles.put_policy(args.role_name, args.policy_name, args.policy_doc)
+    return 0
+
+
+def _role_policy_get(args: argparse.Namespace, handle: rados.Rados) -> int:
+    return _show({"Permission policy": attach(handle).roles.get_policy(args.role_name, args.policy_name)})
+
+
+def _role_policy_list(args: argparse.Namespace, handle: rados.Rados) -> int:
+    return _show(attach(handle).roles.list_policies(args.role_name))
+
+
+def _role_policy_delete(args: argparse.Namespace, handle: rados.Rados) -> int:
+    attach(handle).roles.delete_policy(args.role_name, args.policy_name)
+    return 0

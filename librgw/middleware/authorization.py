@@ -32,6 +32,14 @@ In order, as RGW and AWS evaluate:
 7. Anything else is refused. Actions with no entry in ``POLICY_GRANTABLE`` (deleting a
    bucket, its metadata, its policy, its versioning, the account) are the owner's alone.
 
+A request signed with a role's temporary credentials (STS ``AssumeRole``: ``Identity.role``)
+acts as the role, not as its user, as in RGW: none of the above but this. A statement of the
+role's permission policies or of the bucket policy that denies it refuses it; else one of
+the role's permission policies must allow its S3 action on the bucket's or object's ARN.
+Owning the account counts for nothing, and what has no S3 action (the account's listing and
+metadata, creating buckets) is refused. The bucket policy is matched with the assumed
+role's ARN as the requester, so only its ``"*"`` statements name a role.
+
 A refusal is 401 for a request without credentials (log in, then ask again) and 403 for
 one with them.
 """
@@ -91,6 +99,8 @@ class Identity:
     expires: float
     permissions: str = "full-control"  # the subuser's: read, write, readwrite, full-control
     reseller_admin: bool = False
+    role: str = ""  # the assumed role's ARN (arn:aws:sts:::assumed-role/...), acting as the role
+    role_policy: Policy | None = None  # then the role's permission policies, as one
 
     @property
     def account(self) -> str:
@@ -148,6 +158,8 @@ def refusal(identity: Identity | None, access: Access) -> exc.HTTPException | No
 def decide(identity: Identity | None, access: Access) -> int | None:
     """None if ``identity`` (None: anonymous) may do ``access``; else the status to refuse it with."""
     refused = 401 if identity is None else 403
+    if identity is not None and identity.role:
+        return _role_decision(identity, access)
     if identity is not None:
         if identity.reseller_admin:
             return None
@@ -167,18 +179,31 @@ def decide(identity: Identity | None, access: Access) -> int | None:
     return refused
 
 
+def _role_decision(identity: Identity, access: Access) -> int | None:
+    if not access.s3_action or not access.bucket or identity.role_policy is None:
+        return 403
+    request = _policy_request(identity.role, access)
+    effect = identity.role_policy.evaluate(request)
+    if effect == DENY or (access.policy is not None and access.policy.evaluate(request) == DENY):
+        return 403
+    return None if effect == ALLOW else 403
+
+
 def _policy_effect(identity: Identity | None, access: Access) -> str | None:
     if access.policy is None or not access.s3_action or not access.bucket:
         return None
+    return access.policy.evaluate(_policy_request(identity.user_id if identity is not None else None, access))
+
+
+def _policy_request(user: str | None, access: Access) -> PolicyRequest:
     on_object = access.key is not None and access.s3_action in OBJECT_ACTIONS
-    request = PolicyRequest(
-        identity.user_id if identity is not None else None,
+    return PolicyRequest(
+        user,
         access.s3_action,
         bucket_arn(access.bucket, access.key if on_object else None),
         access.source_ip,
         access.secure,
     )
-    return access.policy.evaluate(request)
 
 
 def _acl_allows(identity: Identity | None, access: Access) -> bool:

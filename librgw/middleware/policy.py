@@ -173,6 +173,18 @@ def bucket_arn(bucket: str, key: str | None = None) -> str:
 
 def parse_policy(text: str | bytes, bucket: str) -> Policy:
     """The policy ``text`` holds for ``bucket``; ``MalformedPolicy`` or ``UnsupportedPolicy``."""
+    statements = tuple(_statement(s, bucket) for s in _raw_statements(text))
+    users = frozenset(u for s in statements for u in (s.principals or ()))
+    return Policy(statements, users)
+
+
+def parse_identity_policy(text: str | bytes) -> Policy:
+    """A permission policy of a role (``librgw/roles.py``): the grammar of a bucket policy, but
+    with no ``Principal`` (it is whoever holds the role) and resources in any bucket."""
+    return Policy(tuple(_statement(s, None) for s in _raw_statements(text)))
+
+
+def _raw_statements(text: str | bytes) -> list:
     if len(text) > MAX_POLICY_BYTES:
         raise MalformedPolicy(f"Policies must be less than {MAX_POLICY_BYTES // 1024} KB")
     try:
@@ -197,9 +209,7 @@ def parse_policy(text: str | bytes, bucket: str) -> Policy:
     sids = [s.get("Sid") for s in raw if isinstance(s, dict) and "Sid" in s]
     if len(sids) != len(set(map(str, sids))):
         raise MalformedPolicy("Statement IDs (SID) in a single policy must be unique")
-    statements = tuple(_statement(s, bucket) for s in raw)
-    users = frozenset(u for s in statements for u in (s.principals or ()))
-    return Policy(statements, users)
+    return raw
 
 
 @lru_cache(maxsize=CACHED_POLICIES)
@@ -208,6 +218,16 @@ def _cached(text: str, bucket: str) -> Policy | None:
         return parse_policy(text, bucket)
     except ValueError:
         return None  # never stored so; if it were, it would allow and deny nothing
+
+
+@lru_cache(maxsize=CACHED_POLICIES)
+def cached_identity_policy(text: str) -> Policy | None:
+    """``parse_identity_policy`` of a stored role policy, parsed once per worker; None if
+    it is not one (never stored so)."""
+    try:
+        return parse_identity_policy(text)
+    except ValueError:
+        return None
 
 
 def stored_policy(attrs: dict[str, str], bucket: str) -> Policy | None:
@@ -223,7 +243,8 @@ def _strings(value: object, name: str) -> list[str]:
     return values
 
 
-def _statement(raw: object, bucket: str) -> Statement:
+def _statement(raw: object, bucket: str | None) -> Statement:
+    """A bucket policy's statement; with ``bucket`` None, a role policy's."""
     if not isinstance(raw, dict):
         raise MalformedPolicy("A statement must be a JSON object")
     unserved = raw.keys() & UNSERVED_FIELDS
@@ -237,14 +258,19 @@ def _statement(raw: object, bucket: str) -> Statement:
     effect = raw.get("Effect")
     if effect not in (ALLOW, DENY):
         raise MalformedPolicy("Invalid effect: Effect must be Allow or Deny")
-    for required in ("Principal", "Action", "Resource"):
+    if bucket is None and "Principal" in raw:
+        raise MalformedPolicy("Policy document should not specify a principal")
+    for required in ("Principal", "Action", "Resource") if bucket is not None else ("Action", "Resource"):
         if required not in raw:
             raise MalformedPolicy(f"Missing required field {required}")
-    principals = _principals(raw["Principal"])
+    principals = _principals(raw["Principal"]) if bucket is not None else None
     actions = _strings(raw["Action"], "Action")
     resources = _strings(raw["Resource"], "Resource")
     for resource in resources:
-        _check_resource(resource, bucket)
+        if bucket is not None:
+            _check_resource(resource, bucket)
+        elif resource != "*" and not resource.startswith(ARN_PREFIX):
+            raise MalformedPolicy(f"Policy has invalid resource: {resource} is not an S3 ARN")
     for action in actions:
         _check_action(action, resources, bucket)
     return Statement(
@@ -299,7 +325,7 @@ def _check_resource(resource: str, bucket: str) -> None:
         raise MalformedPolicy(f"Policy has invalid resource: {resource} is not bucket {bucket} or in it")
 
 
-def _check_action(action: str, resources: list[str], bucket: str) -> None:
+def _check_action(action: str, resources: list[str], bucket: str | None) -> None:
     if action != "*" and not action.lower().startswith("s3:"):
         raise MalformedPolicy(f"Policy has invalid action: {action}")
     pattern = re.compile(_glob(action), re.IGNORECASE)
@@ -307,6 +333,8 @@ def _check_action(action: str, resources: list[str], bucket: str) -> None:
     on_bucket = any(pattern.fullmatch(a) for a in BUCKET_ACTIONS)
     if not on_objects and not on_bucket:
         raise MalformedPolicy(f"Policy has invalid action: {action}")
+    if bucket is None:
+        return
     base = bucket_arn(bucket)
     names_bucket = any(re.fullmatch(_glob(r), base, re.DOTALL) for r in resources)
     names_objects = any(_may_name_objects(r, base) for r in resources)

@@ -159,3 +159,26 @@ def test_metadata_list_and_get(librgw, cluster_conf):
     assert instance["data"]["num_shards"] == 11
     assert json.loads(librgw("admin", "metadata", "get", "user:u").out)["data"]["user_id"] == "u"
     assert librgw("admin", "metadata", "get", "nonsense").code == 1
+
+
+def test_roles_and_their_policies_as_radosgw_admin_has_them(librgw):
+    alice = {"AWS": ["arn:aws:iam:::user/alice"]}
+    trust = json.dumps({"Statement": [{"Effect": "Allow", "Principal": alice, "Action": "sts:AssumeRole"}]})
+    created = librgw("admin", "role", "create", "--role-name", "reader", "--assume-role-policy-doc", trust)
+    assert created.code == 0, created.err
+    role = json.loads(created.out)
+    assert role["arn"] == "arn:aws:iam:::role/reader" and role["max_session_duration"] == 3600
+    assert json.loads(librgw("admin", "role", "get", "--role-name", "reader").out) == role
+    assert [r["name"] for r in json.loads(librgw("admin", "role", "list").out)] == ["reader"]
+    policy = json.dumps({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]})
+    named = ("--role-name", "reader", "--policy-name", "get")
+    assert librgw("admin", "role-policy", "put", *named, "--policy-doc", policy).code == 0
+    assert json.loads(librgw("admin", "role-policy", "list", "--role-name", "reader").out) == ["get"]
+    assert json.loads(librgw("admin", "role-policy", "get", *named).out) == {"Permission policy": policy}
+    bad = librgw("admin", "role-policy", "put", *named, "--policy-doc", '{"Statement": [{"Effect": "Allow"}]}')
+    assert bad.code == 1 and "(MalformedPolicyDocument)" in bad.err
+    conflict = librgw("admin", "role", "delete", "--role-name", "reader")
+    assert conflict.code == 1 and "(DeleteConflict)" in conflict.err
+    assert librgw("admin", "role-policy", "delete", *named).code == 0
+    assert librgw("admin", "role", "delete", "--role-name", "reader").code == 0
+    assert "(NoSuchEntity)" in librgw("admin", "role", "get", "--role-name", "reader").err

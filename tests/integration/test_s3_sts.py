@@ -1,4 +1,4 @@
-"""STS GetSessionToken on the S3 endpoint, and S3 requests signed with the temporary credentials."""
+"""STS GetSessionToken and AssumeRole on the S3 endpoint, and S3 requests signed with the temporary credentials."""
 
 import json
 import time
@@ -8,6 +8,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+import librgw
 from librgw import rados
 from librgw.sts import STS_NS
 from librgw.zone import META_POOL
@@ -81,4 +82,58 @@ def test_sts_refuses_what_it_should(gateway, session):
     nested = client(gateway, "sts", session["AccessKeyId"], session["SecretAccessKey"], session["SessionToken"])
     assert code_of(nested.get_session_token) == "AccessDenied"
     assert code_of(client(gateway, "sts", access, "wrong").get_session_token) == "SignatureDoesNotMatch"
-    assert code_of(sts.assume_role, RoleArn="arn:aws:iam:::role/r", RoleSessionName="s") == "NotImplemented"
+    assert code_of(nested.assume_role, RoleArn="arn:aws:iam:::role/r", RoleSessionName="sess") == "AccessDenied"
+
+
+@pytest.fixture(scope="module")
+def role(gateway):
+    """Role ``photo-reader``, which alice may assume, that may read bucket ``role-photos`` only."""
+    s3 = gateway.s3()
+    for bucket in ("role-photos", "role-other"):
+        s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key="cat.jpg", Body=b"meow")
+    trust = {"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam:::user/alice"]}, "Action": "sts:AssumeRole"}
+    read = {
+        "Effect": "Allow",
+        "Action": ["s3:GetObject", "s3:ListBucket"],
+        "Resource": ["arn:aws:s3:::role-photos", "arn:aws:s3:::role-photos/*"],
+    }
+    with librgw.connect(gateway.conf) as rgw:
+        created = rgw.roles.create("photo-reader", json.dumps({"Statement": [trust]}))
+        rgw.roles.put_policy("photo-reader", "read-photos", json.dumps({"Statement": [read]}))
+    return created
+
+
+def test_assumed_role_credentials_act_with_the_roles_policies_only(gateway, role):
+    access, secret = S3_KEYS["alice"]
+    sts = client(gateway, "sts", access, secret)
+    answer = sts.assume_role(RoleArn=role.arn, RoleSessionName="nightly", DurationSeconds=900)
+    assert answer["AssumedRoleUser"] == {
+        "Arn": "arn:aws:sts:::assumed-role/photo-reader/nightly",
+        "AssumedRoleId": f"{role.id}:nightly",
+    }
+    credentials = answer["Credentials"]
+    assert credentials["AccessKeyId"].startswith("ASIA")
+    assert credentials["Expiration"].timestamp() == pytest.approx(time.time() + 900, abs=60)
+    s3 = client(gateway, "s3", credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"])
+    assert s3.get_object(Bucket="role-photos", Key="cat.jpg")["Body"].read() == b"meow"
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="role-photos")["Contents"]] == ["cat.jpg"]
+    # alice owns both buckets, but the role acts as the role
+    assert code_of(s3.put_object, Bucket="role-photos", Key="new", Body=b"x") == "AccessDenied"
+    assert code_of(s3.get_object, Bucket="role-other", Key="cat.jpg") == "AccessDenied"
+    assert code_of(s3.list_objects_v2, Bucket="role-other") == "AccessDenied"
+
+
+def test_assume_role_refuses_as_rgw_does(gateway, role):
+    bob = client(gateway, "sts", *S3_KEYS["bob"])
+    assert code_of(bob.assume_role, RoleArn=role.arn, RoleSessionName="sneaky") == "AccessDenied"
+    alice = client(gateway, "sts", *S3_KEYS["alice"], parameter_validation=False)
+    with pytest.raises(ClientError) as caught:
+        alice.assume_role(RoleArn="arn:aws:iam:::role/nobody", RoleSessionName="s1")
+    assert caught.value.response["Error"]["Code"] == "NoSuchEntity"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    with pytest.raises(ClientError) as caught:
+        alice.assume_role(RoleArn=role.arn, RoleSessionName="s1", DurationSeconds=7200)
+    assert caught.value.response["Error"]["Code"] == "ValidationError"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert code_of(alice.assume_role, RoleArn=role.arn, RoleSessionName="bad name!") == "ValidationError"

@@ -18,7 +18,7 @@ from librgw.middleware.authorization import (
     decide,
     native_s3_action,
 )
-from librgw.middleware.policy import parse_policy
+from librgw.middleware.policy import parse_identity_policy, parse_policy
 
 KIND_OF = {
     "s3:GetObject": READ,
@@ -262,3 +262,44 @@ def test_removing_a_version_is_the_bucket_owners_unless_a_policy_allows_it():
         "photos",
     )
     assert decide(who("bob"), request) is None
+
+
+def test_a_role_may_do_only_what_its_policies_allow_and_any_deny_refuses():
+    role_policy = parse_identity_policy(
+        json.dumps(
+            {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["s3:GetObject", "s3:ListBucket"],
+                        "Resource": "arn:aws:s3:::photos*",
+                    },
+                    {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::photos/secret/*"},
+                ]
+            }
+        )
+    )
+    role = Identity("alice", "arn:aws:sts:::assumed-role/r/s", 0.0, role="arn:aws:sts:::assumed-role/r/s",
+                    role_policy=role_policy)  # fmt: skip
+    assert decide(role, ask("s3:GetObject")) is None
+    assert decide(role, ask("s3:ListBucket")) is None
+    assert decide(role, ask("s3:GetObject", key="secret/x")) == 403
+    assert decide(role, ask("s3:PutObject")) == 403  # alice owns the bucket: that counts for nothing
+    assert decide(role, Access("alice", LIST)) == 403  # the account itself has no S3 action
+    deny_all = {
+        "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::photos/*"}]
+    }
+    assert decide(role, ask("s3:GetObject", policy=deny_all)) == 403
+    allow_alice = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "alice"},
+                "Action": "s3:PutObject",
+                "Resource": "arn:aws:s3:::photos/*",
+            }
+        ]
+    }
+    assert decide(role, ask("s3:PutObject", policy=allow_alice)) == 403  # the role is not alice
+    everything = swift(read=".r:*", write="*")
+    assert decide(role, ask("s3:PutObject", everything)) == 403  # nor do ACLs grant a role anything

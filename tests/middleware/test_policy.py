@@ -10,6 +10,7 @@ from librgw.middleware.policy import (
     MalformedPolicy,
     PolicyRequest,
     UnsupportedPolicy,
+    parse_identity_policy,
     parse_policy,
     stored_policy,
 )
@@ -140,3 +141,20 @@ def test_stored_policies_are_parsed_once():
     text = json.dumps({"Statement": [allow()]})
     assert stored_policy({"iam-policy": text}, "photos") is stored_policy({"iam-policy": text}, "photos")
     assert stored_policy({}, "photos") is None
+
+
+def test_a_role_policy_has_no_principal_and_may_name_any_bucket():
+    statement = {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "arn:aws:s3:::*"}
+    policy = parse_identity_policy(json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+    assert (
+        policy.evaluate(PolicyRequest("arn:aws:sts:::assumed-role/r/s", "s3:GetObject", "arn:aws:s3:::any/k")) == ALLOW
+    )
+    assert policy.evaluate(PolicyRequest(None, "s3:PutObject", "arn:aws:s3:::any/k")) is None
+    for bad in (
+        {**statement, "Principal": "*"},
+        {**statement, "Resource": "arn:aws:iam:::user/bob"},
+        {**statement, "Action": "iam:CreateRole"},
+        {"Effect": "Allow", "Action": "s3:GetObject"},
+    ):
+        with pytest.raises(MalformedPolicy):
+            parse_identity_policy(json.dumps({"Statement": [bad]}))

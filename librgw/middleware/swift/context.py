@@ -160,7 +160,9 @@ class Context:
     def is_owner(self) -> bool:
         """May the asker see and set the account's private details (ACLs)?"""
         identity = self.identity
-        return identity is not None and (identity.reseller_admin or identity.user_id == self.path.uid)
+        if identity is None or identity.role:  # a role acts as the role, never as the account's owner
+            return False
+        return identity.reseller_admin or identity.user_id == self.path.uid
 
     def bucket(self, name: str | None = None) -> BucketInfo:
         """The container ``name`` (the path's by default) of this account: 404 if it is not one."""
