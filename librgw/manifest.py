@@ -51,9 +51,7 @@ class Manifest:
     @classmethod
     def decode(cls, raw: bytes) -> Manifest:
         doc = json.loads(raw)
-        return cls(
-            doc["obj_size"], doc["head_size"], [Part(**p) for p in doc["parts"]], doc.get("multipart_sizes", [])
-        )
+        return cls(doc["obj_size"], doc["head_size"], [Part(**p) for p in doc["parts"]], doc.get("multipart_sizes", []))
 
     def part_range(self, number: int) -> tuple[int, int] | None:
         """Bytes (first, last) of part ``number`` (from 1) of a multipart object; the whole

@@ -86,9 +86,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     modify.add_argument("--display-name")
     modify.add_argument("--email")
     modify.add_argument("--max-buckets", type=int)
-    modify.add_argument(
-        "--admin", type=int, choices=(0, 1), help="1: the user is a reseller admin, over every account"
-    )
+    modify.add_argument("--admin", type=int, choices=(0, 1), help="1: the user is a reseller admin, over every account")
 
     key = groups.add_parser("key", help="add and remove access keys")
     keys = key.add_subparsers(dest="key_command", metavar="COMMAND", required=True)
