@@ -59,7 +59,7 @@ class RGW:
         ETag. In a versioned bucket this makes a new version."""
         info = self.buckets.get(bucket)
         if info.versioning != "off":
-            return self.versions.put(info, key, data, metadata, content_type or "")[1]
+            return self.versions.put(info, key, data, metadata, content_type or "")[1].etag
         return self.objects.put(info, key, data, metadata, content_type or "").etag
 
     def get(

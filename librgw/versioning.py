@@ -288,10 +288,11 @@ class Versions:
         owner: str = "",
         headers: dict[str, str] | None = None,
         expected_md5: str | None = None,
+        acl: str = "",
         tags: dict[str, str] | None = None,
-    ) -> tuple[str, str]:
+    ) -> tuple[str, IndexEntry]:
         """A new version (``enabled``) or the null version replaced (``suspended``): (version
-        id, ETag). The arguments are ``ObjectStore.put``'s."""
+        id, index entry). The arguments are ``ObjectStore.put``'s."""
 
         def writer(oid: str, version_id: str) -> IndexEntry:
             return self.objects.put(
@@ -305,11 +306,11 @@ class Versions:
                 version_id=version_id,
                 headers=headers,
                 expected_md5=expected_md5,
+                acl=acl,
                 tags=tags,
             )
 
-        version_id, entry = self.write(bucket, key, writer)
-        return version_id, entry.etag
+        return self.write(bucket, key, writer)
 
     def copy(
         self,

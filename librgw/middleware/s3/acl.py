@@ -131,7 +131,7 @@ def get_acl(native: Native, owner: str, s3: S3Request, users: UserStore) -> Resp
     if answer.status_int // 100 != 2:
         raise _failure(answer, s3)
     stored = acls.Acl.decode(answer.body.decode("utf-8"))
-    return Response(body=serialize(policy_document(stored, _display_names(users))), content_type="application/xml")
+    return Response(body=serialize(policy_document(stored, display_names(users))), content_type="application/xml")
 
 
 def policy_document(acl: acls.Acl, display_name: Callable[[str], str]) -> ET.Element:
@@ -158,7 +158,8 @@ def policy_document(acl: acls.Acl, display_name: Callable[[str], str]) -> ET.Ele
     return root
 
 
-def _display_names(users: UserStore) -> Callable[[str], str]:
+def display_names(users: UserStore) -> Callable[[str], str]:
+    """A user's display name, each looked up once; an id no user has is shown as it is."""
     known: dict[str, str] = {}
 
     def display_name(uid: str) -> str:

@@ -25,16 +25,15 @@ from urllib.parse import quote
 
 from webob import Response
 
-from librgw.errors import NoSuchUser
 from librgw.users import UserStore
 
 from ..swift.errors import ERROR_HEADER
 from . import tagging, versioning
-from .acl import requested_acl_headers
+from .acl import display_names, requested_acl_headers
 from .copy_source import check_copy_conditions, parse_copy_source
 from .errors import STATUS, S3Error, from_native
 from .native import Native
-from .object_headers import content_md5_hex, native_object_headers
+from .object_headers import digest_check, native_object_headers, upload_length
 from .objects import CONTENT_HEADERS
 from .s3_request import S3Request
 from .xml_doc import MAX_BODY, add, document, parse, s3_time, serialize, swift_listing_time
@@ -60,7 +59,7 @@ def handle(native: Native, owner: str, s3: S3Request, stream: object, users: Use
     """The operation for ``s3`` on ``owner``'s bucket; ``stream`` is an upload's body,
     ``users`` gives the display names of listings."""
     method = s3.request.method
-    display_name = _display_names(users)
+    display_name = display_names(users)
     if not s3.key:
         if method == "GET" and "uploads" in s3.params:
             return list_uploads(native, owner, s3, display_name)
@@ -78,21 +77,6 @@ def handle(native: Native, owner: str, s3: S3Request, stream: object, users: Use
     elif method == "POST":
         return create_upload(native, owner, s3)
     raise S3Error("MethodNotAllowed", "The specified method is not allowed against this resource.")
-
-
-def _display_names(users: UserStore) -> Callable[[str], str]:
-    """A user's display name, each looked up once; a user gone since is shown by id."""
-    known: dict[str, str] = {}
-
-    def display_name(uid: str) -> str:
-        if uid not in known:
-            try:
-                known[uid] = users.get(uid).display_name
-            except NoSuchUser:
-                known[uid] = uid
-        return known[uid]
-
-    return display_name
 
 
 def _failure(answer: Response, s3: S3Request, not_found: str = "NoSuchKey") -> S3Error:
@@ -146,14 +130,8 @@ def _part_query(s3: S3Request) -> dict[str, str]:
 
 def upload_part(native: Native, owner: str, s3: S3Request, stream: object) -> Response:
     query = _part_query(s3)
-    headers = {}
-    md5 = content_md5_hex(s3)
-    if md5:
-        headers["ETag"] = md5
-    length = s3.request.headers.get("Content-Length")
-    if length is None and "chunked" not in s3.request.headers.get("Transfer-Encoding", ""):
-        raise S3Error("MissingContentLength", "You must provide the Content-Length HTTP header.")
-    answer = native.call("PUT", owner, s3.bucket, s3.key, headers, query=query, stream=stream, length=length)
+    headers = digest_check(s3)
+    answer = native.call("PUT", owner, s3.bucket, s3.key, headers, query=query, stream=stream, length=upload_length(s3))
     if answer.status_int // 100 != 2:
         raise _failure(answer, s3)
     return Response(status=200, headerlist=[("ETag", answer.headers["ETag"])])

@@ -37,3 +37,17 @@ def content_md5_hex(s3: S3Request) -> str | None:
     if len(digest) != 16:
         raise S3Error("InvalidDigest", "The Content-MD5 you specified was invalid")
     return digest.hex()
+
+
+def digest_check(s3: S3Request) -> dict[str, str]:
+    """The native header that has the body checked against the request's ``Content-MD5``."""
+    md5 = content_md5_hex(s3)
+    return {"ETag": md5} if md5 else {}
+
+
+def upload_length(s3: S3Request) -> str | None:
+    """The upload's ``Content-Length`` to pass on (None: chunked); ``MissingContentLength`` without either."""
+    length = s3.request.headers.get("Content-Length")
+    if length is None and "chunked" not in s3.request.headers.get("Transfer-Encoding", ""):
+        raise S3Error("MissingContentLength", "You must provide the Content-Length HTTP header.")
+    return length

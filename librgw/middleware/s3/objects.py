@@ -19,7 +19,7 @@ from .acl import requested_acl_headers
 from .copy_source import check_copy_conditions, parse_copy_source
 from .errors import S3Error, from_native
 from .native import Native
-from .object_headers import META_IN, content_md5_hex, native_object_headers
+from .object_headers import META_IN, digest_check, native_object_headers, upload_length
 from .s3_request import S3Request
 from .xml_doc import add, document, parse, s3_time, serialize
 
@@ -58,13 +58,8 @@ def put_object(native: Native, owner: str, s3: S3Request, stream: object) -> Res
     headers = native_object_headers(s3, (*CONTENT_HEADERS, "If-None-Match"))
     headers.update(requested_acl_headers(s3, private_by_default=True))
     headers.update(tagging.object_tagging_headers(s3))
-    md5 = content_md5_hex(s3)
-    if md5:
-        headers["ETag"] = md5
-    length = s3.request.headers.get("Content-Length")
-    if length is None and "chunked" not in s3.request.headers.get("Transfer-Encoding", ""):
-        raise S3Error("MissingContentLength", "You must provide the Content-Length HTTP header.")
-    answer = native.call("PUT", owner, s3.bucket, s3.key, headers, stream=stream, length=length)
+    headers.update(digest_check(s3))
+    answer = native.call("PUT", owner, s3.bucket, s3.key, headers, stream=stream, length=upload_length(s3))
     if answer.status_int == 422:
         raise S3Error("BadDigest", "The Content-MD5 you specified did not match what we received.")
     if answer.status_int // 100 != 2:

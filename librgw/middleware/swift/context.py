@@ -20,7 +20,7 @@ from librgw.errors import NoSuchKey
 from librgw.objects import ObjectInfo
 
 from .. import acl
-from ..authorization import ACCOUNT_PREFIX, IDENTITY_KEY, LIST, Access, Identity, native_s3_action, refusal
+from ..authorization import ACCOUNT_PREFIX, IDENTITY_KEY, LIST, READ, WRITE, Access, Identity, native_s3_action, refusal
 from ..policy import stored_policy
 from .constraints import Limits
 
@@ -171,3 +171,13 @@ class Context:
         if info.owner != self.path.uid:
             raise exc.HTTPNotFound(f"No container {name!r} in account {self.path.account}")
         return info
+
+    def configured_bucket(self, s3_actions: dict[str, str]) -> BucketInfo:
+        """The container, for a GET (READ), PUT or DELETE (WRITE) of one of its configurations
+        (``?cors``, ``?lifecycle``, ``?tagging``), authorized as ``s3_actions[method]``."""
+        bucket = self.bucket()
+        method = self.request.method
+        if method not in s3_actions:
+            raise exc.HTTPMethodNotAllowed(headers={"Allow": "GET, PUT, DELETE"})
+        self.authorize(READ if method == "GET" else WRITE, bucket, s3_action=s3_actions[method])
+        return bucket

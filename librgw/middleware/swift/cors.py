@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from webob import Response, exc
 
-from ..authorization import READ, WRITE
 from ..cors_rules import CORS_ATTR, CORSConfigError, encode_rules, rules_from_json, rules_of
 from .context import Context
 from .errors import ERROR_HEADER
@@ -35,11 +34,8 @@ S3_ACTIONS = {"GET": "s3:GetBucketCORS", "PUT": "s3:PutBucketCORS", "DELETE": "s
 
 
 def handle_container(ctx: Context) -> Response:
-    bucket = ctx.bucket()
+    bucket = ctx.configured_bucket(S3_ACTIONS)
     method = ctx.request.method
-    if method not in S3_ACTIONS:
-        raise exc.HTTPMethodNotAllowed(headers={"Allow": "GET, PUT, DELETE"})
-    ctx.authorize(READ if method == "GET" else WRITE, bucket, s3_action=S3_ACTIONS[method])
     if method == "GET":
         rules = rules_of(bucket.attrs)
         if rules is None:

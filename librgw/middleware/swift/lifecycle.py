@@ -36,7 +36,6 @@ from librgw.buckets import BucketInfo
 from librgw.lifecycle import LC_ATTR, LifecycleConfiguration, configuration_of
 from librgw.objects import ObjectInfo
 
-from ..authorization import READ, WRITE
 from . import metadata
 from .context import Context
 from .errors import ERROR_HEADER
@@ -52,11 +51,8 @@ S3_ACTIONS = {
 
 
 def handle_container(ctx: Context) -> Response:
-    bucket = ctx.bucket()
+    bucket = ctx.configured_bucket(S3_ACTIONS)
     method = ctx.request.method
-    if method not in S3_ACTIONS:
-        raise exc.HTTPMethodNotAllowed(headers={"Allow": "GET, PUT, DELETE"})
-    ctx.authorize(READ if method == "GET" else WRITE, bucket, s3_action=S3_ACTIONS[method])
     if method == "GET":
         config = configuration_of(bucket)
         if config is None:

@@ -126,11 +126,8 @@ def handle_object(ctx: Context) -> Response:
 
 
 def handle_container(ctx: Context) -> Response:
-    bucket = ctx.bucket()
+    bucket = ctx.configured_bucket(BUCKET_ACTIONS)
     method = ctx.request.method
-    if method not in BUCKET_ACTIONS:
-        raise exc.HTTPMethodNotAllowed(headers={"Allow": "GET, PUT, DELETE"})
-    ctx.authorize(READ if method == "GET" else WRITE, bucket, s3_action=BUCKET_ACTIONS[method])
     if method == "GET":
         if TAGS_ATTR not in bucket.attrs:
             raise exc.HTTPNotFound("The container has no tags", headers=[(ERROR_HEADER, "NoSuchTagSet")])

@@ -90,38 +90,10 @@ def put(
 ) -> tuple[IndexEntry, list[tuple[str, str]]]:
     """Store ``body`` as ``key`` (a new version, in a versioned container), with ACL ``acl``:
     the index entry and the response's version headers."""
+    kept = {"owner": owner, "headers": headers, "expected_md5": expected_md5, "acl": acl, "tags": tags}
     if not is_versioned(bucket):
-        entry = rgw.objects.put(
-            bucket,
-            key,
-            body,
-            metadata,
-            content_type,
-            owner=owner,
-            headers=headers,
-            expected_md5=expected_md5,
-            acl=acl,
-            tags=tags,
-        )
-        return entry, []
-
-    def writer(oid: str, version_id: str) -> IndexEntry:
-        return rgw.objects.put(
-            bucket,
-            key,
-            body,
-            metadata,
-            content_type,
-            owner=owner,
-            oid=oid,
-            version_id=version_id,
-            headers=headers,
-            expected_md5=expected_md5,
-            acl=acl,
-            tags=tags,
-        )
-
-    version_id, entry = rgw.versions.write(bucket, key, writer)
+        return rgw.objects.put(bucket, key, body, metadata, content_type, **kept), []
+    version_id, entry = rgw.versions.put(bucket, key, body, metadata, content_type, **kept)
     return entry, version_headers(version_id)
 
 
