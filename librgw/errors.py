@@ -1,10 +1,23 @@
 """The core's exceptions: one class per condition, each carrying the S3 error code the gateway maps it to.
 
 The HTTP layer turns them into S3 or Swift responses in exactly one place; the CLI prints
-their message. Storage failures below (``librgw.rados.Error``) pass through unchanged.
+their message. Storage failures below (``librgw.rados.Error``) pass through unchanged;
+``cluster_busy`` says which of them mean "not now" (too few OSDs up, a busy object), so
+every layer answers those as 503, not as a failure of its own.
 """
 
 from __future__ import annotations
+
+import errno
+
+from librgw import rados
+
+RETRY_LATER = frozenset({errno.EAGAIN, errno.EBUSY, errno.ETIMEDOUT, errno.EINTR})
+
+
+def cluster_busy(error: BaseException) -> bool:
+    """True for a cluster error a client should retry later (503), not a bug."""
+    return isinstance(error, rados.Error) and error.errno in RETRY_LATER
 
 
 class RGWError(Exception):

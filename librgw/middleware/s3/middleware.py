@@ -35,7 +35,8 @@ from collections.abc import Callable, Iterable
 
 from webob import Request, Response
 
-from librgw.errors import NoSuchBucket
+from librgw import rados
+from librgw.errors import NoSuchBucket, cluster_busy
 
 from ..core_connection import WorkerConnection, cluster_spec
 from ..request_log import TRANS_ID_KEY
@@ -87,6 +88,12 @@ class S3:
             response = error.response(resource, request_id)
         except SignatureError as error:
             response = S3Error(error.code, error.message, error.status).response(resource, request_id)
+        except rados.Error as error:
+            if not cluster_busy(error):
+                raise
+            response = S3Error("ServiceUnavailable", "Please reduce your request rate.", 503).response(
+                resource, request_id
+            )
         response.headers["x-amz-request-id"] = request_id
         if s3 is not None and "HTTP_ORIGIN" in environ:  # a cross-origin request (cors.py)
             cors.add_response_headers(self.core.rgw, s3, response)

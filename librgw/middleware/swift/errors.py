@@ -40,7 +40,6 @@ STATUS_OF = {
     errors.IndexBusy: exc.HTTPServiceUnavailable,
 }
 ERROR_HEADER = "X-Librgw-Error"
-RETRY_LATER = {errno.EAGAIN, errno.EBUSY, errno.ETIMEDOUT, errno.EINTR}
 
 
 class InsufficientStorage(exc.HTTPServerError):
@@ -58,9 +57,8 @@ def swift_error(error: Exception) -> exc.HTTPException | None:
             if cls in STATUS_OF:
                 return STATUS_OF[cls](str(error), headers=[(ERROR_HEADER, error.code)])
         return None
-    if isinstance(error, rados.Error):
-        if error.errno == errno.ENOSPC:
-            return InsufficientStorage()
-        if error.errno in RETRY_LATER:
-            return exc.HTTPServiceUnavailable("The cluster cannot serve this now; try again")
+    if isinstance(error, rados.Error) and error.errno == errno.ENOSPC:
+        return InsufficientStorage()
+    if errors.cluster_busy(error):
+        return exc.HTTPServiceUnavailable("The cluster cannot serve this now; try again")
     return None
