@@ -34,7 +34,7 @@ from .osd_store import NO_SHARD, PENDING_SHARD, ObjectInfo, ObjectKey, OSDStore,
 from .osdmap import LOCK_DIR, Copy, MapStore, OSDInfo, OSDMap, PoolInfo, parse_pgid, pgid
 from .peering import authoritative, note_map_change
 from .pg_lock import PGLocks
-from .piece_stream import PieceStream
+from .piece_stream import PieceFanout, PieceStream
 from .placement import apply_upmap, crush_set, domains_distinct, pg_of, straw2_set, up_set
 from .recovery import recover_object
 
@@ -287,6 +287,13 @@ class Cluster:
         for osd_id in up:
             self.store(osd_id).purge_pool(pool.id)
 
+    def enable_application(self, name: str, app: str) -> None:
+        """Tag the pool with the application using it (``rgw``, ``rbd``), as Ceph does."""
+        with self.changing_map() as osdmap:
+            pool = _named_pool(osdmap, name)
+            if app not in pool.applications:
+                pool.applications.append(app)
+
     def set_pool(self, name: str, var: str, value: int) -> None:
         with self.changing_map() as osdmap:
             pool = osdmap.pool_by_name(name)
@@ -407,12 +414,17 @@ class Cluster:
                 self._replicated_operate(pool, pg, ns, name, ops, mtime_ns)
 
     def _writable(self, pool: PoolInfo, pg: int) -> list[Copy]:
-        """The (shard, osd) copies to write; raises EAGAIN if fewer than min_size are up."""
+        """The (shard, osd) copies to write: the acting set, plus any strays serving the PG until its
+        targets are filled (``peering.py``), which must stay current. EAGAIN if fewer than min_size
+        are acting."""
         copies = self.acting(pool, pg)
         if len(copies) < pool.min_size:
             raise StorageError(
                 errno.EAGAIN, f"pg {pgid(pool.id, pg)} has {len(copies)} OSDs up, below min_size {pool.min_size}"
             )
+        rec = self.osdmap.pg_recovery.get(pgid(pool.id, pg))
+        if rec is not None and rec.strays:
+            copies += [c for c in self.read_sources(pool, pg) if c not in copies]
         return copies
 
     def acting(self, pool: PoolInfo, pg: int) -> list[Copy]:
@@ -500,22 +512,23 @@ class Cluster:
         keep = [("setxattr", k, v) for k, v in (current[1] if current else {}).items()]
         meta = keep + [op for op in ops if op[0] in ("setxattr", "rmxattr")]
         version = time.time_ns()
-        streams = [PieceStream(codec.shard_size(len(data))) for _ in range(codec.k + codec.m)]
+        streams = {copy: PieceStream(codec.shard_size(len(data))) for copy in copies}
         pending: list[tuple[Copy, PendingTxn]] = []
         failures: list[OSDFailure] = []
         try:
-            for s, osd in copies:
+            for (s, osd), stream in streams.items():
                 txn = Transaction(
                     replace(key, shard=s + PENDING_SHARD),
-                    [("reset",), ("write_full", streams[s]), *meta],
+                    [("reset",), ("write_full", stream), *meta],
                     version,
                     mtime_ns,
                     len(data),
                 )
                 self._submit((s, osd), txn, pending, failures)
-            codec.encode_to(data, streams)
+            shards = range(codec.k + codec.m)
+            codec.encode_to(data, [PieceFanout([v for (s, _), v in streams.items() if s == i]) for i in shards])
         except BaseException as e:
-            for stream in streams:  # the stores waiting on them give up
+            for stream in streams.values():  # the stores waiting on them give up
                 stream.fail(e)
             for _, p in pending:
                 p.done.wait()

@@ -22,7 +22,7 @@ from functools import cache
 from pyeclib.ec_iface import ECDriver
 
 from .errors import invalid, io_error
-from .piece_stream import PieceStream
+from .piece_stream import PieceFanout, PieceStream
 
 _BACKENDS = {
     "reed_sol_van": ("isa_l_rs_vand", "liberasurecode_rs_vand"),
@@ -99,7 +99,7 @@ class ErasureCodec:
                 shard.append(fragment)
         return [b"".join(pieces) for pieces in shards]
 
-    def encode_to(self, data: bytes | memoryview, streams: list[PieceStream]) -> None:
+    def encode_to(self, data: bytes | memoryview, streams: list[PieceStream] | list[PieceFanout]) -> None:
         """Feed shard ``i`` of ``data`` to ``streams[i]`` stripe by stripe, then close them all."""
         try:
             for fragments in self.encode_stripes(data):

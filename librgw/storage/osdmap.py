@@ -63,6 +63,7 @@ class PoolInfo:
     pg_num: int
     failure_domain: str = "osd"
     erasure_code_profile: str | None = None
+    applications: list[str] = field(default_factory=list)  # as Ceph's application_enable tags pools
 
 
 Copy = tuple[int, int]  # (shard, osd) of one copy of a PG; shard is -1 in a replicated pool
@@ -70,17 +71,22 @@ Copy = tuple[int, int]  # (shard, osd) of one copy of a PG; shard is -1 in a rep
 
 @dataclass
 class PGRecovery:
-    """The copies of one PG that recovery still has to fill (targets) or empty (strays); see peering.py."""
+    """The copies of one PG that recovery still has to fill (targets) or empty (strays), and the
+    down copies that missed no write (current); see peering.py."""
 
     targets: list[Copy] = field(default_factory=list)
     strays: list[Copy] = field(default_factory=list)
+    current: list[Copy] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {"targets": [list(c) for c in self.targets], "strays": [list(c) for c in self.strays]}
+        doc = {"targets": [list(c) for c in self.targets], "strays": [list(c) for c in self.strays]}
+        if self.current:
+            doc["current"] = [list(c) for c in self.current]
+        return doc
 
     @classmethod
     def from_json(cls, doc: dict) -> PGRecovery:
-        return cls([tuple(c) for c in doc["targets"]], [tuple(c) for c in doc["strays"]])
+        return cls(*([tuple(c) for c in doc.get(part, [])] for part in ("targets", "strays", "current")))
 
 
 @dataclass

@@ -9,12 +9,18 @@ outcome, per PG (``OSDMap.pg_recovery``, keyed by pgid ``"<pool>.<pg hex>"``):
   them they may lack objects or hold stale ones, so they are written to but never read.
 - **strays**: pairs that left the acting set while their OSD stayed up (marked out, or
   moved by a new OSD or weight). Their copies stay as recovery sources until the targets
-  are filled, then recovery removes them. An OSD that goes down is no stray: its PGs are
-  just degraded, and it is a target when it comes back.
+  are filled, then recovery removes them. Where too few complete acting copies are up to
+  serve the PG (every replica moved, or fewer than k EC shards), up strays serve it and
+  take its writes too, as Ceph's ``pg_temp`` keeps the old acting set until backfill ends.
+- **current**: complete pairs whose OSD went down while the PG could take no write
+  without them (fewer than ``min_size`` acting, or too few complete copies to serve), so
+  they still hold its latest state. One that comes back is complete again, not a target;
+  this is what lets a PG whose every copy went down serve again when they return. As soon
+  as the PG can take writes without a down copy, that copy may miss one: it is dropped
+  from ``current`` and comes back as a target, as any other down copy does.
 
-A PG's *authoritative* copies are its acting members that are not targets. Where too few
-of those are up (every replica moved, or fewer than k EC shards), the strays serve too.
-Replicated PGs use shard ``NO_SHARD``; EC PGs one pair per shard position.
+A PG's *authoritative* copies are its acting members that are not targets. Replicated PGs
+use shard ``NO_SHARD``; EC PGs one pair per shard position.
 """
 
 from __future__ import annotations
@@ -32,6 +38,13 @@ def acting(osdmap: OSDMap, pool: PoolInfo, pg: int) -> list[Copy]:
     return [(NO_SHARD, osd) for osd in up]
 
 
+def read_quorum(osdmap: OSDMap, pool: PoolInfo) -> int:
+    """How many complete copies a read needs: one replica, or k shards of an EC pool."""
+    if pool.type != "erasure":
+        return 1
+    return int(osdmap.erasure_code_profiles[pool.erasure_code_profile or "default"]["k"])
+
+
 def note_map_change(before: OSDMap, after: OSDMap) -> None:
     """Update ``after.pg_recovery`` for every PG whose acting set differs from ``before``'s."""
     for pid in [p for p in after.pg_recovery if parse_pgid(p)[0] not in after.pools]:
@@ -47,13 +60,29 @@ def note_map_change(before: OSDMap, after: OSDMap) -> None:
                 continue
             pid = pgid(pool.id, pg)
             rec = after.pg_recovery.get(pid, PGRecovery())
-            targets = (set(rec.targets) | (new - old)) & new
-            left = {(shard, osd) for shard, osd in old - new if osd in after.osds and after.osds[osd].up}
-            strays = (set(rec.strays) | left) - new
-            if targets or strays:
-                after.pg_recovery[pid] = PGRecovery(sorted(targets), sorted(strays))
-            else:
-                after.pg_recovery.pop(pid, None)
+            went_down = {c for c in old - new if not _is_up(after, c[1])} - set(rec.targets)
+            current = {c for c in set(rec.current) | went_down if c[1] in after.osds}
+            targets = ((set(rec.targets) | (new - old)) & new) - current
+            left = {c for c in old - new if _is_up(after, c[1])}
+            back_elsewhere = {c for c in current if _is_up(after, c[1])} - new  # up again, but moved
+            strays = (set(rec.strays) | left | back_elsewhere) - new
+            current = {c for c in current if not _is_up(after, c[1])}
+            settle(after, pool, pg, PGRecovery(sorted(targets), sorted(strays), sorted(current)))
+
+
+def settle(osdmap: OSDMap, pool: PoolInfo, pg: int, rec: PGRecovery) -> None:
+    """Store ``rec`` as the PG's entry, first dropping its current copies if the PG can take
+    writes without them (they may miss one from now on), or the entry if nothing is left."""
+    pid = pgid(pool.id, pg)
+    serving = acting(osdmap, pool, pg)
+    enough = read_quorum(osdmap, pool)
+    sources = authoritative(serving, rec, enough, lambda osd: _is_up(osdmap, osd))
+    if len(serving) >= pool.min_size and len(sources) >= enough:
+        rec = PGRecovery(rec.targets, rec.strays, [])
+    if rec.targets or rec.strays or rec.current:
+        osdmap.pg_recovery[pid] = rec
+    else:
+        osdmap.pg_recovery.pop(pid, None)
 
 
 def authoritative(acting_copies: list[Copy], rec: PGRecovery | None, enough: int, is_up) -> list[Copy]:
@@ -64,3 +93,7 @@ def authoritative(acting_copies: list[Copy], rec: PGRecovery | None, enough: int
     if len(complete) >= enough:
         return complete
     return complete + [c for c in rec.strays if is_up(c[1]) and c not in complete]
+
+
+def _is_up(osdmap: OSDMap, osd: int) -> bool:
+    return osd in osdmap.osds and osdmap.osds[osd].up

@@ -72,6 +72,25 @@ class PieceStream:
             return out
 
 
+class PieceFanout:
+    """Puts each piece to several streams: one shard written to two OSDs (a stray kept current)."""
+
+    def __init__(self, streams: list[PieceStream]) -> None:
+        self.streams = streams
+
+    def put(self, piece: Buffer) -> None:
+        for stream in self.streams:
+            stream.put(piece)
+
+    def close(self) -> None:
+        for stream in self.streams:
+            stream.close()
+
+    def fail(self, error: BaseException) -> None:
+        for stream in self.streams:
+            stream.fail(error)
+
+
 def chunk_crcs(pieces: Sequence[Buffer], chunk: int) -> bytes:
     """CRC-32 of every ``chunk`` bytes of the concatenated ``pieces``, packed as uint32s."""
     crcs = array("I")

@@ -34,6 +34,7 @@ from .atomic_file import atomic_write
 from .errors import OSDFailure, StorageError
 from .osd_store import ObjectInfo, ObjectKey, ObjectRecord, Transaction
 from .osdmap import Copy, PGRecovery, PoolInfo, parse_pgid, pgid
+from .peering import settle
 
 if TYPE_CHECKING:
     from .cluster import Cluster
@@ -138,8 +139,8 @@ def _work(cluster: Cluster, progress: RecoveryProgress) -> list[tuple[PoolInfo, 
     for pid, rec in sorted(osdmap.pg_recovery.items()):
         pool_id, pg = parse_pgid(pid)
         pool = osdmap.pools.get(pool_id)
-        if pool is None:
-            continue
+        if pool is None or not (rec.targets or rec.strays):
+            continue  # only down copies that missed nothing: nothing to copy until they return
         try:
             names = _source_objects(cluster, pool, pg)
         except StorageError as e:
@@ -208,10 +209,7 @@ def _finish_pg(cluster: Cluster, pool: PoolInfo, pg: int, rec: PGRecovery) -> No
     with cluster.changing_map() as osdmap:
         if osdmap.pg_recovery.get(pid) != rec:
             return  # the map moved on meanwhile: the next pass recovers the PG again
-        if whole or not rec.strays:
-            del osdmap.pg_recovery[pid]
-        else:
-            osdmap.pg_recovery[pid] = PGRecovery([], rec.strays)
+        settle(osdmap, pool, pg, PGRecovery([], [] if whole else rec.strays, rec.current))
 
 
 def recover_object(cluster: Cluster, pool: PoolInfo, pg: int, ns: str, name: str) -> tuple[int, int]:

@@ -182,6 +182,77 @@ def test_peering_makes_returning_and_new_osds_targets_and_leavers_strays():
         assert rec.strays and all(osd != 6 for _, osd in rec.strays)
 
 
+def _changed(osdmap: OSDMap, **states: bool) -> OSDMap:
+    """A copy of ``osdmap`` with OSDs ``o<N>=True|False`` marked up or down, peered."""
+    after = OSDMap.from_json(osdmap.to_json())
+    for name, up in states.items():
+        after.osds[int(name[1:])].up = up
+    note_map_change(osdmap, after)
+    return after
+
+
+def test_peering_keeps_copies_that_went_down_last_complete():
+    start = _map(3)  # every PG on OSDs 0, 1, 2; size 3, min_size 2
+    first_down = _changed(start, o0=False)  # 1 and 2 may take writes without 0: 0 goes stale
+    all_down = _changed(_changed(first_down, o1=False), o2=False)  # no write possible since 1 left
+    assert all(rec.current == [(-1, 1), (-1, 2)] for rec in all_down.pg_recovery.values())
+    stale_back = _changed(all_down, o0=True)
+    assert all(rec.targets == [(-1, 0)] for rec in stale_back.pg_recovery.values())
+    current_back = _changed(stale_back, o2=True)  # 0 (a target) and 2 may now write without 1
+    for rec in current_back.pg_recovery.values():
+        assert rec.targets == [(-1, 0)] and not rec.current  # 2 complete; 1 may miss writes from now
+    everyone_back = _changed(current_back, o1=True)
+    assert all(rec.targets == [(-1, 0), (-1, 1)] for rec in everyone_back.pg_recovery.values())
+
+
+def test_every_copy_down_then_up_serves_again_with_nothing_to_recover(client, rep, cli, conf):
+    written = write_objects(rep, 40)
+    every = sorted(client.cluster.osdmap.osds)
+    for state in ("down", "up"):
+        ret, _, outs = client.mon_command(json.dumps({"prefix": f"osd {state}", "ids": [str(i) for i in every]}), b"")
+        assert ret == 0, outs
+    assert not client.cluster.osdmap.pg_recovery
+    assert_all_read_back(rep, written)
+    code, out = cli(Path(conf))("status")
+    assert code == 0 and "HEALTH_OK" in out
+    rep.write_full("obj-1", b"after")
+    assert rep.read("obj-1") == b"after"
+
+
+@pytest.mark.parametrize("kind", ["replicated", "erasure"])
+def test_writes_while_every_copy_moves_are_read_back_and_kept(client, kind):
+    """All copies of a PG move at once (upmap): the old ones serve it and take its writes until
+    recovery fills the new ones; neither reads nor recovery may bring back an older version."""
+    if kind == "erasure":
+        make_ec_pool(client, "p", 2, 1)
+    else:
+        client.create_pool("p")
+    cluster = client.cluster
+    pool = cluster.pool("p")
+    with client.open_ioctx("p") as ioctx:
+        written = write_objects(ioctx, 60)
+        name = "obj-3"
+        pg = pg_of(pool, "", name)
+        old = [osd for _, osd in cluster.acting(pool, pg)]
+        cluster.set_pg_upmap_items(pgid(pool.id, pg), list(zip(old, [o for o in range(6) if o not in old])))
+        assert not set(old) & {osd for _, osd in cluster.acting(pool, pg)}
+        ioctx.write_full(name, b"moved")
+        written[name] = b"moved"
+        gone = next(n for n in written if n != name and pg_of(pool, "", n) == pg)
+        ioctx.remove_object(gone)
+        del written[gone]
+        assert ioctx.read(name) == b"moved"
+        with pytest.raises(rados.ObjectNotFound):
+            ioctx.stat(gone)
+        assert name in {o.key for o in ioctx.list_objects()} and gone not in {o.key for o in ioctx.list_objects()}
+        summary = recover(cluster)
+        assert not summary.incomplete and not cluster.osdmap.pg_recovery
+        assert_all_read_back(ioctx, written)
+        with pytest.raises(rados.ObjectNotFound):
+            ioctx.stat(gone)
+        assert not any(cluster.store(o).pg_objects(pool.id, pg) for o in old)  # strays emptied
+
+
 # -- recovery ------------------------------------------------------------------------
 
 
