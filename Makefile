@@ -6,10 +6,13 @@ DATA   ?= data
 OSDS   ?= 6
 
 # The S3 clients tests/integration/test_s3_clients.py drives, from Debian (the awscli comes
-# with the test extras, from PyPI). Only `make test` installs them, as root or with sudo.
-S3_CLIENTS := s3cmd rclone
+# with the test extras, from PyPI); and the Ceph (Pacific) daemons and python3-rados the
+# ceph: backend's tests run a throwaway cluster with (tests/ceph/cluster.sh). Only `make test`
+# installs them, as root or with sudo (tools/apt-need.sh).
+S3_CLIENTS := s3cmd:s3cmd rclone:rclone
+CEPH       := ceph-mon:ceph-mon ceph-mgr:ceph-mgr ceph-osd:ceph-osd rados:ceph-common uuidgen:uuid-runtime
 
-.PHONY: run test lint bench clean s3-clients
+.PHONY: run test lint bench clean s3-clients ceph
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { apt-get update && apt-get install -y python3-venv && $(PYTHON) -m venv $(VENV); }
@@ -27,20 +30,15 @@ run: $(VENV)/.installed $(DATA)/cluster.conf
 	$(BIN)/librgw -c $(DATA)/cluster.conf serve
 
 s3-clients:
-	@missing="$$(for c in $(S3_CLIENTS); do command -v $$c >/dev/null || echo $$c; done)"; \
-	missing="$$(echo $$missing)"; \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ]; then sudo=""; \
-	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
-	else \
-	  echo "make test: $$missing not installed, and installing needs root or sudo:"; \
-	  echo "  run 'apt-get install -y $$missing' as root; until then test_s3_clients.py fails for it."; \
-	  exit 0; \
-	fi; \
-	echo "make test: installing $$missing from Debian"; \
-	$$sudo apt-get update -q && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing
+	tools/apt-need.sh "the S3 client tests" $(S3_CLIENTS)
 
-test: $(VENV)/.installed s3-clients
+# python3-rados has no command: it is wanted whenever the daemons are, and then made
+# importable in .venv (only it, not the rest of Debian's dist-packages).
+ceph: $(VENV)/.installed
+	tools/apt-need.sh "the ceph: backend tests" $(CEPH) $$(dpkg -s python3-rados >/dev/null 2>&1 || echo rados-module:python3-rados)
+	@if dpkg -s python3-rados >/dev/null 2>&1; then tests/ceph/venv_rados.sh $(VENV) || echo "*** the ceph: backend tests cannot run: see above"; fi
+
+test: $(VENV)/.installed s3-clients ceph
 	$(BIN)/ruff check librgw tests benchmarks
 	$(BIN)/python -m pytest -q
 

@@ -21,7 +21,7 @@ On disk (pool ``default.rgw.buckets.index``):
   ``resharding``/``resharding_since`` while a reshard has frozen the shard.
 
 Concurrency: every change to a shard is one compound write op on the shard object that begins
-with ``omap_cmp(header, <the header bytes read>, EQ)`` and then sets the entry and the header
+with ``omap_cmp(header, <the header text read>, EQ)`` and then sets the entry and the header
 with ``ver + 1`` and the new stats, so the entry and the stats change together or not at all.
 A concurrent change to the same shard makes the compare fail (``ECANCELED``) and the loser
 re-reads and retries; changes to different shards never meet. We chose this compare-and-swap
@@ -443,7 +443,7 @@ class BucketIndex:
         """Write entries and the header if the header is still ``raw_header``; False if another change won."""
         header.ver += 1
         with rados.WriteOpCtx() as op:
-            op.omap_cmp(HEADER_KEY, raw_header, rados.LIBRADOS_CMPXATTR_OP_EQ)
+            op.omap_cmp(HEADER_KEY, raw_header.decode(), rados.LIBRADOS_CMPXATTR_OP_EQ)  # python-rados takes str
             keys = [HEADER_KEY, *(e.key for e in puts)]
             self.ioctx.set_omap(op, keys, [header.encode(), *(e.encode() for e in puts)])
             if removes:

@@ -8,7 +8,6 @@ from librgw import rados
 
 from .bucket_index import BucketIndex, ListPage
 from .buckets import BucketInfo, BucketStore
-from .errors import InvalidArgument
 from .lifecycle import Lifecycle
 from .multipart import MultipartUploads
 from .objects import ObjectReader, ObjectStore
@@ -17,8 +16,6 @@ from .sts import SessionStore
 from .users import UserStore
 from .versioning import Versions
 from .zone import META_POOL, ZoneParams, ensure_zone
-
-CEPH_PREFIX = "ceph:"
 
 
 class RGW:
@@ -113,13 +110,12 @@ class RGW:
 
 
 def connect(spec: str, data_pool_profile: str | None = None) -> RGW:
-    """The gateway library on the cluster of ``spec``: an embedded cluster's ``cluster.conf``.
+    """The gateway library on the cluster of ``spec``: an embedded cluster's ``cluster.conf``, or
+    ``ceph:<path to ceph.conf>`` for a Ceph cluster (``ceph_backend.py``).
 
     On first use it creates RGW's pools and the default zone; ``data_pool_profile`` (an
     erasure-code profile name) makes a new data pool erasure-coded instead of replicated.
     """
-    if spec.startswith(CEPH_PREFIX):
-        raise InvalidArgument(f"{spec}: the ceph: backend is not available yet; pass an embedded cluster.conf")
     client = rados.Rados(conffile=spec)
     client.connect()
     try:

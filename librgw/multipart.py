@@ -34,6 +34,7 @@ from .buckets import BucketInfo
 from .errors import BadDigest, EntityTooSmall, InvalidArgument, InvalidPart, InvalidPartOrder, NoSuchUpload
 from .manifest import Manifest, Part, head_oid
 from .objects import ObjectInfo, ObjectStore, Stripes, check_headers, check_key, chunks, entry_of, write_stripes
+from .omap_keys import entry_key, escaped
 from .omap_pages import omap_items, omap_values
 from .tagging import check_tags
 from .zone import DATA_POOL, INDEX_POOL
@@ -138,7 +139,7 @@ class MultipartUploads:
                 index.set_omap(op, (UPLOAD_KEY,), (upload.encode(),))
                 index.operate_write_op(op, self._meta_oid(bucket, key, upload.upload_id))
             with rados.WriteOpCtx() as op:
-                index.set_omap(op, (f"{key}\0{upload.upload_id}",), (upload.encode(),))
+                index.set_omap(op, (entry_key(key, upload.upload_id),), (upload.encode(),))
                 index.operate_write_op(op, self._list_oid(bucket))
         return upload.upload_id
 
@@ -201,7 +202,9 @@ class MultipartUploads:
     def list_uploads(self, bucket: BucketInfo, prefix: str = "") -> list[Upload]:
         """The bucket's open uploads of keys starting with ``prefix``, by key."""
         with self.rgw.client.open_ioctx(INDEX_POOL) as index:
-            return [Upload.decode(v) for _, v in omap_items(index, self._list_oid(bucket), filter_prefix=prefix)]
+            return [
+                Upload.decode(v) for _, v in omap_items(index, self._list_oid(bucket), filter_prefix=escaped(prefix))
+            ]
 
     def complete(
         self,
@@ -281,7 +284,7 @@ class MultipartUploads:
             except rados.ObjectNotFound:
                 pass
             with rados.WriteOpCtx() as op:
-                index.remove_omap_keys(op, (f"{key}\0{upload_id}",))
+                index.remove_omap_keys(op, (entry_key(key, upload_id),))
                 index.operate_write_op(op, self._list_oid(bucket))
 
     def _omap(self, bucket: BucketInfo, key: str, upload_id: str, keys: tuple[str, ...] | None = None) -> dict:

@@ -83,6 +83,8 @@ class ObjectInfo:
 def check_key(key: str) -> None:
     if not key or len(key.encode()) > MAX_KEY_BYTES:
         raise InvalidArgument(f"object key must be 1 to {MAX_KEY_BYTES} bytes of UTF-8")
+    if "\0" in key:
+        raise InvalidArgument("object key cannot hold NUL: RADOS names are C strings")
 
 
 def check_headers(headers: dict[str, str]) -> None:

@@ -56,6 +56,7 @@ LIBRADOS_CREATE_IDEMPOTENT = 0
 MAX_ERRNO = 4095
 
 DEFAULT_CONF_SEARCH = ("data/cluster.conf", "cluster.conf")
+CEPH_PREFIX = "ceph:"  # conffile="ceph:<path to ceph.conf>" is a real Ceph cluster
 
 
 # -- exceptions: the python-rados hierarchy ---------------------------------------
@@ -179,10 +180,22 @@ class Version:
 
 
 class Rados:
-    """A handle on a cluster, configured from a conf file, then connected."""
+    """A handle on a cluster, configured from a conf file, then connected.
+
+    ``conffile="ceph:/etc/ceph/ceph.conf"`` gives a handle on a real Ceph cluster instead
+    (``ceph_backend.py``), with the same methods and exceptions.
+    """
 
     NO_CONF_FILE = -1
     DEFAULT_CONF_FILES = -2
+
+    def __new__(cls, *args, **kwargs):
+        conffile = kwargs.get("conffile", args[4] if len(args) > 4 else None)
+        if isinstance(conffile, str) and conffile.startswith(CEPH_PREFIX):
+            from .ceph_backend import CephRados  # imports Debian's python3-rados: only when asked for
+
+            return CephRados(*args, **kwargs)
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -361,7 +374,64 @@ class Rados:
 # -- Ioctx ------------------------------------------------------------------------
 
 
-class Ioctx:
+class CompoundOpBuilder:
+    """The ``Ioctx`` methods that only add steps to a ``WriteOp`` or queries to a ``ReadOp``.
+
+    Shared by both backends: the ops record what to do, and each backend's
+    ``operate_write_op``/``operate_read_op`` carries it out.
+    """
+
+    def create_write_op(self) -> WriteOp:
+        return WriteOp().create()
+
+    def create_read_op(self) -> ReadOp:
+        return ReadOp().create()
+
+    def release_write_op(self, write_op: WriteOp) -> None:
+        write_op.release()
+
+    def release_read_op(self, read_op: ReadOp) -> None:
+        read_op.release()
+
+    def set_omap(self, write_op: WriteOp, keys: Sequence[str], values: Sequence[bytes]) -> None:
+        if len(keys) != len(values):
+            raise Error("Rados(): keys and values must have the same number of items")
+        write_op._ops.append(("omap_set", {_name(k, "key"): _data(v, "value") for k, v in zip(keys, values)}))
+
+    def remove_omap_keys(self, write_op: WriteOp, keys: Sequence[str]) -> None:
+        write_op._ops.append(("omap_rm", [_name(k, "key") for k in keys]))
+
+    def clear_omap(self, write_op: WriteOp) -> None:
+        write_op._ops.append(("omap_clear",))
+
+    def remove_omap_range2(self, write_op: WriteOp, key_begin: str, key_end: str) -> None:
+        write_op._ops.append(("omap_rm_range", _name(key_begin, "key_begin"), _name(key_end, "key_end")))
+
+    def get_omap_vals(
+        self, read_op: ReadOp, start_after: str, filter_prefix: str, max_return: int
+    ) -> tuple[OmapIterator, int]:
+        it = OmapIterator(self)
+        query = {
+            "start_after": _name(start_after or "", "start_after"),
+            "prefix": _name(filter_prefix or "", "filter_prefix"),
+        }
+        read_op._queries.append((it, {**query, "max_return": max_return}, True))
+        return it, 0
+
+    def get_omap_keys(self, read_op: ReadOp, start_after: str, max_return: int) -> tuple[OmapIterator, int]:
+        it = OmapIterator(self)
+        read_op._queries.append(
+            (it, {"start_after": _name(start_after or "", "start_after"), "max_return": max_return}, False)
+        )
+        return it, 0
+
+    def get_omap_vals_by_keys(self, read_op: ReadOp, keys: Sequence[str]) -> tuple[OmapIterator, int]:
+        it = OmapIterator(self)
+        read_op._queries.append((it, {"keys": [_name(k, "key") for k in keys]}, True))
+        return it, 0
+
+
+class Ioctx(CompoundOpBuilder):
     """I/O on one pool (and one namespace of it)."""
 
     def __init__(self, rados: Rados, name: str) -> None:
@@ -485,6 +555,13 @@ class Ioctx:
     def get_locator_key(self) -> str:
         return self.locator_key
 
+    def application_enable(self, app_name: str, force: bool = False) -> None:
+        with _translate(f"Ioctx.application_enable({self.name}): failed to enable {app_name}"):
+            self._cluster.enable_application(self.name, _name(app_name, "app_name"))
+
+    def application_list(self) -> list[str]:
+        return list(self._cluster.pool(self.name).applications)
+
     def get_pool_id(self) -> int:
         return self.rados.pool_lookup(self.name)
 
@@ -539,34 +616,6 @@ class Ioctx:
         op = ("unlock", _name(name, "name"), _name(cookie, "cookie"))
         self._operate(key, [op], f"Ioctx.rados_unlock({self.name}): failed to unlock {name} on {key}")
 
-    # compound write and read ops
-
-    def create_write_op(self) -> WriteOp:
-        return WriteOp().create()
-
-    def create_read_op(self) -> ReadOp:
-        return ReadOp().create()
-
-    def release_write_op(self, write_op: WriteOp) -> None:
-        write_op.release()
-
-    def release_read_op(self, read_op: ReadOp) -> None:
-        read_op.release()
-
-    def set_omap(self, write_op: WriteOp, keys: Sequence[str], values: Sequence[bytes]) -> None:
-        if len(keys) != len(values):
-            raise Error("Rados(): keys and values must have the same number of items")
-        write_op._ops.append(("omap_set", {_name(k, "key"): _data(v, "value") for k, v in zip(keys, values)}))
-
-    def remove_omap_keys(self, write_op: WriteOp, keys: Sequence[str]) -> None:
-        write_op._ops.append(("omap_rm", [_name(k, "key") for k in keys]))
-
-    def clear_omap(self, write_op: WriteOp) -> None:
-        write_op._ops.append(("omap_clear",))
-
-    def remove_omap_range2(self, write_op: WriteOp, key_begin: str, key_end: str) -> None:
-        write_op._ops.append(("omap_rm_range", _name(key_begin, "key_begin"), _name(key_end, "key_end")))
-
     def operate_write_op(
         self, write_op: WriteOp, oid: str, mtime: int = 0, flags: int = LIBRADOS_OPERATION_NOFLAG
     ) -> None:
@@ -574,29 +623,6 @@ class Ioctx:
         if write_op._unsupported:
             raise make_ex(_errno.EOPNOTSUPP, f"Failed to operate write op for oid {oid}: {write_op._unsupported}")
         self._operate(oid, list(write_op._ops), f"Failed to operate write op for oid {oid}", mtime or None)
-
-    def get_omap_vals(
-        self, read_op: ReadOp, start_after: str, filter_prefix: str, max_return: int
-    ) -> tuple[OmapIterator, int]:
-        it = OmapIterator(self)
-        query = {
-            "start_after": _name(start_after or "", "start_after"),
-            "prefix": _name(filter_prefix or "", "filter_prefix"),
-        }
-        read_op._queries.append((it, {**query, "max_return": max_return}, True))
-        return it, 0
-
-    def get_omap_keys(self, read_op: ReadOp, start_after: str, max_return: int) -> tuple[OmapIterator, int]:
-        it = OmapIterator(self)
-        read_op._queries.append(
-            (it, {"start_after": _name(start_after or "", "start_after"), "max_return": max_return}, False)
-        )
-        return it, 0
-
-    def get_omap_vals_by_keys(self, read_op: ReadOp, keys: Sequence[str]) -> tuple[OmapIterator, int]:
-        it = OmapIterator(self)
-        read_op._queries.append((it, {"keys": [_name(k, "key") for k in keys]}, True))
-        return it, 0
 
     def operate_read_op(self, read_op: ReadOp, oid: str, flag: int = LIBRADOS_OPERATION_NOFLAG) -> None:
         oid = _name(oid, "oid")

@@ -48,6 +48,7 @@ ACCESS_KEY_LEN = 20  # as RGW generates them: 20 upper-case letters and digits
 SECRET_KEY_LEN = 40
 DEFAULT_MAX_BUCKETS = 1000
 MAX_RECORD = 1 << 20
+MAX_RADOS_NAME = 2048  # Ceph's osd_max_object_name_len
 UID_RE = re.compile(r"[A-Za-z0-9_.@$-][A-Za-z0-9_.@$+=-]{0,254}")
 SUBUSER_PERMISSIONS = ("read", "write", "readwrite", "full-control")
 
@@ -143,13 +144,25 @@ class UserStore:
 
     # -- reading ---------------------------------------------------------------
 
-    def get(self, uid: str) -> UserInfo:
+    def _record(self, namespace: str, name: str) -> bytes | None:
+        """The record ``name`` of ``namespace``; None if there is none, or can be none: a name
+        longer than RADOS takes (Ceph refuses it with ENAMETOOLONG) names nothing."""
+        if len(name.encode()) > MAX_RADOS_NAME:
+            return None
         try:
-            return UserInfo.decode(self.rgw.meta(UID_NS).read(uid, MAX_RECORD))
+            return self.rgw.meta(namespace).read(name, MAX_RECORD)
         except rados.ObjectNotFound:
-            raise NoSuchUser(f"user {uid!r} does not exist") from None
+            return None
+
+    def get(self, uid: str) -> UserInfo:
+        raw = self._record(UID_NS, uid)
+        if raw is None:
+            raise NoSuchUser(f"user {uid!r} does not exist")
+        return UserInfo.decode(raw)
 
     def exists(self, uid: str) -> bool:
+        if len(uid.encode()) > MAX_RADOS_NAME:
+            return False
         try:
             self.rgw.meta(UID_NS).stat(uid)
         except rados.ObjectNotFound:
@@ -158,28 +171,26 @@ class UserStore:
 
     def lookup_key(self, access_key: str) -> AccessKey:
         """The owner and secret of an S3 access key: one read."""
-        try:
-            key = AccessKey.decode(self.rgw.meta(KEYS_NS).read(access_key, MAX_RECORD))
-        except rados.ObjectNotFound:
-            raise InvalidAccessKeyId(f"access key {access_key!r} does not exist") from None
-        return key
+        raw = self._record(KEYS_NS, access_key)
+        if raw is None:
+            raise InvalidAccessKeyId(f"access key {access_key!r} does not exist")
+        return AccessKey.decode(raw)
 
     def get_by_access_key(self, access_key: str) -> UserInfo:
         return self.get(self.lookup_key(access_key).user_id)
 
     def get_by_email(self, email: str) -> UserInfo:
-        try:
-            uid = self.rgw.meta(EMAIL_NS).read(email, MAX_RECORD).decode()
-        except rados.ObjectNotFound:
-            raise NoSuchUser(f"no user has e-mail {email!r}") from None
-        return self.get(uid)
+        raw = self._record(EMAIL_NS, email)
+        if raw is None:
+            raise NoSuchUser(f"no user has e-mail {email!r}")
+        return self.get(raw.decode())
 
     def lookup_swift(self, swift_user: str) -> tuple[UserInfo, str]:
         """(owner, secret key) of a Swift user ``uid:subuser``."""
-        try:
-            doc = json.loads(self.rgw.meta(SWIFT_NS).read(swift_user, MAX_RECORD))
-        except rados.ObjectNotFound:
-            raise NoSuchUser(f"swift user {swift_user!r} does not exist") from None
+        raw = self._record(SWIFT_NS, swift_user)
+        if raw is None:
+            raise NoSuchUser(f"swift user {swift_user!r} does not exist")
+        doc = json.loads(raw)
         return self.get(doc["user_id"]), doc["secret_key"]
 
     def list(self) -> list[str]:

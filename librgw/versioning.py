@@ -6,10 +6,10 @@ head is the plain ``<marker>_<key>``. A delete marker has no head at all.
 
 The versions of every key are kept, newest first, in the omap of
 ``<marker>__versions.<shard>`` in the index pool (the shard is the key's bucket index shard),
-under ``<key>\\0<inverted time>.<version id>``, so one ordered scan lists versions as
-ListObjectVersions does and the first entry of a key is its current version. The bucket
-index entry of the key mirrors the current version (none when it is a delete marker), so a
-plain listing is unchanged. A key's version list is changed under a lock on its shard.
+under ``<key>\\x01\\x01<inverted time>.<version id>`` (``omap_keys.py``), so one ordered scan
+lists versions as ListObjectVersions does and the first entry of a key is its current
+version. The bucket index entry of the key mirrors the current version (none when it is a
+delete marker), so a plain listing is unchanged. A key's version list is changed under a lock on its shard.
 
 A key written before versioning was enabled has only its null version and no entries yet;
 its first versioned change records that null version before adding the new one.
@@ -41,6 +41,7 @@ from .buckets import BucketInfo
 from .errors import MethodNotAllowed, NoSuchKey, NoSuchVersion
 from .manifest import head_oid
 from .objects import ObjectReader, ObjectStore, check_key, entry_of
+from .omap_keys import entries_of, entry_key, escaped
 from .omap_pages import PAGE, omap_first, omap_items
 from .record_lock import locked
 from .zone import INDEX_POOL
@@ -139,7 +140,7 @@ def instance_oid(bucket: BucketInfo, key: str, version_id: str) -> str:
 
 
 def _omap_key(key: str, mtime_ns: int, version_id: str) -> str:
-    return f"{key}\0{10**TIME_DIGITS - 1 - mtime_ns:0{TIME_DIGITS}d}.{version_id}"
+    return entry_key(key, f"{10**TIME_DIGITS - 1 - mtime_ns:0{TIME_DIGITS}d}.{version_id}")
 
 
 class Versions:
@@ -156,7 +157,7 @@ class Versions:
         """(omap key, version) of ``key``, newest first; the null version of a key never
         changed while versioned counts as its only version."""
         with self.rgw.client.open_ioctx(INDEX_POOL) as index:
-            found = self._scan(index, self._shard_oid(bucket, key), key + "\0")
+            found = self._scan(index, self._shard_oid(bucket, key), entries_of(key))
         if found:
             return found
         try:
@@ -231,7 +232,7 @@ class Versions:
         rows: list[Version] = []
         with self.rgw.client.open_ioctx(INDEX_POOL) as index:
             for oid in self._shard_oids(bucket):  # a key's entries sort after the key itself
-                rows += [v for _, v in self._scan(index, oid, prefix, start_after=key_marker)]
+                rows += [v for _, v in self._scan(index, oid, escaped(prefix), start_after=escaped(key_marker))]
         with BucketIndex(self.rgw, bucket) as bucket_index:
             listed = {v.key for v in rows}
             marker = key_marker
@@ -415,7 +416,7 @@ class Versions:
     def _record_null_version(self, bucket: BucketInfo, key: str) -> None:
         """Give a key's pre-versioning (null) version its entry before the key's first versioned change."""
         with self.rgw.client.open_ioctx(INDEX_POOL) as index:
-            if self._scan(index, self._shard_oid(bucket, key), key + "\0", limit=1):
+            if self._scan(index, self._shard_oid(bucket, key), entries_of(key), limit=1):
                 return
         version = self._null_head_version(bucket, key)
         if version is not None:

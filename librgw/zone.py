@@ -26,6 +26,7 @@ META_POOL = "default.rgw.meta"
 INDEX_POOL = "default.rgw.buckets.index"
 DATA_POOL = "default.rgw.buckets.data"
 LOG_POOL = "default.rgw.log"
+RGW_APPLICATION = "rgw"
 REPLICATED_POOLS = (ROOT_POOL, META_POOL, INDEX_POOL, LOG_POOL)
 ZONE_NAME = "default"
 ZONE_NAMES_OBJECT = f"zone_names.{ZONE_NAME}"
@@ -97,3 +98,5 @@ def _create(client: rados.Rados, name: str, profile: str | None) -> None:
     ret, _, outs = client.mon_command(json.dumps(cmd), b"")
     if ret != 0 and not client.pool_exists(name):  # losing a race to another process is fine
         raise rados.Error(f"creating pool {name}: {outs}", errno=-ret)
+    with client.open_ioctx(name) as ioctx:
+        ioctx.application_enable(RGW_APPLICATION)  # as RGW does; Ceph warns about untagged pools

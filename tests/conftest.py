@@ -1,5 +1,13 @@
-"""Shared fixtures: a temporary embedded cluster and connected python-rados handles; and the
-helpers that find an object's stored copies and rot them on disk."""
+"""Shared fixtures: a temporary embedded cluster and connected python-rados handles; the
+backend the core and gateway suites run on (embedded, and a real Ceph cluster); and the
+helpers that find an object's stored copies and rot them on disk.
+
+The core and gateway suites take their cluster from ``cluster_spec``, which is parametrized
+over ``backend``: every such test runs on a new embedded cluster and on the session's Ceph
+cluster, wiped first (``tests/ceph/backend.py``); tests of the embedded engine itself
+(``tests/storage``, ``tests/test_rados.py``) take ``conf``/``client`` below instead. Where
+Ceph cannot run here, the Ceph variants are skipped and the run ends with a banner saying so.
+"""
 
 import contextlib
 import json
@@ -11,6 +19,7 @@ import pytest
 from librgw import rados
 from librgw.storage.cluster import create_cluster
 from librgw.storage.osd_store import BLOCK_SIZE, NO_SHARD, ObjectKey, OSDStore
+from tests.ceph import backend as ceph_backend
 
 
 def mon(cluster: rados.Rados, prefix: str, **args) -> tuple[int, bytes, str]:
@@ -104,3 +113,53 @@ def ec(client: rados.Rados):
     make_ec_pool(client, "ec", 4, 2)
     with client.open_ioctx("ec") as ioctx:
         yield ioctx
+
+
+# -- the backends the core and gateway suites run on -----------------------------------------
+
+BACKENDS = ("embedded", "ceph")
+_ceph_skipped: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _ceph_skipped:
+        terminalreporter.write_sep("!", "THE CEPH BACKEND WAS NOT TESTED", red=True, bold=True)
+        terminalreporter.write_line(f"{_ceph_skipped[0]}: every ceph-backend variant was skipped.")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def ceph_conf(tmp_path_factory):
+    """The ceph.conf of the session's Ceph cluster, brought up on first use and torn down at the end."""
+    reason = ceph_backend.unavailable()
+    if reason:
+        _ceph_skipped.append(reason)
+        pytest.skip(f"THE CEPH BACKEND CANNOT RUN HERE: {reason}")
+    where = tmp_path_factory.mktemp("ceph") / "cluster"
+    try:
+        yield ceph_backend.bring_up(where)
+    finally:
+        ceph_backend.tear_down(where)
+
+
+def fresh_cluster(request, backend: str, base: Path) -> str:
+    """What ``librgw.connect``, ``rados.Rados(conffile=...)`` and ``paste.ini`` take: the conf of
+    a new embedded cluster in ``base``, or ``ceph:<conf>`` of the session's Ceph cluster, wiped."""
+    if backend == "embedded":
+        create_cluster(base / "cluster", 6, **{"osd pool default pg num": "16"})
+        return str(base / "cluster" / "cluster.conf")
+    conf = request.getfixturevalue("ceph_conf")
+    ceph_backend.wipe(conf)
+    return rados.CEPH_PREFIX + conf
+
+
+@pytest.fixture
+def cluster_spec(backend: str, request, tmp_path: Path) -> str:
+    """A fresh cluster on each backend (``fresh_cluster``) for one test."""
+    if backend == "embedded":
+        return str(request.getfixturevalue("cluster_dir") / "cluster.conf")
+    return fresh_cluster(request, backend, tmp_path)

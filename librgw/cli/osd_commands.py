@@ -21,7 +21,7 @@ from librgw import rados
 from .arguments import help_text, non_negative_float, subcommand_adder
 from .errors import UsageError
 from .render import emit_json
-from .session import mon_command
+from .session import embedded_cluster, mon_command
 from .status_commands import do_osd_df, do_osd_dump, do_osd_tree
 
 DEFAULT_OSD_WEIGHT = 1.0
@@ -111,9 +111,10 @@ def do_osd_reweight(args: argparse.Namespace, handle: rados.Rados) -> int:
 
 def do_osd_add(args: argparse.Namespace, handle: rados.Rados) -> int:
     path = args.path.absolute() if args.path else None
-    osd_id = handle.cluster.add_osd(path, args.weight, args.host)
+    cluster = embedded_cluster(handle, "a Ceph OSD is made on its own host, with ceph-volume lvm create --data DEVICE")
+    osd_id = cluster.add_osd(path, args.weight, args.host)
     if args.format != "plain":
-        emit_json({"osd": osd_id, "path": str(handle.cluster.conf.osd_data(osd_id)), "host": args.host}, args.format)
+        emit_json({"osd": osd_id, "path": str(cluster.conf.osd_data(osd_id)), "host": args.host}, args.format)
     else:
         print(osd_id)
     return 0

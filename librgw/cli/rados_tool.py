@@ -31,6 +31,7 @@ from librgw.storage.errors import StorageError
 from .arguments import help_text
 from .errors import CommandError, UsageError
 from .render import emit_json, hexdump
+from .session import on_ceph
 
 STREAM_CHUNK = 4 * 1024 * 1024
 OMAP_PAGE = 512
@@ -193,9 +194,14 @@ def do_get(args: argparse.Namespace, handle: rados.Rados) -> int:
 def list_objects(handle: rados.Rados, ioctx: rados.Ioctx, all_namespaces: bool) -> Iterator[tuple[str, str]]:
     """(namespace, name) of the pool's objects; raises ``StorageError`` if a PG can't be listed.
 
-    Not ``Ioctx.list_objects``: like python-rados it ends quietly on an error, and an admin
-    must not take a listing cut short by a PG with no OSD up for the whole pool.
+    On the embedded cluster, not ``Ioctx.list_objects``: like python-rados it ends quietly on
+    an error, and an admin must not take a listing cut short by a PG with no OSD up for the
+    whole pool. (Ceph's own listing waits for such a PG instead.)
     """
+    if on_ceph(handle):
+        if all_namespaces:
+            ioctx.set_namespace(rados.LIBRADOS_ALL_NSPACES)
+        return ((o.nspace, o.key) for o in ioctx.list_objects())
     return handle.cluster.list_objects(ioctx.name, None if all_namespaces else ioctx.get_namespace())
 
 

@@ -23,6 +23,7 @@ from librgw.storage.recovery import RecoveryProgress, recover
 
 from .arguments import help_text
 from .render import emit_json, human_bytes
+from .session import embedded_cluster
 
 EXIT_INCOMPLETE = 1
 BAR_WIDTH = 24
@@ -41,7 +42,10 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 
 def do_recover(args: argparse.Namespace, handle: rados.Rados) -> int:
     show = _show_bar if sys.stderr.isatty() else None
-    progress = recover(handle.cluster, report=show)
+    cluster = embedded_cluster(
+        handle, "Ceph recovers by itself: its OSDs backfill and recover PGs as the map changes (see 'librgw status')"
+    )
+    progress = recover(cluster, report=show)
     if show is not None:
         print(file=sys.stderr)
     if args.format != "plain":

@@ -30,6 +30,7 @@ from librgw.storage.scrub import ScrubResult, scrub
 
 from .arguments import help_text
 from .render import emit_json, human_bytes, table
+from .session import embedded_cluster
 
 EXIT_INCONSISTENT = 1
 
@@ -51,7 +52,10 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 def do_scrub(args: argparse.Namespace, handle: rados.Rados) -> int:
     deep = args.deep or args.repair
     progress = _show_progress if sys.stderr.isatty() else None
-    result = scrub(handle.cluster, args.pool, deep=deep, repair=args.repair, progress=progress)
+    cluster = embedded_cluster(
+        handle, "Ceph's OSDs scrub by themselves on a schedule; to start one now: ceph pg deep-scrub PGID"
+    )
+    result = scrub(cluster, args.pool, deep=deep, repair=args.repair, progress=progress)
     if progress is not None:
         print(file=sys.stderr)
     if args.format != "plain":

@@ -22,7 +22,7 @@ from librgw.connection import attach
 
 from .arguments import help_text, positive_int
 from .errors import CommandError
-from .session import connect
+from .session import absolute, connect
 
 DEFAULT_BIND = "127.0.0.1:8080"
 DEFAULT_WORKERS = 2
@@ -50,7 +50,7 @@ def do_serve(args: argparse.Namespace, _handle: rados.Rados | None) -> int:
     paste = os.path.abspath(args.paste)
     if not os.path.isfile(paste):
         raise CommandError(f"{args.paste}: no such pipeline file (pass --paste PASTE_INI)")
-    conf = os.path.abspath(args.conf)
+    conf = absolute(args.conf)
     url = f"http://{args.bind}"
     handle = connect(conf)
     try:

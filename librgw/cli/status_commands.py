@@ -88,7 +88,7 @@ def format_status(status: dict) -> str:
             f" {human_bytes(recovery['bytes_per_s'])}/s, {recovery['objects_per_s']} objects/s"
             + (f", ETA {recovery['eta_s']:.0f} s" if recovery.get("eta_s") is not None else ""),
         ]
-    if status["pools"]:
+    if status.get("pools"):  # the embedded monitor's addition to Ceph's status
         rows = [["NAME", "ID", "OBJECTS", "STORED", "DEGRADED"]]
         rows += [
             [p["name"], str(p["id"]), str(p["objects"]), human_bytes(p["bytes"]), str(p["degraded"])]
@@ -153,15 +153,15 @@ def format_osd_dump(dump: dict) -> str:
         kind = "replicated" if p["type"] == 1 else "erasure"
         profile = f" erasure_code_profile {p['erasure_code_profile']}" if p["erasure_code_profile"] else ""
         lines.append(
-            f"pool {p['pool_id']} '{p['pool_name']}' {kind} size {p['size']} min_size {p['min_size']}"
+            f"pool {p['pool']} '{p['pool_name']}' {kind} size {p['size']} min_size {p['min_size']}"
             f" pg_num {p['pg_num']}{profile}"
         )
     lines.append("")
     for o in dump["osds"]:
-        lines.append(
-            f"osd.{o['osd']} {'up' if o['up'] else 'down'} {'in' if o['in'] else 'out'}"
-            f" weight {o['weight']:g} crush_weight {o['crush_weight']:g} host {o['host']}"
-        )
+        line = f"osd.{o['osd']} {'up' if o['up'] else 'down'} {'in' if o['in'] else 'out'} weight {o['weight']:g}"
+        if "crush_weight" in o:  # the embedded monitor's additions (Ceph's are in its osd tree)
+            line += f" crush_weight {o['crush_weight']:g} host {o['host']}"
+        lines.append(line)
     if dump["pg_upmap_items"]:
         lines.append("")
     for item in dump["pg_upmap_items"]:

@@ -273,7 +273,11 @@ def _osd_dump(cluster: Cluster, args: dict):
     return {
         "epoch": osdmap.epoch,
         "fsid": osdmap.fsid,
-        "pools": [_pool_detail(p) for p in sorted(osdmap.pools.values(), key=lambda p: p.id)],
+        # Ceph's osd dump names a pool's id "pool" (its pool ls detail, "pool_id")
+        "pools": [
+            {"pool": d.pop("pool_id"), **d}
+            for d in (_pool_detail(p) for p in sorted(osdmap.pools.values(), key=lambda p: p.id))
+        ],
         "osds": [
             {
                 "osd": o.id,

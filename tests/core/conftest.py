@@ -1,9 +1,14 @@
-"""Fixtures for the core: the gateway library on a fresh embedded cluster."""
+"""Fixtures for the core: the gateway library on each backend (``cluster_spec``), fresh per test."""
 
 import pytest
 
 import librgw
 from librgw.zone import DATA_POOL
+
+
+@pytest.fixture
+def conf(cluster_spec: str) -> str:
+    return cluster_spec
 
 
 @pytest.fixture
@@ -16,3 +21,17 @@ def data_objects(client) -> set[str]:
     """The names of every rados object in the data pool."""
     with client.open_ioctx(DATA_POOL) as ioctx:
         return {o.key for o in ioctx.list_objects()}
+
+
+def small_ec_profile(client) -> str:
+    """An erasure-code profile both backends can place (k=2, m=1 over OSDs: the test Ceph cluster
+    has 3 OSDs on one host); returns its name. Any data pool goes, so that the next
+    ``librgw.connect(..., data_pool_profile=...)`` makes one with it."""
+    from tests.conftest import mon
+
+    profile = ["k=2", "m=1", "crush-failure-domain=osd"]
+    ret, _, outs = mon(client, "osd erasure-code-profile set", name="k2m1", profile=profile)
+    assert ret == 0, outs
+    if client.pool_exists(DATA_POOL):
+        client.delete_pool(DATA_POOL)
+    return "k2m1"

@@ -18,7 +18,7 @@ import pytest
 from swiftclient import client as swift
 
 import librgw
-from librgw.storage.cluster import create_cluster
+from tests.conftest import fresh_cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 # uid, Swift subuser, permission, key
@@ -173,23 +173,28 @@ def make_users(conf: str) -> None:
             rgw.users.create_key(uid, access_key=access, secret_key=secret)
 
 
-def make_cluster(base: Path) -> str:
-    """A new cluster in ``base`` with ``USERS``; the path of its cluster.conf."""
-    create_cluster(base / "cluster", 6, **{"osd pool default pg num": "16"})
-    conf = str(base / "cluster" / "cluster.conf")
+def make_cluster(request, backend: str, base: Path) -> str:
+    """A fresh cluster on ``backend`` (in ``base`` if embedded) with ``USERS``; its spec."""
+    conf = fresh_cluster(request, backend, base)
     make_users(conf)
     return conf
 
 
 @pytest.fixture
-def own_gateway(tmp_path_factory) -> Iterator[Callable[..., Gateway]]:
-    """Start gateways of the test's own, each on a new cluster: ``own_gateway(**start_gateway's
-    keyword arguments)``. They stop when the test ends."""
+def conf(cluster_spec: str) -> str:
+    return cluster_spec
+
+
+@pytest.fixture
+def own_gateway(request, backend: str, tmp_path_factory) -> Iterator[Callable[..., Gateway]]:
+    """Start gateways of the test's own, each on a fresh cluster: ``own_gateway(**start_gateway's
+    keyword arguments)``. They stop when the test ends. (On Ceph each one wipes the session's
+    cluster, so a module uses either these or ``gateway``.)"""
     started: list[Gateway] = []
 
     def start(**kwargs) -> Gateway:
         base = tmp_path_factory.mktemp("own-gateway")
-        started.append(start_gateway(make_cluster(base), base / "gunicorn.log", **kwargs))
+        started.append(start_gateway(make_cluster(request, backend, base), base / "gunicorn.log", **kwargs))
         return started[-1]
 
     yield start
@@ -198,9 +203,9 @@ def own_gateway(tmp_path_factory) -> Iterator[Callable[..., Gateway]]:
 
 
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory) -> Gateway:
+def gateway(request, backend: str, tmp_path_factory) -> Gateway:
     base = tmp_path_factory.mktemp("gateway")
-    gateway = start_gateway(make_cluster(base), base / "gunicorn.log")
+    gateway = start_gateway(make_cluster(request, backend, base), base / "gunicorn.log")
     yield gateway
     stop_gateway(gateway)
     errors = [line for line in gateway.log.read_text().splitlines() if "Traceback" in line]

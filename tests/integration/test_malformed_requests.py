@@ -15,6 +15,7 @@ from urllib.parse import quote
 import pytest
 
 import librgw
+from librgw import rados
 from librgw.manifest import SHADOW
 from librgw.zone import DATA_POOL
 
@@ -131,7 +132,8 @@ def test_dot_segments_in_object_names_are_literal_keys(gateway, alice):
     assert set(stored) <= set(listed_names(gateway, alice))
     # nothing was written outside the cluster: not where the name points, nor beside the cluster
     assert not Path("/tmp", escape).exists()
-    assert sorted(p.name for p in Path(gateway.conf).parents[1].iterdir()) == ["cluster", "gunicorn.log"]
+    if not gateway.conf.startswith(rados.CEPH_PREFIX):  # an embedded cluster's files: nothing beside them
+        assert sorted(p.name for p in Path(gateway.conf).parents[1].iterdir()) == ["cluster", "gunicorn.log"]
 
 
 def test_control_characters_in_a_name_are_kept_and_cannot_forge_log_lines(gateway, alice):
