@@ -14,6 +14,7 @@ from librgw import rados
 from librgw.storage.cluster import create_cluster
 
 from .arguments import help_text, positive_int
+from .errors import CommandError
 from .render import emit_json
 
 
@@ -41,6 +42,11 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 
 
 def do_init(args: argparse.Namespace, handle: rados.Rados | None) -> int:
+    if args.conf.startswith(rados.CEPH_PREFIX):
+        raise CommandError(
+            f"-c {args.conf} names a Ceph cluster, which Ceph's own tools make (cephadm bootstrap);"
+            " cluster init makes an embedded one"
+        )
     conf = create_cluster(args.dir, args.osds, [p.absolute() for p in args.osd_path])
     osds = {f"osd.{i}": str(conf.osd_data(i)) for i in sorted(conf.osd_paths)}
     if args.format != "plain":

@@ -133,19 +133,20 @@ EOF
             -i "$DIR/osd.$id.keyring" >/dev/null 2>&1
         start_daemon "osd.$id" ceph-osd -c "$conf" -i "$id" --pid-file "$DIR/run/osd.$id.pid"
     done
-    # wait for HEALTH_OK
-    local deadline h
+    # wait for every OSD up, and HEALTH_OK (an OSD still booting is not "down": health is OK without it)
+    local deadline h up
     deadline=$(($(date +%s) + timeout))
     while :; do
         h=$("${C[@]}" health 2>/dev/null || true)
-        [[ $h == HEALTH_OK* ]] && break
+        up=$("${C[@]}" osd stat -f json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["num_up_osds"])' || true)
+        [[ $h == HEALTH_OK* && $up == "$NUM_OSDS" ]] && break
         if (($(date +%s) > deadline)); then
             "${C[@]}" health detail >&2 || true
-            die "cluster not HEALTH_OK after ${timeout}s (last: $h); logs in $DIR/log"
+            die "cluster not HEALTH_OK with $NUM_OSDS OSDs up after ${timeout}s (last: $h, $up up); logs in $DIR/log"
         fi
-        sleep 1
+        sleep 0.5
     done
-    log "HEALTH_OK after $(python3 -c "import time;print(round(time.time()-$t0,1))")s"
+    log "HEALTH_OK, $NUM_OSDS OSDs up, after $(python3 -c "import time;print(round(time.time()-$t0,1))")s"
     echo "$conf"
 }
 
