@@ -104,7 +104,7 @@ def _forwarding_methods(cls: type, names: str) -> type:
     return cls
 
 
-class CephRados(_Forwarding):
+class CephRados(_Forwarding, rados.ConnectedInContext):
     """``rados.Rados`` on a Ceph cluster; takes python-rados's arguments, ``conffile`` a ``ceph:`` spec."""
 
     def __init__(
@@ -135,14 +135,6 @@ class CephRados(_Forwarding):
         )
         self._real.conf_parse_env()
 
-    def __enter__(self) -> CephRados:
-        self.connect()
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        self.shutdown()
-        return False
-
     @property
     def cluster(self):
         raise AttributeError("a Ceph cluster has no embedded engine: use mon_command and Ceph's own tools")
@@ -154,18 +146,11 @@ class CephRados(_Forwarding):
         return CephIoctx(_calling(self._real.open_ioctx2)(pool_id))
 
 
-class CephIoctx(_Forwarding, rados.CompoundOpBuilder):
+class CephIoctx(_Forwarding, rados.ClosedAfterContext, rados.CompoundOpBuilder):
     """``rados.Ioctx`` on a Ceph pool."""
 
     def __init__(self, real) -> None:
         self._real = real
-
-    def __enter__(self) -> CephIoctx:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        self.close()
-        return False
 
     def list_objects(self) -> Iterator:
         return _iterating(_calling(self._real.list_objects)())

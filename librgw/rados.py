@@ -179,7 +179,30 @@ class Version:
 # -- Rados ------------------------------------------------------------------------
 
 
-class Rados:
+class ConnectedInContext:
+    """``with Rados(...) as cluster:`` connects, and shuts down at the end (both backends)."""
+
+    def __enter__(self):
+        self.connect()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self.shutdown()
+        return False
+
+
+class ClosedAfterContext:
+    """``with cluster.open_ioctx(pool) as ioctx:`` closes it at the end (both backends)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self.close()
+        return False
+
+
+class Rados(ConnectedInContext):
     """A handle on a cluster, configured from a conf file, then connected.
 
     ``conffile="ceph:/etc/ceph/ceph.conf"`` gives a handle on a real Ceph cluster instead
@@ -290,14 +313,6 @@ class Rados:
                 release_cluster(self._cluster)
                 self._cluster = None
             self.state = "shutdown"
-
-    def __enter__(self) -> Rados:
-        self.connect()
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        self.shutdown()
-        return False
 
     @property
     def cluster(self) -> Cluster:
@@ -431,7 +446,7 @@ class CompoundOpBuilder:
         return it, 0
 
 
-class Ioctx(CompoundOpBuilder):
+class Ioctx(ClosedAfterContext, CompoundOpBuilder):
     """I/O on one pool (and one namespace of it)."""
 
     def __init__(self, rados: Rados, name: str) -> None:
@@ -457,13 +472,6 @@ class Ioctx(CompoundOpBuilder):
 
     def close(self) -> None:
         self.state = "closed"
-
-    def __enter__(self) -> Ioctx:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        self.close()
-        return False
 
     def _operate(self, key: str, ops: list[tuple], msg: str, mtime: float | None = None) -> None:
         with _translate(msg):
