@@ -12,7 +12,8 @@ python-rados (Ceph Pacific). Names may be str or bytes; data must be bytes-like 
 accepted too and encoded as UTF-8, which the old Python 2 examples rely on). Storage
 errors carry an errno, mapped to exception classes in ``make_ex`` as python-rados does.
 ``Rados()`` without a conffile, then ``conf_read_file()``, searches ``$CEPH_CONF``,
-``./data/cluster.conf`` and ``./cluster.conf``.
+``./data/cluster.conf`` and ``./cluster.conf``. ``Rados(conffile="ceph:<ceph.conf>")`` is a
+handle on a real Ceph cluster instead (``ceph_backend.py``), with these same classes.
 """
 
 from __future__ import annotations
