@@ -132,13 +132,18 @@ def backend(request) -> str:
     return request.param
 
 
-@pytest.fixture(scope="session")
-def ceph_conf(tmp_path_factory):
-    """The ceph.conf of the session's Ceph cluster, brought up on first use and torn down at the end."""
+def skip_unless_ceph_can_run() -> None:
+    """Skip the test (and end the run with the banner) when this machine cannot run Ceph."""
     reason = ceph_backend.unavailable()
     if reason:
         _ceph_skipped.append(reason)
         pytest.skip(f"THE CEPH BACKEND CANNOT RUN HERE: {reason}")
+
+
+@pytest.fixture(scope="session")
+def ceph_conf(tmp_path_factory):
+    """The ceph.conf of the session's Ceph cluster, brought up on first use and torn down at the end."""
+    skip_unless_ceph_can_run()
     where = tmp_path_factory.mktemp("ceph") / "cluster"
     try:
         yield ceph_backend.bring_up(where)

@@ -1,5 +1,6 @@
 """A running gateway for the integration tests: real gunicorn serving the real paste.ini over a
-real socket, on a temporary embedded cluster with a few known users."""
+real socket, with a few known users, on a fresh cluster of each backend (a temporary embedded
+cluster, and the session's Ceph cluster wiped: ``tests/conftest.py``)."""
 
 import http.client
 import os

@@ -23,6 +23,7 @@ from swiftclient import client as swift
 import librgw
 from librgw import rados
 from tests.ceph import backend as ceph_backend
+from tests.conftest import skip_unless_ceph_can_run
 from tests.integration.conftest import ROOT, S3_KEYS, free_port, make_users, start_gateway, stop_gateway
 
 pytestmark = pytest.mark.slow
@@ -47,9 +48,7 @@ def s3_client(url: str, access: str, secret: str):
 @pytest.fixture
 def own_ceph(tmp_path):
     """A new Ceph cluster of the test's own (the session's one stays wiped only between tests)."""
-    reason = ceph_backend.unavailable()
-    if reason:
-        pytest.skip(f"THE CEPH BACKEND CANNOT RUN HERE: {reason}")
+    skip_unless_ceph_can_run()
     where = tmp_path / "ceph"
     try:
         yield ceph_backend.bring_up(where)
