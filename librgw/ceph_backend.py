@@ -57,24 +57,20 @@ def _translated(error: Exception) -> Exception:
     return translated
 
 
-def _calling(fn: Callable) -> Callable:
-    @functools.wraps(fn)
-    def call(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except Exception as e:
-            translated = _translated(e)
-            if translated is e:
-                raise
-            raise translated from None
-
-    return call
+def _call(fn: Callable, *args, **kwargs):
+    """``fn(*args, **kwargs)``, with python-rados's errors raised as ``librgw.rados``'s."""
+    try:
+        return fn(*args, **kwargs)
+    except Exception as e:
+        translated = _translated(e)
+        if translated is e:
+            raise
+        raise translated from None
 
 
 def _iterating(it) -> Iterator:
     """An iterator over ``it`` whose errors are translated too."""
-    step = _calling(lambda: next(it, StopIteration))
-    while (item := step()) is not StopIteration:
+    while (item := _call(next, it, StopIteration)) is not StopIteration:
         yield item
 
 
@@ -85,14 +81,14 @@ class _Forwarding:
 
     def __getattr__(self, name: str):
         value = getattr(self._real, name)
-        return _calling(value) if callable(value) else value
+        return functools.partial(_call, value) if callable(value) else value
 
 
 def _forwarded(name: str) -> Callable:
     """A method calling python-rados's of that name, translating its errors."""
 
     def method(self, *args, **kwargs):
-        return _calling(getattr(self._real, name))(*args, **kwargs)
+        return _call(getattr(self._real, name), *args, **kwargs)
 
     method.__name__ = method.__qualname__ = name
     return method
@@ -123,8 +119,8 @@ class CephRados(_Forwarding, rados.ConnectedInContext):
             raise rados.ObjectNotFound(f"{path}: no such ceph.conf", errno=errno.ENOENT)
         rados_id = options.pop("id", rados_id)
         name = options.pop("name", name)
-        self.spec = conffile
-        self._real = _calling(_ceph().Rados)(
+        self._real = _call(
+            _ceph().Rados,
             rados_id=rados_id,
             name=name,
             clustername=clustername,
@@ -140,10 +136,10 @@ class CephRados(_Forwarding, rados.ConnectedInContext):
         raise AttributeError("a Ceph cluster has no embedded engine: use mon_command and Ceph's own tools")
 
     def open_ioctx(self, ioctx_name: str) -> CephIoctx:
-        return CephIoctx(_calling(self._real.open_ioctx)(ioctx_name))
+        return CephIoctx(_call(self._real.open_ioctx, ioctx_name))
 
     def open_ioctx2(self, pool_id: int) -> CephIoctx:
-        return CephIoctx(_calling(self._real.open_ioctx2)(pool_id))
+        return CephIoctx(_call(self._real.open_ioctx2, pool_id))
 
 
 class CephIoctx(_Forwarding, rados.ClosedAfterContext, rados.CompoundOpBuilder):
@@ -153,10 +149,10 @@ class CephIoctx(_Forwarding, rados.ClosedAfterContext, rados.CompoundOpBuilder):
         self._real = real
 
     def list_objects(self) -> Iterator:
-        return _iterating(_calling(self._real.list_objects)())
+        return _iterating(_call(self._real.list_objects))
 
     def get_xattrs(self, oid: str) -> Iterator[tuple[str, bytes]]:
-        return _iterating(_calling(self._real.get_xattrs)(oid))
+        return _iterating(_call(self._real.get_xattrs, oid))
 
     def operate_write_op(
         self, write_op: rados.WriteOp, oid: str, mtime: int = 0, flags: int = rados.LIBRADOS_OPERATION_NOFLAG
@@ -167,7 +163,7 @@ class CephIoctx(_Forwarding, rados.ClosedAfterContext, rados.CompoundOpBuilder):
         with ceph_rados.WriteOpCtx() as op:
             for step in write_op._ops:
                 _WRITE_STEPS[step[0]](self._real, op, *step[1:])
-            _calling(self._real.operate_write_op)(op, oid, mtime, flags)
+            _call(self._real.operate_write_op, op, oid, mtime, flags)
 
     def operate_read_op(self, read_op: rados.ReadOp, oid: str, flag: int = rados.LIBRADOS_OPERATION_NOFLAG) -> None:
         ceph_rados = _ceph()
@@ -184,9 +180,9 @@ class CephIoctx(_Forwarding, rados.ClosedAfterContext, rados.CompoundOpBuilder):
                     real_it, _ = self._real.get_omap_keys(op, query["start_after"], query["max_return"])
                 answers.append((it, real_it, with_values))
             if not answers:
-                _calling(self._real.stat)(oid)  # an empty read op still fails on a missing object
+                _call(self._real.stat, oid)  # an empty read op still fails on a missing object
                 return
-            _calling(self._real.operate_read_op)(op, oid, flag)
+            _call(self._real.operate_read_op, op, oid, flag)
             for it, real_it, with_values in answers:
                 it._entries = [(k, v if with_values else None) for k, v in _iterating(real_it)]
 

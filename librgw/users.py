@@ -161,13 +161,7 @@ class UserStore:
         return UserInfo.decode(raw)
 
     def exists(self, uid: str) -> bool:
-        if len(uid.encode()) > MAX_RADOS_NAME:
-            return False
-        try:
-            self.rgw.meta(UID_NS).stat(uid)
-        except rados.ObjectNotFound:
-            return False
-        return True
+        return self._record(UID_NS, uid) is not None
 
     def lookup_key(self, access_key: str) -> AccessKey:
         """The owner and secret of an S3 access key: one read."""

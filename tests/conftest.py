@@ -84,10 +84,15 @@ def stored_in_file(store: OSDStore, key: ObjectKey) -> bool:
         return _block(conn, key, 0)[2] is not None
 
 
+def new_embedded_cluster(where: Path) -> Path:
+    """A new 6-OSD embedded cluster in ``where``; its directory is ``where``."""
+    create_cluster(where, 6, **{"osd pool default pg num": "16"})
+    return where
+
+
 @pytest.fixture
 def cluster_dir(tmp_path: Path) -> Path:
-    create_cluster(tmp_path / "cluster", 6, **{"osd pool default pg num": "16"})
-    return tmp_path / "cluster"
+    return new_embedded_cluster(tmp_path / "cluster")
 
 
 @pytest.fixture
@@ -155,8 +160,7 @@ def fresh_cluster(request, backend: str, base: Path) -> str:
     """What ``librgw.connect``, ``rados.Rados(conffile=...)`` and ``paste.ini`` take: the conf of
     a new embedded cluster in ``base``, or ``ceph:<conf>`` of the session's Ceph cluster, wiped."""
     if backend == "embedded":
-        create_cluster(base / "cluster", 6, **{"osd pool default pg num": "16"})
-        return str(base / "cluster" / "cluster.conf")
+        return str(new_embedded_cluster(base / "cluster") / "cluster.conf")
     conf = request.getfixturevalue("ceph_conf")
     ceph_backend.wipe(conf)
     return rados.CEPH_PREFIX + conf

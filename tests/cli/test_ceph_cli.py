@@ -32,8 +32,10 @@ def test_status_osd_tree_and_dump_render_cephs_own_answers(ceph_cli):
     assert json.loads(ceph_cli("status", "--format", "json").out)["osdmap"]["num_up_osds"] == 3
     tree = ceph_cli("osd", "tree")
     assert tree.code == 0 and all(f"osd.{n}" in tree.out for n in range(3))
+    assert ceph_cli("pool", "create", "dumped", "--pg-num", "8").code == 0
     dump = ceph_cli("osd", "dump")
-    assert dump.code == 0 and "osd.0 up in" in dump.out and "'.rgw.root'" not in dump.out  # wiped: no RGW pool yet
+    assert dump.code == 0 and "osd.0 up in weight 1" in dump.out
+    assert "'dumped' replicated size 3 min_size 2 pg_num 8" in dump.out
 
 
 def test_pools_and_the_rados_tool_work_on_ceph(ceph_cli, tmp_path):
