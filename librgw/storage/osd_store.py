@@ -14,8 +14,9 @@ On-disk format (``<osd data>/``):
   that changes the rest of the object. Small blocks stay inline in the database, so a
   4 KiB object costs no extra file or fsync. Big blocks go to files so their bytes are
   written once, not twice as WAL + checkpoint would.
-- Every block carries a CRC-32 per 64 KiB chunk; reads verify the chunks they touch and
-  fail with EIO on a mismatch. xattr and omap values carry their own CRC-32.
+- Every block carries a CRC per 64 KiB chunk; reads verify the chunks they touch and
+  fail with EIO on a mismatch. xattr and omap values carry their own CRC. Which CRC is the
+  store's format, kept in SQLite's ``user_version`` (``checksum``: CRC-32C since format 1).
 
 Atomicity and durability: all of one transaction's changes (data, xattrs, omap, version)
 commit in one SQLite transaction; new block files and their directories are fsynced
@@ -45,16 +46,17 @@ import os
 import sqlite3
 import threading
 import time
-import zlib
 from array import array
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .atomic_file import fsync_dir
+from .checksum import CRC, FORMAT_CRCS, NEWEST_FORMAT, chunk_crcs, digest
 from .errors import OSDFailure, StorageError, exists, invalid, io_error, no_attr, not_found
-from .piece_stream import PieceStream, chunk_crcs
+from .piece_stream import PieceStream
 
 BLOCK_SIZE = 4 * 1024 * 1024
 CHECKSUM_CHUNK = 64 * 1024
@@ -170,17 +172,13 @@ class CopyCheck:
         return bool(self.bad_chunks or self.bad_xattrs or self.bad_omap)
 
 
-def _crc(value: bytes) -> int:
-    return zlib.crc32(value)
-
-
 _ZEROS = bytes(CHECKSUM_CHUNK)
 
 
 def _crc_zeros(crc: int, count: int) -> int:
     """``crc`` continued over ``count`` zero bytes (a hole), without allocating them all."""
     while count > 0:
-        crc = zlib.crc32(_ZEROS[: min(count, len(_ZEROS))], crc)
+        crc = digest(_ZEROS[: min(count, len(_ZEROS))], crc)
         count -= len(_ZEROS)
     return crc
 
@@ -258,6 +256,7 @@ class OSDStore:
         conn = sqlite3.connect(path / "store.db", isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.executescript(SCHEMA)
+        conn.execute(f"PRAGMA user_version={NEWEST_FORMAT}")
         conn.close()
         (path / "ceph_fsid").write_text(fsid + "\n")
         (path / "whoami").write_text(f"{osd_id}\n")
@@ -308,6 +307,16 @@ class OSDStore:
         with self._conns_lock:
             self._all_conns.append(conn)
         return conn
+
+    @cached_property
+    def crc(self) -> CRC:
+        """The CRC of this store's format (see ``checksum``)."""
+        version = self._reader().execute("PRAGMA user_version").fetchone()[0]
+        if version not in FORMAT_CRCS:
+            raise OSDFailure(
+                self.osd_id, f"{self.db_path}: store format {version}, newer than this librgw's {NEWEST_FORMAT}"
+            )
+        return FORMAT_CRCS[version]
 
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -478,7 +487,7 @@ class OSDStore:
             piece = raw[n * CHECKSUM_CHUNK : (n + 1) * CHECKSUM_CHUNK]
             if (
                 len(piece) != min(CHECKSUM_CHUNK, length - chunk * CHECKSUM_CHUNK)
-                or zlib.crc32(piece) != expected[chunk]
+                or self.crc(piece, 0) != expected[chunk]
             ):
                 bad.append(chunk)
         return raw, bad
@@ -634,7 +643,7 @@ class OSDStore:
         return bytes(header or b"")
 
     def _verified(self, key: ObjectKey, name: str, value: bytes, crc: int) -> bytes:
-        if _crc(value) != crc:
+        if self.crc(value, 0) != crc:
             raise io_error(f"osd.{self.osd_id}: checksum mismatch in {key} value {name!r}")
         return bytes(value)
 
@@ -721,7 +730,7 @@ class OSDStore:
             check = CopyCheck(ObjectInfo(*fields), {}, 0)
             for name, value, crc in conn.execute("SELECT key, value, crc FROM xattrs WHERE obj=? ORDER BY key", (oid,)):
                 check.xattrs[name] = bytes(value)
-                if _crc(value) != crc:
+                if self.crc(value, 0) != crc:
                     check.bad_xattrs.append(name)
             (check.omap_keys,) = conn.execute("SELECT count(*) FROM omap WHERE obj=?", (oid,)).fetchone()
             if deep:
@@ -732,7 +741,7 @@ class OSDStore:
         return self._read_txn(go)
 
     def _check_data(self, conn: sqlite3.Connection, oid: int, check: CopyCheck) -> None:
-        digest = at = 0
+        data_digest = at = 0
         for idx, *row in conn.execute(
             "SELECT idx, length, data, file, crcs FROM blocks WHERE obj=? ORDER BY idx", (oid,)
         ).fetchall():
@@ -742,17 +751,17 @@ class OSDStore:
             except OSError:  # block file gone or unreadable
                 raw, bad = memoryview(b""), list(range(chunks))
             check.bad_chunks += [base + chunk * CHECKSUM_CHUNK for chunk in bad]
-            digest = zlib.crc32(raw, _crc_zeros(digest, base - at))
+            data_digest = digest(raw, _crc_zeros(data_digest, base - at))
             at = base + len(raw)
-        check.data_digest = _crc_zeros(digest, check.info.size - at)
+        check.data_digest = _crc_zeros(data_digest, check.info.size - at)
 
     def _check_omap(self, conn: sqlite3.Connection, oid: int, check: CopyCheck) -> None:
-        digest = zlib.crc32(self._omap_header(conn, oid))
+        omap_digest = digest(self._omap_header(conn, oid), 0)
         for key, value, crc in conn.execute("SELECT key, value, crc FROM omap WHERE obj=? ORDER BY key", (oid,)):
-            digest = zlib.crc32(value, zlib.crc32(f"{key}\0{len(value)}\0".encode(), digest))
-            if _crc(value) != crc:
+            omap_digest = digest(value, digest(f"{key}\0{len(value)}\0".encode(), omap_digest))
+            if self.crc(value, 0) != crc:
                 check.bad_omap.append(key)
-        check.omap_digest = digest
+        check.omap_digest = omap_digest
 
     def remove_orphan_blocks(self, older_than_s: float) -> int:
         """Unlink block files no object refers to (left by a crash between writing a block and
@@ -872,7 +881,9 @@ class _ObjectState:
         elif tag == "setxattr":
             oid = self._ensure(mtime_ns)
             value = _as_bytes(op[2])
-            self.conn.execute("INSERT OR REPLACE INTO xattrs VALUES (?, ?, ?, ?)", (oid, op[1], value, _crc(value)))
+            self.conn.execute(
+                "INSERT OR REPLACE INTO xattrs VALUES (?, ?, ?, ?)", (oid, op[1], value, self.store.crc(value, 0))
+            )
         elif tag == "rmxattr":
             oid = self._require()
             if self.conn.execute("DELETE FROM xattrs WHERE obj=? AND key=?", (oid, op[1])).rowcount == 0:
@@ -881,7 +892,7 @@ class _ObjectState:
             oid = self._ensure(mtime_ns)
             self.conn.executemany(
                 "INSERT OR REPLACE INTO omap VALUES (?, ?, ?, ?)",
-                ((oid, k, _as_bytes(v), _crc(_as_bytes(v))) for k, v in op[1].items()),
+                ((oid, k, _as_bytes(v), self.store.crc(_as_bytes(v), 0)) for k, v in op[1].items()),
             )
         elif tag == "omap_rm":
             oid = self._require()
@@ -924,7 +935,7 @@ class _ObjectState:
         if length == 0:
             self.conn.execute("DELETE FROM blocks WHERE obj=? AND idx=?", (self.id, idx))
             return
-        crcs = chunk_crcs(pieces, CHECKSUM_CHUNK)
+        crcs = chunk_crcs(pieces, CHECKSUM_CHUNK, self.store.crc)
         if length <= INLINE_MAX:
             data, file = b"".join(pieces), None
         else:
@@ -996,7 +1007,8 @@ class _ObjectState:
         self._write(0, memoryview(record.data))
         for table, values in (("xattrs", record.xattrs), ("omap", record.omap)):
             self.conn.executemany(
-                f"INSERT INTO {table} VALUES (?, ?, ?, ?)", ((oid, k, v, _crc(v)) for k, v in values.items())
+                f"INSERT INTO {table} VALUES (?, ?, ?, ?)",
+                ((oid, k, v, self.store.crc(v, 0)) for k, v in values.items()),
             )
         header = record.omap_header or None
         self.conn.execute(
@@ -1048,7 +1060,8 @@ class _ObjectState:
             return
         value = json.dumps(record, sort_keys=True).encode()
         self.conn.execute(
-            "INSERT OR REPLACE INTO xattrs VALUES (?, ?, ?, ?)", (self.id, f"lock.{name}", value, _crc(value))
+            "INSERT OR REPLACE INTO xattrs VALUES (?, ?, ?, ?)",
+            (self.id, f"lock.{name}", value, self.store.crc(value, 0)),
         )
 
     def _lock(

@@ -2,17 +2,14 @@
 
 An erasure-coded write produces each shard stripe by stripe; the shard's OSD store writes
 it out as the stripes arrive, so encoding (which holds the GIL) overlaps the stores' file
-writes and checksums (which release it). The pieces are the encoder's own fragment
+writes (which release it). The pieces are the encoder's own fragment
 buffers: nothing is joined or copied on the way to the block files.
 """
 
 from __future__ import annotations
 
 import threading
-import zlib
-from array import array
 from collections import deque
-from collections.abc import Sequence
 
 Buffer = bytes | bytearray | memoryview
 
@@ -89,22 +86,3 @@ class PieceFanout:
     def fail(self, error: BaseException) -> None:
         for stream in self.streams:
             stream.fail(error)
-
-
-def chunk_crcs(pieces: Sequence[Buffer], chunk: int) -> bytes:
-    """CRC-32 of every ``chunk`` bytes of the concatenated ``pieces``, packed as uint32s."""
-    crcs = array("I")
-    crc, filled = 0, 0
-    for piece in pieces:
-        view = memoryview(piece).cast("B")
-        while view:
-            part = view[: chunk - filled]
-            crc = zlib.crc32(part, crc)
-            filled += len(part)
-            view = view[len(part) :]
-            if filled == chunk:
-                crcs.append(crc)
-                crc, filled = 0, 0
-    if filled:
-        crcs.append(crc)
-    return crcs.tobytes()

@@ -1,11 +1,10 @@
 """The producer/consumer stream an EC write feeds its shard stores through."""
 
 import threading
-import zlib
 
 import pytest
 
-from librgw.storage.piece_stream import PieceStream, chunk_crcs
+from librgw.storage.piece_stream import PieceStream
 
 
 def test_take_joins_and_splits_pieces_across_boundaries():
@@ -42,11 +41,3 @@ def test_a_stream_closed_short_raises_eof():
     stream.close()
     with pytest.raises(EOFError):
         stream.take(6)
-
-
-def test_chunk_crcs_match_the_crc_of_each_chunk_of_the_concatenation():
-    data = bytes(range(256)) * 1000
-    pieces = [data[:1000], data[1000:70000], data[70000:]]
-    expected = [zlib.crc32(data[i : i + 65536]) for i in range(0, len(data), 65536)]
-    got = chunk_crcs(pieces, 65536)
-    assert [int.from_bytes(got[i : i + 4], "little") for i in range(0, len(got), 4)] == expected
