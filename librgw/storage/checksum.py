@@ -42,20 +42,33 @@ FORMAT_CRCS: dict[int, CRC] = {0: crc32, 1: crc32c}
 digest: CRC = crc32c
 
 
+class ChunkCRCs:
+    """The CRC of every ``chunk`` bytes of a byte stream fed in pieces, packed as uint32s."""
+
+    def __init__(self, chunk: int, crc_of: CRC) -> None:
+        self._chunk, self._crc_of = chunk, crc_of
+        self._crcs = array("I")
+        self._crc = self._filled = 0
+
+    def update(self, pieces: Sequence[Buffer]) -> None:
+        for piece in pieces:
+            view = memoryview(piece).cast("B")
+            while view:
+                part = view[: self._chunk - self._filled]
+                self._crc = self._crc_of(part, self._crc)
+                self._filled += len(part)
+                view = view[len(part) :]
+                if self._filled == self._chunk:
+                    self._crcs.append(self._crc)
+                    self._crc = self._filled = 0
+
+    def packed(self) -> bytes:
+        """Every chunk's CRC, the last (short) chunk's included."""
+        return (self._crcs + array("I", [self._crc] if self._filled else [])).tobytes()
+
+
 def chunk_crcs(pieces: Sequence[Buffer], chunk: int, crc_of: CRC) -> bytes:
     """``crc_of`` every ``chunk`` bytes of the concatenated ``pieces``, packed as uint32s."""
-    crcs = array("I")
-    crc, filled = 0, 0
-    for piece in pieces:
-        view = memoryview(piece).cast("B")
-        while view:
-            part = view[: chunk - filled]
-            crc = crc_of(part, crc)
-            filled += len(part)
-            view = view[len(part) :]
-            if filled == chunk:
-                crcs.append(crc)
-                crc, filled = 0, 0
-    if filled:
-        crcs.append(crc)
-    return crcs.tobytes()
+    crcs = ChunkCRCs(chunk, crc_of)
+    crcs.update(pieces)
+    return crcs.packed()

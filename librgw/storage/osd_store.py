@@ -54,13 +54,15 @@ from functools import cached_property
 from pathlib import Path
 
 from .atomic_file import fsync_dir
-from .checksum import CRC, FORMAT_CRCS, NEWEST_FORMAT, chunk_crcs, digest
+from .checksum import CRC, FORMAT_CRCS, NEWEST_FORMAT, ChunkCRCs, chunk_crcs, digest
 from .errors import OSDFailure, StorageError, exists, invalid, io_error, no_attr, not_found
 from .piece_stream import PieceStream
 
 BLOCK_SIZE = 4 * 1024 * 1024
 CHECKSUM_CHUNK = 64 * 1024
 INLINE_MAX = 128 * 1024
+# A streamed block is written this much at a time (an EC shard arrives a stripe at a time).
+STREAM_PART = 1024 * 1024
 BUSY_TIMEOUT_S = 60.0
 READ_RETRIES = 5
 IOV_MAX = os.sysconf("SC_IOV_MAX")
@@ -441,18 +443,15 @@ class OSDStore:
                 (obj.size, logical, version, data_version, txn.mtime_ns, obj.id),
             )
 
-    def _new_block_file(self, pieces: list[memoryview], files: _FileChanges) -> str:
+    def _new_block_file(self, files: _FileChanges) -> tuple[int, str]:
+        """A new empty block file (fd, name); ``files`` syncs and closes it with the transaction."""
         # one directory for all of a transaction's blocks: one directory fsync, not one per block
         name = (files.new[0].name[:2] if files.new else os.urandom(1).hex()) + os.urandom(11).hex()
         path = self.blocks_dir / name[:2] / name
         files.new.append(path)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         files.unsynced.append(fd)
-        _write_all(fd, pieces)
-        # Start the block's writeback now (DONTNEED begins it without waiting, and keeps dirty
-        # pages), so it overlaps the rest of the write instead of all of it waiting in sync().
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        return name
+        return fd, name
 
     def block_path(self, name: str) -> Path:
         return self.blocks_dir / name[:2] / name
@@ -937,17 +936,33 @@ class _ObjectState:
             return
         crcs = chunk_crcs(pieces, CHECKSUM_CHUNK, self.store.crc)
         if length <= INLINE_MAX:
-            data, file = b"".join(pieces), None
+            self._insert_block(idx, length, b"".join(pieces), None, crcs)
         else:
-            data, file = None, self.store._new_block_file(pieces, self.files)
+            fd, file = self.store._new_block_file(self.files)
+            _write_block_part(fd, 0, pieces)
+            self._insert_block(idx, length, None, file, crcs)
+
+    def _insert_block(self, idx: int, length: int, data: bytes | None, file: str | None, crcs: bytes) -> None:
         self.conn.execute(
             "INSERT OR REPLACE INTO blocks VALUES (?, ?, ?, ?, ?, ?)", (self.id, idx, length, data, file, crcs)
         )
 
     def _write_stream(self, stream: PieceStream) -> None:
-        """Write a whole (emptied) object from a stream, block by block as its pieces arrive."""
+        """Write a whole (emptied) object from a stream. A block file is written as its pieces
+        arrive, ``STREAM_PART`` bytes at a time, so that when the stream ends little is left to
+        write or to sync."""
         for idx in range((len(stream) + BLOCK_SIZE - 1) // BLOCK_SIZE):
-            self._store_block(idx, stream.take(BLOCK_SIZE), None)
+            length = min(BLOCK_SIZE, len(stream) - idx * BLOCK_SIZE)
+            if length <= INLINE_MAX:
+                self._store_block(idx, stream.take(length), None)
+                continue
+            fd, file = self.store._new_block_file(self.files)
+            crcs = ChunkCRCs(CHECKSUM_CHUNK, self.store.crc)
+            for offset in range(0, length, STREAM_PART):
+                pieces = stream.take(min(STREAM_PART, length - offset))
+                crcs.update(pieces)
+                _write_block_part(fd, offset, pieces)
+            self._insert_block(idx, length, None, file, crcs.packed())
         self.size = len(stream)
 
     def _write(self, offset: int, data: memoryview) -> None:
@@ -1086,6 +1101,14 @@ class _ObjectState:
             raise not_found(f"{self.key} lock {name!r} cookie {cookie!r}")
         del record["holders"][cookie]
         self._save_lock(name, record if record["holders"] else None)
+
+
+def _write_block_part(fd: int, offset: int, pieces: list[memoryview]) -> None:
+    """Write ``pieces`` at the end of a new block file, which is at ``offset``."""
+    _write_all(fd, pieces)
+    # Start the writeback of these bytes now (DONTNEED begins it without waiting, and keeps
+    # dirty pages), so it overlaps the rest of the write instead of all of it waiting in sync().
+    os.posix_fadvise(fd, offset, sum(len(p) for p in pieces), os.POSIX_FADV_DONTNEED)
 
 
 def _write_all(fd: int, pieces: list[memoryview]) -> None:

@@ -22,6 +22,7 @@ class PieceStream:
         self._pieces: deque[memoryview] = deque()
         self._available = 0
         self._taken = 0
+        self._wanted = 0  # what the consumer waits for: waking it sooner only costs the GIL
         self._closed = False
         self._error: BaseException | None = None
         self._cv = threading.Condition()
@@ -33,7 +34,8 @@ class PieceStream:
         with self._cv:
             self._pieces.append(memoryview(piece).cast("B"))
             self._available += len(piece)
-            self._cv.notify()
+            if self._available >= self._wanted:
+                self._cv.notify()
 
     def close(self) -> None:
         with self._cv:
@@ -50,6 +52,7 @@ class PieceStream:
         """The next ``n`` bytes (fewer only at the end of the stream), as pieces."""
         n = min(n, self.length - self._taken)
         with self._cv:
+            self._wanted = n
             while self._available < n:
                 if self._error is not None:
                     raise self._error
