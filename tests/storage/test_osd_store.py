@@ -4,6 +4,7 @@ op, check_object) on real on-disk stores."""
 import errno
 import os
 import sqlite3
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -21,6 +22,7 @@ from librgw.storage.osd_store import (
     OSDStore,
     Transaction,
 )
+from librgw.storage.piece_stream import PieceStream
 from tests.conftest import flip_stored_byte
 
 MiB = 1024 * 1024
@@ -242,3 +244,24 @@ def test_a_store_of_a_newer_format_is_refused(tmp_path):
     with pytest.raises(OSDFailure, match="store format 99"):
         _write(store, KEY, [("write_full", b"x")])
     store.close()
+
+
+@pytest.mark.parametrize(
+    "size", [100_000, 4 * MiB, 4 * MiB + 100_000, 9 * MiB + 3], ids=["inline", "one-block", "inline-tail", "files"]
+)
+def test_a_streamed_write_stores_every_byte_with_its_checksums(store, size):
+    """An EC shard arrives as a stream of fragments from another thread; the store writes its
+    block files part by part as they come."""
+    data = os.urandom(size)
+    stream = PieceStream(size)
+    producer = threading.Thread(target=lambda: [stream.put(data[i : i + 65616]) for i in range(0, size, 65616)])
+    pending = store.submit(Transaction(KEY, [("write_full", stream)], 1, 1))
+    producer.start()
+    producer.join(30)
+    stream.close()
+    pending.wait()
+    assert store.read(KEY, 0, size)[0] == data
+    check = store.check_object(KEY, deep=True)
+    assert check.data_digest == digest(data, 0) and not check.read_error
+    files = sorted(p.stat().st_size for p in _block_files(store))
+    assert files == sorted(n for n in [min(4 * MiB, size - b) for b in range(0, size, 4 * MiB)] if n > 128 * 1024)
