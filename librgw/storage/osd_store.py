@@ -5,7 +5,7 @@ On-disk format (``<osd data>/``):
 - ``store.db``: SQLite in WAL mode with ``synchronous=FULL``. Tables ``objects`` (one row
   per object or EC shard: pool, pg, namespace, name, shard, size, version, mtime),
   ``blocks`` (the data, cut into 4 MiB blocks), ``xattrs`` and ``omap`` (key -> value,
-  each value with its CRC-32). SQLite gives atomic multi-table transactions, a B-tree
+  each value with its CRC). SQLite gives atomic multi-table transactions, a B-tree
   for ordered omap scans, and concurrent readers (WAL snapshots) next to one writer
   across processes, all from the standard library.
 - ``blocks/<xx>/<id>``: a data block larger than ``INLINE_MAX`` lives in its own file,
@@ -158,7 +158,7 @@ class ObjectRecord:
 class CopyCheck:
     """One copy as scrub sees it (``check_object``). xattr checksums are always verified; a deep
     check also reads every data byte and omap value, verifies their checksums and digests them
-    (CRC-32 of the bytes as stored, bad ones included, so copies can be compared)."""
+    (``checksum.digest`` of the bytes as stored, bad ones included, so copies can be compared)."""
 
     info: ObjectInfo
     xattrs: dict[str, bytes]  # as stored, bad values included
