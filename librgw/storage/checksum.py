@@ -18,22 +18,27 @@ from __future__ import annotations
 
 import zlib
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 import crc32c as _crc32c
 
 Buffer = bytes | bytearray | memoryview
-CRC = Callable[[Buffer, int], int]
+
+
+class CRC(Protocol):
+    def __call__(self, data: Buffer, crc: int = 0, /) -> int: ...
+
 
 NEWEST_FORMAT = 1
 
 
-def crc32c(data: Buffer, crc: int = 0) -> int:
+def crc32c(data: Buffer, crc: int = 0, /) -> int:
     """CRC-32C of ``data``, continuing ``crc``."""
-    return _crc32c.crc32c(data, crc, 0)
+    return _crc32c.crc32c(data, crc, gil_release_mode=0)
 
 
-def crc32(data: Buffer, crc: int = 0) -> int:
+def crc32(data: Buffer, crc: int = 0, /) -> int:
     """zlib's CRC-32 of ``data``, continuing ``crc`` (format 0)."""
     return zlib.crc32(data, crc)
 

@@ -484,10 +484,7 @@ class OSDStore:
         bad = []
         for n, chunk in enumerate(range(first, last + 1)):
             piece = raw[n * CHECKSUM_CHUNK : (n + 1) * CHECKSUM_CHUNK]
-            if (
-                len(piece) != min(CHECKSUM_CHUNK, length - chunk * CHECKSUM_CHUNK)
-                or self.crc(piece, 0) != expected[chunk]
-            ):
+            if len(piece) != min(CHECKSUM_CHUNK, length - chunk * CHECKSUM_CHUNK) or self.crc(piece) != expected[chunk]:
                 bad.append(chunk)
         return raw, bad
 
@@ -642,7 +639,7 @@ class OSDStore:
         return bytes(header or b"")
 
     def _verified(self, key: ObjectKey, name: str, value: bytes, crc: int) -> bytes:
-        if self.crc(value, 0) != crc:
+        if self.crc(value) != crc:
             raise io_error(f"osd.{self.osd_id}: checksum mismatch in {key} value {name!r}")
         return bytes(value)
 
@@ -729,7 +726,7 @@ class OSDStore:
             check = CopyCheck(ObjectInfo(*fields), {}, 0)
             for name, value, crc in conn.execute("SELECT key, value, crc FROM xattrs WHERE obj=? ORDER BY key", (oid,)):
                 check.xattrs[name] = bytes(value)
-                if self.crc(value, 0) != crc:
+                if self.crc(value) != crc:
                     check.bad_xattrs.append(name)
             (check.omap_keys,) = conn.execute("SELECT count(*) FROM omap WHERE obj=?", (oid,)).fetchone()
             if deep:
@@ -755,10 +752,10 @@ class OSDStore:
         check.data_digest = _crc_zeros(data_digest, check.info.size - at)
 
     def _check_omap(self, conn: sqlite3.Connection, oid: int, check: CopyCheck) -> None:
-        omap_digest = digest(self._omap_header(conn, oid), 0)
+        omap_digest = digest(self._omap_header(conn, oid))
         for key, value, crc in conn.execute("SELECT key, value, crc FROM omap WHERE obj=? ORDER BY key", (oid,)):
             omap_digest = digest(value, digest(f"{key}\0{len(value)}\0".encode(), omap_digest))
-            if self.crc(value, 0) != crc:
+            if self.crc(value) != crc:
                 check.bad_omap.append(key)
         check.omap_digest = omap_digest
 
@@ -881,7 +878,7 @@ class _ObjectState:
             oid = self._ensure(mtime_ns)
             value = _as_bytes(op[2])
             self.conn.execute(
-                "INSERT OR REPLACE INTO xattrs VALUES (?, ?, ?, ?)", (oid, op[1], value, self.store.crc(value, 0))
+                "INSERT OR REPLACE INTO xattrs VALUES (?, ?, ?, ?)", (oid, op[1], value, self.store.crc(value))
             )
         elif tag == "rmxattr":
             oid = self._require()
@@ -891,7 +888,7 @@ class _ObjectState:
             oid = self._ensure(mtime_ns)
             self.conn.executemany(
                 "INSERT OR REPLACE INTO omap VALUES (?, ?, ?, ?)",
-                ((oid, k, _as_bytes(v), self.store.crc(_as_bytes(v), 0)) for k, v in op[1].items()),
+                ((oid, k, _as_bytes(v), self.store.crc(_as_bytes(v))) for k, v in op[1].items()),
             )
         elif tag == "omap_rm":
             oid = self._require()
@@ -1023,7 +1020,7 @@ class _ObjectState:
         for table, values in (("xattrs", record.xattrs), ("omap", record.omap)):
             self.conn.executemany(
                 f"INSERT INTO {table} VALUES (?, ?, ?, ?)",
-                ((oid, k, v, self.store.crc(v, 0)) for k, v in values.items()),
+                ((oid, k, v, self.store.crc(v)) for k, v in values.items()),
             )
         header = record.omap_header or None
         self.conn.execute(
@@ -1076,7 +1073,7 @@ class _ObjectState:
         value = json.dumps(record, sort_keys=True).encode()
         self.conn.execute(
             "INSERT OR REPLACE INTO xattrs VALUES (?, ?, ?, ?)",
-            (self.id, f"lock.{name}", value, self.store.crc(value, 0)),
+            (self.id, f"lock.{name}", value, self.store.crc(value)),
         )
 
     def _lock(
