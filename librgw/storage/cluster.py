@@ -707,8 +707,8 @@ class Cluster:
             if len(fragments) == codec.k:
                 break
         decoded = codec.decode(fragments, first, size)
-        base = first * codec.stripe_width
-        return decoded[offset - base : end - base]
+        lo, hi = offset - first * codec.stripe_width, end - first * codec.stripe_width
+        return decoded if (lo, hi) == (0, len(decoded)) else decoded[lo:hi]
 
     def read(self, pool_name: str, ns: str, name: str, offset: int, length: int) -> bytes:
         self.heartbeat()

@@ -124,7 +124,7 @@ class ErasureCodec:
         if len(shards) < self.k:
             raise io_error(f"need {self.k} shards to decode, have {len(shards)}")
         use = dict(sorted(shards.items())[: self.k])  # lowest indices first: data shards decode fastest
-        out = bytearray()
+        pieces = []
         stripe = first_stripe
         offset = 0
         any_shard = next(iter(use.values()))
@@ -136,7 +136,7 @@ class ErasureCodec:
                 piece = self._driver.decode(fragments)
             except Exception as e:  # pyeclib raises its own ECDriverError family
                 raise io_error(f"erasure decode of stripe {stripe} failed: {e}") from None
-            out += piece[:stripe_bytes]
+            pieces.append(memoryview(piece)[:stripe_bytes])
             offset += flen
             stripe += 1
-        return bytes(out)
+        return b"".join(pieces)

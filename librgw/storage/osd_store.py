@@ -456,18 +456,19 @@ class OSDStore:
     def block_path(self, name: str) -> Path:
         return self.blocks_dir / name[:2] / name
 
-    def read_block(self, what: ObjectKey, idx: int, row: tuple, lo: int = 0, hi: int | None = None) -> bytes:
-        """Bytes [lo, hi) of a block row (length, data, file, crcs), checksums verified."""
+    def read_block(self, what: ObjectKey, idx: int, row: tuple, lo: int = 0, hi: int | None = None) -> memoryview:
+        """Bytes [lo, hi) of a block row (length, data, file, crcs), checksums verified: a view of
+        what was read, not a copy."""
         length = row[0]
         hi = length if hi is None else min(hi, length)
         if lo >= hi:
-            return b""
+            return memoryview(b"")
         first, last = lo // CHECKSUM_CHUNK, (hi - 1) // CHECKSUM_CHUNK
         raw, bad = self._block_chunks(row, first, last)
         if bad:
             raise io_error(f"osd.{self.osd_id}: checksum mismatch in {what} block {idx} chunk {bad[0]}")
         start = first * CHECKSUM_CHUNK
-        return bytes(raw[lo - start : hi - start])
+        return raw[lo - start : hi - start]
 
     def _block_chunks(self, row: tuple, first: int, last: int) -> tuple[memoryview, list[int]]:
         """The raw bytes of a block row's chunks [first, last] and which of them fail their CRC."""
@@ -549,14 +550,13 @@ class OSDStore:
                 (oid, first, last),
             )
         }
-        out = bytearray()
+        parts: list[bytes | memoryview] = []
         for idx in range(first, last + 1):
             base = idx * BLOCK_SIZE
             lo, hi = max(offset, base) - base, min(end, base + BLOCK_SIZE) - base
             piece = self.read_block(key, idx, rows[idx], lo, hi) if idx in rows else b""
-            out += piece
-            out += bytes(hi - lo - len(piece))  # holes read as zeros
-        return bytes(out)
+            parts += [piece, bytes(hi - lo - len(piece))]  # holes read as zeros
+        return b"".join(parts)
 
     def stat_with_pending(self, key: ObjectKey) -> tuple[ObjectInfo | None, ObjectInfo | None]:
         """The shard's committed and pending (uncommitted EC write) infos; None where absent."""
@@ -992,7 +992,7 @@ class _ObjectState:
             cut = size - (keep - 1) * BLOCK_SIZE if keep else 0
             row = self._block(keep - 1) if keep else None
             if row is not None and row[0] > cut:
-                self._store_block(keep - 1, [memoryview(self.store.read_block(self.key, keep - 1, row, 0, cut))], row)
+                self._store_block(keep - 1, [self.store.read_block(self.key, keep - 1, row, 0, cut)], row)
         self.size = size
 
     def promote(self) -> None:
