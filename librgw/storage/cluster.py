@@ -32,7 +32,7 @@ from .erasure import ErasureCodec
 from .errors import OSDFailure, StorageError, exists, invalid, io_error, not_found, unsupported
 from .osd_store import NO_SHARD, PENDING_SHARD, ObjectInfo, ObjectKey, OSDStore, PendingTxn, Transaction
 from .osdmap import LOCK_DIR, Copy, MapStore, OSDInfo, OSDMap, PoolInfo, parse_pgid, pgid
-from .peering import authoritative, note_map_change
+from .peering import authoritative, note_map_change, read_quorum
 from .pg_lock import PGLocks
 from .piece_stream import PieceFanout, PieceStream
 from .placement import apply_upmap, crush_set, domains_distinct, pg_of, straw2_set, up_set
@@ -306,9 +306,7 @@ class Cluster:
                     raise invalid(f"pool size must be between 1 and 10, not {value}")
                 pool.size, pool.min_size = value, min(pool.min_size, value)
             elif var == "min_size":
-                lowest = (
-                    int(osdmap.erasure_code_profiles[pool.erasure_code_profile]["k"]) if pool.type == "erasure" else 1
-                )
+                lowest = read_quorum(osdmap, pool)
                 if not lowest <= value <= pool.size:
                     raise invalid(f"pool min_size must be between {lowest} and {pool.size}, not {value}")
                 pool.min_size = value
@@ -591,9 +589,9 @@ class Cluster:
         Raises EAGAIN when too few are up to serve it (none, or fewer than k EC shards).
         """
         osdmap = self.osdmap
-        enough = self.codec(pool).k if pool.type == "erasure" else 1
+        enough = read_quorum(osdmap, pool)
         rec = osdmap.pg_recovery.get(pgid(pool.id, pg))
-        sources = authoritative(self.acting(pool, pg), rec, enough, lambda o: o in osdmap.osds and osdmap.osds[o].up)
+        sources = authoritative(osdmap, self.acting(pool, pg), rec, enough)
         if len(sources) < enough:
             raise StorageError(
                 errno.EAGAIN, f"pg {pgid(pool.id, pg)} has {len(sources)} complete copies up, needs {enough}"

@@ -60,13 +60,13 @@ def note_map_change(before: OSDMap, after: OSDMap) -> None:
                 continue
             pid = pgid(pool.id, pg)
             rec = after.pg_recovery.get(pid, PGRecovery())
-            went_down = {c for c in old - new if not _is_up(after, c[1])} - set(rec.targets)
+            went_down = {c for c in old - new if not is_up(after, c[1])} - set(rec.targets)
             current = {c for c in set(rec.current) | went_down if c[1] in after.osds}
             targets = ((set(rec.targets) | (new - old)) & new) - current
-            left = {c for c in old - new if _is_up(after, c[1])}
-            back_elsewhere = {c for c in current if _is_up(after, c[1])} - new  # up again, but moved
+            left = {c for c in old - new if is_up(after, c[1])}
+            back_elsewhere = {c for c in current if is_up(after, c[1])} - new  # up again, but moved
             strays = (set(rec.strays) | left | back_elsewhere) - new
-            current = {c for c in current if not _is_up(after, c[1])}
+            current = {c for c in current if not is_up(after, c[1])}
             settle(after, pool, pg, PGRecovery(sorted(targets), sorted(strays), sorted(current)))
 
 
@@ -76,7 +76,7 @@ def settle(osdmap: OSDMap, pool: PoolInfo, pg: int, rec: PGRecovery) -> None:
     pid = pgid(pool.id, pg)
     serving = acting(osdmap, pool, pg)
     enough = read_quorum(osdmap, pool)
-    sources = authoritative(serving, rec, enough, lambda osd: _is_up(osdmap, osd))
+    sources = authoritative(osdmap, serving, rec, enough)
     if len(serving) >= pool.min_size and len(sources) >= enough:
         rec = PGRecovery(rec.targets, rec.strays, [])
     if rec.targets or rec.strays or rec.current:
@@ -85,15 +85,16 @@ def settle(osdmap: OSDMap, pool: PoolInfo, pg: int, rec: PGRecovery) -> None:
         osdmap.pg_recovery.pop(pid, None)
 
 
-def authoritative(acting_copies: list[Copy], rec: PGRecovery | None, enough: int, is_up) -> list[Copy]:
+def authoritative(osdmap: OSDMap, acting_copies: list[Copy], rec: PGRecovery | None, enough: int) -> list[Copy]:
     """The copies to read a PG from: complete acting members, plus up strays if fewer than ``enough``."""
     if rec is None:
         return acting_copies
     complete = [c for c in acting_copies if c not in rec.targets]
     if len(complete) >= enough:
         return complete
-    return complete + [c for c in rec.strays if is_up(c[1]) and c not in complete]
+    return complete + [c for c in rec.strays if is_up(osdmap, c[1]) and c not in complete]
 
 
-def _is_up(osdmap: OSDMap, osd: int) -> bool:
+def is_up(osdmap: OSDMap, osd: int) -> bool:
+    """Whether ``osd`` is in the map and up."""
     return osd in osdmap.osds and osdmap.osds[osd].up

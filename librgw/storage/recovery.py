@@ -34,7 +34,7 @@ from .atomic_file import atomic_write
 from .errors import OSDFailure, StorageError
 from .osd_store import ObjectInfo, ObjectKey, ObjectRecord, Transaction
 from .osdmap import Copy, PGRecovery, PoolInfo, parse_pgid, pgid
-from .peering import settle
+from .peering import is_up, settle
 
 if TYPE_CHECKING:
     from .cluster import Cluster
@@ -201,7 +201,7 @@ def _finish_pg(cluster: Cluster, pool: PoolInfo, pg: int, rec: PGRecovery) -> No
             if cluster.osdmap.pg_recovery.get(pid) != rec:
                 return
             for shard, osd in rec.strays:
-                if cluster.osdmap.osds.get(osd) is not None and cluster.osdmap.osds[osd].up:
+                if is_up(cluster.osdmap, osd):
                     try:
                         cluster.store(osd).purge_pg(pool.id, pg, shard)
                     except OSDFailure as f:
