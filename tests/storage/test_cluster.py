@@ -87,6 +87,28 @@ def test_ec_reads_rebuild_from_any_k_shards(client, ec):
     assert ec.read("o2") == b"written degraded"
 
 
+def test_a_disk_error_mid_ec_shard_stands_degraded_and_leaves_no_block_file(client, ec, cluster_dir, monkeypatch):
+    """One OSD's disk fails while its shard is being streamed to it (EIO on the second MiB):
+    the write stands on the other five shards, that OSD is marked down, and its half-written
+    block file is removed."""
+    from librgw.storage import osd_store
+
+    victim = _osd_map(client, "ec", "o")["acting"][0]
+    write_part = osd_store._write_block_part
+
+    def failing_disk(fd, offset, pieces):
+        if f"/osd.{victim}/" in os.readlink(f"/proc/self/fd/{fd}") and offset > 0:
+            raise OSError(5, "Input/output error")
+        write_part(fd, offset, pieces)
+
+    monkeypatch.setattr(osd_store, "_write_block_part", failing_disk)
+    data = os.urandom(9 * MiB)
+    ec.write_full("o", data)
+    assert _osd_map(client, "ec", "o")["acting"][0] == 2147483647  # marked down
+    assert ec.read("o", len(data)) == data
+    assert [p for p in (cluster_dir / f"osd.{victim}" / "blocks").rglob("*") if p.is_file()] == []
+
+
 def test_replicated_io_continues_down_to_min_size_then_fails_fast(client, rep):
     rep.write_full("o", b"v1")
     acting = _osd_map(client, "rep", "o")["acting"]
