@@ -18,7 +18,9 @@ import pytest
 
 from librgw import rados
 from librgw.storage.cluster import create_cluster
-from librgw.storage.osd_store import BLOCK_SIZE, NO_SHARD, ObjectKey, OSDStore
+from librgw.storage.osd_store import OSDStore
+from librgw.storage.store_records import NO_SHARD, ObjectKey
+from librgw.storage.store_txn import BLOCK_SIZE
 from tests.ceph import backend as ceph_backend
 
 

@@ -28,6 +28,10 @@ DEFAULT_OSD_HEARTBEAT_INTERVAL = 6
 DEFAULT_OSD_RECOVERY_SLEEP = 0.0
 DEFAULT_SCRUB_AUTO_REPAIR = False  # as Ceph: a deep scrub only reports unless asked to repair
 DEFAULT_SCRUB_AUTO_REPAIR_NUM_ERRORS = 5
+# PG log entries kept per copy (Ceph's names and sense): a clean PG keeps the last "min",
+# a degraded one up to "max", so a copy away for a while catches up from the log.
+DEFAULT_OSD_MIN_PG_LOG_ENTRIES = 250
+DEFAULT_OSD_MAX_PG_LOG_ENTRIES = 3000
 FAILURE_DOMAINS = ("osd", "host")
 
 
@@ -108,6 +112,14 @@ class ClusterConfig:
     @property
     def scrub_auto_repair_num_errors(self) -> int:
         return self.get_int("osd scrub auto repair num errors", DEFAULT_SCRUB_AUTO_REPAIR_NUM_ERRORS)
+
+    @property
+    def min_pg_log_entries(self) -> int:
+        return self.get_int("osd min pg log entries", DEFAULT_OSD_MIN_PG_LOG_ENTRIES)
+
+    @property
+    def max_pg_log_entries(self) -> int:
+        return self.get_int("osd max pg log entries", DEFAULT_OSD_MAX_PG_LOG_ENTRIES)
 
     @property
     def failure_domain(self) -> str:

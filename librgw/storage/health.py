@@ -1,19 +1,23 @@
-"""Cluster health and PG states, computed from the map, in the shape of ``ceph status -f json``.
+"""Cluster health and PG states, in the shape of ``ceph status -f json``.
 
-A PG's state, as Ceph spells it:
+A PG's state comes from its active state (``pg_state``; ``peering.py`` peers a PG whose state
+does not fit the present map first), spelled as Ceph spells it, flags in Ceph's order:
 
 - ``active+clean``: all ``size`` copies up and complete;
-- ``+undersized+degraded``: fewer than ``size`` copies up, at least ``min_size``;
-- ``+recovery_wait+degraded`` / ``+recovering+degraded``: some acting copies are backfill
-  targets (``peering.py``) waiting for, or under, a ``recover`` run; ``+remapped`` while
-  strays still hold copies the acting set does not;
-- ``undersized+degraded+peered`` (below ``min_size``) and ``incomplete`` (no complete copy
-  up to read from) are inactive: I/O to them fails;
+- ``active``: at least ``min_size`` copies (EC: shards) that hold every acknowledged write;
+  below that ``peered`` (reads only), and ``incomplete`` when too few copies holding its
+  latest history are up to serve it at all (I/O to it fails at once);
+- ``+recovery_wait`` / ``+recovering`` while copies miss objects their log names, waiting for
+  or under a ``recover`` run; ``+backfill_wait`` / ``+backfilling`` for copies filled object
+  by object; ``+recovery_unfound`` while objects no up copy can give are recorded;
+- ``+undersized`` with fewer than ``size`` copies up; ``+degraded`` with any copy missing or
+  incomplete; ``+remapped`` while strays (copies outside the up set) still serve it;
 - ``+inconsistent`` while the last scrub of the PG left objects inconsistent (``scrub.ScrubLog``).
 
-Health is HEALTH_ERR when any PG is inactive or inconsistent (``N scrub errors``, ``Possible
-data damage: N pgs inconsistent``, as Ceph says), HEALTH_WARN when an OSD is down or a PG
-degraded or waiting for recovery, else HEALTH_OK.
+Health is HEALTH_ERR when any PG is inconsistent (``N scrub errors``, ``Possible data damage:
+N pgs inconsistent``), HEALTH_WARN when an OSD is down, a PG inactive (``Reduced data
+availability``) or degraded, or objects unfound, else HEALTH_OK: the checks and severities
+of Ceph's monitor.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from __future__ import annotations
 from collections import Counter
 
 from .cluster import Cluster
-from .errors import OSDFailure
+from .errors import OSDFailure, StorageError
 from .osdmap import PoolInfo, pgid
+from .peering import active_state
+from .pg_state import BACKFILL, RECOVERING
 from .recovery import read_progress
 from .scrub import InconsistentObject, ScrubLog
 
@@ -31,37 +37,36 @@ PGInconsistencies = dict[tuple[int, int], list[InconsistentObject]]  # (pool id,
 
 def pg_state(cluster: Cluster, pool: PoolInfo, pg: int, recovering: bool, inconsistent: bool = False) -> str:
     """The PG's state string; ``recovering`` says whether a recovery run is going on now."""
-    up = len(cluster.acting(pool, pg))
-    rec = cluster.osdmap.pg_recovery.get(pgid(pool.id, pg))
-    flags = []
-    if up < pool.min_size:
-        flags = ["undersized", "degraded", "peered"]
-    elif rec is not None and not _readable(cluster, pool, pg):
-        flags = ["incomplete"]
-    else:
-        flags = ["active"]
-        targets = rec is not None and any(c in cluster.acting(pool, pg) for c in rec.targets)
-        if targets:
-            flags.append("recovering" if recovering else "recovery_wait")
-        if up < pool.size:
-            flags.append("undersized")
-        if targets or up < pool.size:
-            flags.append("degraded")
-        if rec is not None and rec.strays:
-            flags.append("remapped")
-        if len(flags) == 1:
-            flags.append("clean")
+    try:
+        state = active_state(cluster, pool, pg, locked=False)
+    except StorageError:
+        return "peering"  # its OSDs kept failing while it peered
+    if state.incomplete:
+        return "incomplete+inconsistent" if inconsistent else "incomplete"
+    erasure = pool.type == "erasure"
+    participants = len({c.shard for c in state.participants}) if erasure else len(state.participants)
+    up = cluster.up_copies(pool, pg)
+    missing, backfill = state.with_role(RECOVERING), state.with_role(BACKFILL)
+    unfound = bool(cluster.history.unfound(pool.id, pg))
+    undersized = len(up) < pool.size
+    remapped = any(c.copy not in up for c in state.copies)
+    degraded = bool(missing or backfill or undersized or unfound)
+    active = participants >= pool.min_size
+    flags = ["active"] if active else []
+    if active and not degraded and not remapped:
+        flags.append("clean")
+    if missing:
+        flags.append("recovering" if recovering else "recovery_wait")
+    if unfound:
+        flags.append("recovery_unfound")
+    flags += ["undersized"] * undersized + ["degraded"] * degraded + ["remapped"] * remapped
     if inconsistent:
         flags.append("inconsistent")
+    if backfill:
+        flags.append("backfilling" if recovering else "backfill_wait")
+    if not active:
+        flags.append("peered")
     return "+".join(flags)
-
-
-def _readable(cluster: Cluster, pool: PoolInfo, pg: int) -> bool:
-    try:
-        cluster.read_sources(pool, pg)
-    except Exception:
-        return False
-    return True
 
 
 def inconsistent_pgs(cluster: Cluster) -> PGInconsistencies:
@@ -153,10 +158,16 @@ def cluster_status(cluster: Cluster) -> dict:
             f" ({100 * degraded_objects / max(copies, 1):.3f}%), {degraded} pgs degraded",
             [],
         )
-    if inactive:
-        checks["PG_AVAILABILITY"] = _check(
-            "HEALTH_ERR", f"Reduced data availability: {inactive} pgs inactive (below min_size)", []
+    unfound = cluster.history.all_unfound()
+    if unfound:
+        details = [f"pg {pgid(pool_id, pg)} has {n} unfound objects" for (pool_id, pg), n in sorted(unfound.items())]
+        checks["OBJECT_UNFOUND"] = _check(
+            "HEALTH_WARN", f"{sum(unfound.values())} objects unfound (see 'librgw pg <pgid> list_unfound')", details
         )
+    if inactive:
+        incomplete = sum(n for s, n in states.items() if "incomplete" in s)
+        parts = [f"{inactive} pgs inactive"] + ([f"{incomplete} pgs incomplete"] if incomplete else [])
+        checks["PG_AVAILABILITY"] = _check("HEALTH_WARN", f"Reduced data availability: {', '.join(parts)}", [])
     status = "HEALTH_OK"
     if checks:
         status = "HEALTH_ERR" if any(c["severity"] == "HEALTH_ERR" for c in checks.values()) else "HEALTH_WARN"

@@ -70,26 +70,6 @@ Copy = tuple[int, int]  # (shard, osd) of one copy of a PG; shard is -1 in a rep
 
 
 @dataclass
-class PGRecovery:
-    """The copies of one PG that recovery still has to fill (targets) or empty (strays), and the
-    down copies that missed no write (current); see peering.py."""
-
-    targets: list[Copy] = field(default_factory=list)
-    strays: list[Copy] = field(default_factory=list)
-    current: list[Copy] = field(default_factory=list)
-
-    def to_json(self) -> dict:
-        doc = {"targets": [list(c) for c in self.targets], "strays": [list(c) for c in self.strays]}
-        if self.current:
-            doc["current"] = [list(c) for c in self.current]
-        return doc
-
-    @classmethod
-    def from_json(cls, doc: dict) -> PGRecovery:
-        return cls(*([tuple(c) for c in doc.get(part, [])] for part in ("targets", "strays", "current")))
-
-
-@dataclass
 class OSDMap:
     fsid: str
     epoch: int = 1
@@ -97,7 +77,9 @@ class OSDMap:
     pools: dict[int, PoolInfo] = field(default_factory=dict)
     pool_max: int = 0
     erasure_code_profiles: dict[str, dict[str, str]] = field(default_factory=dict)
-    pg_recovery: dict[str, PGRecovery] = field(default_factory=dict)
+    # Per pgid, the copies that a map from before PG logs still had to backfill: peering
+    # does not count them as complete the first time it sees the PG (``peering.py``).
+    legacy_targets: dict[str, list[Copy]] = field(default_factory=dict)
     pg_upmap_items: dict[str, list[list[int]]] = field(default_factory=dict)
 
     def pool_by_name(self, name: str) -> PoolInfo | None:
@@ -118,9 +100,12 @@ class OSDMap:
             "osds": [{**asdict(o), "in": o.in_} for o in self.osds.values()],
             "pools": [asdict(p) for p in self.pools.values()],
             "erasure_code_profiles": self.erasure_code_profiles,
-            "pg_recovery": {pid: rec.to_json() for pid, rec in sorted(self.pg_recovery.items())},
             "pg_upmap_items": self.pg_upmap_items,
         }
+        if self.legacy_targets:
+            doc["pg_recovery"] = {
+                pid: {"targets": [list(c) for c in t]} for pid, t in sorted(self.legacy_targets.items())
+            }
         for osd in doc["osds"]:
             del osd["in_"]
         return json.dumps(doc, indent=1, sort_keys=True).encode()
@@ -141,7 +126,11 @@ class OSDMap:
             pools=pools,
             pool_max=doc["pool_max"],
             erasure_code_profiles=doc["erasure_code_profiles"],
-            pg_recovery={pid: PGRecovery.from_json(r) for pid, r in doc.get("pg_recovery", {}).items()},
+            legacy_targets={
+                pid: [tuple(c) for c in rec.get("targets", [])]
+                for pid, rec in doc.get("pg_recovery", {}).items()
+                if rec.get("targets")
+            },
             pg_upmap_items=doc.get("pg_upmap_items", {}),
         )
 

@@ -54,5 +54,28 @@ class PGLocks:
             finally:
                 fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, slot)
 
+    @contextmanager
+    def try_hold(self, pool: int, pg: int) -> Iterator[bool]:
+        """Take the PG's lock if it is free at once; yields whether it was taken."""
+        slot = self.slot(pool, pg)
+        lock = self._threads[slot]
+        if not lock.acquire(blocking=False):
+            yield False
+            return
+        try:
+            try:
+                fcntl.lockf(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, slot)
+            except OSError as error:
+                if error.errno not in (errno.EAGAIN, errno.EACCES, errno.EDEADLK):
+                    raise
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, slot)
+        finally:
+            lock.release()
+
     def close(self) -> None:
         os.close(self._fd)

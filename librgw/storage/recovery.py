@@ -1,23 +1,30 @@
-"""Recovery and backfill: bring every PG the map lists in ``pg_recovery`` back to full redundancy.
+"""Recovery and backfill: bring every PG back to full redundancy, what Ceph's OSDs do by
+themselves; here ``librgw recover`` runs it.
 
-Peering (``peering.py``) records, per PG, the copies that joined its acting set (backfill
-targets, which may lack objects or hold stale ones) and the copies that left it (strays).
-Recovery then works PG by PG:
+Every PG is peered first (``peering.py``), which tells what each of its copies is. Then, PG
+by PG, object by object and each under the PG lock (client ops interleave between objects):
 
-1. it lists the objects on the PG's authoritative copies and on its targets;
-2. object by object, under the PG lock (client ops interleave between objects), it makes
-   every target hold the authoritative version: copied whole from a source in a replicated
-   pool; in an EC pool the target's shard is rebuilt by decoding k shards and re-encoding.
-   An object the sources do not have is removed from the targets (it was deleted while the
-   target was away);
-3. once the acting set is full, it removes the PG from its strays, and clears the PG's entry
-   in the map unless a map change rewrote it meanwhile (then the next pass takes it again).
+1. **log-based recovery**: each recovering copy (one that was away briefly: its log met the
+   authoritative one) gets exactly the objects of its missing set, copied (replicated) or
+   rebuilt from k shards (EC) from the copies that hold them;
+2. **backfill**: each copy too far behind for its log (new, returned after a long time, or
+   from before PG logs) is walked object by object in name order from its backfill cursor,
+   every object compared with the authoritative version and copied where it differs, objects
+   it has that the PG has not removed; the cursor is saved as it goes, so a killed backfill
+   resumes where it stopped;
+3. once every copy of the up set is complete, the PG is peered again on the up set alone and
+   the strays (copies on OSDs that no longer serve the PG) are removed.
 
-Each step compares versions before it copies, so recovery is idempotent: killed halfway, the
-next run skips what is done. A client write to a PG under recovery first recovers the object
-it touches (``recover_object``), so a partial write never lands on a stale copy. Recovery
-pauses ``osd recovery sleep`` seconds after each object. While it runs, its progress is kept
-in ``recovery.json`` in the cluster directory for ``status`` to show.
+An object no copy can give is **unfound**: it is recorded for its PG (``pg <id>
+list_unfound``), recovery goes on with everything else, and the PG stays degraded until its
+OSDs return or an operator gives it up (``mark_unfound_lost revert|delete``). A PG with too
+few of its latest-history copies up is **incomplete**, and one whose up set lacks an OSD that
+is down but still in waits for it; both are reported, the latter with when that OSD will be
+marked out (``mon osd down out interval``) and its data re-replicated elsewhere.
+
+Each step compares versions first, so recovery is idempotent and safe to run concurrently,
+and pauses ``osd recovery sleep`` seconds after each object. Its progress is kept in
+``recovery.json`` in the cluster directory while it runs, for ``status`` to show.
 """
 
 from __future__ import annotations
@@ -27,21 +34,25 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 from .atomic_file import atomic_write
 from .errors import OSDFailure, StorageError
-from .osd_store import ObjectInfo, ObjectKey, ObjectRecord, Transaction
-from .osdmap import Copy, PGRecovery, PoolInfo, parse_pgid, pgid
-from .peering import is_up, settle
-
-if TYPE_CHECKING:
-    from .cluster import Cluster
+from .osd_service import OSDService, is_up
+from .osdmap import Copy, PoolInfo, pgid
+from .peering import active_state, peer
+from .pg import require_writable
+from .pg_log import Eversion, LogUpdate, ObjectName, PGInfo
+from .pg_recovery import missing_objects, recover_one, settle_roles
+from .pg_state import BACKFILL, COMPLETE, RECOVERING, ActiveState
+from .placement import crush_set
+from .replicated_backend import Unfound
+from .store_records import ObjectInfo, ObjectKey, Transaction
 
 PROGRESS_FILE = "recovery.json"
 PROGRESS_EVERY_S = 1.0
 MAX_PASSES = 5
+CURSOR_EVERY = 64  # a backfill saves its cursor after this many objects
 
 
 @dataclass
@@ -56,7 +67,9 @@ class RecoveryProgress:
     bytes_copied: int = 0
     objects_removed: int = 0
     started: float = field(default_factory=time.time)
-    incomplete: list[str] = field(default_factory=list)  # pgids with too few authoritative copies up
+    incomplete: list[str] = field(default_factory=list)  # pgids whose latest history is on down OSDs
+    unfound: dict[str, int] = field(default_factory=dict)  # pgid -> objects no copy can give
+    waiting: list[dict] = field(default_factory=list)  # down-but-in OSDs the PGs wait for
 
     @property
     def elapsed(self) -> float:
@@ -84,14 +97,25 @@ class RecoveryProgress:
             "bytes_per_s": round(self.bytes_copied / self.elapsed),
             "eta_s": None if self.eta_s is None else round(self.eta_s, 1),
             "incomplete": self.incomplete,
+            "unfound": self.unfound,
+            "waiting": self.waiting,
         }
 
 
-def recover(cluster: Cluster, report: Callable[[RecoveryProgress], None] | None = None) -> RecoveryProgress:
+@dataclass
+class _PGWork:
+    pool: PoolInfo
+    pg: int
+    missing: dict[ObjectName, list[Copy]]
+    backfill: list[Copy]
+    strays: list[Copy]
+
+
+def recover(svc: OSDService, report: Callable[[RecoveryProgress], None] | None = None) -> RecoveryProgress:
     """Recover every PG that needs it; returns the totals. Safe to run again, or concurrently."""
-    cluster.heartbeat(force=True)
+    svc.heartbeat(force=True)
     progress = RecoveryProgress()
-    progress_path = cluster.conf.cluster_dir / PROGRESS_FILE
+    progress_path = svc.conf.cluster_dir / PROGRESS_FILE
     last_report = 0.0
 
     def tick(force: bool = False) -> None:
@@ -104,244 +128,327 @@ def recover(cluster: Cluster, report: Callable[[RecoveryProgress], None] | None 
 
     try:
         for _ in range(MAX_PASSES):
-            work = _work(cluster, progress)
+            progress.incomplete.clear()
+            work = _work(svc, progress)
             if not work:
                 break
-            for pool, pg, rec, names in work:
-                if names is None or not _recover_pg(cluster, pool, pg, rec, names, progress, tick):
-                    progress.incomplete.append(pgid(pool.id, pg))
+            for item in work:
+                _recover_pg(svc, item, progress, tick)
                 progress.pgs_done += 1
                 tick()
-            if progress.incomplete:
-                break
+        progress.unfound = {pgid(p, g): n for (p, g), n in sorted(svc.history.all_unfound().items())}
+        progress.waiting = waiting_osds(svc)
         tick(force=True)
     finally:
         progress_path.unlink(missing_ok=True)
     return progress
 
 
-def read_progress(cluster: Cluster) -> dict | None:
+def read_progress(svc: OSDService) -> dict | None:
     """The progress a recovery running now has saved, if any (``status`` shows it)."""
     try:
-        doc = json.loads((cluster.conf.cluster_dir / PROGRESS_FILE).read_bytes())
+        doc = json.loads((svc.conf.cluster_dir / PROGRESS_FILE).read_bytes())
         os.kill(doc["pid"], 0)
     except (OSError, ValueError, KeyError):
         return None
     return doc
 
 
-def _work(cluster: Cluster, progress: RecoveryProgress) -> list[tuple[PoolInfo, int, PGRecovery, set | None]]:
-    """The PGs to recover now, each with the objects its authoritative copies hold (None if
-    too few of those are up), counted into ``progress``'s totals. Objects written later reach
-    the targets by themselves: a write to a PG under recovery recovers its object first."""
-    osdmap = cluster.osdmap
+def _work(svc: OSDService, progress: RecoveryProgress) -> list[_PGWork]:
+    """The PGs with something to recover now, counted into ``progress``'s totals."""
     work = []
-    for pid, rec in sorted(osdmap.pg_recovery.items()):
-        pool_id, pg = parse_pgid(pid)
-        pool = osdmap.pools.get(pool_id)
-        if pool is None or not (rec.targets or rec.strays):
-            continue  # only down copies that missed nothing: nothing to copy until they return
-        try:
-            names = _source_objects(cluster, pool, pg)
-        except StorageError as e:
-            if e.errno != errno.EAGAIN:
-                raise
-            names = None
-        progress.objects_total += len(names or ())
-        work.append((pool, pg, rec, names))
+    for pool in sorted(svc.osdmap.pools.values(), key=lambda p: p.id):
+        for pg in range(pool.pg_num):
+            try:
+                state = active_state(svc, pool, pg, locked=False)
+            except StorageError as e:
+                if e.errno != errno.EAGAIN:
+                    raise
+                progress.incomplete.append(pgid(pool.id, pg))
+                continue
+            if state.incomplete:
+                progress.incomplete.append(pgid(pool.id, pg))
+                continue
+            item = _PGWork(
+                pool,
+                pg,
+                missing_objects(svc, pool, pg, state),
+                [c.copy for c in state.with_role(BACKFILL)],
+                stray_copies(svc, pool, pg),
+            )
+            if item.missing or item.backfill or item.strays:
+                progress.objects_total += len(item.missing) + _backfill_size(svc, pool, pg, state, item.backfill)
+                work.append(item)
     progress.pgs_total += len(work)
     return work
 
 
-def _source_objects(cluster: Cluster, pool: PoolInfo, pg: int) -> set[tuple[str, str]]:
-    names: set[tuple[str, str]] = set()
-    for _, osd in cluster.read_sources(pool, pg):
-        listing = _listing(cluster, osd, pool, pg)
-        if listing is not None:
-            names.update(listing)
-    return names
+def stray_copies(svc: OSDService, pool: PoolInfo, pg: int) -> list[Copy]:
+    """Copies of the PG on up OSDs outside its up set: its strays."""
+    up = set(svc.up_copies(pool, pg))
+    strays = []
+    for osd in sorted(o.id for o in svc.osdmap.osds.values() if o.up):
+        try:
+            shards = svc.store(osd).pg_infos(pool.id, pg)
+        except OSDFailure as f:
+            svc.osd_failed(f)
+            continue
+        strays += [(shard, osd) for shard in shards if (shard, osd) not in up]
+    return strays
 
 
-def _listing(cluster: Cluster, osd: int, pool: PoolInfo, pg: int) -> set[tuple[str, str]] | None:
-    try:
-        return {(k.ns, k.name) for k in cluster.store(osd).pg_objects(pool.id, pg)}
-    except OSDFailure as f:
-        cluster.osd_failed(f)
-        return None
+def _backfill_size(svc: OSDService, pool: PoolInfo, pg: int, state: ActiveState, targets: list[Copy]) -> int:
+    if not targets:
+        return 0
+    source = state.with_role(COMPLETE)[:1]
+    if not source:
+        return 0
+    counts = svc.store(source[0].osd).pg_stats(pool.id)
+    return counts.get(pg, (0, 0))[0] * len(targets)
 
 
-def _recover_pg(
-    cluster: Cluster, pool: PoolInfo, pg: int, rec: PGRecovery, names: set, progress: RecoveryProgress, tick
-) -> bool:
-    """Recover the objects ``names`` of one PG, and whatever its targets hold beyond them."""
-    acting = cluster.acting(pool, pg)
-    names = set(names)
-    for _, osd in [c for c in rec.targets if c in acting]:
-        names |= _listing(cluster, osd, pool, pg) or set()
-    for ns, name in sorted(names):
-        with cluster.pg_locks.hold(pool.id, pg):
-            copied, removed = recover_object(cluster, pool, pg, ns, name)
+def _recover_pg(svc: OSDService, item: _PGWork, progress: RecoveryProgress, tick) -> None:
+    pool, pg = item.pool, item.pg
+    unfound: dict[ObjectName, Eversion] = {}
+    for obj, targets in sorted(item.missing.items()):
+        with svc.pg_locks.hold(pool.id, pg):
+            state = active_state(svc, pool, pg, locked=True)
+            targets = [c for c in targets if c in {x.copy for x in state.with_role(RECOVERING)}]
+            if targets:
+                try:
+                    copied = recover_one(svc, pool, pg, state, obj, targets)
+                    progress.objects_copied += copied > 0
+                    progress.bytes_copied += copied
+                except Unfound:
+                    unfound[obj] = Eversion(0, 0)
+        progress.objects_done += 1
+        tick()
+        _pause(svc)
+    with svc.pg_locks.hold(pool.id, pg):
+        state = active_state(svc, pool, pg, locked=True)
+        svc.history.set_unfound(pool.id, pg, _needs(svc, pool, pg, state, unfound))
+        svc.record_state(pool, pg, settle_roles(svc, pool, pg, state))
+    for target in item.backfill:
+        _backfill(svc, pool, pg, target, progress, tick)
+    _finish(svc, pool, pg, progress)
+
+
+def _needs(
+    svc: OSDService, pool: PoolInfo, pg: int, state: ActiveState, unfound: dict[ObjectName, Eversion]
+) -> dict[ObjectName, Eversion]:
+    """The versions the unfound objects are needed at, from the missing sets naming them."""
+    needs = dict(unfound)
+    for c in state.with_role(RECOVERING):
+        for obj, version in svc.store(c.osd).pg_missing(pool.id, pg, c.shard).items():
+            if obj in needs:
+                needs[obj] = version
+    return needs
+
+
+def _pause(svc: OSDService) -> None:
+    if svc.conf.recovery_sleep:
+        time.sleep(svc.conf.recovery_sleep)
+
+
+# -- backfill -------------------------------------------------------------------------------
+
+
+def _backfill(svc: OSDService, pool: PoolInfo, pg: int, target: Copy, progress: RecoveryProgress, tick) -> None:
+    shard, osd = target
+    info = _info(svc, pool, pg, target)
+    if info is None or info.backfill is None:
+        return
+    with svc.pg_locks.hold(pool.id, pg):
+        state = active_state(svc, pool, pg, locked=True)
+        complete = state.with_role(COMPLETE)
+        if target not in {c.copy for c in state.with_role(BACKFILL)} or not complete:
+            return
+        names = set(_names(svc, pool, pg, complete[0].copy)) | set(_names(svc, pool, pg, target))
+    done = 0
+    for obj in sorted(n for n in names if n > info.backfill):
+        with svc.pg_locks.hold(pool.id, pg):
+            state = active_state(svc, pool, pg, locked=True)
+            if target not in {c.copy for c in state.with_role(BACKFILL)}:
+                return  # peered again meanwhile: the next pass takes it from its cursor
+            copied, removed = _backfill_object(svc, pool, pg, state, target, obj)
+            done += 1
+            if done % CURSOR_EVERY == 0:
+                _save_cursor(svc, pool, pg, target, obj)
         progress.objects_done += 1
         progress.objects_copied += copied > 0
         progress.bytes_copied += copied
         progress.objects_removed += removed
         tick()
-        if cluster.conf.recovery_sleep:
-            time.sleep(cluster.conf.recovery_sleep)
-    _finish_pg(cluster, pool, pg, rec)
-    return True
+        _pause(svc)
+    with svc.pg_locks.hold(pool.id, pg):
+        state = active_state(svc, pool, pg, locked=True)
+        if target not in {c.copy for c in state.with_role(BACKFILL)}:
+            return
+        _save_cursor(svc, pool, pg, target, None)
+        copies = [c if c.copy != target else type(c)(shard, osd, COMPLETE) for c in state.copies]
+        svc.record_state(pool, pg, ActiveState(state.epoch, state.seq, state.up, copies, state.dirty))
 
 
-def _finish_pg(cluster: Cluster, pool: PoolInfo, pg: int, rec: PGRecovery) -> None:
-    """Drop the strays' copies once the acting set is whole, and the PG's entry in the map."""
-    pid = pgid(pool.id, pg)
-    whole = len(cluster.acting(pool, pg)) >= pool.size
-    if whole:
-        with cluster.pg_locks.hold(pool.id, pg):
-            if cluster.osdmap.pg_recovery.get(pid) != rec:
-                return
-            for shard, osd in rec.strays:
-                if is_up(cluster.osdmap, osd):
-                    try:
-                        cluster.store(osd).purge_pg(pool.id, pg, shard)
-                    except OSDFailure as f:
-                        cluster.osd_failed(f)
-    with cluster.changing_map() as osdmap:
-        if osdmap.pg_recovery.get(pid) != rec:
-            return  # the map moved on meanwhile: the next pass recovers the PG again
-        settle(osdmap, pool, pg, PGRecovery([], [] if whole else rec.strays, rec.current))
+def _info(svc: OSDService, pool: PoolInfo, pg: int, copy: Copy) -> PGInfo | None:
+    return svc.store(copy[1]).pg_infos(pool.id, pg).get(copy[0])
 
 
-def recover_object(cluster: Cluster, pool: PoolInfo, pg: int, ns: str, name: str) -> tuple[int, int]:
-    """Bring the PG's backfill targets to the authoritative version of one object.
-
-    The caller holds the PG lock. Returns (bytes copied, copies removed).
-    """
-    rec = cluster.osdmap.pg_recovery.get(pgid(pool.id, pg))
-    if rec is None:
-        return 0, 0
-    acting = cluster.acting(pool, pg)
-    targets = [c for c in rec.targets if c in acting]
-    if not targets:
-        return 0, 0
-    if pool.type == "erasure":
-        return _recover_ec_object(cluster, pool, pg, ns, name, targets)
-    return _recover_replicated_object(cluster, pool, pg, ns, name, targets)
+def _names(svc: OSDService, pool: PoolInfo, pg: int, copy: Copy) -> list[ObjectName]:
+    shard = copy[0] if pool.type == "erasure" else None
+    return [(k.ns, k.name) for k in svc.store(copy[1]).pg_objects(pool.id, pg, shard)]
 
 
-def _stat(cluster: Cluster, osd: int, key: ObjectKey) -> ObjectInfo | None:
-    """The copy's info, None if absent; raises OSDFailure (after marking the OSD down)."""
-    try:
-        return cluster.store(osd).stat(key)
-    except OSDFailure as f:
-        cluster.osd_failed(f)
-        raise
-    except StorageError as e:
-        if e.errno == errno.ENOENT:
-            return None
-        raise
-
-
-def _same(a: ObjectInfo | None, b: ObjectInfo | None) -> bool:
-    """The same version of a replicated object."""
-    return _same_version(a, b) and (a is None or a.size == b.size)
-
-
-def _same_version(a: ObjectInfo | None, b: ObjectInfo | None) -> bool:
-    if a is None or b is None:
-        return a is b
-    return (a.version, a.data_version) == (b.version, b.data_version)
-
-
-def _recover_replicated_object(
-    cluster: Cluster, pool: PoolInfo, pg: int, ns: str, name: str, targets: list[Copy]
+def _backfill_object(
+    svc: OSDService, pool: PoolInfo, pg: int, state: ActiveState, target: Copy, obj: ObjectName
 ) -> tuple[int, int]:
-    key = ObjectKey(pool.id, pg, ns, name)
-    newest: list[tuple[ObjectInfo, int]] = []
-    for _, osd in cluster.read_sources(pool, pg):
-        try:
-            info = _stat(cluster, osd, key)
-        except OSDFailure:
-            continue
-        if info is not None:
-            newest.append((info, osd))
-    newest.sort(key=lambda pair: pair[0].version, reverse=True)
-    stale = [c for c in targets if not _same(_stat_or_skip(cluster, c[1], key), newest[0][0] if newest else None)]
-    if not stale:
+    """Bring one object of the target to the authoritative version; (bytes copied, removed)."""
+    reference = _version(svc, pool, pg, state.with_role(COMPLETE)[0].copy, obj)
+    held = _version(svc, pool, pg, target, obj)
+    if _same(reference, held):
         return 0, 0
-    if not newest:
-        _restore(cluster, pool, pg, [(c, _remove_txn(key)) for c in stale])
-        return 0, len(stale)
-    record = _export(cluster, key, [osd for info, osd in newest if info.version == newest[0][0].version])
-    _restore(cluster, pool, pg, [(c, _restore_txn(key, record)) for c in stale])
-    return record.info.size * len(stale), 0
-
-
-def _stat_or_skip(cluster: Cluster, osd: int, key: ObjectKey) -> ObjectInfo | None:
     try:
-        return _stat(cluster, osd, key)
-    except OSDFailure:
+        copied = recover_one(svc, pool, pg, state, obj, [target])
+    except Unfound:
+        return 0, 0  # left for the PG's log-based recovery to report
+    return copied, int(reference is None and held is not None)
+
+
+def _version(svc: OSDService, pool: PoolInfo, pg: int, copy: Copy, obj: ObjectName) -> ObjectInfo | None:
+    try:
+        return svc.store(copy[1]).stat(ObjectKey(pool.id, pg, *obj, copy[0]))
+    except StorageError as e:
+        if e.errno != errno.ENOENT or isinstance(e, OSDFailure):
+            raise
         return None
 
 
-def _export(cluster: Cluster, key: ObjectKey, holders: list[int]) -> ObjectRecord:
-    """The object from the first holder whose copy reads back clean."""
-    error: StorageError | None = None
-    for osd in holders:
-        try:
-            return cluster.store(osd).export_object(key)
-        except OSDFailure as f:
-            cluster.osd_failed(f)
-            error = f
-        except StorageError as e:
-            if e.errno != errno.EIO:
-                raise
-            error = e
-    raise error or StorageError(errno.EIO, f"{key}: no readable authoritative copy")
+def _same(a: ObjectInfo | None, b: ObjectInfo | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return (a.epoch, a.version) == (b.epoch, b.version)
 
 
-def _remove_txn(key: ObjectKey) -> Transaction:
-    now = time.time_ns()
-    return Transaction(key, [("remove",)], now, now)
-
-
-def _restore_txn(key: ObjectKey, record: ObjectRecord) -> Transaction:
-    return Transaction(key, [("restore", record)], record.info.version, record.info.mtime_ns)
-
-
-def _restore(cluster: Cluster, pool: PoolInfo, pg: int, txns: list[tuple[Copy, Transaction]]) -> None:
-    cluster.apply_transactions(pool, pg, txns, need=0)  # a target that fails is marked down, no longer one
-
-
-def _recover_ec_object(
-    cluster: Cluster, pool: PoolInfo, pg: int, ns: str, name: str, targets: list[Copy]
-) -> tuple[int, int]:
-    try:
-        info, holders = cluster.ec_newest(pool, pg, ns, name, locked=True)
-    except StorageError as e:
-        if e.errno != errno.ENOENT:
-            raise
-        info, holders = None, []
-    stale = [
-        (shard, osd)
-        for shard, osd in targets
-        if not _same_version(_stat_or_skip(cluster, osd, ObjectKey(pool.id, pg, ns, name, shard)), info)
-    ]
-    if not stale:
-        return 0, 0
+def _save_cursor(svc: OSDService, pool: PoolInfo, pg: int, target: Copy, cursor: ObjectName | None) -> None:
+    info = _info(svc, pool, pg, target)
     if info is None:
-        _restore(cluster, pool, pg, [(c, _remove_txn(ObjectKey(pool.id, pg, ns, name, c[0]))) for c in stale])
-        return 0, len(stale)
-    data = cluster.ec_read(pool, pg, ns, name, 0, info.logical_size, locked=True)
-    shards = cluster.codec(pool).encode(data)
-    holder_shard, holder_osd = holders[0]
-    holder = cluster.store(holder_osd)
-    holder_key = ObjectKey(pool.id, pg, ns, name, holder_shard)
-    holder_info, xattrs = holder.stat(holder_key), holder.get_xattrs(holder_key)  # not its data: decoded above
-    txns = []
-    for shard, osd in stale:
-        key = ObjectKey(pool.id, pg, ns, name, shard)
-        record = ObjectRecord(replace(holder_info, size=len(shards[shard])), shards[shard], xattrs)
-        txns.append(((shard, osd), _restore_txn(key, record)))
-    _restore(cluster, pool, pg, txns)
-    return sum(len(shards[s]) for s, _ in stale), 0
+        return
+    info.backfill = cursor
+    outcome = svc.apply_transactions([(target, Transaction.pg_info(ObjectKey(pool.id, pg, "", "", target[0]), info))])
+    if outcome.errors:
+        raise outcome.errors[0][1]
+
+
+# -- once whole -------------------------------------------------------------------------------
+
+
+def _finish(svc: OSDService, pool: PoolInfo, pg: int, progress: RecoveryProgress) -> None:
+    """Once every up copy is complete: peer on the up set alone, then remove the strays."""
+    with svc.pg_locks.hold(pool.id, pg):
+        state = active_state(svc, pool, pg, locked=True)
+        up = svc.up_copies(pool, pg)
+        roles = {c.copy: c.role for c in state.copies}
+        if len(up) < pool.size or any(roles.get(c) != COMPLETE for c in up):
+            return
+        if any(c.copy not in up for c in state.copies):
+            state = peer(svc, pool, pg)
+            if any(c.copy not in up for c in state.copies):
+                return
+        for shard, osd in stray_copies(svc, pool, pg):
+            try:
+                svc.store(osd).purge_pg(pool.id, pg, shard)
+                progress.objects_removed += 1
+            except OSDFailure as f:
+                svc.osd_failed(f)
+
+
+def waiting_osds(svc: OSDService) -> list[dict]:
+    """The OSDs that are down but still in, with the PGs whose up set lacks them and when they
+    will be marked out (then their PGs' data is re-replicated elsewhere)."""
+    osdmap = svc.osdmap
+    now = time.time()
+    waiting: dict[int, list[str]] = {}
+    for pool in osdmap.pools.values():
+        for pg in range(pool.pg_num):
+            for osd in crush_set(osdmap, pool, pg):
+                if osd is not None and not is_up(osdmap, osd) and osdmap.osds[osd].in_:
+                    waiting.setdefault(osd, []).append(pgid(pool.id, pg))
+    found = []
+    for osd_id, pgs in sorted(waiting.items()):
+        osd = osdmap.osds[osd_id]
+        down_for = now - osd.down_since if osd.down_since else 0.0
+        out_in = None if osd.down_reason == "admin" else max(0.0, svc.conf.down_out_interval - down_for)
+        found.append({"osd": osd_id, "down_for_s": round(down_for, 1), "out_in_s": out_in, "pgs": pgs})
+    return found
+
+
+# -- unfound objects ----------------------------------------------------------------------------
+
+
+def list_unfound(svc: OSDService, pool: PoolInfo, pg: int) -> dict[ObjectName, Eversion]:
+    return svc.history.unfound(pool.id, pg)
+
+
+def mark_unfound_lost(svc: OSDService, pool: PoolInfo, pg: int, how: str) -> int:
+    """Give up a PG's unfound objects, as Ceph's ``mark_unfound_lost``: ``revert`` puts back the
+    newest older version some copy still holds (or deletes the object if none does),
+    ``delete`` deletes it. Either is a write with a PG log entry. Returns how many."""
+    if how not in ("revert", "delete"):
+        raise StorageError(errno.EINVAL, f"mark_unfound_lost takes revert or delete, not {how!r}")
+    with svc.pg_locks.hold(pool.id, pg):
+        state = active_state(svc, pool, pg, locked=True)
+        require_writable(svc, pool, pg, state)
+        lost = svc.history.unfound(pool.id, pg)
+        for obj in sorted(lost):
+            record = _older_version(svc, pool, pg, state, obj) if how == "revert" else None
+            state = _replace(svc, pool, pg, state, obj, record)
+        svc.history.set_unfound(pool.id, pg, {})
+        svc.record_state(pool, pg, settle_roles(svc, pool, pg, state))
+    return len(lost)
+
+
+def _older_version(svc: OSDService, pool: PoolInfo, pg: int, state: ActiveState, obj: ObjectName):
+    """A whole, readable older copy of a replicated object on any up OSD (None for EC: an older
+    version needs k shards of it, which recovery would have found)."""
+    if pool.type == "erasure":
+        return None
+    best = None
+    for shard, osd in [c.copy for c in state.copies] + stray_copies(svc, pool, pg):
+        try:
+            record = svc.store(osd).export_object(ObjectKey(pool.id, pg, *obj, shard))
+        except StorageError:
+            continue
+        if best is None or (record.info.epoch, record.info.version) > (best.info.epoch, best.info.version):
+            best = record
+    return best
+
+
+def _replace(svc: OSDService, pool: PoolInfo, pg: int, state: ActiveState, obj: ObjectName, record) -> ActiveState:
+    """Write ``record`` (None: no object) as the object's new version on every copy, with a log
+    entry, dropping it from every missing set."""
+    version = Eversion(state.epoch, state.seq + 1)
+    state.seq = version.seq
+    svc.pg_states.write(pool.id, pg, state)
+    if record is None:
+        ops = [("reset",)]
+    else:
+        ops = [("write_full", record.data)] + [("setxattr", k, v) for k, v in record.xattrs.items()]
+        ops += [("omap_set", record.omap)] if record.omap else []
+        ops += [("omap_set_header", record.omap_header)] if record.omap_header else []
+    log = LogUpdate(version, rollback=pool.type == "erasure")
+    if record is not None:
+        ops = [("reset",), *ops]
+    txns = [
+        (
+            c.copy,
+            Transaction(
+                ObjectKey(pool.id, pg, *obj, c.shard), ops, version.seq, time.time_ns(), log=log, recovered=True
+            ),
+        )
+        for c in state.copies
+    ]
+    outcome = svc.apply_transactions(txns)
+    if outcome.errors:
+        raise outcome.errors[0][1]
+    if outcome.failed:
+        return peer(svc, pool, pg)
+    return state

@@ -30,14 +30,13 @@ unrepairable and left as it is when:
 - copies at the newest version disagree and no content has a majority;
 - an EC object has fewer than k clean shards of its newest version.
 
-A missing copy is restored only when more than half of the up copies hold the object.
-There is no PG log, so an object held by fewer copies may have been deleted while the
-other OSDs were down.
+Only PGs whose copies are all complete are scrubbed (``peering.py`` made their PG logs
+agree), so a copy that lacks an object the others hold has lost it: it is restored.
 
 Locking: a PG's objects are listed under its PG lock (``cluster.pg_locks``). Each object
 is then scrubbed, and repaired, under that lock again, one object at a time, so client
 I/O to the PG waits for at most one object. PGs are scrubbed one after the other. A PG
-below ``min_size`` (inactive) or awaiting recovery is skipped. A deep scrub also removes
+below ``min_size`` (inactive), incomplete or awaiting recovery is skipped. A deep scrub also removes
 block files no object refers to that are over an hour old (a crash between writing a
 block and committing it leaves one).
 
@@ -75,8 +74,10 @@ from pathlib import Path
 from .cluster import Cluster
 from .erasure import ErasureCodec
 from .errors import OSDFailure, StorageError
-from .osd_store import NO_SHARD, CopyCheck, ObjectInfo, ObjectKey, ObjectRecord, Transaction
 from .osdmap import PoolInfo, pgid
+from .peering import active_state
+from .pg_state import COMPLETE
+from .store_records import CopyCheck, ObjectInfo, ObjectKey, ObjectRecord, Transaction
 
 SCRUB_DB = "scrub.db"
 EC_SCRUB_BATCH = 4 * 1024 * 1024  # object bytes decoded and re-encoded at a time
@@ -179,15 +180,15 @@ def _remove_orphan_blocks(cluster: Cluster) -> int:
 
 def scrub_pg(cluster: Cluster, pool: PoolInfo, pg: int, deep: bool = False, repair: bool = False) -> PGScrub | None:
     """Scrub one PG and repair it if asked (or if auto repair applies); None if it is inactive or
-    awaiting recovery (as Ceph, only clean PGs are scrubbed: recovery fills their targets)."""
-    if pgid(pool.id, pg) in cluster.osdmap.pg_recovery:
+    awaiting recovery (as Ceph, only PGs whose copies are all complete are scrubbed)."""
+    try:
+        state = active_state(cluster, pool, pg, locked=False)
+    except StorageError:
         return None
-    up = cluster.up_osds(pool, pg)
-    if pool.type == "erasure":
-        targets = [(shard, osd) for shard, osd in enumerate(up) if osd is not None]
-    else:
-        targets = [(NO_SHARD, osd) for osd in up if osd is not None]
-    if len(targets) < pool.min_size:
+    if state.incomplete or any(c.role != COMPLETE for c in state.copies):
+        return None
+    targets = [c.copy for c in state.copies]
+    if len({s for s, _ in targets} if pool.type == "erasure" else targets) < pool.min_size:
         return None
     with cluster.pg_locks.hold(pool.id, pg):
         names = sorted({(k.ns, k.name) for _, osd in targets for k in cluster.store(osd).pg_objects(pool.id, pg)})
@@ -273,10 +274,6 @@ class _ObjectScrub:
             self.errors |= copy.diffs
         if self.ec and deep and self.auth is not None:
             self._ec_decode(keep=False)
-        if len(present) * 2 <= len(self.copies) and any("missing" in c.errors for c in self.copies):
-            self.why_not = self.why_not or (
-                f"on {len(present)} of {len(self.copies)} copies: a lost copy and a deleted object look alike"
-            )
         return self._report()
 
     def _check(self, copy: _Copy, deep: bool) -> None:
@@ -296,14 +293,14 @@ class _ObjectScrub:
     def _signature(self, check: CopyCheck) -> tuple:
         """What copies of one version must agree on."""
         info = check.info
-        common = (info.version, info.data_version, info.logical_size, tuple(sorted(check.xattrs.items())))
+        common = (info.epoch, info.version, info.data_version, info.logical_size, tuple(sorted(check.xattrs.items())))
         if self.ec:
             return common
         return (*common, info.size, check.data_digest, check.omap_keys, check.omap_digest)
 
     def _choose_authoritative(self) -> None:
-        newest = max(c.check.info.version for c in self.present)
-        clean = [c for c in self.present if not c.errors and c.check.info.version == newest]
+        newest = max((c.check.info.epoch, c.check.info.version) for c in self.present)
+        clean = [c for c in self.present if not c.errors and (c.check.info.epoch, c.check.info.version) == newest]
         if not clean:
             self.why_not = "no copy of the newest version reads back clean"
             return
@@ -409,7 +406,9 @@ class _ObjectScrub:
 
         def record(copy: _Copy) -> ObjectRecord:
             shard = bytes(shards[copy.key.shard])
-            shard_info = ObjectInfo(len(shard), info.logical_size, info.version, info.mtime_ns, info.data_version)
+            shard_info = ObjectInfo(
+                len(shard), info.logical_size, info.version, info.mtime_ns, info.data_version, info.epoch
+            )
             return ObjectRecord(shard_info, shard, dict(xattrs))
 
         return record
@@ -419,7 +418,7 @@ def _differences(check: CopyCheck, reference: CopyCheck, ec: bool) -> set[str]:
     """The between-copies errors of ``check`` against ``reference``."""
     a, b = check.info, reference.info
     errors = set()
-    if (a.version, a.data_version) != (b.version, b.data_version):
+    if (a.epoch, a.version, a.data_version) != (b.epoch, b.version, b.data_version):
         errors.add("object_info_inconsistency")
     if a.logical_size != b.logical_size or (not ec and a.size != b.size):
         errors.add("size_mismatch")

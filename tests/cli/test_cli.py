@@ -92,7 +92,7 @@ def test_pool_create_replicated_and_erasure_then_ls(librgw, pools):
     assert librgw("pool", "ls").out.splitlines() == ["rep", "ec"]
     detail = librgw("pool", "ls", "--detail").out.splitlines()
     assert detail[0] == "pool 1 'rep' replicated size 3 min_size 2 pg_num 8"
-    assert detail[1] == "pool 2 'ec' erasure size 3 min_size 2 pg_num 8 erasure_code_profile k2m1"
+    assert detail[1] == "pool 2 'ec' erasure size 3 min_size 3 pg_num 8 erasure_code_profile k2m1"
     assert librgw("pool", "get", "ec", "erasure_code_profile").out.strip() == "erasure_code_profile: k2m1"
 
 
@@ -393,7 +393,7 @@ def test_recover_backfills_an_out_osd_and_reports_a_summary(librgw, pools, tmp_p
     _put_many(librgw, tmp_path, 30)
     assert librgw("osd", "out", "1").code == 0
     status = json.loads(librgw("status", "--format", "json").out)
-    assert any("recovery_wait" in s["state_name"] for s in status["pgmap"]["pgs_by_state"])
+    assert any("backfill_wait" in s["state_name"] for s in status["pgmap"]["pgs_by_state"])
     result = librgw("recover")
     assert result.code == 0 and result.out.startswith("recovery: ") and "copied" in result.out
     again = librgw("recover", "--format", "json")

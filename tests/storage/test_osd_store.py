@@ -13,15 +13,9 @@ import pytest
 
 from librgw.storage.checksum import crc32c, digest
 from librgw.storage.errors import OSDFailure, StorageError
-from librgw.storage.osd_store import (
-    CHECKSUM_CHUNK,
-    PENDING_SHARD,
-    ObjectInfo,
-    ObjectKey,
-    ObjectRecord,
-    OSDStore,
-    Transaction,
-)
+from librgw.storage.osd_store import OSDStore
+from librgw.storage.store_records import PENDING_SHARD, ObjectInfo, ObjectKey, ObjectRecord, Transaction
+from librgw.storage.store_txn import CHECKSUM_CHUNK
 from librgw.storage.piece_stream import PieceStream
 from tests.conftest import flip_stored_byte
 
@@ -149,17 +143,19 @@ def test_deep_check_digest_is_the_crc_of_the_data_with_holes_as_zeros(store):
     assert not check.read_error
 
 
-def test_pg_objects_lists_one_pg_with_infos_and_pending_shards_only_when_asked(store):
+def test_pg_objects_lists_one_pg_with_infos_and_no_stashed_or_pending_shards(store):
     shard = ObjectKey(1, 3, "", "ec-obj", 2)
-    pending = ObjectKey(1, 3, "", "ec-obj", 2 + PENDING_SHARD)
+    pending = ObjectKey(1, 3, "", "ec-obj", 2 + PENDING_SHARD)  # as stores made before PG logs have them
     _write(store, KEY, [("write_full", b"abc")], version=5)
     _write(store, shard, [("write_full", b"s")])
     _write(store, pending, [("write_full", b"new")], version=9)
+    _write(store, shard.stash, [("write_full", b"old")], version=1)
     _write(store, ObjectKey(1, 4, "", "elsewhere"), [("write_full", b"x")])
     listed = store.pg_objects(1, 3)
     assert listed == {KEY: store.stat(KEY), shard: store.stat(shard)}
     assert listed[KEY].size == 3 and listed[KEY].version == 5
-    assert set(store.pg_objects(1, 3, pending=True)) == {KEY, shard, pending}
+    assert store.pg_objects(1, 3, shard=2) == {shard: store.stat(shard)}
+    assert store.list_objects(1, 3) == [("", "ec-obj"), ("ns", "obj")]
 
 
 def test_orphan_block_files_are_removed_only_when_old(tmp_path):

@@ -19,12 +19,14 @@ import pytest
 from librgw import rados
 from librgw.cli.main import main
 from librgw.storage.cluster import Cluster
-from librgw.storage.osd_store import ObjectKey
-from librgw.storage.osdmap import OSDInfo, OSDMap, PoolInfo, pgid
-from librgw.storage.peering import note_map_change
+from librgw.storage.health import pg_state
+from librgw.storage.osdmap import pgid
+from librgw.storage.peering import active_state
+from librgw.storage.pg_state import BACKFILL, COMPLETE, RECOVERING
 from librgw.storage.placement import pg_of
 from librgw.storage.recovery import PROGRESS_FILE, recover
 from librgw.storage.scrub import scrub
+from librgw.storage.store_records import NO_SHARD, ObjectKey
 from tests.conftest import make_ec_pool
 
 KiB = 1024
@@ -57,7 +59,7 @@ def copies(cluster: Cluster, pool_name: str, name: str) -> list[tuple[int, Objec
     """(osd, key) of every copy the PG's acting set should hold."""
     pool = cluster.pool(pool_name)
     pg = pg_of(pool, "", name)
-    return [(osd, ObjectKey(pool.id, pg, "", name, shard)) for shard, osd in cluster.acting(pool, pg)]
+    return [(osd, ObjectKey(pool.id, pg, "", name, shard)) for shard, osd in cluster.up_copies(pool, pg)]
 
 
 def assert_every_copy_current(cluster: Cluster, pool_name: str, expected: dict[str, bytes]) -> None:
@@ -99,7 +101,7 @@ def test_missing_osd_directory_is_marked_down_and_io_goes_on(client, cluster_dir
     written = write_objects(rep, 60)
     cluster = client.cluster
     epoch = cluster.osdmap.epoch
-    victim = cluster.acting(cluster.pool("rep"), pg_of(cluster.pool("rep"), "", "obj-0"))[0][1]
+    victim = cluster.up_copies(cluster.pool("rep"), pg_of(cluster.pool("rep"), "", "obj-0"))[0][1]
     shutil.rmtree(cluster_dir / f"osd.{victim}")
     assert_all_read_back(rep, written)  # the primary is gone: reads fail over
     osd = cluster.osdmap.osds[victim]
@@ -144,7 +146,7 @@ def test_writes_below_min_size_fail_fast_and_lose_nothing(client, rep):
     cluster = client.cluster
     pool = cluster.pool("rep")
     name = "obj-7"
-    holders = [osd for _, osd in cluster.acting(pool, pg_of(pool, "", name))]
+    holders = [osd for _, osd in cluster.up_copies(pool, pg_of(pool, "", name))]
     cluster.set_osd_state(holders[:2], up=False)
     started = time.monotonic()
     with pytest.raises(rados.Error) as e:
@@ -158,51 +160,85 @@ def test_writes_below_min_size_fail_fast_and_lose_nothing(client, rep):
 # -- peering ---------------------------------------------------------------------
 
 
-def _map(osds: int) -> OSDMap:
-    osdmap = OSDMap(fsid="f", osds={i: OSDInfo(id=i) for i in range(osds)})
-    osdmap.pools[1] = PoolInfo(id=1, name="p", type="replicated", size=3, min_size=2, pg_num=32)
-    return osdmap
+def unclean(cluster: Cluster) -> dict[str, str]:
+    """pgid -> state of every PG that is not active+clean."""
+    states = {}
+    for pool in cluster.osdmap.pools.values():
+        for pg in range(pool.pg_num):
+            state = pg_state(cluster, pool, pg, recovering=False)
+            if state != "active+clean":
+                states[pgid(pool.id, pg)] = state
+    return states
 
 
-def test_peering_makes_returning_and_new_osds_targets_and_leavers_strays():
-    before = _map(6)
-    after = OSDMap.from_json(before.to_json())
-    after.osds[0].up = False
-    note_map_change(before, after)
-    assert all(not rec.targets for rec in after.pg_recovery.values())  # down: degraded, nothing to fill yet
-    back = OSDMap.from_json(after.to_json())
-    back.osds[0].up = True
-    note_map_change(after, back)
-    assert back.pg_recovery and all(rec.targets == [(-1, 0)] for rec in back.pg_recovery.values())
-    grown = OSDMap.from_json(before.to_json())
-    grown.osds[6] = OSDInfo(id=6)
-    note_map_change(before, grown)
-    for rec in grown.pg_recovery.values():
-        assert rec.targets and all(osd == 6 for _, osd in rec.targets)
-        assert rec.strays and all(osd != 6 for _, osd in rec.strays)
+def test_a_returning_osd_catches_up_from_its_log_and_a_new_one_is_backfilled(client, rep):
+    """One PG, so that more objects change while the OSD is away than peering recovers at once."""
+    cluster = client.cluster
+    cluster.create_pool("one", pg_num=1)
+    pool = cluster.pool("one")
+    with client.open_ioctx("one") as ioctx:
+        written = write_objects(ioctx, 40)
+        away = cluster.up_copies(pool, 0)[2][1]
+        cluster.set_osd_state([away], up=False)
+        changed = write_objects(ioctx, 30, generation=1)
+        ioctx.remove_object("obj-35")
+        written.update(changed)
+        del written["obj-35"]
+        cluster.set_osd_state([away], up=True)
+        assert unclean(cluster) == {f"{pool.id}.0": "active+recovery_wait+degraded"}
+        state = active_state(cluster, pool, 0, locked=False)
+        assert {c.osd: c.role for c in state.copies}[away] == RECOVERING
+        missing = cluster.store(away).pg_missing(pool.id, 0, NO_SHARD)
+        assert set(missing) == {("", f"obj-{i}") for i in range(30)} | {("", "obj-35")}  # from the log alone
+        assert_all_read_back(ioctx, written)  # served by the complete copies
+        summary = recover(cluster)
+        assert summary.objects_copied == 30 and not summary.incomplete
+        assert f"{pool.id}.0" not in unclean(cluster)
+        assert_every_copy_current(cluster, "one", written)
+        held = [osd for _, osd in cluster.up_copies(pool, 0)]
+        moved, new_osd = held[1], next(o for o in sorted(cluster.osdmap.osds) if o not in held)
+        cluster.set_pg_upmap_items(f"{pool.id}.0", [(moved, new_osd)])
+        state = active_state(cluster, pool, 0, locked=False)
+        roles = {c.osd: c.role for c in state.copies}
+        assert roles[new_osd] == BACKFILL and roles[moved] == COMPLETE  # it serves until the new copy is full
+        assert unclean(cluster) == {f"{pool.id}.0": "active+degraded+remapped+backfill_wait"}
+        ioctx.write_full("obj-1", b"while backfilling")
+        written["obj-1"] = b"while backfilling"
+        recover(cluster)
+        assert not cluster.store(moved).pg_objects(pool.id, 0)  # the stray emptied
+        assert unclean(cluster) == {}
+        assert_every_copy_current(cluster, "one", written)
+        assert_all_read_back(ioctx, written)
 
 
-def _changed(osdmap: OSDMap, **states: bool) -> OSDMap:
-    """A copy of ``osdmap`` with OSDs ``o<N>=True|False`` marked up or down, peered."""
-    after = OSDMap.from_json(osdmap.to_json())
-    for name, up in states.items():
-        after.osds[int(name[1:])].up = up
-    note_map_change(osdmap, after)
-    return after
-
-
-def test_peering_keeps_copies_that_went_down_last_complete():
-    start = _map(3)  # every PG on OSDs 0, 1, 2; size 3, min_size 2
-    first_down = _changed(start, o0=False)  # 1 and 2 may take writes without 0: 0 goes stale
-    all_down = _changed(_changed(first_down, o1=False), o2=False)  # no write possible since 1 left
-    assert all(rec.current == [(-1, 1), (-1, 2)] for rec in all_down.pg_recovery.values())
-    stale_back = _changed(all_down, o0=True)
-    assert all(rec.targets == [(-1, 0)] for rec in stale_back.pg_recovery.values())
-    current_back = _changed(stale_back, o2=True)  # 0 (a target) and 2 may now write without 1
-    for rec in current_back.pg_recovery.values():
-        assert rec.targets == [(-1, 0)] and not rec.current  # 2 complete; 1 may miss writes from now
-    everyone_back = _changed(current_back, o1=True)
-    assert all(rec.targets == [(-1, 0), (-1, 1)] for rec in everyone_back.pg_recovery.values())
+def test_a_pg_whose_latest_copies_are_down_is_incomplete_until_one_returns(client, rep):
+    """Writes while osd A is away land on B and C only; with B and C down too, A alone must not
+    serve its older copy as current: the PG is incomplete, and I/O fails at once."""
+    cluster = client.cluster
+    pool = cluster.pool("rep")
+    rep.write_full("o", b"v1")
+    pg = pg_of(pool, "", "o")
+    a, b, c = (osd for _, osd in cluster.up_copies(pool, pg))
+    cluster.set_osd_state([a], up=False)
+    rep.write_full("o", b"v2")  # acknowledged by b and c
+    cluster.set_osd_state([b, c], up=False)
+    cluster.set_osd_state([a], up=True)
+    started = time.monotonic()
+    for call in (lambda: rep.read("o"), lambda: rep.write_full("o", b"v3")):
+        with pytest.raises(rados.Error) as e:
+            call()
+        assert e.value.errno == errno.EAGAIN and "incomplete" in str(e.value)
+        assert f"osd.{b}" in str(e.value) and f"osd.{c}" in str(e.value)
+    assert time.monotonic() - started < 5
+    assert unclean(cluster)[pgid(pool.id, pg)] == "incomplete"
+    cluster.set_osd_state([c], up=True)
+    assert rep.read("o") == b"v2"  # c holds the latest history; a catches up from it
+    rep.write_full("o", b"v3")
+    cluster.set_osd_state([b], up=True)
+    recover(cluster)
+    assert rep.read("o") == b"v3" and unclean(cluster) == {}
+    for osd, key in copies(cluster, "rep", "o"):
+        assert cluster.store(osd).read(key, 0, 10)[0] == b"v3"
 
 
 def test_every_copy_down_then_up_serves_again_with_nothing_to_recover(client, rep, cli, conf):
@@ -211,10 +247,10 @@ def test_every_copy_down_then_up_serves_again_with_nothing_to_recover(client, re
     for state in ("down", "up"):
         ret, _, outs = client.mon_command(json.dumps({"prefix": f"osd {state}", "ids": [str(i) for i in every]}), b"")
         assert ret == 0, outs
-    assert not client.cluster.osdmap.pg_recovery
     assert_all_read_back(rep, written)
     code, out = cli(Path(conf))("status")
     assert code == 0 and "HEALTH_OK" in out
+    assert unclean(client.cluster) == {}
     rep.write_full("obj-1", b"after")
     assert rep.read("obj-1") == b"after"
 
@@ -233,9 +269,9 @@ def test_writes_while_every_copy_moves_are_read_back_and_kept(client, kind):
         written = write_objects(ioctx, 60)
         name = "obj-3"
         pg = pg_of(pool, "", name)
-        old = [osd for _, osd in cluster.acting(pool, pg)]
+        old = [osd for _, osd in cluster.up_copies(pool, pg)]
         cluster.set_pg_upmap_items(pgid(pool.id, pg), list(zip(old, [o for o in range(6) if o not in old])))
-        assert not set(old) & {osd for _, osd in cluster.acting(pool, pg)}
+        assert not set(old) & {osd for _, osd in cluster.up_copies(pool, pg)}
         ioctx.write_full(name, b"moved")
         written[name] = b"moved"
         gone = next(n for n in written if n != name and pg_of(pool, "", n) == pg)
@@ -246,7 +282,7 @@ def test_writes_while_every_copy_moves_are_read_back_and_kept(client, kind):
             ioctx.stat(gone)
         assert name in {o.key for o in ioctx.list_objects()} and gone not in {o.key for o in ioctx.list_objects()}
         summary = recover(cluster)
-        assert not summary.incomplete and not cluster.osdmap.pg_recovery
+        assert not summary.incomplete and unclean(cluster) == {}
         assert_all_read_back(ioctx, written)
         with pytest.raises(rados.ObjectNotFound):
             ioctx.stat(gone)
@@ -298,12 +334,11 @@ def test_acceptance_osd_unmounted_during_overwrites_catches_up(client, cluster_d
     away.rename(cluster_dir / "osd.1")
     cluster.heartbeat(force=True)
     assert cluster.osdmap.osds[1].up
-    assert cluster.osdmap.pg_recovery, "the returning OSD's PGs await recovery"
     assert_all_read_back(rep, new["rep"])  # the stale copies are not read
     assert_all_read_back(ec, new["ec"])
     summary = recover(cluster)
-    assert not summary.incomplete and summary.objects_copied > 0
-    assert not cluster.osdmap.pg_recovery
+    assert not summary.incomplete
+    assert unclean(cluster) == {}
     for pool in ("rep", "ec"):
         assert_every_copy_current(cluster, pool, new[pool])
     deep = scrub(cluster, deep=True)
@@ -320,11 +355,11 @@ def test_new_osd_is_backfilled_and_strays_emptied(client, rep):
     cluster = client.cluster
     written = {"rep": write_objects(rep, 150), "ec": write_objects(ec, 150)}
     new_osd = cluster.add_osd()
-    assert any(osd == new_osd for r in cluster.osdmap.pg_recovery.values() for _, osd in r.targets)
+    assert any("backfill" in state for state in unclean(cluster).values())
     for ioctx, pool in ((rep, "rep"), (ec, "ec")):
         assert_all_read_back(ioctx, written[pool])  # served by the old copies meanwhile
     recover(cluster)
-    assert not cluster.osdmap.pg_recovery
+    assert unclean(cluster) == {}
     for pool in ("rep", "ec"):
         assert_every_copy_current(cluster, pool, written[pool])
     for ioctx, pool in ((rep, "rep"), (ec, "ec")):
@@ -344,8 +379,7 @@ def test_acceptance_recovery_killed_halfway_resumes(client, conf, cluster_dir, r
     Path(conf).write_text(text)
     cluster = client.cluster
     cluster.set_osd_state([0], in_=False)
-    total = sum(1 for _ in cluster.osdmap.pg_recovery)
-    assert total
+    assert unclean(cluster)
     proc = subprocess.Popen([sys.executable, "-m", "librgw.cli.main", "-c", conf, "recover"], cwd=Path.cwd())
     progress_file = cluster_dir / PROGRESS_FILE
     deadline = time.monotonic() + 60
@@ -362,9 +396,9 @@ def test_acceptance_recovery_killed_halfway_resumes(client, conf, cluster_dir, r
         pytest.fail("recovery made no progress")
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert cluster.osdmap.pg_recovery, "killed before it finished"
+    assert unclean(cluster), "killed before it finished"
     summary = recover(cluster)
-    assert not summary.incomplete and not cluster.osdmap.pg_recovery
+    assert not summary.incomplete and unclean(cluster) == {}
     assert_every_copy_current(cluster, "rep", written)
     assert_all_read_back(rep, written)
 
@@ -399,7 +433,7 @@ def test_acceptance_writes_during_recovery_are_kept(client, rep):
         stop.set()
         thread.join()
     assert not errors
-    assert not summary.incomplete and not cluster.osdmap.pg_recovery
+    assert not summary.incomplete and unclean(cluster) == {}
     assert_all_read_back(rep, written)
     assert_every_copy_current(cluster, "rep", written)
 
@@ -423,7 +457,7 @@ def test_an_ec_write_goes_on_when_a_shard_osd_dies_under_it(client, cluster_dir,
     cluster = client.cluster
     pool = cluster.pool("ec")
     ec.write_full("obj", b"old" * 1000)
-    victim = cluster.acting(pool, pg_of(pool, "", "obj"))[0][1]
+    victim = cluster.up_copies(pool, pg_of(pool, "", "obj"))[0][1]
     shutil.rmtree(cluster_dir / f"osd.{victim}")
     data = os.urandom(3 * 1024 * 1024)
     ec.write_full("obj", data)
