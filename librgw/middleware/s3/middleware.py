@@ -13,7 +13,8 @@ HeadObject (ranges, conditions, ``response-*``), DeleteObject, CopyObject (COPY 
 REPLACE), DeleteObjects; multipart uploads (``multipart.py``); versioning
 (``versioning.py``); bucket and object ACLs, canned and granted (``acl.py``), and bucket
 policies (``policy.py``); bucket and object tagging, CORS with preflight requests, lifecycle
-configuration (``subresources.py``). Other sub-resources answer ``NotImplemented``.
+configuration (``subresources.py``). Other sub-resources answer ``NotImplemented``, and so does
+any request asking for server-side encryption, which is not offered (``encryption.py``).
 
 Settings (``[filter:s3]``):
 
@@ -45,6 +46,7 @@ from . import (
     acl,
     buckets,
     cors,
+    encryption,
     multipart,
     objects,
     payload,
@@ -62,7 +64,7 @@ from .s3_request import S3Request, is_s3, parse_request
 
 # Bucket sub-resources this filter does not serve yet: refused, never mistaken for a listing.
 UNSERVED = (
-    "website", "logging", "notification", "replication", "encryption", "object-lock", "accelerate",
+    "website", "logging", "notification", "replication", "object-lock", "accelerate",
     "requestPayment", "inventory", "analytics", "metrics", "ownershipControls", "publicAccessBlock",
     "retention", "legal-hold", "restore", "torrent", "attributes", "select",
 )  # fmt: skip
@@ -107,6 +109,7 @@ class S3:
             return cors.preflight(rgw, s3)
         claim = parse_s3_auth(s3.request.environ, bucket_in_host=s3.host_bucket)
         identity = identity_of(rgw, claim, s3.request.environ)
+        encryption.refuse_requested_encryption(s3)
         native = Native(self.app, s3.request.environ, identity)
         method = s3.request.method
         if not s3.bucket:
@@ -117,7 +120,7 @@ class S3:
         unserved = [name for name in UNSERVED if name in s3.params]
         if unserved:
             raise S3Error("NotImplemented", f"The {unserved[0]} sub-resource is not supported yet")
-        if subresources.applies(s3):  # ?tagging, ?cors, ?lifecycle
+        if subresources.applies(s3):  # ?tagging, ?cors, ?lifecycle, ?encryption
             return subresources.handle(native, rgw, s3, claim)
         access_control = acl.applies(s3) or policy.applies(s3)
         if method == "PUT" and not s3.key and not versioning.applies(s3) and not access_control:
