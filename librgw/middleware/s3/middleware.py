@@ -16,6 +16,10 @@ policies (``policy.py``); bucket and object tagging, CORS with preflight request
 configuration (``subresources.py``). Other sub-resources answer ``NotImplemented``, and so does
 any request asking for server-side encryption, which is not offered (``encryption.py``).
 
+A request's body is read through ``payload.ServerInput``: one the server cannot read whole (a
+broken chunk, chunks or a ``Content-Length`` cut short) is ``IncompleteBody`` (400), whatever
+the operation reading it.
+
 Settings (``[filter:s3]``):
 
 - ``cluster``: as the gateway's (``$LIBRGW_CLUSTER`` overrides it); the filter reads users'
@@ -79,6 +83,7 @@ class S3:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if not is_s3(environ):
             return self.app(environ, start_response)
+        environ["wsgi.input"] = payload.ServerInput.of(environ)
         request = Request(environ)
         request_id = environ.get(TRANS_ID_KEY, "-")
         resource, s3 = "/", None
@@ -88,6 +93,8 @@ class S3:
             response = self.handle(s3)
         except S3Error as error:
             response = error.response(resource, request_id)
+        except payload.BodyRejected as refusal:  # a body read here, not by an upload (``payload.ServerInput``)
+            response = refusal.error.response(resource, request_id)
         except SignatureError as error:
             response = S3Error(error.code, error.message, error.status).response(resource, request_id)
         except rados.Error as error:

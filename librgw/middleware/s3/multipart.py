@@ -37,7 +37,7 @@ from .native import Native
 from .object_headers import digest_check, native_object_headers, upload_length
 from .objects import CONTENT_HEADERS, write_conditions, write_failure
 from .s3_request import S3Request
-from .xml_doc import MAX_BODY, add, document, parse, s3_time, serialize, swift_listing_time
+from .xml_doc import MAX_BODY, add, document, parse, s3_time, schema_int, serialize, swift_listing_time
 
 MAX_PART_NUMBER = 10_000
 MESSAGES = {
@@ -235,11 +235,11 @@ def requested_parts(body: bytes) -> list[dict]:
         raise S3Error("MalformedXML", "The XML you provided was not well-formed or did not validate")
     parts = []
     for element in root.findall("Part"):
-        number = (element.findtext("PartNumber") or "").strip()
+        number = schema_int(element.findtext("PartNumber") or "")
         etag = element.findtext("ETag")
-        if not (number.isascii() and number.isdigit()) or etag is None:
+        if number is None or number < 0 or etag is None:
             raise S3Error("MalformedXML", "Each Part needs a PartNumber and an ETag")
-        parts.append({"part_number": int(number), "etag": etag.strip().strip('"')})
+        parts.append({"part_number": number, "etag": etag.strip().strip('"')})
     if not parts:
         raise S3Error("MalformedXML", "The XML you provided was not well-formed or did not validate")
     return parts

@@ -87,6 +87,7 @@ from .conditions import write_condition
 from .context import Context
 from .listing import swift_time
 from .object_request import content_headers, content_type_of, object_path, requested_metadata
+from .ranges import byte_position
 from .request_body import upload_body
 from .tagging import requested_tags
 from .timestamps import timestamp_headers
@@ -97,7 +98,7 @@ PART_NUMBER = "part-number"
 MAX_LISTED = 1000  # parts or uploads in one listing, as S3
 MAX_COMPLETE_BODY = 2 * 1024 * 1024  # 10,000 parts listed in JSON take about 600 KB
 READ_CHUNK = 64 * 1024
-COPY_RANGE_RE = re.compile(r"bytes=(\d+)-(\d+)")
+COPY_RANGE_RE = re.compile(r"bytes=([0-9]+)-([0-9]+)")
 
 
 def _query(request: Request) -> dict[str, str]:
@@ -234,10 +235,10 @@ def copy_range(header: str | None, size: int) -> tuple[int, int] | None:
     match = COPY_RANGE_RE.fullmatch(header.strip())
     if not match:
         raise exc.HTTPBadRequest("X-Copy-From-Range must be bytes=<first>-<last>")
-    first, last = int(match.group(1)), int(match.group(2))
+    first, last = byte_position(match.group(1)), byte_position(match.group(2))
     if first > last or last >= size:
         raise exc.HTTPRequestRangeNotSatisfiable(
-            f"bytes {first}-{last} are not within the source's {size} bytes",
+            f"{header.strip()[:64]} is not within the source's {size} bytes",
             headers={"Content-Range": f"bytes */{size}"},
         )
     return first, last
