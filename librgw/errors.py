@@ -160,3 +160,17 @@ class DeleteConflict(RGWError):
 
 class MalformedPolicyDocument(RGWError):
     code, status = "MalformedPolicyDocument", 400
+
+
+class PreconditionFailed(RGWError):
+    """A conditional write (``write_condition.py``) whose condition did not hold of the object
+    it would have replaced."""
+
+    code, status = "PreconditionFailed", 412
+
+
+class NoObjectToMatch(PreconditionFailed):
+    """A write asked to match the object's ETag (``If-Match``) where there is no object: a failed
+    precondition to HTTP (412), ``NoSuchKey`` to S3, as AWS answers a conditional write (404)."""
+
+    code = "NoSuchKey"

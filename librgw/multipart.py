@@ -37,6 +37,7 @@ from .objects import ObjectInfo, ObjectStore, Stripes, check_headers, check_key,
 from .omap_keys import entry_key, escaped
 from .omap_pages import omap_items, omap_values
 from .tagging import check_tags
+from .write_condition import WriteCondition
 from .zone import DATA_POOL, INDEX_POOL
 
 if TYPE_CHECKING:
@@ -214,9 +215,12 @@ class MultipartUploads:
         parts: list[tuple[int, str]],
         oid: str = "",
         version_id: str = "",
+        condition: WriteCondition | None = None,
     ) -> IndexEntry:
         """Join ``parts`` ((number, ETag) in order, as the client lists them) into ``key``: into
-        its head, or into head ``oid`` with ``version_id`` (a version's, ``Versions.write``)."""
+        its head, or into head ``oid`` with ``version_id`` (a version's, ``Versions.write``).
+        With ``condition``, the object it replaces must meet it (``ObjectStore.write_head``);
+        if it does not, the upload stays as it was."""
         upload = self.get(bucket, key, upload_id)
         uploaded = {p.number: p for p in self.list_parts(bucket, key, upload_id)}
         if not parts:
@@ -255,7 +259,7 @@ class MultipartUploads:
         with BucketIndex(self.rgw, bucket) as index:
             index.prepare(key, info.tag, "write")
             try:
-                self.objects.write_head(bucket, info, b"")
+                self.objects.write_head(bucket, info, b"", condition)
             except BaseException:
                 index.cancel(key, info.tag)
                 raise

@@ -17,7 +17,9 @@ and ``user.rgw.acl``, the object's access control list, kept as text the gateway
 (``middleware/acl.py``) and absent for an object that has none of its own; for a tagged
 object, ``user.rgw.x-amz-tagging`` (``tagging.py``). ``set_acl`` and ``set_tags`` change
 one of them alone, on the very head the caller looked at (asserting its rados version), so
-the ACL or tags of an object replaced meanwhile are never changed by mistake.
+the ACL or tags of an object replaced meanwhile are never changed by mistake. A write may
+carry a condition on the object it replaces (``write_condition.py``: ``If-Match``,
+``If-None-Match: *``), checked by the head's write itself.
 
 Reading (``ObjectStore.get``) returns a file-like ``ObjectReader`` that fetches only the
 rados objects the requested byte range covers, one stripe at a time.
@@ -43,6 +45,7 @@ from .expiry import ExpiryQueue
 from .gc import GarbageCollector, add_refs
 from .manifest import HEAD_MAX, STRIPE_SIZE, Manifest, Part, head_oid, tail_oid
 from .tagging import TAGS_ATTR, check_tags, decode_tags, encode_tags
+from .write_condition import WriteCondition
 from .zone import DATA_POOL
 
 if TYPE_CHECKING:
@@ -57,6 +60,9 @@ SNAPSHOT_RETRIES = 5
 STALE_PENDING_S = 30.0  # a write pending this long after its head was written has died
 # The HTTP headers an object keeps and returns on GET, as S3 and Swift do.
 CONTENT_HEADERS = ("content-disposition", "content-encoding", "content-language", "cache-control", "expires")
+# How a conditional head write fails when the head changed since it was checked: it was
+# removed (ENOENT), made meanwhile (EEXIST), or is at another version (ERANGE, EOVERFLOW).
+HEAD_CHANGED = frozenset({errno.ENOENT, errno.EEXIST, errno.ERANGE, errno.EOVERFLOW})
 
 
 @dataclass
@@ -159,13 +165,15 @@ class ObjectStore:
         expected_md5: str | None = None,
         acl: str = "",
         tags: dict[str, str] | None = None,
+        condition: WriteCondition | None = None,
     ) -> IndexEntry:
         """Store ``data`` (bytes, or a binary file object read to its end) as ``key``: in its
         head ``<marker>_<key>``, or in head ``oid`` (a version's) with ``version_id``. With
         ``delete_at`` (seconds since the epoch) it expires then (``expiry.py``). ``headers``
         are kept and returned with it (names from ``CONTENT_HEADERS``), and so are ``acl`` and
         ``tags``. With ``expected_md5`` (hex) a body whose MD5 differs raises ``BadDigest`` and
-        leaves the old object as it was."""
+        leaves the old object as it was; so does a ``condition`` the object it would replace
+        does not meet (``PreconditionFailed``, ``NoObjectToMatch``), checked as the head is written."""
         check_key(key)
         check_headers(headers or {})
         check_tags(tags or {})
@@ -193,7 +201,7 @@ class ObjectStore:
             self.expiry.add(bucket.name, key, delete_at)
         with BucketIndex(self.rgw, bucket) as index:
             index.prepare(key, tag, "write")
-            entry = self._write(index, bucket, info, data, expected_md5)
+            entry = self._write(index, bucket, info, data, expected_md5, condition)
             index.complete(key, tag, entry, current=lambda: self.head_tag(info.oid) == tag)
         return entry
 
@@ -204,6 +212,7 @@ class ObjectStore:
         info: ObjectInfo,
         data: bytes | bytearray | memoryview | BinaryIO,
         expected_md5: str | None,
+        condition: WriteCondition | None = None,
     ) -> IndexEntry:
         """Tails, then the head of ``info`` (whose size, ETag, mtime and manifest this fills in);
         the index entry to complete. On failure the tails go and the index's pending tag is cancelled."""
@@ -219,7 +228,7 @@ class ObjectStore:
                 info.size, info.etag, info.mtime = info.manifest.obj_size, md5.hexdigest(), time.time()
                 if expected_md5 is not None and expected_md5.lower() != info.etag:
                     raise BadDigest(f"the body's MD5 is {info.etag}, not the {expected_md5} the request gave")
-                self.write_head(bucket, info, head)
+                self.write_head(bucket, info, head, condition)
             except BaseException:
                 index.cancel(info.key, info.tag)
                 for part in parts:
@@ -227,15 +236,27 @@ class ObjectStore:
                 raise
         return entry_of(info)
 
-    def write_head(self, bucket: BucketInfo, info: ObjectInfo, head: bytes) -> None:
+    def write_head(
+        self, bucket: BucketInfo, info: ObjectInfo, head: bytes, condition: WriteCondition | None = None
+    ) -> None:
         """Write the head in one op (data and every xattr): the moment ``info`` replaces the
-        object's previous version, whose tails then go to the GC queue."""
+        object's previous version, whose tails then go to the GC queue. With ``condition``, the
+        object replaced must meet it (``WriteCondition.check`` raises), and the op asserts that
+        the head is still the one checked."""
         oid = info.oid or head_oid(bucket.marker, info.key)
         attrs = _attrs(info)
         with self._data() as ioctx:
             for _ in range(HEAD_RETRIES):
+                version = _head_version(ioctx, oid) if condition is not None else None
                 old = _read_attrs(ioctx, oid)
+                if condition is not None:
+                    condition.check(_current_etag(old), f"{bucket.name}/{info.key}")
                 with rados.WriteOpCtx() as op:
+                    if condition is not None:  # the head checked above, or still none
+                        if version is None:
+                            op.new(rados.LIBRADOS_CREATE_EXCLUSIVE)
+                        else:
+                            op.assert_version(version)
                     op.write_full(head)
                     for name, value in attrs.items():
                         op.set_xattr(name, value)
@@ -245,6 +266,10 @@ class ObjectStore:
                         ioctx.operate_write_op(op, oid)
                     except rados.NoData:  # a concurrent write changed the attributes: look again
                         continue
+                    except rados.OSError as error:
+                        if condition is None or error.errno not in HEAD_CHANGED:
+                            raise
+                        continue  # replaced, made or removed since it was checked: check again
                 self._let_go(old)
                 return
         raise rados.ObjectBusy(f"{oid}: concurrent writes kept changing it", errno=16)
@@ -341,6 +366,7 @@ class ObjectStore:
         owner: str = "",
         acl: str = "",
         tags: dict[str, str] | None = None,
+        condition: WriteCondition | None = None,
     ) -> IndexEntry:
         """Server-side copy: the destination's head gets the source's head data (at most 4 MiB)
         and a manifest pointing at the source's tails, which are shared, not copied. With
@@ -350,7 +376,8 @@ class ObjectStore:
         with ``version_id`` (``put``'s ``oid`` and ``version_id``). The copy is ``owner``'s
         (the destination bucket's by default) with ACL ``acl``: an ACL is never copied, as
         in S3, so a copy onto itself that keeps them passes them. The tags are the source's
-        with ``tags`` None (S3's tagging COPY directive), else ``tags``."""
+        with ``tags`` None (S3's tagging COPY directive), else ``tags``. With ``condition``, the
+        object the copy replaces must meet it, as ``put``'s."""
         check_key(dst_key)
         check_headers(headers or {})
         check_tags(tags or {})
@@ -386,7 +413,7 @@ class ObjectStore:
         with BucketIndex(self.rgw, dst_bucket) as index:
             index.prepare(dst_key, tag, "write")
             try:
-                self.write_head(dst_bucket, info, head)
+                self.write_head(dst_bucket, info, head, condition)
             except BaseException:
                 index.cancel(dst_key, tag)
                 self.gc.enqueue(src.manifest.tail_oids(), tag)
@@ -571,6 +598,26 @@ def _info(key: str, attrs: dict[str, bytes], oid: str) -> ObjectInfo:
         attrs.get(ATTR + "acl", b"").decode(),
         decode_tags(attrs.get(ATTR + TAGS_ATTR, b"")),
     )
+
+
+def _head_version(data_ioctx: rados.Ioctx, oid: str) -> int | None:
+    """The rados version of head ``oid``; None if there is no such head."""
+    try:
+        data_ioctx.stat(oid)
+    except rados.ObjectNotFound:
+        return None
+    return data_ioctx.get_last_version()
+
+
+def _current_etag(attrs: dict[str, bytes]) -> str | None:
+    """The ETag of the object whose head has xattrs ``attrs``; None if there is none (no head,
+    or one past its delete-at time, which ``stat`` says does not exist)."""
+    if ATTR + "manifest" not in attrs:
+        return None
+    delete_at = attrs.get(ATTR + "delete_at")
+    if delete_at is not None and float(delete_at) <= time.time():
+        return None
+    return attrs[ATTR + "etag"].decode()
 
 
 def _read_attrs(data_ioctx: rados.Ioctx, oid: str) -> dict[str, bytes]:

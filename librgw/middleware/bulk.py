@@ -39,6 +39,7 @@ from webob import Request, Response, exc
 from .authorization import IDENTITY_KEY
 from .request_log import TRANS_ID_KEY
 from .swift.listing import accepted_type
+from .swift.request_body import read_document
 
 DEFAULT_MAX_DELETES = 10000
 DEFAULT_MAX_FAILED = 1000
@@ -48,7 +49,7 @@ PASSED_ON = (IDENTITY_KEY, TRANS_ID_KEY, "REMOTE_ADDR", "HTTP_REFERER", "HTTP_X_
 
 def paths_to_delete(request: Request, limit: int) -> list[str]:
     """The decoded names in a bulk-delete body: 413 beyond ``limit``, 400 if it is not UTF-8."""
-    body = request.body_file.read(limit * MAX_LINE + 1)
+    body = read_document(request, limit * MAX_LINE + 1)
     if len(body) > limit * MAX_LINE:
         raise exc.HTTPRequestEntityTooLarge(f"Maximum bulk deletes per request: {limit}")
     try:

@@ -250,6 +250,57 @@ def test_a_broken_chunked_body_is_4xx_and_leaves_no_object(gateway, alice, body)
     assert head_status(gateway, alice, name) == 404
 
 
+def send_then_stop(gateway, method: str, path: str, headers: dict, body: bytes) -> int:
+    """The status of ``method path`` sent with ``body`` byte for byte, the client sending nothing more."""
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=30) as sock:
+        sock.sendall(request_bytes(method, path, headers, body))
+        sock.shutdown(socket.SHUT_WR)
+        response = http.client.HTTPResponse(sock, method=method)
+        response.begin()
+        return response.status
+
+
+def documents(gateway, alice) -> list:
+    """What a container's document-reading requests could change: its policy, ACL and objects."""
+    account, token = alice
+    answers = [
+        gateway.raw("GET", f"{account}/{CONTAINER}?{name}", {"X-Auth-Token": token}) for name in ("policy", "acl")
+    ]
+    return [(status, body) for status, _, body in answers] + [sorted(listed_names(gateway, alice))]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"zz\r\n{}\r\n0\r\n\r\n", b"2\r\n{}XX0\r\n\r\n", b"400\r\n{", b"2\r\n{}\r\n"],
+    ids=["bad-size", "no-terminator", "cut-mid-chunk", "no-last-chunk"],
+)
+@pytest.mark.parametrize(
+    ("method", "where"),
+    [("PUT", "/junk?policy"), ("PUT", "/junk?acl"), ("POST", "?bulk-delete"), ("DELETE", "?bulk-delete")],
+)
+def test_a_broken_chunked_document_is_4xx_and_changes_nothing(gateway, alice, method, where, body):
+    account, token = alice
+    assert gateway.raw("PUT", f"{account}/{CONTAINER}/doc-kept", {"X-Auth-Token": token}, b"kept")[0] == 201
+    before = documents(gateway, alice)
+    headers = {"X-Auth-Token": token, "Transfer-Encoding": "chunked", "Content-Type": "text/plain"}
+    status = send_then_stop(gateway, method, account + where, headers, body)
+    assert status in (400, 499), status  # a broken body, or one that ended early (Swift's 499)
+    assert documents(gateway, alice) == before
+
+
+@pytest.mark.parametrize("digits", [4000, 5000])
+def test_a_range_of_thousands_of_digits_is_clipped_or_416(gateway, alice, digits):
+    account, token = alice
+    path = f"{account}/{CONTAINER}/ranged"
+    assert gateway.raw("PUT", path, {"X-Auth-Token": token}, b"0123456789")[0] == 201
+    huge = "9" * digits
+    status, headers, body = gateway.raw("GET", path, {"X-Auth-Token": token, "Range": f"bytes=4-{huge}"})
+    assert (status, headers["Content-Range"], body) == (206, "bytes 4-9/10", b"456789")
+    status, headers, _ = gateway.raw("GET", path, {"X-Auth-Token": token, "Range": f"bytes={huge}-"})
+    assert (status, headers["Content-Range"]) == (416, "bytes */10")
+    assert gateway.raw("GET", path, {"X-Auth-Token": token})[2] == b"0123456789"
+
+
 def test_hanging_up_after_tails_were_written_leaves_no_object_and_no_tails(gateway, alice):
     account, token = alice
     with librgw.connect(gateway.conf) as rgw:

@@ -107,6 +107,20 @@ def test_if_none_match_star_refuses_to_overwrite(alice):
     assert caught.value.http_status == 412 and alice.get_object("objs", "once")[1] == b"1"
 
 
+def test_if_match_replaces_only_the_object_with_that_etag(alice):
+    alice.put_object("objs", "cas", b"1")
+    with pytest.raises(ClientException) as caught:
+        alice.put_object("objs", "cas", b"2", headers={"If-Match": '"' + "0" * 32 + '"'})
+    assert caught.value.http_status == 412 and alice.get_object("objs", "cas")[1] == b"1"
+    alice.put_object("objs", "cas", b"2", headers={"If-Match": f'"{hashlib.md5(b"1").hexdigest()}"'})
+    assert alice.get_object("objs", "cas")[1] == b"2"
+    with pytest.raises(ClientException) as caught:  # no object to match: a failed precondition, as RFC 9110 says
+        alice.put_object("objs", "cas-absent", b"x", headers={"If-Match": "*"})
+    assert caught.value.http_status == 412 and caught.value.http_response_headers["X-Librgw-Error"] == "NoSuchKey"
+    with pytest.raises(ClientException):
+        alice.head_object("objs", "cas-absent")
+
+
 def test_post_replaces_metadata_and_keeps_data(alice):
     alice.put_object("objs", "posted", b"data", headers={"X-Object-Meta-A": "1", "X-Object-Meta-B": "2"})
     alice.post_object("objs", "posted", headers={"X-Object-Meta-C": "3", "Content-Type": "text/x-test"})

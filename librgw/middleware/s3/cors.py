@@ -57,7 +57,7 @@ from ..swift.cors import CORS
 from .bucket_config import BucketConfiguration
 from .errors import S3Error
 from .s3_request import S3Request
-from .xml_doc import add, document, parse, serialize
+from .xml_doc import add, document, parse, schema_int, serialize
 
 NOT_ALLOWED = (
     "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, "
@@ -87,9 +87,10 @@ def requested_rules(body: bytes) -> list[dict]:
             raise S3Error("MalformedXML", "Each CORSRule needs an AllowedOrigin and an AllowedMethod")
         max_age = element.findtext("MaxAgeSeconds")
         if max_age is not None:
-            if not (max_age.strip().isascii() and max_age.strip().isdigit()):
+            seconds = schema_int(max_age)
+            if seconds is None or seconds < 0:
                 raise S3Error("MalformedXML", "MaxAgeSeconds must be a non-negative integer")
-            rule["max_age_seconds"] = int(max_age)
+            rule["max_age_seconds"] = seconds
         if element.findtext("ID") is not None:
             rule["id"] = element.findtext("ID")
         rules.append(rule)

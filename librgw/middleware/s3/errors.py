@@ -56,6 +56,7 @@ STATUS = {
     "OperationAborted": 409,
     "PreconditionFailed": 412,
     "RequestTimeTooSkewed": 403,
+    "ServerSideEncryptionConfigurationNotFoundError": 404,
     "ServiceUnavailable": 503,
     "SignatureDoesNotMatch": 403,
     "SlowDown": 503,

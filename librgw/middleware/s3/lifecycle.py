@@ -26,7 +26,6 @@ Transitions are ``NotImplemented``: there is one storage class. The rules are ap
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 
 from webob import Response
@@ -34,9 +33,8 @@ from webob import Response
 from ..swift.lifecycle import EXPIRATION_HEADER, LIFECYCLE
 from .bucket_config import BucketConfiguration
 from .errors import S3Error
-from .xml_doc import add, document, parse, serialize
+from .xml_doc import add, document, parse, schema_int, serialize
 
-INTEGER_RE = re.compile(r"-?\d+")
 SIZES = (("ObjectSizeGreaterThan", "object_size_greater_than"), ("ObjectSizeLessThan", "object_size_less_than"))
 UNSERVED_ACTIONS = ("Transition", "NoncurrentVersionTransition")
 
@@ -56,10 +54,10 @@ def _integer(parent: ET.Element, tag: str) -> int | None:
     element = _one(parent, tag)
     if element is None:
         return None
-    text = (element.text or "").strip()
-    if not INTEGER_RE.fullmatch(text):
+    value = schema_int(element.text or "")
+    if value is None:
         raise _malformed(f"{tag} must be an integer")
-    return int(text)
+    return value
 
 
 def _tag(element: ET.Element) -> tuple[str, str]:

@@ -13,7 +13,12 @@ HeadObject (ranges, conditions, ``response-*``), DeleteObject, CopyObject (COPY 
 REPLACE), DeleteObjects; multipart uploads (``multipart.py``); versioning
 (``versioning.py``); bucket and object ACLs, canned and granted (``acl.py``), and bucket
 policies (``policy.py``); bucket and object tagging, CORS with preflight requests, lifecycle
-configuration (``subresources.py``). Other sub-resources answer ``NotImplemented``.
+configuration (``subresources.py``). Other sub-resources answer ``NotImplemented``, and so does
+any request asking for server-side encryption, which is not offered (``encryption.py``).
+
+A request's body is read through ``payload.ServerInput``: one the server cannot read whole (a
+broken chunk, chunks or a ``Content-Length`` cut short) is ``IncompleteBody`` (400), whatever
+the operation reading it.
 
 Settings (``[filter:s3]``):
 
@@ -45,6 +50,7 @@ from . import (
     acl,
     buckets,
     cors,
+    encryption,
     multipart,
     objects,
     payload,
@@ -62,7 +68,7 @@ from .s3_request import S3Request, is_s3, parse_request
 
 # Bucket sub-resources this filter does not serve yet: refused, never mistaken for a listing.
 UNSERVED = (
-    "website", "logging", "notification", "replication", "encryption", "object-lock", "accelerate",
+    "website", "logging", "notification", "replication", "object-lock", "accelerate",
     "requestPayment", "inventory", "analytics", "metrics", "ownershipControls", "publicAccessBlock",
     "retention", "legal-hold", "restore", "torrent", "attributes", "select",
 )  # fmt: skip
@@ -77,6 +83,7 @@ class S3:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if not is_s3(environ):
             return self.app(environ, start_response)
+        environ["wsgi.input"] = payload.ServerInput.of(environ)
         request = Request(environ)
         request_id = environ.get(TRANS_ID_KEY, "-")
         resource, s3 = "/", None
@@ -86,6 +93,8 @@ class S3:
             response = self.handle(s3)
         except S3Error as error:
             response = error.response(resource, request_id)
+        except payload.BodyRejected as refusal:  # a body read here, not by an upload (``payload.ServerInput``)
+            response = refusal.error.response(resource, request_id)
         except SignatureError as error:
             response = S3Error(error.code, error.message, error.status).response(resource, request_id)
         except rados.Error as error:
@@ -107,6 +116,7 @@ class S3:
             return cors.preflight(rgw, s3)
         claim = parse_s3_auth(s3.request.environ, bucket_in_host=s3.host_bucket)
         identity = identity_of(rgw, claim, s3.request.environ)
+        encryption.refuse_requested_encryption(s3)
         native = Native(self.app, s3.request.environ, identity)
         method = s3.request.method
         if not s3.bucket:
@@ -117,7 +127,7 @@ class S3:
         unserved = [name for name in UNSERVED if name in s3.params]
         if unserved:
             raise S3Error("NotImplemented", f"The {unserved[0]} sub-resource is not supported yet")
-        if subresources.applies(s3):  # ?tagging, ?cors, ?lifecycle
+        if subresources.applies(s3):  # ?tagging, ?cors, ?lifecycle, ?encryption
             return subresources.handle(native, rgw, s3, claim)
         access_control = acl.applies(s3) or policy.applies(s3)
         if method == "PUT" and not s3.key and not versioning.applies(s3) and not access_control:

@@ -14,7 +14,8 @@ Several of S3's multipart errors share a native status (``InvalidPart``,
 answer's ``X-Librgw-Error`` header (``swift/errors.py``), with S3's own message.
 
 UploadPartCopy checks the ``x-amz-copy-source-if-*`` conditions as CopyObject does
-(``copy_source.py``).
+(``copy_source.py``). CompleteMultipartUpload takes ``If-Match`` and ``If-None-Match: *`` as
+PutObject does (``objects.py``); when one fails the upload stays, to be completed again.
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ from .copy_source import check_copy_conditions, parse_copy_source
 from .errors import STATUS, S3Error, from_native
 from .native import Native
 from .object_headers import digest_check, native_object_headers, upload_length
-from .objects import CONTENT_HEADERS
+from .objects import CONTENT_HEADERS, write_conditions, write_failure
 from .s3_request import S3Request
-from .xml_doc import MAX_BODY, add, document, parse, s3_time, serialize, swift_listing_time
+from .xml_doc import MAX_BODY, add, document, parse, s3_time, schema_int, serialize, swift_listing_time
 
 MAX_PART_NUMBER = 10_000
 MESSAGES = {
@@ -234,11 +235,11 @@ def requested_parts(body: bytes) -> list[dict]:
         raise S3Error("MalformedXML", "The XML you provided was not well-formed or did not validate")
     parts = []
     for element in root.findall("Part"):
-        number = (element.findtext("PartNumber") or "").strip()
+        number = schema_int(element.findtext("PartNumber") or "")
         etag = element.findtext("ETag")
-        if not (number.isascii() and number.isdigit()) or etag is None:
+        if number is None or number < 0 or etag is None:
             raise S3Error("MalformedXML", "Each Part needs a PartNumber and an ETag")
-        parts.append({"part_number": int(number), "etag": etag.strip().strip('"')})
+        parts.append({"part_number": number, "etag": etag.strip().strip('"')})
     if not parts:
         raise S3Error("MalformedXML", "The XML you provided was not well-formed or did not validate")
     return parts
@@ -246,15 +247,12 @@ def requested_parts(body: bytes) -> list[dict]:
 
 def complete_upload(native: Native, owner: str, s3: S3Request) -> Response:
     parts = requested_parts(s3.request.body_file.read(MAX_BODY + 1))
+    headers = {"Content-Type": "application/json", **write_conditions(s3)}
     answer = native.call(
-        "POST",
-        owner,
-        s3.bucket,
-        s3.key,
-        {"Content-Type": "application/json"},
-        query=_upload_query(s3),
-        body=json.dumps(parts).encode(),
+        "POST", owner, s3.bucket, s3.key, headers, query=_upload_query(s3), body=json.dumps(parts).encode()
     )
+    if answer.status_int == 412:
+        raise write_failure(answer, s3)
     if answer.status_int // 100 != 2:
         raise _failure(answer, s3)
     path = "/" + quote(s3.key) if s3.host_bucket else f"/{quote(s3.bucket)}/{quote(s3.key)}"

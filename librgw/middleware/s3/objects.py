@@ -6,6 +6,13 @@ becomes the native ``ETag`` check (hex), so a body that does not match is ``BadD
 is never stored; content headers pass as they are; GET's ``response-*`` query parameters
 override the answer's headers. DeleteObject of a missing key succeeds, as in S3. Versions
 (``versionId``, ``x-amz-version-id``, delete markers) are ``versioning.py``'s.
+
+PutObject, CopyObject (of its destination) and CompleteMultipartUpload (``multipart.py``) may
+be conditional writes, as S3's:
+``If-None-Match: *`` stores only where no object is, ``If-Match: <ETag>`` (quoted or not)
+replaces only the object with that ETag; the native PUT checks them with the write
+(``swift/conditions.py``). A failed one is ``PreconditionFailed`` (412), and ``If-Match``
+where there is no object ``NoSuchKey`` (404), as AWS answers.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from urllib.parse import quote
 
 from webob import Response
 
+from ..swift.errors import ERROR_HEADER
 from . import lifecycle, tagging, versioning
 from .acl import requested_acl_headers
 from .copy_source import check_copy_conditions, parse_copy_source
@@ -40,6 +48,7 @@ PASSED_BACK = (
     "Accept-Ranges",
 )
 CONDITIONS = ("If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "Range")
+WRITE_CONDITIONS = ("If-Match", "If-None-Match")
 RESPONSE_OVERRIDES = {
     "response-content-type": "Content-Type",
     "response-content-language": "Content-Language",
@@ -55,7 +64,7 @@ MAX_DELETE_KEYS = 1000
 def put_object(native: Native, owner: str, s3: S3Request, stream: object) -> Response:
     if "x-amz-copy-source" in s3.request.headers:
         return copy_object(native, owner, s3)
-    headers = native_object_headers(s3, (*CONTENT_HEADERS, "If-None-Match"))
+    headers = native_object_headers(s3, (*CONTENT_HEADERS, *WRITE_CONDITIONS))
     headers.update(requested_acl_headers(s3, private_by_default=True))
     headers.update(tagging.object_tagging_headers(s3))
     headers.update(digest_check(s3))
@@ -63,8 +72,26 @@ def put_object(native: Native, owner: str, s3: S3Request, stream: object) -> Res
     if answer.status_int == 422:
         raise S3Error("BadDigest", "The Content-MD5 you specified did not match what we received.")
     if answer.status_int // 100 != 2:
-        raise from_native(answer.status_int, answer.body, "NoSuchKey")
+        raise write_failure(answer, s3)
     return Response(status=200, headerlist=[("ETag", answer.headers["ETag"]), *versioning.version_headers(answer)])
+
+
+def write_conditions(s3: S3Request) -> dict[str, str]:
+    """The request's ``WRITE_CONDITIONS``, for the native write that checks them."""
+    return {name: s3.request.headers[name] for name in WRITE_CONDITIONS if name in s3.request.headers}
+
+
+def write_failure(answer: Response, s3: S3Request) -> S3Error:
+    """The S3 error for a failed native write of the object's data: a failed condition
+    (``WRITE_CONDITIONS``) as S3's conditional writes answer it, else ``from_native``'s."""
+    if answer.status_int != 412:
+        return from_native(answer.status_int, answer.body, "NoSuchKey")
+    if answer.headers.get(ERROR_HEADER) == "NoSuchKey":  # If-Match where there is no object
+        return S3Error("NoSuchKey", "The specified key does not exist.", Key=s3.key)
+    condition = next((name for name in WRITE_CONDITIONS if name in s3.request.headers), WRITE_CONDITIONS[0])
+    return S3Error(
+        "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", Condition=condition
+    )
 
 
 def get_object(native: Native, owner: str, s3: S3Request, head: bool) -> Response:
@@ -126,7 +153,10 @@ def copy_object(native: Native, owner: str, s3: S3Request) -> Response:
         headers.update(native_object_headers(s3, CONTENT_HEADERS))
         headers["X-Fresh-Metadata"] = "true"
     headers.update(tagging.copy_tagging_headers(s3))
+    headers.update(write_conditions(s3))
     answer = native.call("PUT", owner, s3.bucket, s3.key, headers)
+    if answer.status_int == 412:
+        raise write_failure(answer, s3)
     if answer.status_int // 100 != 2:
         raise versioning.copy_failure(answer, s3, version_id)
     root = document("CopyObjectResult")

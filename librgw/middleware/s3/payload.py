@@ -83,7 +83,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from webob import Request
 
@@ -95,6 +95,7 @@ from .s3_request import S3Request
 READ_SIZE = 64 * 1024
 MAX_FRAME_LINE = 4096  # a chunk header or a trailer line; a signed one is about 90 bytes
 MAX_TRAILERS = 16
+MAX_LENGTH_DIGITS = 19  # a Content-Length no server passes on is longer (and int() refuses 4,300 digits)
 AWS_CHUNKED = "aws-chunked"
 STREAMING_PREFIX = "STREAMING-"
 SIGNED_STREAMING = frozenset({STREAMING_PAYLOAD, STREAMING_PAYLOAD + "-TRAILER"})
@@ -153,6 +154,65 @@ class ChunkSigner:
     def _sign(self, algorithm: str, previous: str, *hashes: str) -> str:
         text = "\n".join([algorithm, self.timestamp, self.scope, previous, *hashes])
         return hmac.new(self.key, text.encode(), hashlib.sha256).hexdigest()
+
+
+class ServerInput:
+    """``wsgi.input`` of an S3 request as every reader in this filter gets it (``S3.__call__``
+    puts it in place): a body the server cannot give whole raises ``BodyRejected`` with
+    ``IncompleteBody``, whichever operation reads it (an upload's body, an XML document, a
+    form), rather than the server's own exception (gunicorn's ``InvalidChunkSize``,
+    ``ChunkMissingTerminator``, ``NoMoreData``, a reset connection) escaping as a 500.
+
+    ``length`` is the ``Content-Length`` (None: chunked, or none given); a stream that ends
+    before it is cut short too."""
+
+    def __init__(self, stream: BinaryIO, length: int | None) -> None:
+        self._stream = stream
+        self._left = length
+
+    @classmethod
+    def of(cls, environ: dict) -> ServerInput:
+        length = environ.get("CONTENT_LENGTH", "")
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        known = not chunked and length.isascii() and length.isdigit() and len(length) <= MAX_LENGTH_DIGITS
+        return cls(environ["wsgi.input"], int(length) if known else None)
+
+    def read(self, size: int = -1) -> bytes:
+        """``size`` bytes (all with -1), fewer only at the body's end: with a ``Content-Length``,
+        that is where it says, so a reader never sees a body cut short as a short one."""
+        if self._left is None:
+            return self._server_read(self._stream.read, size)
+        wanted = self._left if size < 0 else min(size, self._left)
+        pieces, got = [], 0
+        while got < wanted:
+            piece = self._server_read(self._stream.read, wanted - got)
+            if not piece:
+                raise rejected("IncompleteBody", "The request body ended before its Content-Length.")
+            pieces.append(piece)
+            got += len(piece)
+        self._left -= got
+        return b"".join(pieces)
+
+    def readline(self, size: int = -1) -> bytes:
+        if self._left is None:
+            return self._server_read(self._stream.readline, size)
+        if self._left == 0:
+            return b""
+        line = self._server_read(self._stream.readline, self._left if size < 0 else min(size, self._left))
+        if not line:
+            raise rejected("IncompleteBody", "The request body ended before its Content-Length.")
+        self._left -= len(line)
+        return line
+
+    @staticmethod
+    def _server_read(read: Callable[[int], bytes], size: int) -> bytes:
+        try:
+            return read(size)
+        except Exception:  # the server's, whatever its type: the body's framing is broken, or it ended early
+            raise rejected(
+                "IncompleteBody",
+                "The request body could not be read whole: its chunks are malformed or it ended early.",
+            ) from None
 
 
 class RawBody:
@@ -483,8 +543,10 @@ def upload_body(s3: S3Request, claim: S3Credentials | None, signing_key: Callabl
                 raise S3Error("InvalidRequest", f"{content_sha256} needs a request signed with SigV4.")
             signer = ChunkSigner.of(claim, signing_key())
         decoded = request.headers.get("x-amz-decoded-content-length")
-        if decoded is not None and not decoded.isdigit():
+        if decoded is not None and not (decoded.isascii() and decoded.isdigit()):
             raise S3Error("InvalidArgument", "x-amz-decoded-content-length must be a number of bytes.")
+        if decoded is not None and len(decoded.lstrip("0")) > MAX_LENGTH_DIGITS:
+            raise S3Error("EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size.")
         source = AwsChunkedReader(raw, None if decoded is None else int(decoded), signer)
         length = decoded
         _as_decoded(environ, decoded, [e for e in encodings if e.lower() != AWS_CHUNKED])

@@ -5,7 +5,8 @@ by the file's name), ``policy`` (base64 JSON), the signature fields (SigV4:
 ``x-amz-algorithm``, ``x-amz-credential``, ``x-amz-date``, ``x-amz-signature``; SigV2:
 ``AWSAccessKeyId``, ``signature``), optional ``Content-Type``, ``x-amz-meta-*``, ``acl`` (a
 canned ACL; ``private`` by default), ``success_action_status`` / ``success_action_redirect``,
-and last the ``file``.
+and last the ``file``. A form asking for server-side encryption (an
+``x-amz-server-side-encryption*`` field) is ``NotImplemented`` (``encryption.py``), once signed.
 
 The signature is over the base64 policy, by the key's secret. The policy must not have
 expired, and each of its conditions must hold: exact matches (``{"bucket": "b"}``,
@@ -37,6 +38,7 @@ from ..authorization import Identity
 from ..s3_signature import v4_signing_key
 from .acl import canned_acl_header
 from .authenticate import identity_of_key, signing_key_of
+from .encryption import asked_for, refuse
 from .errors import S3Error, from_native
 from .native import Native
 from .s3_request import S3Request
@@ -152,6 +154,8 @@ def post_object(rgw: librgw.RGW, native_of: Callable[[Identity], Native], owner:
     if not key:
         raise S3Error("InvalidArgument", "Bucket POST must contain a field named 'key'.", ArgumentName="key")
     signer = _check_signature(rgw, s3, fields)
+    if (name := asked_for(fields)) is not None:
+        refuse(name)
     policy = _policy(fields)
     upload.file.seek(0, 2)
     size = upload.file.tell()

@@ -41,7 +41,7 @@ from ..s3_signature import SignatureError, parse_s3_auth, verify
 from .authenticate import signing_key_of
 from .errors import S3Error
 from .s3_request import S3Request
-from .xml_doc import s3_time
+from .xml_doc import s3_time, schema_int
 
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 STS_SERVICE = "sts"
@@ -90,10 +90,10 @@ def _answer(rgw: librgw.RGW, s3: S3Request, request_id: str) -> Response:
         return assume_role(rgw, key, form, request_id)
     if action != "GetSessionToken":
         raise S3Error("InvalidAction", f"Could not find operation {action[:64]!r} for version 2011-06-15", 400)
-    duration = form.get("DurationSeconds", str(DEFAULT_DURATION))
-    if not duration.isascii() or not duration.isdigit():
+    duration = schema_int(form.get("DurationSeconds", str(DEFAULT_DURATION)))
+    if duration is None or duration < 0:
         raise InvalidArgument("DurationSeconds must be a number of seconds")
-    credentials = rgw.sessions.issue(key, int(duration))
+    credentials = rgw.sessions.issue(key, duration)
     root, _ = _response("GetSessionToken", credentials)
     return _answer_of(root, request_id)
 
@@ -113,10 +113,10 @@ def assume_role(rgw: librgw.RGW, key: AccessKey, form: dict[str, str], request_i
         role = None
     if role is None:
         raise S3Error("NoSuchEntity", f"The role {role_arn[:200]!r} cannot be found.", 404)
-    duration = form.get("DurationSeconds", str(DEFAULT_ROLE_DURATION))
-    if not duration.isascii() or not duration.isdigit():
+    duration = schema_int(form.get("DurationSeconds", str(DEFAULT_ROLE_DURATION)))
+    if duration is None or duration < 0:
         raise S3Error("ValidationError", "DurationSeconds must be a number of seconds", 400)
-    if not MIN_DURATION <= int(duration) <= role.max_session_duration:
+    if not MIN_DURATION <= duration <= role.max_session_duration:
         raise S3Error(
             "ValidationError",
             f"DurationSeconds must be from {MIN_DURATION} to the role's maximum, {role.max_session_duration}",
@@ -124,7 +124,7 @@ def assume_role(rgw: librgw.RGW, key: AccessKey, form: dict[str, str], request_i
         )
     if not role.trust_policy.allows(key.user_id):
         raise S3Error("AccessDenied", f"User {key.user_id} is not authorized to assume role {role.name}", 403)
-    credentials = rgw.sessions.issue(key, int(duration), role.name, session_name, role.max_session_duration)
+    credentials = rgw.sessions.issue(key, duration, role.name, session_name, role.max_session_duration)
     root, result = _response("AssumeRole", credentials)
     user = ET.SubElement(result, "AssumedRoleUser")
     ET.SubElement(user, "Arn").text = assumed_role_arn(role.name, session_name)

@@ -1,6 +1,7 @@
 """The bucket configurations this filter serves as sub-resources: ``?tagging`` (of buckets and
-objects, ``tagging.py``), ``?cors`` and ``?lifecycle`` (of buckets, ``cors.py`` and
-``lifecycle.py``). Each is one native sub-resource request down the pipeline.
+objects, ``tagging.py``), ``?cors``, ``?lifecycle`` and ``?encryption`` (of buckets,
+``cors.py``, ``lifecycle.py`` and ``encryption.py``). Each is one native sub-resource request
+down the pipeline.
 
 A PUT's document is read here, through the same checks as an upload's body
 (``payload.py``: the signed payload hash, aws-chunked, ``x-amz-checksum-*``), at most
@@ -18,7 +19,7 @@ import librgw
 from librgw.errors import NoSuchBucket
 
 from ..s3_signature import S3Credentials
-from . import cors, lifecycle, tagging
+from . import cors, encryption, lifecycle, tagging
 from .authenticate import chunk_signing_key
 from .errors import S3Error
 from .native import Native
@@ -28,7 +29,7 @@ from .s3_request import S3Request
 from .xml_doc import MAX_BODY
 
 READ_CHUNK = 64 * 1024
-BUCKET_HANDLERS = {"cors": cors.handle, "lifecycle": lifecycle.handle}
+BUCKET_HANDLERS = {"cors": cors.handle, "lifecycle": lifecycle.handle, "encryption": encryption.handle}
 
 
 def applies(s3: S3Request) -> bool:

@@ -66,6 +66,7 @@ from ..policy import MAX_POLICY_BYTES, MalformedPolicy, UnsupportedPolicy, parse
 from . import metadata, versioned_objects, versions
 from .context import Context
 from .errors import ERROR_HEADER
+from .request_body import read_document
 
 ACL_HEADER = "X-Librgw-Acl"
 ACL, POLICY = "acl", "policy"
@@ -131,7 +132,7 @@ def _policy(ctx: Context, bucket: BucketInfo) -> Response:
         attrs.pop(POLICY_ATTR, None)
     else:
         try:
-            text = ctx.request.body_file.read(MAX_POLICY_BYTES + 1).decode("utf-8")
+            text = read_document(ctx.request, MAX_POLICY_BYTES + 1).decode("utf-8")
             policy = parse_policy(text, bucket.name)
         except UnicodeDecodeError:
             raise _error(exc.HTTPBadRequest, "MalformedPolicy", "A policy is JSON in UTF-8") from None
@@ -184,7 +185,7 @@ def requested_acl(ctx: Context, owner: str, bucket_owner: str, body: bool = Fals
         if header is not None:
             wanted = acls.from_header(metadata.from_wsgi(header), owner, bucket_owner)
         elif body:
-            text = ctx.request.body_file.read(MAX_ACL_BODY + 1)
+            text = read_document(ctx.request, MAX_ACL_BODY + 1)
             if len(text) > MAX_ACL_BODY:
                 raise AclError(f"an ACL document is at most {MAX_ACL_BODY} bytes")
             try:

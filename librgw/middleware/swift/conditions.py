@@ -2,8 +2,15 @@
 ``If-Unmodified-Since`` (RFC 9110 §13), evaluated in the RFC's order.
 
 For GET and HEAD a failed ``If-None-Match`` or ``If-Modified-Since`` is 304 Not Modified, a
-failed ``If-Match`` or ``If-Unmodified-Since`` is 412. A PUT may carry only
-``If-None-Match: *`` (create, never overwrite), as in Swift.
+failed ``If-Match`` or ``If-Unmodified-Since`` is 412.
+
+A write of an object's data (a PUT, a completed multipart upload) may carry
+``If-None-Match: *`` (create, never overwrite), as in Swift, and ``If-Match: <etags>`` (replace
+only the object with one of those ETags; ``*``: any existing one), as RFC 9110 has every
+server honour it and S3's conditional writes do; Swift itself ignores ``If-Match`` on a PUT.
+Either is 412 when it fails; ``If-Match`` where there is no object says so with
+``X-Librgw-Error: NoSuchKey``, which S3 answers as 404. The core checks them atomically with
+the write (``librgw.write_condition``).
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ import math
 from datetime import UTC, datetime
 
 from webob import Request, exc
+
+from librgw.write_condition import ANY, WriteCondition
 
 
 def check_read_conditions(request: Request, etag: str, mtime: float) -> None:
@@ -29,11 +38,16 @@ def check_read_conditions(request: Request, etag: str, mtime: float) -> None:
         raise exc.HTTPNotModified(headers={"ETag": f'"{etag}"'})
 
 
-def forbids_overwrite(request: Request) -> bool:
-    """True for a PUT with ``If-None-Match: *``; 400 for any other ``If-None-Match`` on a PUT."""
-    value = request.headers.get("If-None-Match")
-    if value is None:
-        return False
-    if value.strip() != "*":
-        raise exc.HTTPBadRequest("If-None-Match on a PUT only supports *")
-    return True
+def write_condition(request: Request) -> WriteCondition | None:
+    """What a write's ``If-Match`` and ``If-None-Match`` ask of the object it replaces; None
+    for nothing. 400 for an ``If-None-Match`` other than ``*``."""
+    if_match = request.headers.get("If-Match", "").strip() or None
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None and if_none_match.strip() != ANY:
+        raise exc.HTTPBadRequest("If-None-Match on a write only supports *")
+    if if_match is None and if_none_match is None:
+        return None
+    etags = None
+    if if_match is not None:  # webob's parse: quoted or not, and a weak ETag, which never matches, left out
+        etags = (ANY,) if if_match == ANY else tuple(request.if_match.etags)
+    return WriteCondition(if_match=etags, if_none_match=if_none_match is not None)

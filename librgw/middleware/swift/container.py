@@ -15,8 +15,8 @@ requested key range first, so it costs as much as listing that range.
 
 ``GET ?uploads`` lists the container's open multipart uploads instead (``multipart.py``).
 ``X-Versions-Enabled`` on PUT and POST turns versioning on or suspends it, and ``GET
-?versions`` lists the objects' versions (``versions.py``). ``?tagging``, ``?cors`` and
-``?lifecycle`` are S3's bucket configurations (``subresources.py``).
+?versions`` lists the objects' versions (``versions.py``). ``?tagging``, ``?cors``,
+``?lifecycle`` and ``?encryption`` are S3's bucket configurations (``subresources.py``).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def handle(ctx: Context) -> Response:
         return multipart.handle_container(ctx)
     if access_control.is_sub_resource(ctx.request):
         return access_control.handle_container(ctx)
-    if (subresource := subresources.container_handler(ctx.request)) is not None:  # ?tagging, ?cors, ?lifecycle
+    if (subresource := subresources.container_handler(ctx.request)) is not None:  # S3's bucket configurations
         return subresource(ctx)
     if method == "PUT":
         return _put(ctx)

@@ -35,6 +35,7 @@ STATUS_OF = {
     errors.EntityTooSmall: exc.HTTPBadRequest,
     errors.BadDigest: exc.HTTPUnprocessableEntity,
     errors.InvalidRange: exc.HTTPRequestRangeNotSatisfiable,
+    errors.PreconditionFailed: exc.HTTPPreconditionFailed,
     errors.UserSuspended: exc.HTTPForbidden,
     errors.TooManyBuckets: exc.HTTPForbidden,
     errors.IndexBusy: exc.HTTPServiceUnavailable,

@@ -34,7 +34,9 @@ On ``/v1/AUTH_<uid>/<container>/<object>``:
   least 5 MiB, become the object (the data is not copied). 201,
   ``{"etag": "<md5 of the parts' md5s>-<count>", "size": ..., "last_modified": "..."}``, and
   the object's ``ETag``. A body that is not such a list is 400. In a versioned container
-  the object is a new version, named in ``X-Object-Version-Id``.
+  the object is a new version, named in ``X-Object-Version-Id``. ``If-Match`` and
+  ``If-None-Match: *`` are conditions on the object it replaces, as a PUT's
+  (``conditions.py``; 412, and the upload stays).
 - ``DELETE ?upload-id=<id>``: abort; the parts go. 204.
 
 On ``/v1/AUTH_<uid>/<container>``:
@@ -81,9 +83,11 @@ from librgw.multipart import Upload, UploadedPart
 
 from ..authorization import LIST, READ, WRITE
 from . import access_control, versioned_objects, versions
+from .conditions import write_condition
 from .context import Context
 from .listing import swift_time
 from .object_request import content_headers, content_type_of, object_path, requested_metadata
+from .ranges import byte_position
 from .request_body import upload_body
 from .tagging import requested_tags
 from .timestamps import timestamp_headers
@@ -94,7 +98,7 @@ PART_NUMBER = "part-number"
 MAX_LISTED = 1000  # parts or uploads in one listing, as S3
 MAX_COMPLETE_BODY = 2 * 1024 * 1024  # 10,000 parts listed in JSON take about 600 KB
 READ_CHUNK = 64 * 1024
-COPY_RANGE_RE = re.compile(r"bytes=(\d+)-(\d+)")
+COPY_RANGE_RE = re.compile(r"bytes=([0-9]+)-([0-9]+)")
 
 
 def _query(request: Request) -> dict[str, str]:
@@ -231,10 +235,10 @@ def copy_range(header: str | None, size: int) -> tuple[int, int] | None:
     match = COPY_RANGE_RE.fullmatch(header.strip())
     if not match:
         raise exc.HTTPBadRequest("X-Copy-From-Range must be bytes=<first>-<last>")
-    first, last = int(match.group(1)), int(match.group(2))
+    first, last = byte_position(match.group(1)), byte_position(match.group(2))
     if first > last or last >= size:
         raise exc.HTTPRequestRangeNotSatisfiable(
-            f"bytes {first}-{last} are not within the source's {size} bytes",
+            f"{header.strip()[:64]} is not within the source's {size} bytes",
             headers={"Content-Range": f"bytes */{size}"},
         )
     return first, last
@@ -314,12 +318,14 @@ def requested_parts(body: bytes) -> list[tuple[int, str]]:
 def _complete(ctx: Context, upload_id: str) -> Response:
     bucket = ctx.bucket()
     ctx.authorize(WRITE, bucket)
+    condition = write_condition(ctx.request)
+    versioned_objects.check_condition(ctx.rgw, bucket, ctx.path.obj, condition)
     body = upload_body(ctx.request, MAX_COMPLETE_BODY)  # 413 past the limit, as it reads
     chunks = []
     while chunk := body.read(READ_CHUNK):
         chunks.append(chunk)
     parts = requested_parts(b"".join(chunks))
-    entry, version = versioned_objects.complete_upload(ctx.rgw, bucket, ctx.path.obj, upload_id, parts)
+    entry, version = versioned_objects.complete_upload(ctx.rgw, bucket, ctx.path.obj, upload_id, parts, condition)
     doc = {"etag": entry.etag, "size": entry.size, "last_modified": swift_time(entry.mtime)}
     return _json(doc, 201, [("ETag", f'"{entry.etag}"'), *timestamp_headers(entry.mtime), *version])
 

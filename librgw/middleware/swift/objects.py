@@ -3,10 +3,11 @@
 - **PUT** streams the body into the core (``request_body.py``: ``Content-Length`` or
   chunked; 411 without either, 413 over ``max_file_size``); an ``ETag`` header is checked
   against the body's MD5 before the object becomes visible (422 if it differs);
-  ``If-None-Match: *`` refuses to overwrite (412). ``X-Copy-From: <container>/<object>``
-  makes it a server-side copy. ``Content-Type`` (guessed from the name when absent),
-  ``Content-Disposition``, ``Content-Encoding`` and the other ``CONTENT_HEADERS``, and
-  ``X-Object-Meta-*`` are kept with the object.
+  ``If-None-Match: *`` refuses to overwrite and ``If-Match`` to replace another object than
+  the one named (412, ``conditions.py``). ``X-Copy-From: <container>/<object>`` makes it a
+  server-side copy (its conditions are the destination's). ``Content-Type`` (guessed from
+  the name when absent), ``Content-Disposition``, ``Content-Encoding`` and the other
+  ``CONTENT_HEADERS``, and ``X-Object-Meta-*`` are kept with the object.
 - **GET/HEAD** answer with them, ``ETag``, ``Last-Modified`` and ``X-Timestamp``; ``Range``
   (one range or several, ``ranges.py``) and the conditional headers (``conditions.py``);
   ``?part-number=N`` reads part N of an object made by a multipart upload (206, with
@@ -41,7 +42,7 @@ from librgw.objects import ObjectInfo
 
 from ..authorization import READ, WRITE
 from . import access_control, lifecycle, metadata, multipart, tagging, versioned_objects, versions
-from .conditions import check_read_conditions, forbids_overwrite
+from .conditions import check_read_conditions, write_condition
 from .constraints import check_container_name, check_metadata, check_object_name
 from .context import Context
 from .object_request import content_headers, content_type_of, object_path, requested_metadata
@@ -157,8 +158,8 @@ def _put(ctx: Context) -> Response:
     bucket = ctx.bucket()
     ctx.authorize(WRITE, bucket)
     items = requested_metadata(ctx)
-    if forbids_overwrite(ctx.request) and versioned_objects.exists(ctx.rgw, bucket, ctx.path.obj):
-        raise exc.HTTPPreconditionFailed("The object exists and If-None-Match: * was given")
+    condition = write_condition(ctx.request)
+    versioned_objects.check_condition(ctx.rgw, bucket, ctx.path.obj, condition)
     body = upload_body(ctx.request, ctx.limits.max_file_size)
     etag = ctx.request.headers.get("ETag", "").strip().strip('"') or None
     owner = ctx.identity.user_id if ctx.identity else bucket.owner
@@ -174,6 +175,7 @@ def _put(ctx: Context) -> Response:
         etag,
         access_control.new_object_acl(ctx, bucket),
         tagging.requested_tags(ctx),
+        condition,
     )
     response = Response(status=201, headerlist=[("ETag", f'"{entry.etag}"'), *timestamp_headers(entry.mtime), *version])
     response.content_type = None
@@ -194,6 +196,9 @@ def _copy(
     )
     ctx.authorize(WRITE, dst_bucket, key=destination[1], s3_action="s3:PutObject")
     check_object_name(destination[1], ctx.limits)
+    # a PUT's conditions are its target's, the destination; a COPY's target is the source
+    condition = write_condition(ctx.request) if ctx.request.method == "PUT" else None
+    versioned_objects.check_condition(ctx.rgw, dst_bucket, destination[1], condition)
     fresh = ctx.request.headers.get("X-Fresh-Metadata", "").lower() in ("true", "1", "yes")
     items = {} if fresh else dict(src.metadata)
     items.update(requested_metadata(ctx))
@@ -211,6 +216,7 @@ def _copy(
         owner=ctx.identity.user_id if ctx.identity else dst_bucket.owner,
         acl=access_control.new_object_acl(ctx, dst_bucket),
         tags=tagging.requested_tags(ctx),
+        condition=condition,
     )
     response = Response(
         status=201,

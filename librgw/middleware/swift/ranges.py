@@ -5,6 +5,11 @@ clipped to the object's size. A header that does not parse is ignored (the whole
 sent, as Swift does); one that parses but that no range of satisfies is 416. One range is a
 206 with ``Content-Range``; several are a 206 ``multipart/byteranges`` body, built by
 ``multipart_body`` one part at a time.
+
+A position is read whatever its length (``byte_position``): one of more digits than any
+object's size has is past the end of every object, so a first position of 5,000 digits is
+416 and such a last position is clipped to the object's end, never a 500 from int()'s limit
+of 4,300 digits.
 """
 
 from __future__ import annotations
@@ -16,12 +21,21 @@ from collections.abc import Callable, Iterable, Iterator
 from webob import exc
 
 MAX_RANGES = 50  # more than this and the header is ignored, as Swift does
-SPEC_RE = re.compile(r"(\d*)-(\d*)")
+SPEC_RE = re.compile(r"([0-9]*)-([0-9]*)")
+MAX_POSITION_DIGITS = 19
+BEYOND = 2**63  # what a longer position counts as: past the end of any object
 
 
 class Unsatisfiable(exc.HTTPRequestRangeNotSatisfiable):
     def __init__(self, size: int) -> None:
         super().__init__(headers={"Content-Range": f"bytes */{size}"})
+
+
+def byte_position(digits: str) -> int:
+    """The value of a byte position (ASCII digits, leading zeros and all), or ``BEYOND`` when it
+    has more than ``MAX_POSITION_DIGITS`` digits."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= MAX_POSITION_DIGITS else BEYOND
 
 
 def parse_range(header: str) -> list[tuple[int | None, int | None]] | None:
@@ -34,8 +48,8 @@ def parse_range(header: str) -> list[tuple[int | None, int | None]] | None:
         match = SPEC_RE.fullmatch(spec.strip())
         if not match or match.group(1) == match.group(2) == "":
             return None
-        first = int(match.group(1)) if match.group(1) else None
-        last = int(match.group(2)) if match.group(2) else None
+        first = byte_position(match.group(1)) if match.group(1) else None
+        last = byte_position(match.group(2)) if match.group(2) else None
         if first is not None and last is not None and last < first:
             return None
         parsed.append((first, last))

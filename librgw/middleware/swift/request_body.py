@@ -7,6 +7,9 @@ With ``Transfer-Encoding: chunked`` (the server decodes the chunks) it reads to 
 and raises ``exc.HTTPRequestEntityTooLarge`` as soon as the body passes the size limit. An
 error the server raises while reading is a ``ClientDisconnect`` if the connection failed,
 else (a broken chunk: the server's own exception types, not ``OSError``) a 400.
+
+``read_document`` reads a small body (a policy, an ACL, a bulk-delete list) the same way, so
+a broken or cut one is 400 or 499 there too, never the server's exception escaping as a 500.
 """
 
 from __future__ import annotations
@@ -66,3 +69,15 @@ def upload_body(request: Request, limit: int) -> BodyReader:
         if length > limit:
             raise exc.HTTPRequestEntityTooLarge(f"Your request is too large: more than {limit} bytes")
     return BodyReader(request.environ["wsgi.input"], length, limit)
+
+
+def read_document(request: Request, size: int) -> bytes:
+    """At most ``size`` bytes of a small body, as ``request.body_file.read(size)`` gives them (the
+    caller refuses one that fills them as too large), read through ``BodyReader``."""
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    reader = BodyReader(request.environ["wsgi.input"], None if chunked else request.content_length or 0, size)
+    chunks, got = [], 0
+    while got < size and (data := reader.read(size - got)):
+        chunks.append(data)
+        got += len(data)
+    return b"".join(chunks)

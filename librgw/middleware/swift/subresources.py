@@ -1,6 +1,7 @@
 """Which container sub-resource a native request addresses: ``?tagging`` (``tagging.py``),
-``?cors`` (``cors.py``) or ``?lifecycle`` (``lifecycle.py``), each S3's bucket configuration
-offered to the ``s3`` middleware down the pipeline. A request naming none costs one look at
+``?cors`` (``cors.py``), ``?lifecycle`` (``lifecycle.py``) or ``?encryption``
+(``encryption.py``), each S3's bucket configuration offered to the ``s3`` middleware down
+the pipeline. A request naming none costs one look at
 the query string.
 """
 
@@ -10,13 +11,14 @@ from collections.abc import Callable
 
 from webob import Request, Response
 
-from . import cors, lifecycle, tagging
+from . import cors, encryption, lifecycle, tagging
 from .context import Context
 
 CONTAINER_HANDLERS: dict[str, Callable[[Context], Response]] = {
     tagging.TAGGING: tagging.handle_container,
     cors.CORS: cors.handle_container,
     lifecycle.LIFECYCLE: lifecycle.handle_container,
+    encryption.ENCRYPTION: encryption.handle_container,
 }
 
 

@@ -8,6 +8,12 @@ container makes or marks versions, and a GET or HEAD reads the current version, 
 ``?version-id`` names. The wire contract (headers, the delete marker's 404) is
 ``versions.py``'s. In a container never versioned each call costs one comparison more than
 calling ``rgw.objects``.
+
+A write's condition (``If-Match``, ``If-None-Match: *``; ``conditions.py``) is checked by
+``check_condition`` before the body is read, so a write bound to fail reads nothing. In a
+container never versioned the core checks it again atomically with the write. In a versioned
+one it is not checked again: a version is recorded only after its data is written, so a write
+that completes during the upload is not seen (a race window the core's versions leave).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from librgw.buckets import BucketInfo
 from librgw.errors import NoSuchKey
 from librgw.objects import ObjectInfo
 from librgw.versioning import NULL, instance_oid
+from librgw.write_condition import WriteCondition
 
 from .versions import COPIED_VERSION_HEADER, DeleteMarkerReached, deleted_headers, version_headers
 
@@ -66,13 +73,23 @@ def copied_version_headers(src_bucket: BucketInfo, src: ObjectInfo) -> list[tupl
     return [(COPIED_VERSION_HEADER, src.version_id or NULL)] if is_versioned(src_bucket) else []
 
 
+def current_etag(rgw: librgw.RGW, bucket: BucketInfo, key: str) -> str | None:
+    """The ETag of the current object ``key``; None if there is none (or a delete marker)."""
+    try:
+        return stat(rgw, bucket, key).etag
+    except (NoSuchKey, DeleteMarkerReached):
+        return None
+
+
 def exists(rgw: librgw.RGW, bucket: BucketInfo, key: str) -> bool:
     """Is there a current object ``key`` (not a delete marker)?"""
-    try:
-        stat(rgw, bucket, key)
-    except (NoSuchKey, DeleteMarkerReached):
-        return False
-    return True
+    return current_etag(rgw, bucket, key) is not None
+
+
+def check_condition(rgw: librgw.RGW, bucket: BucketInfo, key: str, condition: WriteCondition | None) -> None:
+    """Raise unless the current object ``key`` meets a write's ``condition`` (None: none)."""
+    if condition is not None:
+        condition.check(current_etag(rgw, bucket, key), f"{bucket.name}/{key}")
 
 
 def put(
@@ -87,12 +104,14 @@ def put(
     expected_md5: str | None,
     acl: str = "",
     tags: dict[str, str] | None = None,
+    condition: WriteCondition | None = None,
 ) -> tuple[IndexEntry, list[tuple[str, str]]]:
     """Store ``body`` as ``key`` (a new version, in a versioned container), with ACL ``acl``:
-    the index entry and the response's version headers."""
+    the index entry and the response's version headers. ``condition``, which ``check_condition``
+    checked, the core checks again with the write in a container never versioned."""
     kept = {"owner": owner, "headers": headers, "expected_md5": expected_md5, "acl": acl, "tags": tags}
     if not is_versioned(bucket):
-        return rgw.objects.put(bucket, key, body, metadata, content_type, **kept), []
+        return rgw.objects.put(bucket, key, body, metadata, content_type, **kept, condition=condition), []
     version_id, entry = rgw.versions.put(bucket, key, body, metadata, content_type, **kept)
     return entry, version_headers(version_id)
 
@@ -108,15 +127,19 @@ def copy(
     owner: str = "",
     acl: str = "",
     tags: dict[str, str] | None = None,
+    condition: WriteCondition | None = None,
 ) -> tuple[IndexEntry, list[tuple[str, str]]]:
     """Copy the object (or version) ``stat`` gave as ``source`` to ``dst_key``, ``owner``'s with
     ACL ``acl``: the entry and the response's version headers (the new version's, and the
-    source's if it has one). The copy has the source's tags with ``tags`` None, else ``tags``."""
+    source's if it has one). The copy has the source's tags with ``tags`` None, else ``tags``;
+    ``condition`` is on the object it replaces, as ``put``'s."""
     src_bucket, src = source
     version = copied_version_headers(src_bucket, src)
     kept = {"src_oid": src.oid, "headers": headers, "owner": owner, "acl": acl, "tags": tags}
     if not is_versioned(dst_bucket):
-        entry = rgw.objects.copy(src_bucket, src.key, dst_bucket, dst_key, metadata, content_type, **kept)
+        entry = rgw.objects.copy(
+            src_bucket, src.key, dst_bucket, dst_key, metadata, content_type, **kept, condition=condition
+        )
         return entry, version
     version_id, entry = rgw.versions.copy(src_bucket, src.key, dst_bucket, dst_key, metadata, content_type, **kept)
     return entry, version_headers(version_id) + version
@@ -159,11 +182,17 @@ def delete(rgw: librgw.RGW, bucket: BucketInfo, key: str, version_id: str | None
 
 
 def complete_upload(
-    rgw: librgw.RGW, bucket: BucketInfo, key: str, upload_id: str, parts: list[tuple[int, str]]
+    rgw: librgw.RGW,
+    bucket: BucketInfo,
+    key: str,
+    upload_id: str,
+    parts: list[tuple[int, str]],
+    condition: WriteCondition | None = None,
 ) -> tuple[IndexEntry, list[tuple[str, str]]]:
-    """Complete a multipart upload into ``key`` (a new version, in a versioned container)."""
+    """Complete a multipart upload into ``key`` (a new version, in a versioned container);
+    ``condition`` as ``put``'s."""
     if not is_versioned(bucket):
-        return rgw.multipart.complete(bucket, key, upload_id, parts), []
+        return rgw.multipart.complete(bucket, key, upload_id, parts, condition=condition), []
     version_id, entry = rgw.versions.write(
         bucket, key, lambda oid, vid: rgw.multipart.complete(bucket, key, upload_id, parts, oid, vid)
     )

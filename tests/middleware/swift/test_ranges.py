@@ -33,6 +33,20 @@ def test_nothing_satisfiable_is_416_with_the_size(header, size):
     assert caught.value.headers["Content-Range"] == f"bytes */{size}"
 
 
+@pytest.mark.parametrize("digits", [4_000, 4_301, 8_000])  # int() refuses more than 4,300 digits
+def test_positions_of_any_length_are_past_every_object(digits):
+    huge = "9" * digits
+    with pytest.raises(Unsatisfiable):
+        satisfiable_ranges(f"bytes={huge}-", 100)
+    with pytest.raises(Unsatisfiable):
+        satisfiable_ranges(f"bytes={huge}-{huge}", 100)
+    assert satisfiable_ranges(f"bytes=0-{huge}", 100) == [(0, 99)]
+    assert satisfiable_ranges(f"bytes=-{huge}", 100) == [(0, 99)]
+    assert satisfiable_ranges(f"bytes=0-9,{huge}-", 100) == [(0, 9)]
+    assert satisfiable_ranges(f"bytes={'0' * digits}5-{'0' * digits}9", 100) == [(5, 9)]  # zeros count for nothing
+    assert satisfiable_ranges(f"bytes={huge}-5", 100) is None  # last before first: not a range
+
+
 def test_multipart_body_length_matches_what_it_sends():
     data = bytes(range(100))
     content_type, length, body = multipart_body(
