@@ -172,7 +172,8 @@ class _Peering:
     def _choose_authoritative(self) -> bool:
         """Set the authoritative last update, log tail and log; False if the PG is incomplete."""
         self.candidates = cands = self._candidates()
-        if not self.infos and self.history is None:  # a new PG: nothing to agree on
+        if self.history is None and all(i.last_update == ZERO and not i.legacy for i in self.infos.values()):
+            # never activated (or its first activation died half done): no write ever took place
             self.auth_lu = self.auth_tail = ZERO
             self.auth_log: list[LogEntry] = []
             return True
