@@ -29,7 +29,8 @@ one of them alone, on the very head the caller looked at (asserting its rados ve
 the ACL or tags of an object replaced meanwhile are never changed by mistake.
 
 Reading (``ObjectStore.get``) returns a file-like ``ObjectReader`` that fetches only the
-rados objects the requested byte range covers, one stripe at a time.
+rados objects the requested byte range covers, one stripe at a time; ``prefetch`` reads the
+first one ahead, so a server can learn that an object cannot be read before it answers.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ import hashlib
 import io
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -513,6 +515,7 @@ class ObjectReader(io.RawIOBase):
         self._head = head  # the head's share of the range, read already (see ObjectStore.get)
         self._head_oid = info.oid
         self._extents = list(info.manifest.extents(self._head_oid, first, last)) if first <= last else []
+        self._fetched: deque[bytes] = deque()  # pieces read ahead (``prefetch``)
         self._pending = b""
         self.info = info
         self.size = info.size
@@ -526,9 +529,18 @@ class ObjectReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def prefetch(self) -> None:
+        """Read the range's first tail stripe now (after the head's share, read already), so
+        that a reader that cannot be served fails before a response has started, not midway."""
+        while self._extents:
+            in_head = self._extents[0][0] == self._head_oid
+            self._fetched.append(self._next_piece())
+            if not in_head:
+                return
+
     def readinto(self, buffer) -> int:
-        while not self._pending and self._extents:
-            self._pending = self._next_piece()
+        while not self._pending and (self._fetched or self._extents):
+            self._pending = self._fetched.popleft() if self._fetched else self._next_piece()
         n = min(len(buffer), len(self._pending))
         buffer[:n] = self._pending[:n]
         self._pending = self._pending[n:]
