@@ -8,17 +8,32 @@ On disk (pool ``default.rgw.buckets.index``):
   hash of the key's UTF-8 bytes (``ceph_str_hash_linux``), its low byte folded into the high
   one, reduced modulo a prime (7877, or 65521 above 7877 shards) and then the shard count.
 - Omap key: the object key, as is. Value: ``IndexEntry.encode()``, JSON with ``key``, ``size``,
-  ``etag``, ``mtime``, ``content_type``, ``owner``, ``storage_class``, ``exists`` and ``pending``.
-- ``pending`` maps an operation tag to ``"write"`` or ``"delete"``: ``prepare`` records it before
-  the object head is written, ``complete`` or ``cancel`` clears it afterwards, as RGW's
-  ``pending_map``. A key that only ``prepare`` made is a placeholder (``exists: false``):
-  ``get`` and ``list`` skip it, so a crash after ``prepare`` never shows a phantom, and
-  ``check`` finds it and resolves it against the head, so the crash never loses an object.
+  ``etag``, ``mtime``, ``content_type``, ``owner``, ``storage_class``, ``version_id``, ``tag``
+  (the write that made the head the entry describes: the head's ``idtag``), ``exists`` and
+  ``pending``.
+- ``pending`` maps an operation tag to ``{"op": "write" | "delete", "since": <time>}``:
+  ``prepare`` records it just before the object head is written, ``complete`` clears it
+  afterwards, as RGW's ``pending_map``. A key that only ``prepare`` made is a placeholder
+  (``exists: false``): ``get`` and ``list`` skip it, so a crash after ``prepare`` never shows
+  a phantom.
 - The shard header: python-rados cannot write a real omap header (RGW sets it through the
   ``cls_rgw`` object class, which ``execute`` does not offer), so the header is the omap entry
   with the empty key, which no object key can be and which sorts before every entry. JSON:
   ``ver`` (bumped by every change), ``num_objects`` and ``size`` (completed entries), and
   ``resharding``/``resharding_since`` while a reshard has frozen the shard.
+
+Pending operations left behind (a gateway killed between its head write and ``complete``, a
+head write or ``complete`` that failed) resolve themselves, as RGW's ``check_disk_state`` and
+``dir_suggest_changes`` do: a listing that meets an entry whose pending operations are all
+older than ``PENDING_EXPIRY_S`` (RGW's ``rgw_pending_bucket_index_op_expiration``, 120 s) asks
+what the key's head says now (``RGW.versions.index_entry``: the head, or a versioned key's
+current version) and makes the entry that, or removes it if there is no head, in the same
+guarded write as any change, then lists what it wrote. The change applies only if the entry is
+still exactly as the listing read it before asking, so an operation that lands meanwhile
+always wins. A younger pending operation is left to its writer: the entry lists as it is (the
+old object, or nothing for a placeholder). Entries without pending operations cost a listing
+nothing more. ``check`` (``radosgw-admin bucket check``) resolves every pending entry, young or
+old, and recounts the stats.
 
 Concurrency: every change to a shard is one compound write op on the shard object that begins
 with ``omap_cmp(header, <the header text read>, EQ)`` and then sets the entry and the header
@@ -67,6 +82,7 @@ BUSY_SECONDS = 30.0
 FIRST_PAUSE_S = 0.001
 MAX_PAUSE_S = 0.05
 RESHARD_STALE_S = 600.0  # a frozen shard older than this belongs to a reshard that died
+PENDING_EXPIRY_S = 120.0  # rgw_pending_bucket_index_op_expiration: a pending op this old has died
 
 
 def ceph_str_hash_linux(data: bytes) -> int:
@@ -99,6 +115,17 @@ def usage(num_objects: int, size: int) -> dict:
 
 
 @dataclass
+class PendingOp:
+    """An operation on a key between ``prepare`` and ``complete``."""
+
+    op: str  # "write" | "delete"
+    since: float  # when it was prepared, seconds since the epoch
+
+    def expired(self, now: float) -> bool:
+        return now - self.since > PENDING_EXPIRY_S
+
+
+@dataclass
 class IndexEntry:
     """One object's listing entry."""
 
@@ -110,18 +137,24 @@ class IndexEntry:
     owner: str = ""
     storage_class: str = "STANDARD"
     version_id: str = ""  # in a versioned bucket, the current version's id
+    tag: str = ""  # the write that made the head this entry describes (the head's idtag)
     exists: bool = True  # False: a placeholder that only pending operations made
-    pending: dict[str, str] = field(default_factory=dict)  # operation tag -> "write" | "delete"
+    pending: dict[str, PendingOp] = field(default_factory=dict)  # by operation tag
 
     def encode(self) -> bytes:
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":")).encode()
 
     @classmethod
     def decode(cls, raw: bytes) -> IndexEntry:
-        return cls(**json.loads(raw))
+        doc = json.loads(raw)
+        # an op stored as a bare "write"/"delete" predates the time stamp: as old as can be
+        doc["pending"] = {
+            tag: PendingOp(op, 0.0) if isinstance(op, str) else PendingOp(**op) for tag, op in doc["pending"].items()
+        }
+        return cls(**doc)
 
     @classmethod
-    def placeholder(cls, key: str, pending: dict[str, str]) -> IndexEntry:
+    def placeholder(cls, key: str, pending: dict[str, PendingOp]) -> IndexEntry:
         return cls(key, 0, "", 0.0, exists=False, pending=pending)
 
 
@@ -254,7 +287,7 @@ class BucketIndex:
 
         def change(old: IndexEntry | None) -> IndexEntry:
             entry = old or IndexEntry.placeholder(key, {})
-            entry.pending[tag] = op
+            entry.pending[tag] = PendingOp(op, time.time())
             return entry
 
         self._update(key, change)
@@ -277,11 +310,6 @@ class BucketIndex:
 
         self._update(key, change)
 
-    def cancel(self, key: str, tag: str) -> None:
-        """The head write failed: forget ``tag``, and the placeholder if only it was there."""
-
-        self._update(key, lambda old: _without_pending(old, tag))
-
     # -- reading --------------------------------------------------------------------
 
     def get(self, key: str) -> IndexEntry | None:
@@ -298,17 +326,19 @@ class BucketIndex:
                 if not self._reload():
                     raise
 
-    def suggest(self, key: str, tag: str, entry: IndexEntry) -> None:
-        """A reader found the head that write ``tag`` left: if that write is still pending,
-        complete it with ``entry`` (its writer died between the head write and ``complete``)."""
+    def suggest(self, entry: IndexEntry, current: Callable[[], bool]) -> None:
+        """A reader found the head that ``entry`` describes where the index says otherwise (its
+        write, ``entry.tag``, never completed): make the entry that, and forget that write's
+        pending operation, if ``current()``, asked inside the guarded update, says the head is
+        still that one."""
 
         def change(old: IndexEntry | None) -> IndexEntry | None:
-            if old is None or tag not in old.pending:
+            if not current():
                 return old
-            pending = {t: o for t, o in old.pending.items() if t != tag}
-            return replace(entry, key=key, exists=True, pending=pending)
+            pending = {t: o for t, o in (old.pending if old else {}).items() if t != entry.tag}
+            return replace(entry, exists=True, pending=pending)
 
-        self._update(key, change)
+        self._update(entry.key, change)
 
     def list(self, prefix: str = "", delimiter: str = "", marker: str = "", max_keys: int = 1000) -> ListPage:
         """A page of entries after ``marker`` in key order, as S3's ListObjects (v1) returns it."""
@@ -328,9 +358,11 @@ class BucketIndex:
 
     # -- repair and reshard ---------------------------------------------------------
 
-    def check(self, head_of: Callable[[str], IndexEntry | None], fix: bool = False) -> dict:
-        """Resolve pending entries against ``head_of(key)`` (the object head's entry, None if no head)
-        and compare the header stats with the entries; with ``fix``, rewrite both to match."""
+    def check(self, head_of: Callable[[str], IndexEntry | None] | None = None, fix: bool = False) -> dict:
+        """Resolve pending entries against ``head_of(key)`` (the entry the key's head says it
+        should have, None if no head; by default as a listing asks it) and compare the header
+        stats with the entries; with ``fix``, rewrite both to match."""
+        head_of = head_of or self._head_of
         pending: list[dict] = []
         calculated = ShardHeader()
         existing = ShardHeader()
@@ -395,7 +427,9 @@ class BucketIndex:
             key, cursor = min(live, key=lambda pair: pair[0])
             entry = cursor.peek()
             rolled = common_prefix(key, prefix, delimiter)
-            if not entry.exists or (rolled and rolled == skipping):
+            if entry.pending and not (rolled and rolled == skipping):
+                entry = self._settled(entry)
+            if entry is None or not entry.exists or (rolled and rolled == skipping):
                 cursor.pop()
                 continue
             if len(entries) + len(prefixes) == max_keys:
@@ -410,8 +444,9 @@ class BucketIndex:
                 last = key
                 cursor.pop()
 
-    def _update(self, key: str, change: Callable[[IndexEntry | None], IndexEntry | None]) -> None:
-        """Apply ``change`` to the entry of ``key`` and the shard's stats in one guarded write; retry on a race."""
+    def _update(self, key: str, change: Callable[[IndexEntry | None], IndexEntry | None]) -> IndexEntry | None:
+        """Apply ``change`` to the entry of ``key`` and the shard's stats in one guarded write; retry
+        on a race. Returns the entry as it then is."""
         deadline = time.monotonic() + BUSY_SECONDS
         pause = FIRST_PAUSE_S
         while True:
@@ -428,10 +463,10 @@ class BucketIndex:
             else:
                 new = change(replace(old, pending=dict(old.pending)) if old else None)
                 if new == old:
-                    return
+                    return old
                 header.account(old, new)
                 if self._commit(oid, raw, header, [new] if new else [], [] if new else [key]):
-                    return
+                    return new
             if time.monotonic() > deadline:
                 raise IndexBusy(f"index shard {oid} of bucket {self.info.name!r} stayed busy")
             time.sleep(pause * random.uniform(0.5, 1.5))
@@ -479,18 +514,34 @@ class BucketIndex:
         self.info = info
         return moved
 
-    def _resolve(self, seen: IndexEntry, truth: IndexEntry | None) -> None:
-        """Make the entry what the head says, unless a writer finished (or started) meanwhile."""
+    def _head_of(self, key: str) -> IndexEntry | None:
+        """The entry the head of ``key`` says it should have (a versioned key's current version's), or None."""
+        return self.rgw.versions.index_entry(self.info, key)
+
+    def _settled(self, seen: IndexEntry) -> IndexEntry | None:
+        """The entry ``seen`` (as a listing read it) to list: as it is while any of its pending
+        operations is young, else resolved against the head."""
+        now = time.time()
+        if not all(op.expired(now) for op in seen.pending.values()):
+            return seen
+        try:
+            return self._resolve(seen, self._head_of(seen.key))
+        except rados.ObjectNotFound:
+            raise  # a reshard moved the index: the listing starts again on the new one
+        except (rados.Error, IndexBusy):
+            return seen  # a repair is a favour: a cluster that cannot do it now lists the entry as read
+
+    def _resolve(self, seen: IndexEntry, truth: IndexEntry | None) -> IndexEntry | None:
+        """Make the entry what the head says (``truth``; None: no head), if it is still ``seen``,
+        as read before the head was asked; a change since (a writer completing, another
+        starting) wins. Returns the entry as it then is."""
 
         def change(old: IndexEntry | None) -> IndexEntry | None:
-            if old is None or not set(seen.pending) & set(old.pending):
+            if old != seen:
                 return old
-            rest = {t: o for t, o in old.pending.items() if t not in seen.pending}
-            if truth is not None:
-                return replace(truth, key=seen.key, exists=True, pending=rest)
-            return IndexEntry.placeholder(seen.key, rest) if rest else None
+            return replace(truth, key=seen.key, exists=True, pending={}) if truth is not None else None
 
-        self._update(seen.key, change)
+        return self._update(seen.key, change)
 
     def _recount(self, oid: str) -> None:
         """Set the shard's header stats to its entries', if no change lands while they are counted."""
@@ -562,7 +613,7 @@ def _pending_report(shard: int, entry: IndexEntry, truth: IndexEntry | None) -> 
     return {
         "key": entry.key,
         "shard": shard,
-        "pending": entry.pending,
+        "pending": {tag: asdict(op) for tag, op in entry.pending.items()},
         "head": "present" if truth is not None else "absent",
         "action": action,
     }

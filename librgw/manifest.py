@@ -6,7 +6,8 @@ RGW keeps the first bytes of an object (up to ``HEAD_MAX``, 4 MiB) in its head
 overwrites an old version's tails. The manifest, an xattr of the head, lists those parts;
 a multipart upload's manifest lists its part objects, and a server-side copy's lists the
 source's tails. A byte range maps to the parts that hold it, so a range read touches only
-those.
+those. The head's ``user.rgw.idtag`` names the write that made it, so the GC can tell
+whether a write's tails are some head's (``gc.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 HEAD_MAX = 4 * 1024 * 1024
 STRIPE_SIZE = 4 * 1024 * 1024
 SHADOW = "__shadow_"
+IDTAG_ATTR = "user.rgw.idtag"  # the head's xattr naming the write that made it, and owns its tails
 
 
 def head_oid(marker: str, key: str) -> str:

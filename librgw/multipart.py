@@ -13,7 +13,9 @@
 - ``complete`` checks the part list (ascending, every ETag matching, each part but the last
   at least 5 MiB) and writes a head with no data whose manifest lists the parts' objects in
   order: the data is not copied. The ETag is S3's: the MD5 of the parts' binary MD5s, a
-  dash, and the part count. Parts uploaded but not listed go to the GC queue.
+  dash, and the part count. Parts uploaded but not listed go to the GC queue. A completion
+  whose head write fails leaves the upload open, to retry or abort; a retry replaces a head
+  that landed all the same without letting go of the parts they share.
 - ``abort`` removes the parts and the record.
 """
 
@@ -33,7 +35,7 @@ from .bucket_index import BucketIndex, IndexEntry
 from .buckets import BucketInfo
 from .errors import BadDigest, EntityTooSmall, InvalidArgument, InvalidPart, InvalidPartOrder, NoSuchUpload
 from .manifest import Manifest, Part, head_oid
-from .objects import ObjectInfo, ObjectStore, Stripes, check_headers, check_key, chunks, entry_of, write_stripes
+from .objects import ObjectInfo, ObjectStore, Stripes, check_headers, check_key, chunks, write_stripes
 from .omap_keys import entry_key, escaped
 from .omap_pages import omap_items, omap_values
 from .tagging import check_tags
@@ -250,25 +252,18 @@ class MultipartUploads:
             upload.metadata,
             manifest,
             uuid.uuid4().hex,
-            oid,
+            oid or head_oid(bucket.marker, key),
             version_id,
             headers=dict(upload.headers),
             acl=upload.acl,
             tags=dict(upload.tags),
         )
         with BucketIndex(self.rgw, bucket) as index:
-            index.prepare(key, info.tag, "write")
-            try:
-                self.objects.write_head(bucket, info, b"", condition)
-            except BaseException:
-                index.cancel(key, info.tag)
-                raise
-            head = oid or head_oid(bucket.marker, key)
-            index.complete(key, info.tag, entry_of(info), current=lambda: self.objects.head_tag(head) == info.tag)
+            entry = self.objects.commit_head(index, bucket, info, b"", condition)
         unused = [o.oid for n, p in uploaded.items() if n not in numbers for o in p.objects]
         self.objects.gc.enqueue(unused)
         self._forget(bucket, key, upload_id)
-        return entry_of(info)
+        return entry
 
     def abort(self, bucket: BucketInfo, key: str, upload_id: str) -> None:
         parts = self.list_parts(bucket, key, upload_id)

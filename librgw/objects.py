@@ -6,8 +6,17 @@ write of any size holds at most two stripes in memory. The head is then written 
 rados op (data and every xattr together), which is the moment the new object replaces
 the old: a reader sees one or the other. The old version's tails go to the GC queue
 (``gc.py``). Around the head write the bucket index is updated in two phases
-(``bucket_index.py``): prepare before, complete after, so a crash in between is found by
-``bucket check`` rather than leaving a phantom or a lost object.
+(``bucket_index.py``): prepare just before, complete after, so a crash in between leaves a
+pending entry that a listing resolves against the head, never a phantom or a lost object.
+
+When a write fails, the head and the index still agree, now or once repaired: tails of a
+write that never reached its head write are removed at once; if the head write itself fails,
+the head may yet turn out to be the new one (the cluster can roll a write that errored
+forward), so the index is completed if the head already shows this write, and otherwise its
+pending operation is left for a listing to resolve, and the tails stay queued for GC behind
+an intent (``gc.py``) that keeps them if the head turns out to be theirs. A GET that finds
+the index disagreeing with the head it reads (its write's tag pending, or another write's
+entry) makes the entry the head's, in the index's guarded update.
 
 Head xattrs, as RGW names them: ``user.rgw.manifest``, ``user.rgw.etag``,
 ``user.rgw.content_type``, ``user.rgw.idtag`` (the write's tag), ``user.rgw.mtime``,
@@ -22,7 +31,8 @@ carry a condition on the object it replaces (``write_condition.py``: ``If-Match`
 ``If-None-Match: *``), checked by the head's write itself.
 
 Reading (``ObjectStore.get``) returns a file-like ``ObjectReader`` that fetches only the
-rados objects the requested byte range covers, one stripe at a time.
+rados objects the requested byte range covers, one stripe at a time; ``prefetch`` reads the
+first one ahead, so a server can learn that an object cannot be read before it answers.
 """
 
 from __future__ import annotations
@@ -32,7 +42,9 @@ import hashlib
 import io
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -40,10 +52,10 @@ from librgw import rados
 
 from .bucket_index import BucketIndex, IndexEntry
 from .buckets import BucketInfo
-from .errors import BadDigest, InvalidArgument, InvalidRange, NoSuchKey
+from .errors import BadDigest, IndexBusy, InvalidArgument, InvalidRange, NoSuchKey
 from .expiry import ExpiryQueue
-from .gc import GarbageCollector, add_refs
-from .manifest import HEAD_MAX, STRIPE_SIZE, Manifest, Part, head_oid, tail_oid
+from .gc import GarbageCollector, add_refs, move_refs
+from .manifest import HEAD_MAX, IDTAG_ATTR, STRIPE_SIZE, Manifest, Part, head_oid, tail_oid
 from .tagging import TAGS_ATTR, check_tags, decode_tags, encode_tags
 from .write_condition import WriteCondition
 from .zone import DATA_POOL
@@ -57,7 +69,6 @@ MAX_KEY_BYTES = 1024
 READ_CHUNK = 64 * 1024
 HEAD_RETRIES = 5
 SNAPSHOT_RETRIES = 5
-STALE_PENDING_S = 30.0  # a write pending this long after its head was written has died
 # The HTTP headers an object keeps and returns on GET, as S3 and Swift do.
 CONTENT_HEADERS = ("content-disposition", "content-encoding", "content-language", "cache-control", "expires")
 # How a conditional head write fails when the head changed since it was checked: it was
@@ -115,6 +126,12 @@ class Stripes:
     def __init__(self, chunks: Iterator[bytes]) -> None:
         self._chunks = chunks
         self._buffer = bytearray()
+
+    def at_end(self) -> bool:
+        """Is there nothing left to take?"""
+        if not self._buffer:
+            self._buffer += next(self._chunks, b"")
+        return not self._buffer
 
     def take(self, size: int) -> bytes:
         while len(self._buffer) < size:
@@ -200,10 +217,7 @@ class ObjectStore:
         if delete_at is not None:
             self.expiry.add(bucket.name, key, delete_at)
         with BucketIndex(self.rgw, bucket) as index:
-            index.prepare(key, tag, "write")
-            entry = self._write(index, bucket, info, data, expected_md5, condition)
-            index.complete(key, tag, entry, current=lambda: self.head_tag(info.oid) == tag)
-        return entry
+            return self._write(index, bucket, info, data, expected_md5, condition)
 
     def _write(
         self,
@@ -214,27 +228,70 @@ class ObjectStore:
         expected_md5: str | None,
         condition: WriteCondition | None = None,
     ) -> IndexEntry:
-        """Tails, then the head of ``info`` (whose size, ETag, mtime and manifest this fills in);
-        the index entry to complete. On failure the tails go and the index's pending tag is cancelled."""
+        """Tails, then the head of ``info`` (whose size, ETag, mtime and manifest this fills in)
+        between the index's two phases (``commit_head``); the entry. Tails of a write that fails
+        before its head write go at once; after, the GC intent decides."""
         parts: list[Part] = []
+        intent = ""
         with self._data() as data_ioctx:
             try:
                 stripes = Stripes(chunks(data))
                 md5 = hashlib.md5()
                 head = stripes.take(HEAD_MAX)
                 md5.update(head)
+                if not stripes.at_end():
+                    intent = self.gc.intend(info.tag, info.oid, marker=bucket.marker)
                 write_stripes(data_ioctx, stripes, lambda n: tail_oid(bucket.marker, info.tag, n), md5, parts)
                 info.manifest = Manifest(len(head) + sum(p.size for p in parts), len(head), parts)
                 info.size, info.etag, info.mtime = info.manifest.obj_size, md5.hexdigest(), time.time()
                 if expected_md5 is not None and expected_md5.lower() != info.etag:
                     raise BadDigest(f"the body's MD5 is {info.etag}, not the {expected_md5} the request gave")
-                self.write_head(bucket, info, head, condition)
             except BaseException:
-                index.cancel(info.key, info.tag)
-                for part in parts:
-                    _remove_quietly(data_ioctx, part.oid)
+                if _discard(data_ioctx, [p.oid for p in parts]) and intent:
+                    self._forget_quietly(intent)
                 raise
-        return entry_of(info)
+        entry = self.commit_head(index, bucket, info, head, condition)
+        if intent:
+            self._forget_quietly(intent)
+        return entry
+
+    def commit_head(
+        self,
+        index: BucketIndex,
+        bucket: BucketInfo,
+        info: ObjectInfo,
+        head: bytes,
+        condition: WriteCondition | None = None,
+    ) -> IndexEntry:
+        """Prepare the index, write the head, complete the index; the entry. A version's head
+        (``info.version_id``) leaves completing to ``Versions.write``, once it has recorded the
+        version. A head write that raises leaves the index settled (``_settle``)."""
+        index.prepare(info.key, info.tag, "write")
+        try:
+            self.write_head(bucket, info, head, condition)
+        except BaseException:
+            self._settle(index, info)
+            raise
+        entry = entry_of(info)
+        if not info.version_id:
+            index.complete(info.key, info.tag, entry, current=lambda: self.head_tag(info.oid) == info.tag)
+        return entry
+
+    def _settle(self, index: BucketIndex, info: ObjectInfo) -> None:
+        """After a head write that raised: if the head shows this write anyway, complete the
+        index now; otherwise (or if the cluster cannot tell now) leave the write's pending
+        operation for a listing to resolve once it has expired, as the cluster may yet roll
+        the write forward. A version's is always left (``Versions.write`` never recorded it)."""
+        if info.version_id:
+            return
+        with suppress(rados.Error, IndexBusy):  # best effort: the error being raised is the one to report
+            if self.head_tag(info.oid) == info.tag:
+                index.complete(info.key, info.tag, entry_of(info), current=lambda: self.head_tag(info.oid) == info.tag)
+
+    def _forget_quietly(self, intent: str) -> None:
+        """Drop a GC intent whose write is done with; one left behind resolves itself when due."""
+        with suppress(rados.Error):
+            self.gc.forget(intent)
 
     def write_head(
         self, bucket: BucketInfo, info: ObjectInfo, head: bytes, condition: WriteCondition | None = None
@@ -270,7 +327,7 @@ class ObjectStore:
                         if condition is None or error.errno not in HEAD_CHANGED:
                             raise
                         continue  # replaced, made or removed since it was checked: check again
-                self._let_go(old)
+                self._let_go(old, info)
                 return
         raise rados.ObjectBusy(f"{oid}: concurrent writes kept changing it", errno=16)
 
@@ -280,16 +337,9 @@ class ObjectStore:
         """The tag of the write that head ``oid`` is now; None if there is no such head."""
         with self._data() as data_ioctx:
             try:
-                return data_ioctx.get_xattr(oid, ATTR + "idtag").decode()
+                return data_ioctx.get_xattr(oid, IDTAG_ATTR).decode()
             except (rados.ObjectNotFound, rados.NoData):
                 return None
-
-    def head_entry(self, bucket: BucketInfo, key: str) -> IndexEntry | None:
-        """The index entry the head says ``key`` should have; None without a head (``bucket check``)."""
-        try:
-            return entry_of(self.stat(bucket, key))
-        except NoSuchKey:
-            return None
 
     def stat(self, bucket: BucketInfo, key: str, oid: str | None = None, include_expired: bool = False) -> ObjectInfo:
         """The object's head record: ``<marker>_<key>``'s, or head ``oid``'s (a version's). An
@@ -318,21 +368,24 @@ class ObjectStore:
                 if info.manifest.head_size and first < info.manifest.head_size and first <= last:
                     end = min(last + 1, info.manifest.head_size)
                     head_bytes = data_ioctx.read(info.oid, end - first, first)
-                    if _read_attrs(data_ioctx, info.oid).get(ATTR + "idtag") != info.tag.encode():
+                    if _read_attrs(data_ioctx, info.oid).get(IDTAG_ATTR) != info.tag.encode():
                         continue  # replaced while we read its head: read the new one
-            if info.oid == head_oid(bucket.marker, key):
-                self._repair_index(bucket, info)
+            self._repair_index(bucket, info)
             return ObjectReader(self.rgw, info, first, last, head_bytes)
         raise rados.ObjectBusy(f"{bucket.name}/{key}: replaced again and again while being read", errno=16)
 
     def _repair_index(self, bucket: BucketInfo, info: ObjectInfo) -> None:
-        """If the write that made this head never completed its index entry (its writer died
-        between the two) and has been pending for ``STALE_PENDING_S``, complete it now."""
+        """If the index entry of the object whose head is ``info`` does not say so (the write
+        that made the head never completed it: its writer died, or its head write or
+        ``complete`` failed), make it say so now. Only in a bucket never versioned: a versioned
+        key's entry follows its versions (``Versions.index_entry``), which a listing consults."""
+        if bucket.versioning != "off" or info.oid != head_oid(bucket.marker, info.key):
+            return
         with BucketIndex(self.rgw, bucket) as index:
             stored = index.stored(info.key)
-            if stored is None or info.tag not in stored.pending or time.time() - info.mtime < STALE_PENDING_S:
+            if not _disagrees(stored, info.tag):
                 return
-            index.suggest(info.key, info.tag, entry_of(info))
+            index.suggest(entry_of(info), current=lambda: self.head_tag(info.oid) == info.tag)
 
     # -- deleting ------------------------------------------------------------------
 
@@ -343,11 +396,19 @@ class ObjectStore:
             _remove_quietly(data_ioctx, oid)
         self._let_go(attrs)
 
-    def _let_go(self, attrs: dict[str, bytes]) -> None:
-        """Queue the tails of the head whose xattrs are ``attrs`` for GC, as its tag lets go of them."""
-        if ATTR + "manifest" in attrs:
-            manifest = Manifest.decode(attrs[ATTR + "manifest"])
-            self.gc.enqueue(manifest.tail_oids(), attrs.get(ATTR + "idtag", b"").decode())
+    def _let_go(self, attrs: dict[str, bytes], successor: ObjectInfo | None = None) -> None:
+        """Queue the tails of the head whose xattrs are ``attrs`` for GC, as its tag lets go of
+        them; those ``successor`` (the head replacing it) uses as well are handed to it instead
+        (a copy onto itself, a multipart upload completed again)."""
+        if ATTR + "manifest" not in attrs:
+            return
+        tag = attrs.get(IDTAG_ATTR, b"").decode()
+        kept = set(successor.manifest.tail_oids()) if successor is not None else set()
+        tails = Manifest.decode(attrs[ATTR + "manifest"]).tail_oids()
+        self.gc.enqueue([oid for oid in tails if oid not in kept], tag)
+        if successor is not None and kept:
+            with self._data() as data_ioctx:
+                move_refs(data_ioctx, [oid for oid in tails if oid in kept], tag, successor.tag)
 
     # -- copying -------------------------------------------------------------------
 
@@ -385,15 +446,14 @@ class ObjectStore:
             src = self.stat(src_bucket, src_key, src_oid)
             with self._data() as data_ioctx:
                 head = data_ioctx.read(src.oid, src.manifest.head_size) if src.manifest.head_size else b""
-                if _read_attrs(data_ioctx, src.oid).get(ATTR + "idtag") != src.tag.encode():
-                    continue  # replaced while we read it
-                tag = uuid.uuid4().hex
-                add_refs(data_ioctx, src.manifest.tail_oids(), src.tag, tag)
-            break
+                if _read_attrs(data_ioctx, src.oid).get(IDTAG_ATTR) == src.tag.encode():
+                    break
+            # replaced while we read it: read the new one
         else:
             raise rados.ObjectBusy(
                 f"{src_bucket.name}/{src_key}: replaced again and again while being copied", errno=16
             )
+        tag = uuid.uuid4().hex
         info = ObjectInfo(
             dst_key,
             src.size,
@@ -410,16 +470,15 @@ class ObjectStore:
             acl=acl,
             tags=dict(src.tags if tags is None else tags),
         )
+        tails = src.manifest.tail_oids()
+        intent = self.gc.intend(tag, info.oid, tails) if tails else ""  # its references go if its head never lands
+        with self._data() as data_ioctx:
+            add_refs(data_ioctx, tails, src.tag, tag)
         with BucketIndex(self.rgw, dst_bucket) as index:
-            index.prepare(dst_key, tag, "write")
-            try:
-                self.write_head(dst_bucket, info, head, condition)
-            except BaseException:
-                index.cancel(dst_key, tag)
-                self.gc.enqueue(src.manifest.tail_oids(), tag)
-                raise
-            index.complete(dst_key, tag, entry_of(info), current=lambda: self.head_tag(info.oid) == tag)
-        return entry_of(info)
+            entry = self.commit_head(index, dst_bucket, info, head, condition)
+        if intent:
+            self._forget_quietly(intent)
+        return entry
 
     def set_acl(self, bucket: BucketInfo, key: str, acl: str, tag: str, oid: str | None = None) -> None:
         """Replace the ACL of the object whose write was ``tag`` (as ``stat`` gave it) with
@@ -448,7 +507,7 @@ class ObjectStore:
                     raise NoSuchKey(f"{bucket.name}/{key} does not exist") from None
                 version = ioctx.get_last_version()
                 attrs = _read_attrs(ioctx, oid)
-                if attrs.get(ATTR + "idtag") != tag.encode():
+                if attrs.get(IDTAG_ATTR) != tag.encode():
                     raise NoSuchKey(f"{bucket.name}/{key} was replaced or deleted meanwhile")
                 with rados.WriteOpCtx() as op:
                     op.assert_version(version)
@@ -490,6 +549,7 @@ class ObjectReader(io.RawIOBase):
         self._head = head  # the head's share of the range, read already (see ObjectStore.get)
         self._head_oid = info.oid
         self._extents = list(info.manifest.extents(self._head_oid, first, last)) if first <= last else []
+        self._fetched: deque[bytes] = deque()  # pieces read ahead (``prefetch``)
         self._pending = b""
         self.info = info
         self.size = info.size
@@ -503,9 +563,18 @@ class ObjectReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def prefetch(self) -> None:
+        """Read the range's first tail stripe now (after the head's share, read already), so
+        that a reader that cannot be served fails before a response has started, not midway."""
+        while self._extents:
+            in_head = self._extents[0][0] == self._head_oid
+            self._fetched.append(self._next_piece())
+            if not in_head:
+                return
+
     def readinto(self, buffer) -> int:
-        while not self._pending and self._extents:
-            self._pending = self._next_piece()
+        while not self._pending and (self._fetched or self._extents):
+            self._pending = self._fetched.popleft() if self._fetched else self._next_piece()
         n = min(len(buffer), len(self._pending))
         buffer[:n] = self._pending[:n]
         self._pending = self._pending[n:]
@@ -531,8 +600,23 @@ class ObjectReader(io.RawIOBase):
 
 def entry_of(info: ObjectInfo) -> IndexEntry:
     return IndexEntry(
-        info.key, info.size, info.etag, info.mtime, info.content_type, info.owner, version_id=info.version_id
+        info.key,
+        info.size,
+        info.etag,
+        info.mtime,
+        info.content_type,
+        info.owner,
+        version_id=info.version_id,
+        tag=info.tag,
     )
+
+
+def _disagrees(stored: IndexEntry | None, tag: str) -> bool:
+    """Does index entry ``stored`` fail to describe the head written by write ``tag``? An
+    entry older than the entries' ``tag`` field (it has none) is taken at its word."""
+    if stored is None or not stored.exists or tag in stored.pending:
+        return True
+    return bool(stored.tag) and stored.tag != tag
 
 
 def _clip(byte_range: tuple[int, int] | None, size: int) -> tuple[int, int]:
@@ -551,7 +635,7 @@ def _attrs(info: ObjectInfo) -> dict[str, bytes]:
         ATTR + "manifest": info.manifest.encode(),
         ATTR + "etag": info.etag.encode(),
         ATTR + "content_type": info.content_type.encode(),
-        ATTR + "idtag": info.tag.encode(),
+        IDTAG_ATTR: info.tag.encode(),
         ATTR + "mtime": repr(info.mtime).encode(),
         ATTR + "owner": info.owner.encode(),
     }
@@ -586,7 +670,7 @@ def _info(key: str, attrs: dict[str, bytes], oid: str) -> ObjectInfo:
         attrs[ATTR + "owner"].decode(),
         meta,
         manifest,
-        attrs[ATTR + "idtag"].decode(),
+        attrs[IDTAG_ATTR].decode(),
         oid,
         attrs.get(ATTR + "version_id", b"").decode(),
         float(attrs[ATTR + "delete_at"]) if ATTR + "delete_at" in attrs else None,
@@ -632,3 +716,14 @@ def _remove_quietly(data_ioctx: rados.Ioctx, oid: str) -> None:
         data_ioctx.remove_object(oid)
     except rados.ObjectNotFound:
         pass
+
+
+def _discard(data_ioctx: rados.Ioctx, oids: list[str]) -> bool:
+    """Remove the tails of a write that failed before its head write, last first, so that
+    what a failure here leaves is still numbered from 1 for its GC intent; True if all went."""
+    for oid in reversed(oids):
+        try:
+            _remove_quietly(data_ioctx, oid)
+        except rados.Error:
+            return False  # the error being raised is the one to report
+    return True

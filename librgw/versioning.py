@@ -21,6 +21,12 @@ fails (a bad MD5, a client gone) leaves the versions as they were. The data is w
 outside the key's lock; only the bookkeeping after it is under the lock. Listing reads every
 version under the prefix from the key marker on and selects the page in memory
 (``select_versions``).
+
+The bucket index entry changes in two phases around every change of a key's versions: the
+writer's head write prepares it (``ObjectStore.commit_head``; a delete prepares it itself),
+and ``_sync_index`` completes it from the versions once they are recorded. A writer that
+fails or dies in between leaves the operation pending, and a listing resolves it after it
+expires against ``index_entry``: what the versions say, not the head the writer wrote.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import json
 import secrets
 import string
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, BinaryIO
@@ -171,6 +178,17 @@ class Versions:
         found = self.versions_of(bucket, key)
         return found[0][1] if found else None
 
+    def index_entry(self, bucket: BucketInfo, key: str) -> IndexEntry | None:
+        """The bucket index entry ``key`` should have: its current version's (the plain
+        object's, in a bucket never versioned); None for a delete marker or no object."""
+        current = self.current(bucket, key)
+        if current is None or current.delete_marker:
+            return None
+        try:
+            return entry_of(self.objects.stat(bucket, key, instance_oid(bucket, key, current.version_id)))
+        except NoSuchKey:
+            return None
+
     def find(self, bucket: BucketInfo, key: str, version_id: str | None = None) -> Version:
         """The current version of ``key`` (perhaps a delete marker), or its version
         ``version_id``; NoSuchKey if the key has no versions, NoSuchVersion if not that one."""
@@ -276,7 +294,7 @@ class Versions:
                 version = _version_of(entry, version_id)
             if version is not None:
                 self._add(bucket, version)
-            self._sync_index(bucket, key)
+            self._sync_index(bucket, key, entry.tag)
         return version_id, entry
 
     def put(
@@ -382,6 +400,7 @@ class Versions:
             )
             version = replace(version, content_type=entry.content_type)
             self._add(bucket, version)  # the same omap key: the record's content type follows
+            self._sync_index(bucket, key, entry.tag)
         return version
 
     def delete(self, bucket: BucketInfo, key: str, version_id: str | None = None) -> tuple[str, bool]:
@@ -392,19 +411,21 @@ class Versions:
             self._record_null_version(bucket, key)
             if version_id is None:
                 marker_id = new_version_id() if bucket.versioning == "enabled" else NULL
+                tag = self._prepare_index(bucket, key)
                 if marker_id == NULL:
                     self._drop_null(bucket, key, keep_data=False)
                 self._add(bucket, Version(key, marker_id, time.time(), delete_marker=True))
-                self._sync_index(bucket, key)
+                self._sync_index(bucket, key, tag)
                 return marker_id, True
             found = [(k, v) for k, v in self.versions_of(bucket, key) if v.version_id == version_id]
             if not found:
                 raise NoSuchVersion(f"{bucket.name}/{key} has no version {version_id!r}")
             ((omap_key, version),) = found
+            tag = self._prepare_index(bucket, key)
             if not version.delete_marker:
                 self.objects.remove_head(bucket, instance_oid(bucket, key, version_id))
             self._remove_entries(bucket, key, [omap_key])
-            self._sync_index(bucket, key)
+            self._sync_index(bucket, key, tag)
             return version_id, version.delete_marker
 
     # -- internals -----------------------------------------------------------------
@@ -453,17 +474,20 @@ class Versions:
             except rados.ObjectNotFound:
                 pass
 
-    def _sync_index(self, bucket: BucketInfo, key: str) -> None:
-        """Make the bucket index entry show the key's current version, or nothing."""
-        current = self.current(bucket, key)
-        tag = new_version_id()
+    def _prepare_index(self, bucket: BucketInfo, key: str) -> str:
+        """Record a pending change of ``key``'s bucket index entry, before its versions change;
+        the tag that ``_sync_index`` completes."""
+        tag = uuid.uuid4().hex
         with BucketIndex(self.rgw, bucket) as index:
-            index.prepare(key, tag, "write")
-            if current is None or current.delete_marker:
-                index.complete(key, tag, None)
-                return
-            info = self.objects.stat(bucket, key, instance_oid(bucket, key, current.version_id))
-            index.complete(key, tag, entry_of(info))
+            index.prepare(key, tag, "delete")
+        return tag
+
+    def _sync_index(self, bucket: BucketInfo, key: str, tag: str) -> None:
+        """Make the bucket index entry show the key's current version, or nothing, completing
+        the pending change ``tag``."""
+        entry = self.index_entry(bucket, key)
+        with BucketIndex(self.rgw, bucket) as index:
+            index.complete(key, tag, entry)
 
     @staticmethod
     def _scan(

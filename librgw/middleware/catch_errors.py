@@ -6,8 +6,10 @@ say), is a 503 with ``Retry-After``, logged as a warning without a traceback.
 
 The response is a short plain-text 500 naming the request id (from ``request_log``), so a
 user can quote it; the traceback goes to the log (logger ``librgw.errors``), never to the
-client. An exception after the response has started cannot change its status: the body
-is cut short and the error logged.
+client. An exception after the response has started cannot change its status: it is logged
+and raised on to the server, which aborts the connection (as PEP 3333 asks; gunicorn closes
+the socket), so the client sees a body shorter than its ``Content-Length`` promised or an
+unterminated chunked body, never a complete-looking short one.
 
 ``paste.ini``::
 
@@ -50,7 +52,7 @@ class CatchErrors:
             else:
                 ERROR_LOG.exception("unhandled error in %s %s (%s)", *where)
             if started:
-                return
+                raise
             if busy:
                 status, headers = "503 Service Unavailable", [("Retry-After", str(RETRY_AFTER_S))]
                 body = f"Service Unavailable: the cluster cannot serve this now; retry. Request id: {trans_id}\n"

@@ -6,6 +6,10 @@ the filters and app below, and back to the client as ``X-Trans-Id`` and, for S3 
 
     127.0.0.1 - - [21/Nov/2026:17:00:00 +0000] "GET /v1/AUTH_alice/photos HTTP/1.1" 200 512 0.004 tx3f2...
 
+A response whose body failed after it had started (the server then aborts the connection)
+is logged with the status it was sent with, the bytes that went out, and ``aborted`` at the
+end of the line.
+
 Query strings are logged with signature and credential values replaced by ``...``, so no
 secret reaches the log; control characters in the path are logged as ``%XX``, so a
 client's ``%0A`` cannot start a line of its own. Put it first in the pipeline (outside
@@ -68,19 +72,24 @@ class RequestLog:
             return start_response(status, headers, exc_info)
 
         sent = 0
+        aborted = False
         try:
             for chunk in self.app(environ, start):
                 sent += len(chunk)
                 yield chunk
+        except Exception:
+            aborted = True
+            raise
         finally:
-            self._log(environ, status_holder[-1] if status_holder else "499", sent, time.monotonic() - started)
+            status = status_holder[-1] if status_holder else "499"
+            self._log(environ, status, sent, time.monotonic() - started, aborted)
 
     @staticmethod
-    def _log(environ: dict, status: str, sent: int, seconds: float) -> None:
+    def _log(environ: dict, status: str, sent: int, seconds: float, aborted: bool) -> None:
         query = redacted_query(environ.get("QUERY_STRING", ""))
         path = environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
         ACCESS_LOG.info(
-            '%s - - [%s] "%s %s %s" %s %d %.3f %s',
+            '%s - - [%s] "%s %s %s" %s %d %.3f %s%s',
             environ.get("REMOTE_ADDR", "-"),
             time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
             environ.get("REQUEST_METHOD", "-"),
@@ -90,6 +99,7 @@ class RequestLog:
             sent,
             seconds,
             environ.get(TRANS_ID_KEY, "-"),
+            " aborted" if aborted else "",
         )
 
 

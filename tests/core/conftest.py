@@ -1,8 +1,12 @@
 """Fixtures for the core: the gateway library on each backend (``cluster_spec``), fresh per test."""
 
+import errno
+
 import pytest
 
 import librgw
+from librgw import rados
+from librgw.objects import ObjectStore
 from librgw.zone import DATA_POOL
 
 
@@ -35,3 +39,16 @@ def small_ec_profile(client) -> str:
     if client.pool_exists(DATA_POOL):
         client.delete_pool(DATA_POOL)
     return "k2m1"
+
+
+def failing_head_write(landed: bool):
+    """An ``ObjectStore.write_head`` that fails as a cluster can: before the head changed, or
+    after (the write took effect, and still answered an error), for monkeypatching."""
+    real = ObjectStore.write_head
+
+    def write_head(self, bucket, info, head):
+        if landed:
+            real(self, bucket, info, head)
+        raise rados.IOError("the disk hiccupped", errno=errno.EIO)
+
+    return write_head

@@ -1,5 +1,8 @@
-"""The bucket index: two-phase entries, stats in the shard headers, listing against a sorted model, check, reshard."""
+"""The bucket index: two-phase entries, stats in the shard headers, listing against a sorted model,
+pending entries resolved by listings, check, reshard."""
 
+import hashlib
+import json
 import random
 import threading
 import time
@@ -8,7 +11,7 @@ from collections import defaultdict
 import pytest
 
 import librgw
-from librgw import rados
+from librgw import bucket_index, rados
 from librgw.bucket_index import HEADER_KEY, BucketIndex, IndexEntry, ShardHeader, bucket_shard_index
 from librgw.errors import BucketNotEmpty, InvalidArgument
 from librgw.storage.cluster import create_cluster
@@ -110,19 +113,10 @@ def test_stats_follow_overwrite_and_delete(bucket):
     assert [e.key for e in bucket.list().entries] == ["b"]
 
 
-def test_cancel_drops_a_placeholder_and_keeps_a_completed_entry(bucket, client):
-    bucket.prepare("new", "t1", "write")
-    bucket.cancel("new", "t1")
-    put(bucket, "old", 5)
-    bucket.prepare("old", "t2", "write")
-    bucket.cancel("old", "t2")
-    assert bucket.get("old") == entry("old", 5) and bucket.stats() == (1, 5)
-    with client.open_ioctx(INDEX_POOL) as ioctx, rados.ReadOpCtx() as op:
-        found, _ = ioctx.get_omap_vals_by_keys(op, ("new",))
-        ioctx.operate_read_op(op, bucket.info.index_object(bucket.shard_of("new")))
-        assert list(found) == []
+def test_prepare_refuses_an_operation_other_than_write_or_delete(bucket):
     with pytest.raises(InvalidArgument):
         bucket.prepare("x", "t3", "rename")
+    assert bucket.stored("x") is None
 
 
 def test_a_complete_whose_head_was_replaced_since_only_clears_its_tag(bucket):
@@ -202,6 +196,107 @@ def test_listing_20000_keys_over_11_shards_matches_the_model_in_every_page(big_b
             break
         marker = page.next_marker
     assert pages > 1 or max_keys == 1000
+
+
+class Died(Exception):
+    """A gateway worker killed where this is raised."""
+
+
+def dies(*args, **kwargs):
+    raise Died
+
+
+def md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+def test_a_listing_resolves_entries_pending_past_the_expiry_against_the_heads(rgw, bucket, monkeypatch):
+    info = bucket.info
+    rgw.put("photos", "replaced", b"old")
+    rgw.put("photos", "unwritten", b"kept")
+    with monkeypatch.context() as patch:
+        patch.setattr(BucketIndex, "complete", dies)  # killed between the head write and complete
+        for key, data in (("replaced", b"new!"), ("created", b"fresh")):
+            with pytest.raises(Died):
+                rgw.put("photos", key, data)
+    bucket.prepare("unwritten", "t-unwritten", "write")  # killed before the head write
+    bucket.prepare("phantom", "t-phantom", "write")
+    young = {e.key: (e.size, e.etag) for e in bucket.list().entries}
+    assert young == {"replaced": (3, md5(b"old")), "unwritten": (4, md5(b"kept"))}  # as they were: never a phantom
+    assert bucket.stats() == (2, 7) and bucket.stored("phantom").pending
+    monkeypatch.setattr(bucket_index, "PENDING_EXPIRY_S", 0.0)
+    listed = {e.key: (e.size, e.etag, e.pending) for e in bucket.list().entries}
+    assert listed == {
+        "created": (5, md5(b"fresh"), {}),
+        "replaced": (4, md5(b"new!"), {}),
+        "unwritten": (4, md5(b"kept"), {}),
+    }
+    assert bucket.stored("phantom") is None and bucket.stats() == (3, 13)
+    for key in listed:
+        stored = bucket.stored(key)
+        assert stored.pending == {} and stored.tag == rgw.objects.stat(info, key).tag
+        assert rgw.get("photos", key).size == stored.size
+    assert bucket.check()["pending_entries"] == []
+
+
+def test_a_listing_leaves_an_entry_to_a_pending_operation_younger_than_the_expiry(rgw, bucket, monkeypatch):
+    rgw.put("photos", "k", b"old")
+    with monkeypatch.context() as patch:
+        patch.setattr(BucketIndex, "complete", dies)
+        with pytest.raises(Died):
+            rgw.put("photos", "k", b"newer")
+    monkeypatch.setattr(bucket_index, "PENDING_EXPIRY_S", 0.3)
+    time.sleep(0.4)
+    bucket.prepare("k", "young", "write")  # another writer, still within the expiry
+    (entry,) = bucket.list().entries
+    assert (entry.size, len(entry.pending)) == (3, 2)  # listed as it is: the young writer decides
+    time.sleep(0.4)
+    (entry,) = bucket.list().entries
+    assert (entry.size, entry.etag, entry.pending) == (5, md5(b"newer"), {})
+
+
+def test_a_listing_asks_no_head_for_entries_without_expired_pending_operations(rgw, bucket, monkeypatch):
+    for n in range(20):
+        rgw.put("photos", f"k{n:02}", b"x" * n)
+    bucket.prepare("k07", "in-flight", "write")
+    bucket.prepare("k99", "in-flight", "write")
+
+    def asked(*args):
+        raise AssertionError("a head was asked for")
+
+    monkeypatch.setattr(rgw.versions, "index_entry", asked)
+    monkeypatch.setattr(rgw.objects, "stat", asked)
+    assert [e.key for e in bucket.list(max_keys=7).entries] == [f"k{n:02}" for n in range(7)]
+    assert len(bucket.list().entries) == 20
+
+
+def test_a_write_landing_while_a_listing_resolves_the_key_wins(rgw, bucket, monkeypatch):
+    rgw.put("photos", "k", b"old")
+    bucket.prepare("k", "dead", "write")
+    monkeypatch.setattr(bucket_index, "PENDING_EXPIRY_S", 0.0)
+    ask = rgw.versions.index_entry
+
+    def racing(info, key):
+        seen = ask(info, key)  # the head as the listing saw it...
+        rgw.put("photos", "k", b"newest")  # ...then another write lands, head and index
+        return seen
+
+    monkeypatch.setattr(rgw.versions, "index_entry", racing)
+    (entry,) = bucket.list().entries
+    assert (entry.size, entry.etag) == (6, md5(b"newest"))
+    assert bucket.stored("k").size == 6 and bucket.stats() == (1, 6)
+
+
+def test_entries_stored_before_pending_operations_had_a_time_are_read_as_long_expired(rgw, bucket):
+    rgw.put("photos", "k", b"on disk")
+    with rgw.client.open_ioctx(INDEX_POOL) as ioctx, rados.WriteOpCtx() as op:
+        doc = {"key": "k", "size": 1, "etag": "e", "mtime": 1.0, "content_type": "", "owner": "alice"}
+        doc.update(storage_class="STANDARD", version_id="", exists=True, pending={"old-tag": "write"})
+        ioctx.set_omap(op, ("k",), (json.dumps(doc).encode(),))
+        ioctx.operate_write_op(op, bucket.info.index_object(bucket.shard_of("k")))
+    assert bucket.stored("k").pending["old-tag"].op == "write"
+    (entry,) = bucket.list().entries
+    assert (entry.size, entry.etag, entry.pending) == (7, md5(b"on disk"), {})
 
 
 def test_check_fix_restores_a_written_head_and_drops_a_missing_one(bucket):

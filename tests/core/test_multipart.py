@@ -5,9 +5,12 @@ import os
 
 import pytest
 
+from librgw import rados
 from librgw.errors import BadDigest, EntityTooSmall, InvalidArgument, InvalidPart, InvalidPartOrder, NoSuchUpload
+from librgw.gc import GarbageCollector
 from librgw.multipart import multipart_etag
-from tests.core.conftest import data_objects
+from librgw.objects import ObjectStore
+from tests.core.conftest import data_objects, failing_head_write
 
 MiB = 1024 * 1024
 
@@ -130,3 +133,24 @@ def test_a_multipart_object_remembers_its_parts(rgw, bucket):
     assert manifest.part_range(3) == (sum(sizes[:2]), sum(sizes) - 1) and manifest.part_range(4) is None
     plain = rgw.objects.stat(bucket, rgw.objects.put(bucket, "plain", b"abc").key).manifest
     assert plain.part_range(1) == (0, 2) and plain.part_range(2) is None
+
+
+def test_a_completion_that_fails_can_be_retried_and_keeps_its_parts(rgw, client, bucket, monkeypatch):
+    rgw.put("uploads", "k", b"before")
+    mp = rgw.multipart
+    upload = mp.initiate(bucket, "k")
+    parts = [os.urandom(5 * MiB), b"end"]
+    listed = [(n + 1, mp.upload_part(bucket, "k", upload, n + 1, data).etag) for n, data in enumerate(parts)]
+    for landed in (False, True):
+        with monkeypatch.context() as patch:
+            patch.setattr(ObjectStore, "write_head", failing_head_write(landed))
+            with pytest.raises(rados.IOError):
+                mp.complete(bucket, "k", upload, listed)
+        (entry,) = rgw.list("uploads").objects
+        assert entry.etag == (multipart_etag([e for _, e in listed]) if landed else hashlib.md5(b"before").hexdigest())
+        assert rgw.get("uploads", "k").size == entry.size
+        assert [u.upload_id for u in mp.list_uploads(bucket)] == [upload]  # the client may retry, or abort
+    mp.complete(bucket, "k", upload, listed)  # the retry replaces the head that landed, on the same parts
+    GarbageCollector(rgw, min_wait_s=0.0).process(include_all=True)
+    assert rgw.get("uploads", "k").read() == b"".join(parts)
+    assert mp.list_uploads(bucket) == []

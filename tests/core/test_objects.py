@@ -11,11 +11,13 @@ import threading
 
 import pytest
 
-from librgw import rados
+from librgw import bucket_index, rados
 from librgw.errors import InvalidRange, NoSuchKey
+from librgw.gc import GarbageCollector
 from librgw.manifest import STRIPE_SIZE
+from librgw.objects import ObjectStore
 from librgw.zone import DATA_POOL, INDEX_POOL, META_POOL
-from tests.core.conftest import data_objects, small_ec_profile
+from tests.core.conftest import data_objects, failing_head_write, small_ec_profile
 
 MiB = 1024 * 1024
 
@@ -260,7 +262,6 @@ def test_copy_onto_itself_replaces_metadata_and_keeps_the_data(rgw, client, buck
 
 def test_a_read_completes_the_index_entry_of_a_writer_that_died(rgw, bucket, monkeypatch):
     """Issue 4, acceptance 4 (the read): the head was written, the index entry never completed."""
-    from librgw import objects as objects_module
     from librgw.bucket_index import BucketIndex
 
     class Died(Exception):
@@ -273,15 +274,80 @@ def test_a_read_completes_the_index_entry_of_a_writer_that_died(rgw, bucket, mon
         patch.setattr(BucketIndex, "complete", die)
         with pytest.raises(Died):
             rgw.put("photos", "orphan", b"written")
-    assert rgw.list("photos").objects == []  # pending: never a phantom
-    assert rgw.get("photos", "orphan").read() == b"written"  # the head is the truth
-    assert rgw.list("photos").objects == []  # too fresh to be called dead
-    monkeypatch.setattr(objects_module, "STALE_PENDING_S", 0.0)
-    rgw.get("photos", "orphan").read()
+    assert rgw.list("photos").objects == []  # pending, too young for a listing to resolve: never a phantom
+    assert rgw.get("photos", "orphan").read() == b"written"  # the head is the truth, and proves its write landed
     (entry,) = rgw.list("photos").objects
     assert (entry.key, entry.size, entry.etag) == ("orphan", 7, hashlib.md5(b"written").hexdigest())
     with BucketIndex(rgw, bucket) as index:
         assert index.stored("orphan").pending == {} and index.stats() == (1, 7)
+
+
+def md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+def collect_everything(rgw) -> None:
+    """Process the whole GC queue, intents included, as if their grace had passed."""
+    GarbageCollector(rgw, min_wait_s=0.0).process(include_all=True)
+
+
+def test_a_put_whose_head_write_fails_leaves_the_old_object_in_head_and_listing(rgw, client, bucket, monkeypatch):
+    old = os.urandom(6 * MiB)
+    rgw.put("photos", "k", old)
+    kept = data_objects(client)
+    with monkeypatch.context() as patch:
+        patch.setattr(ObjectStore, "write_head", failing_head_write(landed=False))
+        with pytest.raises(rados.IOError):
+            rgw.put("photos", "k", os.urandom(9 * MiB))
+    assert len(data_objects(client)) == len(kept) + 2  # its tails wait for the GC: the head might yet land
+    assert rgw.get("photos", "k").read() == old
+    (entry,) = rgw.list("photos").objects
+    assert (entry.size, entry.etag) == (len(old), md5(old))
+    monkeypatch.setattr(bucket_index, "PENDING_EXPIRY_S", 0.0)
+    (entry,) = rgw.list("photos").objects
+    assert (entry.size, entry.etag, entry.pending) == (len(old), md5(old), {})
+    collect_everything(rgw)
+    assert data_objects(client) == kept  # the failed write's tails went, the old object's stayed
+    assert rgw.get("photos", "k").read() == old
+
+
+def test_a_head_write_that_errors_after_it_landed_completes_the_index_and_keeps_its_tails(
+    rgw, client, bucket, monkeypatch
+):
+    rgw.put("photos", "k", os.urandom(6 * MiB))
+    new = os.urandom(9 * MiB)
+    with monkeypatch.context() as patch:
+        patch.setattr(ObjectStore, "write_head", failing_head_write(landed=True))
+        with pytest.raises(rados.IOError):
+            rgw.put("photos", "k", new)
+    (entry,) = rgw.list("photos").objects  # at once: the head shows the write
+    assert (entry.size, entry.etag, entry.pending) == (len(new), md5(new), {})
+    collect_everything(rgw)
+    assert rgw.get("photos", "k").read() == new  # its tails stayed; the old object's went
+    assert len(data_objects(client)) == 3
+
+
+def test_a_copy_whose_head_write_fails_leaves_no_reference_and_one_that_lands_keeps_its_tails(
+    rgw, client, bucket, monkeypatch
+):
+    blob = os.urandom(10 * MiB)
+    rgw.put("photos", "src", blob)
+    rgw.put("photos", "dst", b"before")
+    for landed in (False, True):
+        with monkeypatch.context() as patch:
+            patch.setattr(ObjectStore, "write_head", failing_head_write(landed))
+            with pytest.raises(rados.IOError):
+                rgw.objects.copy(bucket, "src", bucket, "dst")
+        expected = blob if landed else b"before"
+        assert {e.key: e.etag for e in rgw.list("photos").objects}["dst"] == md5(expected)
+        assert rgw.get("photos", "dst").read() == expected
+    collect_everything(rgw)
+    rgw.delete("photos", "src")
+    collect_everything(rgw)
+    assert rgw.get("photos", "dst").read() == blob  # the copy that landed kept the shared tails
+    rgw.delete("photos", "dst")
+    collect_everything(rgw)
+    assert data_objects(client) == set()  # the one that did not held no reference on them
 
 
 @pytest.mark.parametrize("later", ["put", "delete"])

@@ -4,8 +4,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from librgw import bucket_index
+from librgw.bucket_index import BucketIndex
 from librgw.errors import BadDigest, BucketNotEmpty, MethodNotAllowed, NoSuchKey, NoSuchVersion
-from librgw.versioning import Version, instance_oid, select_versions
+from librgw.versioning import Version, Versions, instance_oid, select_versions
 from librgw.zone import DATA_POOL, INDEX_POOL
 
 
@@ -58,6 +60,15 @@ def test_an_object_from_before_versioning_is_the_null_version(rgw, bucket):
     assert versions(rgw, "old") == [("old", new_id, False, True), ("old", "null", False, False)]
     assert rgw.get("docs", "old", version_id="null").read() == b"from before"
     assert rgw.get("docs", "old").read() == b"after"
+
+
+def test_reading_an_older_version_leaves_the_index_showing_the_current_one(rgw, bucket):
+    rgw.put("docs", "old", b"from before")
+    rgw.buckets.set_versioning("docs", "enabled")
+    new_id = rgw.versions.put(rgw.buckets.get("docs"), "old", b"after")[0]
+    assert rgw.get("docs", "old", version_id="null").read() == b"from before"
+    (entry,) = rgw.list("docs").objects
+    assert (entry.version_id, entry.size) == (new_id, len(b"after"))
 
 
 def test_a_suspended_bucket_overwrites_the_null_version(rgw, bucket):
@@ -161,6 +172,57 @@ def test_a_failed_write_leaves_the_versions_as_they_were(rgw, bucket):
         rgw.versions.put(info, "k", b"new", expected_md5="0" * 32)
     assert versions(rgw, "k") == [("k", "null", False, True), ("k", kept, False, False)]
     assert rgw.get("docs", "k").read() == b"null"
+
+
+class Died(Exception):
+    """A gateway worker killed where this is raised."""
+
+
+def dies(*args, **kwargs):
+    raise Died
+
+
+def test_a_versions_listing_resolves_what_dead_writers_left_pending_from_the_versions(rgw, bucket, monkeypatch):
+    rgw.buckets.set_versioning("docs", "enabled")
+    info = rgw.buckets.get("docs")
+    v1, first = rgw.versions.put(info, "k", b"first")
+    with monkeypatch.context() as patch:
+        patch.setattr(Versions, "_record_null_version", dies)  # killed after its head write, before recording it
+        with pytest.raises(Died):
+            rgw.versions.put(info, "k", b"orphan head")
+        patch.setattr(Versions, "_record_null_version", lambda *args: None)
+        patch.setattr(Versions, "_sync_index", dies)  # killed after recording its version, before the index
+        with pytest.raises(Died):
+            rgw.versions.put(info, "j", b"recorded")
+        with pytest.raises(Died):
+            rgw.versions.delete(info, "k")  # a delete marker recorded, the index never told
+    ((_, recorded),) = rgw.versions.versions_of(info, "j")
+    listed = {e.key: (e.version_id, e.etag) for e in rgw.list("docs").objects}
+    assert listed == {"k": (v1, first.etag)}  # too young to resolve: as it was
+    monkeypatch.setattr(bucket_index, "PENDING_EXPIRY_S", 0.0)
+    page = rgw.versions.list(info)  # resolves through the same listing as a plain one
+    rows = [(v.key, v.version_id, v.delete_marker, v.is_latest) for v in page.versions]
+    marker = rgw.versions.current(info, "k").version_id
+    assert rows == [("j", recorded.version_id, False, True), ("k", marker, True, True), ("k", v1, False, False)]
+    with BucketIndex(rgw, info) as index:
+        assert index.stored("k") is None  # its current version is the delete marker
+        j = index.stored("j")
+        assert (j.version_id, j.etag, j.pending) == (recorded.version_id, recorded.etag, {})
+    assert [(e.key, e.version_id) for e in rgw.list("docs").objects] == [("j", recorded.version_id)]
+
+
+def test_the_index_follows_the_versions_not_a_head_no_version_records(rgw, bucket, monkeypatch):
+    rgw.buckets.set_versioning("docs", "enabled")
+    info = rgw.buckets.get("docs")
+    v1, first = rgw.versions.put(info, "k", b"first")
+    with monkeypatch.context() as patch:
+        patch.setattr(Versions, "_record_null_version", dies)
+        with pytest.raises(Died):
+            rgw.versions.put(info, "k", b"orphan head")
+    monkeypatch.setattr(bucket_index, "PENDING_EXPIRY_S", 0.0)
+    (entry,) = rgw.list("docs").objects
+    assert (entry.version_id, entry.etag, entry.pending) == (v1, first.etag, {})
+    assert rgw.get("docs", "k").read() == b"first"
 
 
 def test_a_completed_upload_is_a_new_version(rgw, bucket):

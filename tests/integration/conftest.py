@@ -28,8 +28,8 @@ USERS = {
     "bob": [("swift", "full-control", "bob-key")],
     "root": [("swift", "full-control", "root-key")],
 }
-# request_log.py's access line: addr - - [time] "METHOD path PROTOCOL" status bytes seconds trans-id
-ACCESS_LINE = re.compile(r'^\S+ - - \[[^\]]*\] "(\S+) (.*) (\S+)" (\d{3}) \d+ [\d.]+ tx\S+$')
+# request_log.py's access line: addr - - [time] "METHOD path PROTOCOL" status bytes seconds trans-id [aborted]
+ACCESS_LINE = re.compile(r'^\S+ - - \[[^\]]*\] "(\S+) (.*) (\S+)" (\d{3}) \d+ [\d.]+ tx\S+( aborted)?$')
 
 S3_KEYS = {"alice": ("ALICEACCESSKEY000000", "alice-secret"), "bob": ("BOBACCESSKEY00000000", "bob-secret")}
 

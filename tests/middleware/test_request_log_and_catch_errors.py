@@ -2,6 +2,7 @@
 
 import logging
 
+import pytest
 from webob import Request
 
 from librgw.middleware import catch_errors, request_log
@@ -47,12 +48,27 @@ def test_an_exception_becomes_a_clean_500_with_the_request_id(caplog):
     assert errors and errors[0].exc_info and trans_id in errors[0].getMessage()
 
 
-def test_an_exception_mid_body_cuts_the_body_and_is_logged(caplog):
+def test_an_exception_mid_body_reaches_the_server_to_abort_the_connection_and_is_logged(caplog):
+    caplog.set_level(logging.INFO, logger="librgw.access")
+
     def breaks_midway(environ, start_response):
-        start_response("200 OK", [("Content-Type", "text/plain")])
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "100")])
         yield b"first "
         raise OSError("lost a disk")
 
-    response = Request.blank("/x").get_response(pipeline(breaks_midway))
-    assert response.status_int == 200 and response.body == b"first "
-    assert any(r.name == "librgw.errors" for r in caplog.records)
+    sent = []
+    body = pipeline(breaks_midway)(Request.blank("/x").environ, lambda status, headers, exc_info=None: None)
+    with pytest.raises(OSError, match="lost a disk"):  # a server aborts the connection: never a clean short end
+        for chunk in body:
+            sent.append(chunk)
+    assert sent == [b"first "]
+    assert any(r.name == "librgw.errors" and r.exc_info for r in caplog.records)
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "librgw.access"]
+    assert line.endswith(" aborted") and '"GET /x HTTP/1.0" 200 6 ' in line, line
+
+
+def test_a_complete_response_is_not_marked_aborted(caplog):
+    caplog.set_level(logging.INFO, logger="librgw.access")
+    Request.blank("/healthcheck").get_response(pipeline(ok_app))
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "librgw.access"]
+    assert not line.endswith("aborted") and " 200 4 " in line

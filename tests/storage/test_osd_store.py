@@ -14,9 +14,9 @@ import pytest
 from librgw.storage.checksum import crc32c, digest
 from librgw.storage.errors import OSDFailure, StorageError
 from librgw.storage.osd_store import OSDStore
+from librgw.storage.piece_stream import PieceStream
 from librgw.storage.store_records import PENDING_SHARD, ObjectInfo, ObjectKey, ObjectRecord, Transaction
 from librgw.storage.store_txn import CHECKSUM_CHUNK
-from librgw.storage.piece_stream import PieceStream
 from tests.conftest import flip_stored_byte
 
 MiB = 1024 * 1024

@@ -2,12 +2,14 @@
 rollback an EC shard keeps (stash and old xattrs) and what activation does with it, and
 stores from before PG logs."""
 
+import errno
 import os
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+from librgw.storage.errors import StorageError
 from librgw.storage.osd_store import OSDStore
 from librgw.storage.pg_log import DELETE, MODIFY, Activation, Eversion, LogUpdate, PGInfo
 from librgw.storage.store_records import ObjectKey, Transaction
@@ -49,8 +51,9 @@ def test_a_logged_write_records_its_entry_and_versions_in_the_same_transaction(s
 
 def test_an_op_that_fails_logs_nothing(store):
     _logged(store, [("write_full", b"one")], 1)
-    with pytest.raises(Exception):
+    with pytest.raises(StorageError) as e:
         _logged(store, [("create", True)], 2)  # exclusive create of an existing object
+    assert e.value.errno == errno.EEXIST
     assert [e.version.seq for e in store.pg_log(POOL, PG, SHARD)] == [1]
     assert store.pg_infos(POOL, PG)[SHARD].last_update == Eversion(7, 1)
     info = store.stat(KEY)

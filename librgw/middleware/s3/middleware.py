@@ -5,7 +5,9 @@ S3's: path-style (``/<bucket>/<key>``), or virtual-hosted (``<bucket>.<storage_d
 when ``storage_domain`` is set. The filter checks its signature (SigV2 or SigV4, header or
 presigned; ``authenticate.py``), then turns the operation into native requests down the
 pipeline (``native.py``), so authorization, limits and logging are the native API's, in
-one place. Answers are S3's: XML documents, S3 error codes, ``x-amz-request-id``.
+one place. Answers are S3's: XML documents, S3 error codes, ``x-amz-request-id``; a cluster
+that cannot serve now is ``ServiceUnavailable`` (503), any other failure ``InternalError``
+(500, its traceback logged as ``catch_errors`` logs it).
 
 Served so far: ListBuckets; CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation,
 ListObjects and ListObjectsV2; PutObject (``Content-MD5`` checked), GetObject and
@@ -40,9 +42,9 @@ from collections.abc import Callable, Iterable
 
 from webob import Request, Response
 
-from librgw import rados
 from librgw.errors import NoSuchBucket, cluster_busy
 
+from ..catch_errors import ERROR_LOG
 from ..core_connection import WorkerConnection, cluster_spec
 from ..request_log import TRANS_ID_KEY
 from ..s3_signature import SignatureError, parse_s3_auth
@@ -97,12 +99,13 @@ class S3:
             response = refusal.error.response(resource, request_id)
         except SignatureError as error:
             response = S3Error(error.code, error.message, error.status).response(resource, request_id)
-        except rados.Error as error:
-            if not cluster_busy(error):
-                raise
-            response = S3Error("ServiceUnavailable", "Please reduce your request rate.", 503).response(
-                resource, request_id
-            )
+        except Exception as error:
+            if cluster_busy(error):
+                failure = S3Error("ServiceUnavailable", "Please reduce your request rate.", 503)
+            else:  # S3's own answer to what catch_errors would answer in plain text
+                ERROR_LOG.exception("unhandled error in %s %s (%s)", request.method, request.path_info, request_id)
+                failure = S3Error("InternalError", "We encountered an internal error. Please try again.", 500)
+            response = failure.response(resource, request_id)
         response.headers["x-amz-request-id"] = request_id
         if s3 is not None and "HTTP_ORIGIN" in environ:  # a cross-origin request (cors.py)
             cors.add_response_headers(self.core.rgw, s3, response)

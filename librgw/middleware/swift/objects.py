@@ -11,7 +11,10 @@
 - **GET/HEAD** answer with them, ``ETag``, ``Last-Modified`` and ``X-Timestamp``; ``Range``
   (one range or several, ``ranges.py``) and the conditional headers (``conditions.py``);
   ``?part-number=N`` reads part N of an object made by a multipart upload (206, with
-  ``X-Parts-Count``; any other object is one part).
+  ``X-Parts-Count``; any other object is one part). A GET reads the head's share and the
+  first tail stripe before it answers, so an object the cluster cannot serve now is a 503
+  (a damaged one a 500) rather than a 200; a read that fails once the body has started
+  aborts the connection, so the client sees fewer bytes than ``Content-Length`` promised.
 - **POST** replaces the metadata and content headers (202); **DELETE** removes (204); both
   404 for a missing object. **COPY** with ``Destination: <container>/<object>`` copies.
 
@@ -38,7 +41,7 @@ from urllib.parse import quote
 from webob import Response, exc
 
 from librgw.buckets import BucketInfo
-from librgw.objects import ObjectInfo
+from librgw.objects import ObjectInfo, ObjectReader
 
 from ..authorization import READ, WRITE
 from . import access_control, lifecycle, metadata, multipart, tagging, versioned_objects, versions
@@ -110,16 +113,20 @@ def _get(ctx: Context, head: bool) -> Response:
     ranges = _part_ranges(ctx, info, headers) or satisfiable_ranges(ctx.request.headers.get("Range"), info.size)
     if ranges is None:
         status, length, content_type = 200, info.size, info.content_type
-        body = None if head else _stream(ctx, bucket, info, 0, info.size - 1)
+        body = None if head or not info.size else _stream(_reader(ctx, bucket, info, 0, info.size - 1))
     elif len(ranges) == 1:
         (first, last), status, content_type = ranges[0], 206, info.content_type
         headers.append(("Content-Range", f"bytes {first}-{last}/{info.size}"))
         length = last - first + 1
-        body = None if head else _stream(ctx, bucket, info, first, last)
+        body = None if head else _stream(_reader(ctx, bucket, info, first, last))
     else:
         status = 206
+        opened = {} if head else {ranges[0]: _reader(ctx, bucket, info, *ranges[0])}
         content_type, length, body = multipart_body(
-            ranges, info.size, info.content_type, lambda first, last: _stream(ctx, bucket, info, first, last)
+            ranges,
+            info.size,
+            info.content_type,
+            lambda first, last: _stream(opened.pop((first, last), None) or _reader(ctx, bucket, info, first, last)),
         )
         body = None if head else body
     response = Response(status=status, headerlist=headers, app_iter=body if body is not None else [b""])
@@ -142,13 +149,20 @@ def _part_ranges(ctx: Context, info: ObjectInfo, headers: list) -> list[tuple[in
     return [part]
 
 
-def _stream(ctx: Context, bucket: BucketInfo, info: ObjectInfo, first: int, last: int) -> Iterator[bytes]:
-    """Bytes ``first..last`` of the object as stat'ed, read a stripe at a time when asked for."""
-    if last < first:
-        return
+def _reader(ctx: Context, bucket: BucketInfo, info: ObjectInfo, first: int, last: int) -> ObjectReader:
+    """A reader of bytes ``first..last`` of the object as stat'ed, its first stripe read already:
+    an object that cannot be read now is an error answer, not a body cut short."""
     reader = ctx.rgw.objects.get(bucket, info.key, (first, last), info.oid)
-    if reader.etag != info.etag:  # replaced since the headers went out; never mix two versions
+    if reader.etag != info.etag:  # replaced since it was stat'ed; never mix two versions
         raise exc.HTTPServiceUnavailable("The object changed while being read")
+    reader.prefetch()
+    return reader
+
+
+def _stream(reader: ObjectReader) -> Iterator[bytes]:
+    """The reader's bytes, a stripe at a time when asked for. A read that fails now raises
+    through the server, which aborts the connection: the client sees a body shorter than its
+    Content-Length, never a complete-looking one."""
     with reader:
         while chunk := reader.read(READ_CHUNK):
             yield chunk
