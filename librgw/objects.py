@@ -52,7 +52,7 @@ from librgw import rados
 
 from .bucket_index import BucketIndex, IndexEntry
 from .buckets import BucketInfo
-from .errors import BadDigest, IndexBusy, InvalidArgument, InvalidRange, NoSuchKey
+from .errors import BadDigest, IndexBusy, InvalidArgument, InvalidRange, NoSuchKey, PreconditionFailed
 from .expiry import ExpiryQueue
 from .gc import GarbageCollector, add_refs, move_refs
 from .manifest import HEAD_MAX, IDTAG_ATTR, STRIPE_SIZE, Manifest, Part, head_oid, tail_oid
@@ -250,7 +250,12 @@ class ObjectStore:
                 if _discard(data_ioctx, [p.oid for p in parts]) and intent:
                     self._forget_quietly(intent)
                 raise
-        entry = self.commit_head(index, bucket, info, head, condition)
+            try:
+                entry = self.commit_head(index, bucket, info, head, condition)
+            except PreconditionFailed:  # refused before the head was touched: its tails go now
+                if _discard(data_ioctx, [p.oid for p in parts]) and intent:
+                    self._forget_quietly(intent)
+                raise
         if intent:
             self._forget_quietly(intent)
         return entry

@@ -46,9 +46,9 @@ def failing_head_write(landed: bool):
     after (the write took effect, and still answered an error), for monkeypatching."""
     real = ObjectStore.write_head
 
-    def write_head(self, bucket, info, head):
+    def write_head(self, bucket, info, head, condition=None):
         if landed:
-            real(self, bucket, info, head)
+            real(self, bucket, info, head, condition)
         raise rados.IOError("the disk hiccupped", errno=errno.EIO)
 
     return write_head
