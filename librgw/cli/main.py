@@ -8,6 +8,7 @@ Examples::
     librgw pool create photos --pg-num 64 --erasure --k 4 --m 2
     librgw rados -p photos put cat.jpg ./cat.jpg
     librgw scrub --deep photos | scrub --repair
+    librgw recover | pg 2.1f query | pg 2.1f list_unfound
 
 The cluster is the one of ``-c/--conf CONF``, else ``$LIBRGW_CONF``, else
 ``data/cluster.conf``. ``-f/--format json`` (or ``json-pretty``) prints the monitor's JSON,
@@ -32,6 +33,7 @@ from . import (
     admin_commands,
     cluster_commands,
     osd_commands,
+    pg_commands,
     pool_commands,
     rados_tool,
     recovery_commands,
@@ -51,6 +53,7 @@ COMMAND_MODULES = (
     cluster_commands,
     status_commands,
     osd_commands,
+    pg_commands,
     pool_commands,
     rados_tool,
     scrub_commands,

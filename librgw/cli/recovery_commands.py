@@ -9,8 +9,14 @@ It runs in this process and is safe to stop (Ctrl-C, or ``kill -9``) and run aga
 resumes where it stopped. On a terminal, stderr shows a progress bar (objects, bytes, rate,
 ETA). The last line is a summary; ``--format json`` prints it as JSON instead.
 
-Exit status: 0 when every PG was recovered, 1 when some could not be (too few authoritative
-copies up: bring their OSDs back, then run it again).
+It says what it could not do and why: PGs that are incomplete (the copies holding their
+latest history are on down OSDs: bring those back), objects no copy can give (unfound: see
+``librgw pg PGID list_unfound``), and PGs waiting for an OSD that is down but still in, with
+when it will be marked out (``mon osd down out interval``) and its data re-replicated
+elsewhere, or mark it out now with ``librgw osd out ID``.
+
+Exit status: 0 when every PG was recovered, 1 when some could not be (incomplete PGs or
+unfound objects).
 """
 
 from __future__ import annotations
@@ -52,7 +58,7 @@ def do_recover(args: argparse.Namespace, handle: rados.Rados) -> int:
         emit_json(progress.to_json(), args.format)
     else:
         print(format_summary(progress))
-    return EXIT_INCOMPLETE if progress.incomplete else 0
+    return EXIT_INCOMPLETE if progress.incomplete or progress.unfound else 0
 
 
 def format_bar(p: RecoveryProgress) -> str:
@@ -75,9 +81,26 @@ def format_summary(p: RecoveryProgress) -> str:
         f"recovery: {p.pgs_done} pgs, {p.objects_done} objects checked, {p.objects_copied} copied"
         f" ({human_bytes(p.bytes_copied)}), {p.objects_removed} stale copies removed in {_duration(p.elapsed)}"
     )
+    lines = [line]
     if p.incomplete:
-        line += f"; {len(p.incomplete)} pgs incomplete (too few authoritative copies up): {', '.join(p.incomplete)}"
-    return line
+        lines.append(
+            f"{len(p.incomplete)} pgs incomplete (the copies holding their latest history are down):"
+            f" {', '.join(p.incomplete)}"
+        )
+    for pg_id, count in p.unfound.items():
+        lines.append(f"pg {pg_id}: {count} objects unfound (see 'librgw pg {pg_id} list_unfound')")
+    for wait in p.waiting:
+        pgs = wait["pgs"]
+        shown = ", ".join(pgs[:8]) + (f" and {len(pgs) - 8} more" if len(pgs) > 8 else "")
+        if wait["out_in_s"] is None:
+            when = "it was marked down by hand, so it is not marked out by itself"
+        else:
+            when = f"it will be marked out in {_duration(wait['out_in_s'])}"
+        lines.append(
+            f"osd.{wait['osd']} is down (for {_duration(wait['down_for_s'])}) but in: {len(pgs)} pgs wait for it"
+            f" ({shown}); {when}, or now with 'librgw osd out {wait['osd']}'"
+        )
+    return "\n".join(lines)
 
 
 def _duration(seconds: float) -> str:
