@@ -185,7 +185,7 @@ class Cluster(OSDService):
             OSDStore.mkfs(conf.osd_data(osd_id), osd_id, conf.fsid)
             conf.save()
             self.conf = conf
-            osdmap.osds[osd_id] = OSDInfo(id=osd_id, weight=weight, host=host)
+            osdmap.osds[osd_id] = OSDInfo(id=osd_id, weight=weight, host=host, up_from=osdmap.epoch + 1)
             osdmap.pg_upmap_items = calc_pg_upmaps(osdmap)
         return osd_id
 
@@ -198,10 +198,10 @@ class Cluster(OSDService):
                 if osd is None:
                     raise not_found(f"osd.{osd_id}")
                 before = (osd.up, osd.in_)
-                if up is not None:
-                    osd.up = up
-                    osd.down_since = None if up else (osd.down_since or time.time())
-                    osd.down_reason = None if up else ADMIN
+                if up and not osd.up:
+                    osdmap.mark_up(osd_id)
+                elif up is False:
+                    osd.up, osd.down_since, osd.down_reason = False, osd.down_since or time.time(), ADMIN
                 if in_ is not None:
                     osd.in_ = in_
                 if (osd.up, osd.in_) != before:

@@ -137,7 +137,7 @@ class OSDService:
                     if change == "down":
                         osd.up, osd.down_since, osd.down_reason = False, time.time(), problems[osd_id]
                     elif change == "up":
-                        osd.up, osd.down_since, osd.down_reason = True, None, None
+                        osdmap.mark_up(osd_id)
                     else:
                         osd.in_ = False
         for osd_id, problem in problems.items():

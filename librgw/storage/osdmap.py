@@ -51,6 +51,7 @@ class OSDInfo:
     host: str = "localhost"
     down_since: float | None = None
     down_reason: str | None = None  # why it was marked down: "admin", or the failure seen
+    up_from: int = 0  # the epoch it last came up in: a PG activated before must peer again
 
 
 @dataclass
@@ -87,6 +88,11 @@ class OSDMap:
             if pool.name == name:
                 return pool
         return None
+
+    def mark_up(self, osd_id: int) -> None:
+        """Mark an OSD up, as of the epoch this change of the map will get (``MapStore.update``)."""
+        osd = self.osds[osd_id]
+        osd.up, osd.down_since, osd.down_reason, osd.up_from = True, None, None, self.epoch + 1
 
     def drop_pool_upmaps(self, pool_id: int) -> None:
         prefix = f"{pool_id}."

@@ -72,14 +72,15 @@ def active_state(svc: OSDService, pool: PoolInfo, pg: int, locked: bool) -> Acti
 
 
 def is_current(svc: OSDService, pool: PoolInfo, pg: int, state: ActiveState | None) -> bool:
-    """Whether ``state`` was made for the present up set, with every copy it does I/O on up (an
-    incomplete PG: for the present map, as a returning stray may complete it)."""
+    """Whether ``state`` was made for the present up set, with every copy it does I/O on up since
+    before (an incomplete PG: for the present map, as a returning stray may complete it)."""
     if state is None or state.up != tuple(svc.up_osds(pool, pg)):
         return False
     osdmap = svc.osdmap
     if state.incomplete:
         return state.epoch == osdmap.epoch
-    return all(is_up(osdmap, c.osd) for c in state.copies)
+    # a copy whose OSD went down and came back since (a disk replaced, say) may hold anything
+    return all(is_up(osdmap, c.osd) and osdmap.osds[c.osd].up_from <= state.epoch for c in state.copies)
 
 
 def peer(svc: OSDService, pool: PoolInfo, pg: int) -> ActiveState:

@@ -195,3 +195,30 @@ def test_unfound_objects_are_reported_without_stopping_recovery_and_given_up_by_
         assert ioctx.read("o7") == b"v1-7"  # the older version b and c still held
         assert list_unfound(cluster, pool, 0) == {}
         assert scrub(cluster, "one", deep=True).inconsistent == []
+
+
+def test_a_disk_replaced_while_no_op_touched_its_pgs_is_backfilled_not_trusted(client, rep, cluster_dir):
+    """The OSD goes down and comes back with an empty store (a new disk, same id) without a
+    single op on its PGs meanwhile: their active states predate its return, so they peer again
+    and fill it rather than read from it."""
+    cluster = client.cluster
+    written = {f"o{i}": os.urandom(KiB) for i in range(40)}
+    for name, data in written.items():
+        rep.write_full(name, data)
+    pool = cluster.pool("rep")
+    victim = cluster.up_copies(pool, pg_of(pool, "", "o0"))[0][1]  # the primary of o0's PG
+    shutil.rmtree(cluster_dir / f"osd.{victim}")
+    cluster.heartbeat(force=True)
+    assert not cluster.osdmap.osds[victim].up
+    from librgw.storage.osd_store import OSDStore
+
+    OSDStore.mkfs(cluster_dir / f"osd.{victim}", victim, cluster.conf.fsid)
+    cluster.heartbeat(force=True)
+    assert cluster.osdmap.osds[victim].up
+    for name, data in written.items():
+        assert rep.read(name, 2 * KiB) == data
+    recover(cluster)
+    for name, data in written.items():
+        for osd, key in stored_copies(client, "rep", name):
+            assert cluster.store(osd).read(key, 0, 2 * KiB)[0] == data
+    assert scrub(cluster, "rep", deep=True).inconsistent == []
