@@ -128,6 +128,13 @@ class _Peering:
         self._gather()
         previous = svc.pg_states.read(pool.id, pg)
         seq = max([i.last_update.seq for i in self.infos.values()] + [previous.seq if previous else 0])
+        if self.history is None and all(i.last_update == ZERO and not i.legacy for i in self.infos.values()):
+            # A new PG (or one whose first activation died half done): no write ever took place,
+            # so every copy of the up set holds its history; each copy's PG state is made by its
+            # first write. Nothing is written here: touching a PG first costs next to nothing.
+            state = ActiveState(self.epoch, seq, self.up, [CopyState(s, o, COMPLETE) for s, o in self.up_copies])
+            svc.pg_states.write(pool.id, pg, state)
+            return state
         if not self._choose_authoritative():
             state = ActiveState(self.epoch, seq, self.up, incomplete=True)
             svc.pg_states.write(pool.id, pg, state)
@@ -167,22 +174,19 @@ class _Peering:
         usable = {c: i for c, i in infos.items() if not i.legacy and i.backfill is None}
         if self.history is not None:
             return {c: i for c, i in usable.items() if c in self.history.participants}
-        newest = max((i.les for i in usable.values()), default=0)
-        return {c: i for c, i in usable.items() if i.les == newest}
+        # Never peered to the end since it was made: every write it acknowledged reached every
+        # copy of its up set (one that missed a write would have been peered out, durably,
+        # before the write was acknowledged), so every copy with PG state may hold its history.
+        return usable
 
     def _choose_authoritative(self) -> bool:
         """Set the authoritative last update, log tail and log; False if the PG is incomplete."""
         self.candidates = cands = self._candidates()
-        if self.history is None and all(i.last_update == ZERO and not i.legacy for i in self.infos.values()):
-            # never activated (or its first activation died half done): no write ever took place
-            self.auth_lu = self.auth_tail = ZERO
-            self.auth_log: list[LogEntry] = []
-            return True
         if not cands:
             return False
         if any(i.legacy for i in cands.values()):
             self.auth_lu = self.auth_tail = max(i.last_update for i in cands.values())
-            self.auth_log = []
+            self.auth_log: list[LogEntry] = []
             return True
         if self.pool.type != "erasure":
             order = {c: n for n, c in enumerate(self.up_copies)}
@@ -197,6 +201,14 @@ class _Peering:
                 source = min(holders, key=lambda c: cands[c].last_update)
                 self.auth_lu, self.auth_tail = version, cands[source].log_tail
                 self.auth_log = [e for e in self._log(source) if e.version <= version]
+                return True
+        if self.history is None:
+            # no version on k shards, in a PG never peered to the end: its every write reached
+            # fewer than k shards, so none was acknowledged; the empty history is the up set's
+            empty = set(cands) | {c for c in self.up_copies if c not in self.infos}
+            if len({c[0] for c in empty}) >= k:
+                self.auth_lu = self.auth_tail = ZERO
+                self.auth_log = []
                 return True
         return False
 
@@ -223,9 +235,9 @@ class _Peering:
                 return _Plan(COMPLETE, Activation(fresh))
             return self._backfill(copy, None)
         if info is None:
-            if self.auth_lu == ZERO:  # the PG never took a write: nothing to fill
-                return _Plan(COMPLETE, Activation(PGInfo(copy[0], self.epoch, ZERO, ZERO)))
-            return self._backfill(copy, None)
+            # holds nothing of the PG: its history is the empty one, which the authoritative log
+            # starts from unless it was trimmed (then the copy is backfilled)
+            info = PGInfo(copy[0], 0, ZERO, ZERO)
         common, divergent = self._common(copy, info)
         if common is None:
             return self._backfill(copy, info)
