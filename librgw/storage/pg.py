@@ -55,7 +55,7 @@ def write(svc: OSDService, pool: PoolInfo, pg: int, obj: ObjectName, ops: list[t
     with svc.pg_locks.hold(pool.id, pg):
         state = active_state(svc, pool, pg, locked=True)
         require_writable(svc, pool, pg, state)
-        prepare_write(svc, pool, pg, state, obj)
+        state = prepare_write(svc, pool, pg, state, obj)
         version = Eversion(state.epoch, state.seq + 1)
         state.seq, state.dirty = version.seq, True
         svc.pg_states.write(pool.id, pg, state)

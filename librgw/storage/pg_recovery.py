@@ -67,9 +67,10 @@ def settle_roles(svc: OSDService, pool: PoolInfo, pg: int, state: ActiveState) -
     return ActiveState(state.epoch, state.seq, state.up, copies, state.dirty, state.incomplete)
 
 
-def prepare_write(svc: OSDService, pool: PoolInfo, pg: int, state: ActiveState, obj: ObjectName) -> None:
+def prepare_write(svc: OSDService, pool: PoolInfo, pg: int, state: ActiveState, obj: ObjectName) -> ActiveState:
     """Before a write to ``obj``: recover it on the copies that lack it or hold it stale, so the
-    write applies to the authoritative version everywhere. EAGAIN if it is unfound."""
+    write applies to the authoritative version everywhere; the state, with a recovering copy
+    that had nothing else to recover now complete. EAGAIN if the object is unfound."""
     targets = [c.copy for c in state.with_role(RECOVERING) if svc.store(c.osd).is_missing(pool.id, pg, c.shard, obj)]
     backfilling = state.with_role(BACKFILL)
     if backfilling:
@@ -78,11 +79,15 @@ def prepare_write(svc: OSDService, pool: PoolInfo, pg: int, state: ActiveState, 
             if not _same_version(_version_on(svc, pool, pg, c.copy, obj), reference):
                 targets.append(c.copy)
     if not targets:
-        return
+        return state
     try:
         recover_one(svc, pool, pg, state, obj, targets)
     except Unfound as e:
         raise StorageError(errno.EAGAIN, f"{e.message}: writes to it wait for its recovery") from None
+    settled = settle_roles(svc, pool, pg, state)
+    if settled.copies != state.copies:
+        svc.record_state(pool, pg, settled)
+    return settled
 
 
 def _version_on(svc: OSDService, pool: PoolInfo, pg: int, copy: Copy, obj: ObjectName) -> ObjectInfo | None:

@@ -176,7 +176,8 @@ def _work(svc: OSDService, progress: RecoveryProgress) -> list[_PGWork]:
                 [c.copy for c in state.with_role(BACKFILL)],
                 stray_copies(svc, pool, pg),
             )
-            if item.missing or item.backfill or item.strays:
+            settling = any(c.role != COMPLETE for c in state.copies)  # copies whose missing set emptied meanwhile
+            if item.missing or item.backfill or item.strays or settling:
                 progress.objects_total += len(item.missing) + _backfill_size(svc, pool, pg, state, item.backfill)
                 work.append(item)
     progress.pgs_total += len(work)

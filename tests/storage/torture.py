@@ -311,17 +311,18 @@ class Torture:
         self.retired |= self.lost & self.out
 
     def killed_recovery(self) -> None:
+        """``recover`` killed at its n-th store commit (a restore, a cursor, an activation)."""
+        count = self.rng.randrange(1, 30)
         pid = os.fork()
         if pid == 0:
             try:
+                _arm("commit", count)
                 with rados.Rados(conffile=str(self.conf)) as client:
                     recover(client.cluster)
             finally:
                 os._exit(0)
-        time.sleep(self.rng.uniform(0.0, 0.2))
-        os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-        self.note("  recovery killed")
+        self.note(f"  recovery killed at commit {count} (if it got that far)")
 
     def scrub_repair(self) -> None:
         with self.client() as client:
