@@ -21,6 +21,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_serve(conf: str, port: int, out) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "librgw.cli.main", "-c", conf, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        cwd=ROOT,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    for _ in range(100):
+        try:
+            if get(f"http://127.0.0.1:{port}/healthcheck")[0] == 200:
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.terminate()
+    proc.wait(10)
+    pytest.fail("the gateway did not come up")
+
+
 def get(url: str):
     try:
         with urllib.request.urlopen(url, timeout=10) as response:
@@ -33,23 +52,10 @@ def get(url: str):
 def test_serve_answers_health_info_and_ids_and_creates_a_first_user(conf, tmp_path):
     port = free_port()
     out = open(tmp_path / "out", "w+")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "librgw.cli.main", "-c", conf, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        cwd=ROOT,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    proc = start_serve(conf, port, out)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                status, headers, body = get(base + "/healthcheck")
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the gateway did not come up")
+        status, headers, body = get(base + "/healthcheck")
         assert (status, body) == (200, b"OK") and headers["X-Trans-Id"].startswith("tx")
         status, _, body = get(base + "/info")
         assert status == 200 and json.loads(body)["swift"]["max_file_size"] == 5 * 1024**3
@@ -59,6 +65,7 @@ def test_serve_answers_health_info_and_ids_and_creates_a_first_user(conf, tmp_pa
         printed = out.read()
         assert "created user 'demo'" in printed and f"http://127.0.0.1:{port}/" in printed
         assert '"GET /healthcheck HTTP/1.1" 200' in printed  # the access log
+        assert "Using worker: librgw.server.worker.HeadDeadlineWorker" in printed  # gunicorn_conf.py's
     finally:
         proc.terminate()
         proc.wait(10)
