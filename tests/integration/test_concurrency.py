@@ -30,8 +30,9 @@ PLAN = [
 SERVE = {  # the command, and the worker class gunicorn says it uses
     # the command: the worker class of gunicorn.conf.py, whose threads share one core connection
     "default": (["gunicorn", "--paste", "paste.ini", "-w", "4"], "librgw.server.worker.HeadDeadlineWorker"),
-    # gunicorn's own default worker class, one request at a time per process
-    "sync": (["gunicorn", "--paste", "paste.ini", "-w", "4", "-k", "sync"], "sync"),
+    # gunicorn's own default worker class, one request at a time per process (gunicorn makes
+    # it gthread when there are threads, which gunicorn.conf.py sets)
+    "sync": (["gunicorn", "--paste", "paste.ini", "-w", "4", "-k", "sync", "--threads", "1"], "sync"),
 }
 
 
