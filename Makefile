@@ -4,6 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DATA   ?= data
 OSDS   ?= 6
+# EC=K+M (e.g. EC=4+2, which needs OSDS >= 6): a new cluster's data pool is erasure-coded,
+# K data + M coding shards; unset, it is replicated. `librgw cluster init --data-pool`.
+EC     ?=
+comma  := ,
 
 # The S3 clients tests/integration/test_s3_clients.py drives, from Debian (the awscli comes
 # with the test extras, from PyPI); and the Ceph (Pacific) daemons and python3-rados the
@@ -23,7 +27,7 @@ $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
 	touch $@
 
 $(DATA)/cluster.conf: | $(VENV)/.installed
-	$(BIN)/librgw cluster init $(DATA) --osds $(OSDS)
+	$(BIN)/librgw cluster init $(DATA) --osds $(OSDS) $(if $(EC),--data-pool k=$(subst +,$(comma)m=,$(EC)))
 
 run: $(VENV)/.installed $(DATA)/cluster.conf
 	$(BIN)/librgw -c $(DATA)/cluster.conf status

@@ -70,9 +70,9 @@ def ensure_zone(client: rados.Rados, data_pool_profile: str | None = None) -> Zo
     """
     for name in REPLICATED_POOLS:
         if not client.pool_exists(name):
-            _create(client, name, None)
+            create_pool(client, name)
     if not client.pool_exists(DATA_POOL):
-        _create(client, DATA_POOL, data_pool_profile)
+        create_pool(client, DATA_POOL, data_pool_profile)
     with client.open_ioctx(ROOT_POOL) as root:
         try:
             zone_id = json.loads(root.read(ZONE_NAMES_OBJECT))["obj_id"]
@@ -91,10 +91,14 @@ def ensure_zone(client: rados.Rados, data_pool_profile: str | None = None) -> Zo
             return zone
 
 
-def _create(client: rados.Rados, name: str, profile: str | None) -> None:
-    cmd = {"prefix": "osd pool create", "pool": name}
+def create_pool(client: rados.Rados, name: str, profile: str | None = None, size: int | None = None) -> None:
+    """Create an RGW pool unless it exists: erasure-coded with the erasure-code ``profile``, or
+    replicated with ``size`` copies (None: the cluster's default), tagged with RGW's application."""
+    cmd: dict[str, object] = {"prefix": "osd pool create", "pool": name}
     if profile:
         cmd.update(pool_type="erasure", erasure_code_profile=profile)
+    elif size is not None:
+        cmd.update(size=size)
     ret, _, outs = client.mon_command(json.dumps(cmd), b"")
     if ret != 0 and not client.pool_exists(name):  # losing a race to another process is fine
         raise rados.Error(f"creating pool {name}: {outs}", errno=-ret)

@@ -5,9 +5,10 @@ URL (``/auth/v1.0``). On a cluster with no users yet it creates one, ``demo``, a
 its S3 keys and Swift credentials once, with a ``swift ... stat`` line and the
 ``ST_AUTH``/``ST_USER``/``ST_KEY`` exports that python-swiftclient's ``swift`` reads, ready
 to paste; on later starts it says how to read them again (``admin user info``), so keys
-don't land in every log. Then it becomes ``gunicorn --paste PASTE_INI`` with threaded
-workers and ``$LIBRGW_CLUSTER`` set to this cluster, so every worker serves it. Stop it
-with Ctrl-C.
+don't land in every log. Then it becomes ``gunicorn --paste PASTE_INI`` with the gateway's
+gunicorn settings (``librgw/server/gunicorn_conf.py``: threaded workers that keep slowly
+sent requests from holding a thread) and ``$LIBRGW_CLUSTER`` set to this cluster, so every
+worker serves it. Stop it with Ctrl-C.
 """
 
 from __future__ import annotations
@@ -19,14 +20,16 @@ import sys
 
 from librgw import rados
 from librgw.connection import attach
+from librgw.server import gunicorn_conf
 
 from .arguments import help_text, positive_int
 from .errors import CommandError
 from .session import absolute, connect
 
 DEFAULT_BIND = "127.0.0.1:8080"
-DEFAULT_WORKERS = 2
-DEFAULT_THREADS = 8
+DEFAULT_WORKERS = gunicorn_conf.workers
+DEFAULT_THREADS = gunicorn_conf.threads
+GUNICORN_CONF = "python:librgw.server.gunicorn_conf"
 FIRST_USER = "demo"
 SWIFT_AUTH_PATH = "/auth/v1.0"
 
@@ -66,8 +69,8 @@ def do_serve(args: argparse.Namespace, _handle: rados.Rados | None) -> int:
     finally:
         handle.shutdown()  # the workers connect by themselves, after gunicorn forks them
     os.environ["LIBRGW_CLUSTER"] = conf
-    argv = [sys.executable, "-m", "gunicorn", "--paste", paste, "--bind", args.bind]
-    argv += ["--workers", str(args.workers), "--threads", str(args.threads), "--worker-class", "gthread"]
+    argv = [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONF, "--paste", paste, "--bind", args.bind]
+    argv += ["--workers", str(args.workers), "--threads", str(args.threads)]
     os.execv(sys.executable, argv)
     return 0  # not reached: gunicorn has taken over the process
 

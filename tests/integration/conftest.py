@@ -123,14 +123,15 @@ def start_gateway(
     command: list[str] | None = None,
     tls: tuple[str, str] | None = None,
 ) -> Gateway:
-    """gunicorn with gthread workers; or ``command`` as an operator types it (``["gunicorn",
-    "--paste", "paste.ini", "-w", "4"]``), run from the repository root with ``--bind`` added;
-    over https with ``tls`` (certificate and key files)."""
+    """gunicorn with the gateway's settings (``gunicorn.conf.py``, read from the repository root:
+    the worker class of ``librgw/server/worker.py``); or ``command`` as an operator types it
+    (``["gunicorn", "--paste", "paste.ini", "-w", "4"]``), run from the repository root with
+    ``--bind`` added; over https with ``tls`` (certificate and key files)."""
     port = free_port()
     out = open(log, "w")
     if command is None:
         command = [sys.executable, "-m", "gunicorn", "--paste", str(ROOT / "paste.ini"), "--workers", str(workers)]
-        command += ["--threads", str(threads), "--worker-class", "gthread", "--graceful-timeout", "5"]
+        command += ["--threads", str(threads), "--graceful-timeout", "5"]
     else:
         command = [str(Path(sys.executable).with_name(command[0])), *command[1:]]
     tls_args = ["--certfile", tls[0], "--keyfile", tls[1]] if tls else []
