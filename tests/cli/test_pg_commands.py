@@ -60,7 +60,7 @@ def test_recover_says_which_pgs_wait_for_a_down_osd_and_when_it_goes_out(librgw,
     result = librgw("recover")
     assert result.code == 0
     assert "osd.2 is down (for 0:00) but in:" in result.out and "pgs wait for it" in result.out
-    assert ("it will be marked out in 10:00" in result.out or "it will be marked out in 9:5" in result.out)
+    assert "it will be marked out in 10:00" in result.out or "it will be marked out in 9:5" in result.out
     assert "librgw osd out 2" in result.out
     doc = json.loads(librgw("recover", "--format", "json").out)
     (wait,) = doc["waiting"]
