@@ -29,6 +29,11 @@ The tables, in each OSD's ``store.db``::
     pg_log     (pool, pg, shard, seq) -> epoch, object, op, prior version, rollback
     pg_missing (pool, pg, shard, ns, name) -> the version needed
 
+A replicated write adds its entry and touches nothing else: a copy's ``last_update`` is its
+newest entry when it has one (``pg_info`` keeps it for when the log is empty), and a copy with
+entries but no ``pg_info`` row yet (a new PG) has the info its first entry implies. Small
+writes are made of their SQLite statements and pages; the log costs them one of each.
+
 The functions here run inside the caller's SQLite transaction (the OSD's committer, or a
 reader's snapshot); they never commit.
 """
@@ -160,19 +165,38 @@ class Activation:
 
 def read_infos(conn: sqlite3.Connection, pool: int, pg: int) -> dict[int, PGInfo]:
     """Every shard of the PG this store has PG state for, by shard."""
-    rows = conn.execute(
-        f"SELECT {INFO_COLUMNS} FROM pg_info WHERE pool=? AND pg=?",
-        (pool, pg),
-    )
-    return {row[0]: _info(row) for row in rows}
+    rows = conn.execute(f"SELECT {INFO_COLUMNS} FROM pg_info WHERE pool=? AND pg=?", (pool, pg))
+    infos = {row[0]: _info(row) for row in rows}
+    for shard, newest, oldest in conn.execute(
+        "SELECT shard, max(seq), min(seq) FROM pg_log WHERE pool=? AND pg=? GROUP BY shard", (pool, pg)
+    ):
+        infos[shard] = _with_log(conn, pool, pg, shard, infos.get(shard), newest, oldest)
+    return infos
 
 
 def read_info(conn: sqlite3.Connection, pool: int, pg: int, shard: int) -> PGInfo | None:
-    row = conn.execute(
-        f"SELECT {INFO_COLUMNS} FROM pg_info WHERE pool=? AND pg=? AND shard=?",
-        (pool, pg, shard),
+    row = conn.execute(f"SELECT {INFO_COLUMNS} FROM pg_info WHERE pool=? AND pg=? AND shard=?", (pool, pg, shard))
+    row = row.fetchone()
+    info = None if row is None else _info(row)
+    newest, oldest = conn.execute(
+        "SELECT max(seq), min(seq) FROM pg_log WHERE pool=? AND pg=? AND shard=?", (pool, pg, shard)
     ).fetchone()
-    return None if row is None else _info(row)
+    return info if newest is None else _with_log(conn, pool, pg, shard, info, newest, oldest)
+
+
+def _with_log(
+    conn: sqlite3.Connection, pool: int, pg: int, shard: int, info: PGInfo | None, newest: int, oldest: int
+) -> PGInfo:
+    """The info with its last update moved to the newest entry; made from the first entry for a
+    copy whose writes so far made no ``pg_info`` row (activated by its first write, at that
+    entry's epoch, with its log starting from the empty history)."""
+    epoch_of = "SELECT epoch FROM pg_log WHERE pool=? AND pg=? AND shard=? AND seq=?"
+    last = Eversion(conn.execute(epoch_of, (pool, pg, shard, newest)).fetchone()[0], newest)
+    if info is None:
+        first_epoch = conn.execute(epoch_of, (pool, pg, shard, oldest)).fetchone()[0]
+        return PGInfo(shard, first_epoch, last, ZERO)
+    info.last_update = max(info.last_update, last)
+    return info
 
 
 def _info(row: tuple) -> PGInfo:
@@ -237,7 +261,7 @@ def write_info(conn: sqlite3.Connection, pool: int, pg: int, info: PGInfo) -> No
 def append_entry(conn: sqlite3.Connection, pool: int, pg: int, shard: int, entry: LogEntry) -> None:
     prior = entry.prior
     conn.execute(
-        "INSERT OR REPLACE INTO pg_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO pg_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             pool,
             pg,

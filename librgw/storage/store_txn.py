@@ -52,7 +52,8 @@ STREAM_PART = 1024 * 1024
 IOV_MAX = os.sysconf("SC_IOV_MAX")
 DATA_OPS = frozenset({"write", "write_full", "append", "truncate", "zero", "remove", "reset"})
 STANDALONE_OPS = frozenset({"restore", "activate", "pg_info"})
-# The log is trimmed this many entries at a time: one DELETE per batch, not one per write.
+# The log is trimmed this many entries at a time (at the writes whose seq is a multiple of
+# it): one DELETE per batch, not one per write.
 TRIM_BATCH = 32
 ROW_FIELDS = "id, size, logical_size, version, mtime_ns, data_version, epoch"
 
@@ -82,15 +83,14 @@ def _apply_ops(obj: ObjectState, txn: Transaction) -> None:
     before = obj.info
     info = rollback = None
     stash = False
-    if log is not None:
+    if log is not None and log.rollback:  # an EC shard: its info says which stash to drop
         info = pg_log.read_info(conn, k.pool, k.pg, k.shard) or PGInfo(k.shard, log.version.epoch, ZERO, ZERO)
-        if log.rollback:
-            _drop_stash(obj, info)
-            stash = any(op[0] in ("write_full", "remove") for op in txn.ops)
-            if stash or before is None:
-                rollback = {"stash": True}
-            else:
-                rollback = {"attrs": obj.xattrs_hex(), "info": _info_fields(before)}
+        _drop_stash(obj, info)
+        stash = any(op[0] in ("write_full", "remove") for op in txn.ops)
+        if stash or before is None:
+            rollback = {"stash": True}
+        else:
+            rollback = {"attrs": obj.xattrs_hex(), "info": _info_fields(before)}
     stashed = False
     for op in txn.ops:
         if stash and not stashed and op[0] in ("write_full", "remove"):
@@ -122,10 +122,13 @@ def _apply_ops(obj: ObjectState, txn: Transaction) -> None:
         prior = None if before is None else Eversion(before.epoch, before.version)
         op = MODIFY if obj.id is not None else DELETE
         pg_log.append_entry(conn, k.pool, k.pg, k.shard, LogEntry(log.version, k.ns, k.name, op, prior, rollback))
-        info.last_update = log.version
-        if log.trim_to >= info.log_tail.seq + TRIM_BATCH:
-            pg_log.trim(conn, k.pool, k.pg, k.shard, info, log.trim_to)
-        pg_log.write_info(conn, k.pool, k.pg, info)
+        if info is None and log.version.seq % TRIM_BATCH == 0 and log.trim_to > 0:
+            info = pg_log.read_info(conn, k.pool, k.pg, k.shard)  # its last update moved by the trigger
+        if info is not None:
+            info.last_update = log.version
+            if log.trim_to >= info.log_tail.seq + TRIM_BATCH:
+                pg_log.trim(conn, k.pool, k.pg, k.shard, info, log.trim_to)
+            pg_log.write_info(conn, k.pool, k.pg, info)
 
 
 def _info_fields(info: ObjectInfo) -> list[int]:
@@ -234,6 +237,7 @@ class ObjectState:
         self.info = None if row is None else ObjectInfo(*row[1:])
         self.id, self.size, self.version = (row[0], row[1], row[3]) if row is not None else (None, 0, 0)
         self.data_changed = False
+        self.blockless = row is None  # known to have no block rows: none need looking up
 
     @classmethod
     def load(cls, store: OSDStore, conn: sqlite3.Connection, files: FileChanges, key: ObjectKey) -> ObjectState:
@@ -271,7 +275,7 @@ class ObjectState:
             left.remove()
         self.conn.execute("UPDATE objects SET shard=? WHERE id=?", (self.key.shard + STASH_SHARD, self.id))
         info.stash = Stash(self.key.ns, self.key.name, by)
-        self.id, self.size, self.version = None, 0, 0
+        self.id, self.size, self.version, self.blockless = None, 0, 0, True
 
     def _ensure(self, mtime_ns: int) -> int:
         if self.id is None:
@@ -281,7 +285,7 @@ class ObjectState:
                 " VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, ?)",
                 (k.pool, k.pg, k.ns, k.name, k.shard, mtime_ns),
             )
-            self.id, self.size, self.version = cur.lastrowid, 0, 0
+            self.id, self.size, self.version, self.blockless = cur.lastrowid, 0, 0, True
         return self.id
 
     def _require(self) -> int:
@@ -371,6 +375,8 @@ class ObjectState:
     # -- data ----------------------------------------------------------------
 
     def _block(self, idx: int):
+        if self.blockless:
+            return None
         return self.conn.execute(
             "SELECT length, data, file, crcs FROM blocks WHERE obj=? AND idx=?", (self.id, idx)
         ).fetchone()
@@ -397,6 +403,7 @@ class ObjectState:
             self._insert_block(idx, length, None, file, crcs)
 
     def _insert_block(self, idx: int, length: int, data: bytes | None, file: str | None, crcs: bytes) -> None:
+        self.blockless = False
         self.conn.execute(
             "INSERT OR REPLACE INTO blocks VALUES (?, ?, ?, ?, ?, ?)", (self.id, idx, length, data, file, crcs)
         )
@@ -451,6 +458,7 @@ class ObjectState:
             if row is not None and row[0] > cut:
                 self._store_block(keep - 1, [self.store.read_block(self.key, keep - 1, row, 0, cut)], row)
         self.size = size
+        self.blockless = self.blockless or size == 0
 
     def restore(self, record: ObjectRecord) -> None:
         """Replace this object with exactly ``record``: content, metadata and versions."""
@@ -482,7 +490,7 @@ class ObjectState:
         self.conn.execute("DELETE FROM xattrs WHERE obj=?", (oid,))
         self.conn.execute("DELETE FROM omap WHERE obj=?", (oid,))
         self.conn.execute("DELETE FROM objects WHERE id=?", (oid,))
-        self.id, self.size, self.version = None, 0, 0
+        self.id, self.size, self.version, self.blockless = None, 0, 0, True
 
     # -- omap compare and cls_lock-style locks ---------------------------------
 
