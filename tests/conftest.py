@@ -57,7 +57,8 @@ def _store_db(store: OSDStore) -> contextlib.closing[sqlite3.Connection]:
 def _block(conn: sqlite3.Connection, key: ObjectKey, idx: int) -> tuple:
     """(object id, inline data, file name) of one block of a stored copy."""
     (oid,) = conn.execute(
-        "SELECT id FROM objects WHERE pool=? AND ns=? AND name=? AND shard=?", (key.pool, key.ns, key.name, key.shard)
+        "SELECT id FROM objects WHERE pool=? AND pg=? AND ns=? AND name=? AND shard=?",
+        (key.pool, key.pg, key.ns, key.name, key.shard),
     ).fetchone()
     return (oid, *conn.execute("SELECT data, file FROM blocks WHERE obj=? AND idx=?", (oid, idx)).fetchone())
 

@@ -78,6 +78,9 @@ READ_RETRIES = 5
 # (EC writes of stores made before PG logs) or shard + STASH_SHARD (kept to undo a write).
 VISIBLE_SHARDS = PENDING_SHARD
 
+# One index on objects serves both lookups by key and scans of a PG (the PG is a function of
+# the key), so a small write dirties one index page, not two. Stores made before it keep
+# their UNIQUE (pool, ns, name, shard) constraint and objects_by_pg index instead.
 SCHEMA = (
     """
 CREATE TABLE IF NOT EXISTS objects (
@@ -85,9 +88,8 @@ CREATE TABLE IF NOT EXISTS objects (
     pool INTEGER NOT NULL, pg INTEGER NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL,
     shard INTEGER NOT NULL, size INTEGER NOT NULL, logical_size INTEGER NOT NULL,
     version INTEGER NOT NULL, data_version INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, omap_header BLOB,
-    epoch INTEGER NOT NULL DEFAULT 0,
-    UNIQUE (pool, ns, name, shard));
-CREATE INDEX IF NOT EXISTS objects_by_pg ON objects (pool, pg, ns, name);
+    epoch INTEGER NOT NULL DEFAULT 0);
+CREATE UNIQUE INDEX IF NOT EXISTS objects_key ON objects (pool, pg, ns, name, shard);
 CREATE TABLE IF NOT EXISTS blocks (
     obj INTEGER NOT NULL, idx INTEGER NOT NULL, length INTEGER NOT NULL,
     data BLOB, file TEXT, crcs BLOB NOT NULL, PRIMARY KEY (obj, idx)) WITHOUT ROWID;
@@ -420,8 +422,8 @@ class OSDStore:
     @staticmethod
     def _row(conn: sqlite3.Connection, key: ObjectKey) -> tuple:
         row = conn.execute(
-            f"SELECT id, {INFO_FIELDS} FROM objects WHERE pool=? AND ns=? AND name=? AND shard=?",
-            (key.pool, key.ns, key.name, key.shard),
+            f"SELECT id, {INFO_FIELDS} FROM objects WHERE pool=? AND pg=? AND ns=? AND name=? AND shard=?",
+            (key.pool, key.pg, key.ns, key.name, key.shard),
         ).fetchone()
         if row is None:
             raise not_found(str(key))
@@ -474,8 +476,8 @@ class OSDStore:
             found = []
             for k in (key, key.stash):
                 row = conn.execute(
-                    f"SELECT {INFO_FIELDS} FROM objects WHERE pool=? AND ns=? AND name=? AND shard=?",
-                    (k.pool, k.ns, k.name, k.shard),
+                    f"SELECT {INFO_FIELDS} FROM objects WHERE pool=? AND pg=? AND ns=? AND name=? AND shard=?",
+                    (k.pool, k.pg, k.ns, k.name, k.shard),
                 ).fetchone()
                 found.append(None if row is None else ObjectInfo(*row))
             by = None

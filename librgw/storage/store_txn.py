@@ -242,8 +242,8 @@ class ObjectState:
     @classmethod
     def load(cls, store: OSDStore, conn: sqlite3.Connection, files: FileChanges, key: ObjectKey) -> ObjectState:
         row = conn.execute(
-            f"SELECT {ROW_FIELDS} FROM objects WHERE pool=? AND ns=? AND name=? AND shard=?",
-            (key.pool, key.ns, key.name, key.shard),
+            f"SELECT {ROW_FIELDS} FROM objects WHERE pool=? AND pg=? AND ns=? AND name=? AND shard=?",
+            (key.pool, key.pg, key.ns, key.name, key.shard),
         ).fetchone()
         return cls(store, conn, files, key, row)
 
