@@ -159,16 +159,17 @@ class OSDService:
 
     # -- placement ---------------------------------------------------------------------
 
-    def up_osds(self, pool: PoolInfo, pg: int) -> list[int | None]:
-        """The PG's up set: its CRUSH set without down OSDs (EC: None in their place)."""
-        osdmap = self.osdmap
+    def up_osds(self, pool: PoolInfo, pg: int, osdmap: OSDMap | None = None) -> tuple[int | None, ...]:
+        """The PG's up set: its CRUSH set without down OSDs (EC: None in their place), in
+        ``osdmap`` (default: the current map)."""
+        osdmap = osdmap or self.osdmap
         key = (pool.id, osdmap.epoch)
         cache = self._placements.get(key)
         if cache is None:
             self._placements = {k: v for k, v in self._placements.items() if k[1] == osdmap.epoch}
             cache = self._placements[key] = {}
         if pg not in cache:
-            cache[pg] = up_set(osdmap, pool, pg)
+            cache[pg] = tuple(up_set(osdmap, pool, pg))
         return cache[pg]
 
     def up_copies(self, pool: PoolInfo, pg: int) -> list[Copy]:

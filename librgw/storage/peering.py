@@ -74,9 +74,9 @@ def active_state(svc: OSDService, pool: PoolInfo, pg: int, locked: bool) -> Acti
 def is_current(svc: OSDService, pool: PoolInfo, pg: int, state: ActiveState | None) -> bool:
     """Whether ``state`` was made for the present up set, with every copy it does I/O on up since
     before (an incomplete PG: for the present map, as a returning stray may complete it)."""
-    if state is None or state.up != tuple(svc.up_osds(pool, pg)):
-        return False
     osdmap = svc.osdmap
+    if state is None or state.up != svc.up_osds(pool, pg, osdmap):
+        return False
     if state.incomplete:
         return state.epoch == osdmap.epoch
     # a copy whose OSD went down and came back since (a disk replaced, say) may hold anything
@@ -122,7 +122,7 @@ class _Peering:
         svc, pool, pg = self.svc, self.pool, self.pg
         osdmap = svc.osdmap
         self.epoch = osdmap.epoch
-        self.up = tuple(svc.up_osds(pool, pg))
+        self.up = svc.up_osds(pool, pg)
         self.up_copies = svc.up_copies(pool, pg)
         self.history = svc.history.get(pool.id, pg)
         self._gather()

@@ -92,6 +92,7 @@ class PGStates:
         lock_dir.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(lock_dir / STATE_FILE, os.O_RDWR | os.O_CREAT, 0o644)
         self._boot = boot_id()
+        self._decoded: dict[int, tuple[bytes, tuple]] = {}  # offset -> (record, its fields) last read
 
     @staticmethod
     def _offset(pool: int, pg: int) -> int:
@@ -104,10 +105,18 @@ class PGStates:
         offset = self._offset(pool, pg)
         for _ in range(READ_RETRIES):
             raw = os.pread(self._fd, RECORD_SIZE, offset)
+            seen = self._decoded.get(offset)
+            if seen is not None and seen[0] == raw:  # as last read here: no need to check and decode it
+                return _state(seen[1])
             if len(raw) < RECORD_SIZE or raw[:4] != _MAGIC:
                 return None
             state = self._decode(raw)
             if state is not _TORN:
+                if state is not None:
+                    self._decoded[offset] = (
+                        raw,
+                        (state.epoch, state.seq, state.up, tuple(state.copies), state.dirty, state.incomplete),
+                    )
                 return state
         return None
 
@@ -150,6 +159,12 @@ class PGStates:
 
 
 _TORN = object()
+
+
+def _state(fields: tuple) -> ActiveState:
+    """A new ActiveState of cached fields (callers change the one they get)."""
+    epoch, seq, up, copies, dirty, incomplete = fields
+    return ActiveState(epoch, seq, up, list(copies), dirty, incomplete)
 
 
 def boot_id() -> bytes:
