@@ -294,20 +294,24 @@ class OSDStore:
             self._commit_one(conn, batch[0])
             return
         committed: list[tuple[PendingTxn, FileChanges]] = []
+        log_rows: list[tuple] = []
         conn.execute("BEGIN IMMEDIATE")
         try:
             for pending in batch:
                 files = FileChanges()
                 conn.execute("SAVEPOINT txn")
                 try:
-                    apply_transaction(self, conn, pending.txn, files)
+                    row = apply_transaction(self, conn, pending.txn, files)
                     conn.execute("RELEASE txn")
                     committed.append((pending, files))
+                    if row is not None:
+                        log_rows.append(row)
                 except BaseException as e:
                     conn.execute("ROLLBACK TO txn")
                     conn.execute("RELEASE txn")
                     files.discard()
                     pending.error = _storage_error(self.osd_id, e)
+            pg_log.append(conn, log_rows)
             # Block files are all written before any is synced, so their writeback overlaps.
             for _, files in committed:
                 files.sync()
@@ -331,7 +335,9 @@ class OSDStore:
         files = FileChanges()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            apply_transaction(self, conn, pending.txn, files)
+            row = apply_transaction(self, conn, pending.txn, files)
+            if row is not None:
+                pg_log.append(conn, [row])
         except BaseException as e:
             conn.execute("ROLLBACK")
             files.discard()

@@ -258,24 +258,27 @@ def write_info(conn: sqlite3.Connection, pool: int, pg: int, info: PGInfo) -> No
     )
 
 
-def append_entry(conn: sqlite3.Connection, pool: int, pg: int, shard: int, entry: LogEntry) -> None:
+def entry_row(pool: int, pg: int, shard: int, entry: LogEntry) -> tuple:
+    """The ``pg_log`` row of one copy's entry (``append``)."""
     prior = entry.prior
-    conn.execute(
-        "INSERT INTO pg_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            pool,
-            pg,
-            shard,
-            entry.version.seq,
-            entry.version.epoch,
-            entry.ns,
-            entry.name,
-            entry.op,
-            None if prior is None else prior.epoch,
-            None if prior is None else prior.seq,
-            None if entry.rollback is None else json.dumps(entry.rollback, sort_keys=True),
-        ),
+    return (
+        pool,
+        pg,
+        shard,
+        entry.version.seq,
+        entry.version.epoch,
+        entry.ns,
+        entry.name,
+        entry.op,
+        None if prior is None else prior.epoch,
+        None if prior is None else prior.seq,
+        None if entry.rollback is None else json.dumps(entry.rollback, sort_keys=True),
     )
+
+
+def append(conn: sqlite3.Connection, rows: list[tuple]) -> None:
+    """Add entries (``entry_row``), of any copies, in one statement."""
+    conn.executemany("INSERT INTO pg_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def trim(conn: sqlite3.Connection, pool: int, pg: int, shard: int, info: PGInfo, to_seq: int) -> None:

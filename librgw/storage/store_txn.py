@@ -6,9 +6,9 @@ each queued transaction, under a savepoint, and commits a batch at once):
 - an object's ops (``store_records.Transaction``) change its row, its blocks (copy-on-write:
   a changed block is written anew, the replaced block file is unlinked after the commit),
   xattrs and omap;
-- a client write also adds its entry to the shard's PG log and moves the shard's
-  ``last_update`` (``pg_log``), in the same transaction, so a copy's log never disagrees with
-  its objects;
+- a client write also adds its entry to the shard's PG log (``pg_log``), in the same SQLite
+  transaction, so a copy's log never disagrees with its objects (the committer adds the
+  entries of a whole batch in one statement);
 - on an erasure-coded shard, a client write keeps what undoes it: the shard it replaces or
   removes is moved aside whole (the *stash*, at ``shard + STASH_SHARD``: a rename of its row,
   no data copied), or the xattrs and version it changes are recorded in its log entry; the
@@ -58,27 +58,31 @@ TRIM_BATCH = 32
 ROW_FIELDS = "id, size, logical_size, version, mtime_ns, data_version, epoch"
 
 
-def apply_transaction(store: OSDStore, conn: sqlite3.Connection, txn: Transaction, files: FileChanges) -> None:
+def apply_transaction(store: OSDStore, conn: sqlite3.Connection, txn: Transaction, files: FileChanges) -> tuple | None:
+    """Apply ``txn``; the row of its PG log entry, for the caller to add once the transaction
+    stands (``pg_log.append``: one statement for a whole batch of client writes)."""
     tag = txn.ops[0][0] if txn.ops else None
     if any(op[0] in STANDALONE_OPS for op in txn.ops) and len(txn.ops) != 1:
         raise invalid(f"{txn.key}: {tag} must be the only op of its transaction")
     k = txn.key
     if tag == "activate":
         _activate(store, conn, files, k, txn.ops[0][1])
-        return
+        return None
     if tag == "pg_info":
         pg_log.write_info(conn, k.pool, k.pg, txn.ops[0][1])
-        return
+        return None
     obj = ObjectState.load(store, conn, files, k)
+    entry = None
     if tag == "restore":
         obj.restore(txn.ops[0][1])
     else:
-        _apply_ops(obj, txn)
+        entry = _apply_ops(obj, txn)
     if txn.recovered:
         pg_log.recovered(conn, k.pool, k.pg, k.shard, (k.ns, k.name))
+    return entry
 
 
-def _apply_ops(obj: ObjectState, txn: Transaction) -> None:
+def _apply_ops(obj: ObjectState, txn: Transaction) -> tuple | None:
     k, log, conn = txn.key, txn.log, obj.conn
     before = obj.info
     info = rollback = None
@@ -118,17 +122,18 @@ def _apply_ops(obj: ObjectState, txn: Transaction) -> None:
             "UPDATE objects SET size=?, logical_size=?, version=?, data_version=?, mtime_ns=?, epoch=? WHERE id=?",
             (obj.size, logical, version, data_version, txn.mtime_ns, epoch, obj.id),
         )
-    if log is not None:
-        prior = None if before is None else Eversion(before.epoch, before.version)
-        op = MODIFY if obj.id is not None else DELETE
-        pg_log.append_entry(conn, k.pool, k.pg, k.shard, LogEntry(log.version, k.ns, k.name, op, prior, rollback))
-        if info is None and log.version.seq % TRIM_BATCH == 0 and log.trim_to > 0:
-            info = pg_log.read_info(conn, k.pool, k.pg, k.shard)  # its last update moved by the trigger
-        if info is not None:
-            info.last_update = log.version
-            if log.trim_to >= info.log_tail.seq + TRIM_BATCH:
-                pg_log.trim(conn, k.pool, k.pg, k.shard, info, log.trim_to)
-            pg_log.write_info(conn, k.pool, k.pg, info)
+    if log is None:
+        return None
+    if info is None and log.version.seq % TRIM_BATCH == 0 and log.trim_to > 0:
+        info = pg_log.read_info(conn, k.pool, k.pg, k.shard)
+    if info is not None:
+        info.last_update = log.version
+        if log.trim_to >= info.log_tail.seq + TRIM_BATCH:
+            pg_log.trim(conn, k.pool, k.pg, k.shard, info, log.trim_to)
+        pg_log.write_info(conn, k.pool, k.pg, info)
+    prior = None if before is None else Eversion(before.epoch, before.version)
+    op = MODIFY if obj.id is not None else DELETE
+    return pg_log.entry_row(k.pool, k.pg, k.shard, LogEntry(log.version, k.ns, k.name, op, prior, rollback))
 
 
 def _info_fields(info: ObjectInfo) -> list[int]:
@@ -169,8 +174,7 @@ def _activate(store: OSDStore, conn: sqlite3.Connection, files: FileChanges, k: 
         pg_log.truncate_log(conn, k.pool, k.pg, k.shard, -1)
     else:
         pg_log.truncate_log(conn, k.pool, k.pg, k.shard, act.keep_through.seq)
-    for entry in act.append:
-        pg_log.append_entry(conn, k.pool, k.pg, k.shard, entry)
+    pg_log.append(conn, [pg_log.entry_row(k.pool, k.pg, k.shard, entry) for entry in act.append])
     pg_log.set_missing(conn, k.pool, k.pg, k.shard, missing)
     pg_log.write_info(conn, k.pool, k.pg, act.info)
 
