@@ -13,6 +13,7 @@ import configparser
 import io
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .atomic_file import atomic_write
@@ -113,11 +114,11 @@ class ClusterConfig:
     def scrub_auto_repair_num_errors(self) -> int:
         return self.get_int("osd scrub auto repair num errors", DEFAULT_SCRUB_AUTO_REPAIR_NUM_ERRORS)
 
-    @property
+    @cached_property  # read by every write
     def min_pg_log_entries(self) -> int:
         return self.get_int("osd min pg log entries", DEFAULT_OSD_MIN_PG_LOG_ENTRIES)
 
-    @property
+    @cached_property
     def max_pg_log_entries(self) -> int:
         return self.get_int("osd max pg log entries", DEFAULT_OSD_MAX_PG_LOG_ENTRIES)
 

@@ -101,6 +101,10 @@ def _give_back(svc: OSDService, pool: PoolInfo, pg: int, state: ActiveState) -> 
 
 
 def _conclude(svc: OSDService, pool: PoolInfo, pg: int, state: ActiveState, outcome: Outcome) -> None:
+    if not outcome.failed and not outcome.errors:  # every copy took it
+        state.dirty = False
+        svc.pg_states.write(pool.id, pg, state)
+        return
     participants = {c.copy for c in state.participants}
     applied = [c for c in outcome.applied if c in participants]
     refused = [e for c, e in outcome.errors if c in participants]
@@ -109,10 +113,6 @@ def _conclude(svc: OSDService, pool: PoolInfo, pg: int, state: ActiveState, outc
         raise outcome.errors[0][1]
     if refused:  # copies disagree about it: it stays dirty, the next op peers
         raise refused[0]
-    if not outcome.failed and not outcome.errors:
-        state.dirty = False
-        svc.pg_states.write(pool.id, pg, state)
-        return
     if _count(pool, applied) < pool.min_size:
         raise _too_few(pool, pg, applied)
     # Copies failed under it or refused it: peer now, so that those that missed it stop

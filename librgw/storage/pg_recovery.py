@@ -71,6 +71,8 @@ def prepare_write(svc: OSDService, pool: PoolInfo, pg: int, state: ActiveState, 
     """Before a write to ``obj``: recover it on the copies that lack it or hold it stale, so the
     write applies to the authoritative version everywhere; the state, with a recovering copy
     that had nothing else to recover now complete. EAGAIN if the object is unfound."""
+    if all(c.role == COMPLETE for c in state.copies):
+        return state
     targets = [c.copy for c in state.with_role(RECOVERING) if svc.store(c.osd).is_missing(pool.id, pg, c.shard, obj)]
     backfilling = state.with_role(BACKFILL)
     if backfilling:

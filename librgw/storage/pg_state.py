@@ -92,7 +92,7 @@ class PGStates:
         lock_dir.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(lock_dir / STATE_FILE, os.O_RDWR | os.O_CREAT, 0o644)
         self._boot = boot_id()
-        self._decoded: dict[int, tuple[bytes, tuple]] = {}  # offset -> (record, its fields) last read
+        self._decoded: dict[int, tuple[bytes, tuple]] = {}  # offset -> (record, its fields) last seen here
 
     @staticmethod
     def _offset(pool: int, pg: int) -> int:
@@ -106,22 +106,23 @@ class PGStates:
         for _ in range(READ_RETRIES):
             raw = os.pread(self._fd, RECORD_SIZE, offset)
             seen = self._decoded.get(offset)
-            if seen is not None and seen[0] == raw:  # as last read here: no need to check and decode it
+            if seen is not None and seen[0] == raw:  # as this process last read or wrote it
                 return _state(seen[1])
             if len(raw) < RECORD_SIZE or raw[:4] != _MAGIC:
                 return None
-            state = self._decode(raw)
-            if state is not _TORN:
-                if state is not None:
-                    self._decoded[offset] = (
-                        raw,
-                        (state.epoch, state.seq, state.up, tuple(state.copies), state.dirty, state.incomplete),
-                    )
-                return state
+            fields = self._decode(raw)
+            if fields is not _TORN:
+                if fields is None:
+                    return None
+                self._decoded[offset] = (raw, fields)
+                return _state(fields)
         return None
 
     def write(self, pool: int, pg: int, state: ActiveState) -> None:
-        os.pwrite(self._fd, self._encode(state), self._offset(pool, pg))
+        offset = self._offset(pool, pg)
+        raw = self._encode(state, self._decoded.get(offset))
+        os.pwrite(self._fd, raw, offset)
+        self._decoded[offset] = (raw, _fields(state))
 
     def forget(self, pool: int, pg: int) -> None:
         """Drop the record (the PG is peered again by its next op)."""
@@ -130,20 +131,25 @@ class PGStates:
     def close(self) -> None:
         os.close(self._fd)
 
-    def _encode(self, state: ActiveState) -> bytes:
-        if len(state.up) > MAX_COPIES or len(state.copies) > MAX_COPIES:
-            raise invalid(f"a PG of more than {MAX_COPIES} copies")
+    def _encode(self, state: ActiveState, previous: tuple[bytes, tuple] | None) -> bytes:
+        copies = tuple(state.copies)
+        if previous is not None and previous[1][2] == state.up and previous[1][3] == copies:
+            body = previous[0][_HEADER.size : _HEADER.size + _UP.size + len(copies) * _COPY.size]  # a write's seq only
+        else:
+            if len(state.up) > MAX_COPIES or len(copies) > MAX_COPIES:
+                raise invalid(f"a PG of more than {MAX_COPIES} copies")
+            up = [0 if osd is None else osd + 1 for osd in state.up]
+            body = _UP.pack(*up, *([0] * (MAX_COPIES - len(up)))) + b"".join(
+                _COPY.pack(255 if c.shard == NO_SHARD else c.shard, c.osd, ROLES.index(c.role)) for c in copies
+            )
         flags = (_DIRTY if state.dirty else 0) | (_INCOMPLETE if state.incomplete else 0)
-        up = [0 if osd is None else osd + 1 for osd in state.up]
-        body = _UP.pack(*up, *([0] * (MAX_COPIES - len(up))))
-        for c in state.copies:
-            body += _COPY.pack(255 if c.shard == NO_SHARD else c.shard, c.osd, ROLES.index(c.role))
-        header = _HEADER.pack(_MAGIC, 0, self._boot, state.epoch, flags, state.seq, len(up), len(state.copies))
-        record = header + body
-        crc = crc32c(record[8:])
-        return (header[:4] + struct.pack("<I", crc) + record[8:]).ljust(RECORD_SIZE, b"\0")
+        covered = _HEADER.pack(_MAGIC, 0, self._boot, state.epoch, flags, state.seq, len(state.up), len(copies))[8:]
+        covered += body
+        return (_MAGIC + struct.pack("<I", crc32c(covered)) + covered).ljust(RECORD_SIZE, b"\0")
 
-    def _decode(self, raw: bytes) -> ActiveState | None | object:
+    def _decode(self, raw: bytes) -> tuple | None | object:
+        """The record's fields (``_fields``); None if it is from before a reboot, ``_TORN`` if
+        its CRC fails (a read racing a write)."""
         magic, crc, boot, epoch, flags, seq, n_up, n_copies = _HEADER.unpack_from(raw)
         end = _HEADER.size + _UP.size + n_copies * _COPY.size
         if n_up > MAX_COPIES or n_copies > MAX_COPIES or crc32c(raw[8:end]) != crc:
@@ -155,10 +161,14 @@ class PGStates:
         for i in range(n_copies):
             shard, osd, role = _COPY.unpack_from(raw, _HEADER.size + _UP.size + i * _COPY.size)
             copies.append(CopyState(NO_SHARD if shard == 255 else shard, osd, ROLES[role]))
-        return ActiveState(epoch, seq, up, copies, bool(flags & _DIRTY), bool(flags & _INCOMPLETE))
+        return (epoch, seq, up, tuple(copies), bool(flags & _DIRTY), bool(flags & _INCOMPLETE))
 
 
 _TORN = object()
+
+
+def _fields(state: ActiveState) -> tuple:
+    return (state.epoch, state.seq, state.up, tuple(state.copies), state.dirty, state.incomplete)
 
 
 def _state(fields: tuple) -> ActiveState:
