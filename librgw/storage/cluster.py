@@ -35,10 +35,12 @@ from .erasure import ErasureCodec
 from .errors import OSDFailure, StorageError, exists, invalid, not_found, unsupported
 from .osd_service import ADMIN, OSDService, read_quorum
 from .osd_store import OSDStore
-from .osdmap import MapStore, OSDInfo, OSDMap, PoolInfo, parse_pgid, pgid
+from .osdmap import Copy, MapStore, OSDInfo, OSDMap, PoolInfo, parse_pgid, pgid
+from .pg_history import PGHistory
+from .pg_log import ZERO, PGInfo
 from .pg_state import COMPLETE
 from .placement import apply_upmap, crush_set, domains_distinct, pg_of, straw2_set
-from .store_records import ObjectInfo
+from .store_records import ObjectInfo, ObjectKey, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +138,28 @@ class Cluster(OSDService):
             )
             osdmap.pools[pool.id] = pool
             osdmap.pg_upmap_items = calc_pg_upmaps(osdmap, [pool.id])  # only the new, empty pool moves
+        self._first_activation(self.pool_by_id(pool.id))
         return pool
+
+    def _first_activation(self, pool: PoolInfo) -> None:
+        """Give each PG of a new pool its PG state on the copies it is made on, and record them as
+        its participants: from then on, a PG whose copies are all down is never taken for an
+        empty one by copies that never held it."""
+        epoch = self.osdmap.epoch
+        txns = []
+        placed: dict[int, list[Copy]] = {}
+        for pg in range(pool.pg_num):
+            placed[pg] = self.up_copies(pool, pg)
+            for shard, osd in placed[pg]:
+                info = PGInfo(shard, epoch, ZERO, ZERO)
+                txns.append(((shard, osd), Transaction.pg_info(ObjectKey(pool.id, pg, "", "", shard), info)))
+        outcome = self.apply_transactions(txns)
+        if outcome.errors:
+            raise outcome.errors[0][1]
+        made = set(outcome.applied)
+        self.history.put_many(
+            pool.id, {pg: PGHistory(epoch, [c for c in copies if c in made]) for pg, copies in placed.items()}
+        )
 
     def delete_pool(self, name: str) -> None:
         with self.maps.update() as osdmap:

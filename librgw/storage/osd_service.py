@@ -221,10 +221,12 @@ class OSDService:
     # -- PG state ----------------------------------------------------------------------
 
     def record_state(self, pool: PoolInfo, pg: int, state: ActiveState) -> None:
-        """Make a PG's participants durable (``pg_history``), then its active state visible."""
-        history = PGHistory(state.epoch, sorted(c.copy for c in state.participants))
-        if self.history.get(pool.id, pg) != history:
-            self.history.put(pool.id, pg, history)
+        """Make a PG's participants durable (``pg_history``) if they changed, then its active
+        state visible."""
+        participants = sorted(c.copy for c in state.participants)
+        recorded = self.history.get(pool.id, pg)
+        if recorded is None or sorted(recorded.participants) != participants:
+            self.history.put(pool.id, pg, PGHistory(state.epoch, participants))
         self.pg_states.write(pool.id, pg, state)
 
     def close(self) -> None:

@@ -250,8 +250,8 @@ class _Peering:
             if entry.object not in missing:
                 divergent_need[entry.object] = entry.prior or ZERO
         role = BACKFILL if info.backfill is not None else (RECOVERING if missing or divergent_need else COMPLETE)
-        if info.les == self.epoch and info.last_update == self.auth_lu:
-            return _Plan(role, None)  # as the last activation left it
+        if info.last_update == self.auth_lu:
+            return _Plan(role, None)  # it holds the whole history: nothing to write to it
         fresh = PGInfo(copy[0], self.epoch, self.auth_lu, info.log_tail, info.backfill)
         activation = Activation(fresh, common, newer, missing, divergent, divergent_need)
         return _Plan(role, activation, divergent=bool(divergent))

@@ -3,7 +3,8 @@ objects. What Ceph's monitors keep for it (past intervals, ``up_thru``) so that 
 never trusts a copy that may have missed acknowledged writes.
 
 ``participants`` are the copies that hold every write acknowledged since the PG's last
-activation (epoch ``les``): peering writes them here before the PG takes a write, a write
+activation (epoch ``les``): a new pool's PGs get theirs when it is made (the copies it was
+made on), peering writes them here before the PG takes a write, a write
 that leaves one of them behind removes it here before it is acknowledged, and a copy that
 recovery makes whole is added. After any crash, peering therefore takes the PG's
 authoritative history only from participants; if none is up (or fewer than k shards of an
@@ -75,10 +76,19 @@ class HistoryStore:
         return PGHistory(row[0], [tuple(c) for c in json.loads(row[1])])
 
     def put(self, pool: int, pg: int, history: PGHistory) -> None:
-        participants = json.dumps(sorted([list(c) for c in history.participants]))
-        self._conn().execute(
-            "INSERT OR REPLACE INTO history VALUES (?, ?, ?, ?)", (pool, pg, history.les, participants)
-        )
+        self.put_many(pool, {pg: history})
+
+    def put_many(self, pool: int, histories: dict[int, PGHistory]) -> None:
+        """Several PGs' histories, in one transaction."""
+        rows = [(pool, pg, h.les, json.dumps(sorted([list(c) for c in h.participants]))) for pg, h in histories.items()]
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany("INSERT OR REPLACE INTO history VALUES (?, ?, ?, ?)", rows)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
 
     def unfound(self, pool: int, pg: int) -> dict[ObjectName, Eversion]:
         rows = self._conn().execute(

@@ -7,8 +7,8 @@ goes back. Each copy that applies the write records a ``LogEntry`` (the object, 
 ``modify`` or ``delete``, the object's prior version) in the same SQLite transaction as the
 change itself (``osd_store``), so a copy's log and its objects never disagree, whatever
 crashes. Beside the log each copy keeps its ``PGInfo``: ``last_update`` (its newest entry),
-``log_tail`` (entries up to it were trimmed), ``les`` (Ceph's ``last_epoch_started``: the
-epoch of the last activation it took part in), where a backfill of it stands, and, in an
+``log_tail`` (entries up to it were trimmed), ``les`` (after Ceph's ``last_epoch_started``:
+the epoch in which peering last made or changed its PG state), where a backfill of it stands, and, in an
 erasure-coded pool, which object's previous version it still keeps to undo the last write.
 Its **missing set** lists the objects it must still recover, each with the version it needs.
 

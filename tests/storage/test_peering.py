@@ -5,6 +5,7 @@ the operator."""
 
 import os
 import shutil
+import sqlite3
 
 import pytest
 
@@ -229,6 +230,10 @@ def test_a_cluster_from_before_pg_logs_serves_its_objects_and_takes_writes(clien
     state): the copies are trusted as they are, read, written and recovered."""
     cluster = client.cluster
     pool = cluster.pool("rep")
+    cluster.history.drop_pool(pool.id)  # as librgw made pools then: no history, no PG state
+    for osd in cluster.osdmap.osds:
+        with sqlite3.connect(cluster.store(osd).db_path) as conn:
+            conn.execute("DELETE FROM pg_info WHERE pool=?", (pool.id,))
     old = {f"legacy{i}": os.urandom(KiB) for i in range(30)}
     for name, data in old.items():
         pg = pg_of(pool, "", name)
