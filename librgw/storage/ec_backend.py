@@ -186,17 +186,18 @@ def newest(
     svc: OSDService, pool: PoolInfo, pg: int, state: ActiveState, obj: ObjectName, exclude: list[Copy] = ()
 ) -> tuple[ObjectInfo, list[ShardRead]]:
     """The object's newest state that at least k shards share, and where each of its shards is
-    read from (one per shard); ENOENT if that state is "removed" or no shard has the object, EIO
-    if no state has k shards.
+    read from (one per shard); ENOENT if that state is "absent", EIO if no state has k shards.
 
-    A shard offers two states: its own (a version, or "removed by write S" when its stash is
-    all that is left) and, while it keeps a stash, the version before the PG's last write. So
-    while a write is under way, or if its writer died, the object reads as it was until k
-    shards took the write, and as the write made it from then on: as peering will settle it.
+    A shard offers its own state: a version, "removed by write S" (it keeps only the stash that
+    write made), or "absent" (it has nothing of the object: never written, or removed before
+    its PG's last peering), which ranks below any other and agrees with any removal; and, while
+    it keeps a stash, the version before the PG's last write. So while a write is under way, or if its writer died,
+    the object reads as it was until k shards took the write, and as the write made it from
+    then on: as peering will settle it.
     """
     k = svc.codec(pool).k
-    # keyed by (the seq that made the state, removed?); data versions group shards that an
-    # xattr-only write has and has not reached, as they decode alike
+    # keyed by (the seq that made the state, whether it is a removal); absent is (-1, True).
+    # Data versions group shards that an xattr-only write has and has not reached: they decode alike.
     states: dict[tuple[int, bool], list[tuple[ObjectInfo | None, ShardRead]]] = {}
     for shard, osd in sources(svc, pool, pg, state, obj, exclude):
         key = ObjectKey(pool.id, pg, *obj, shard)
@@ -211,10 +212,15 @@ def newest(
             continue
         if info is not None:
             states.setdefault((info.data_version, False), []).append((info, ShardRead(shard, osd, key)))
-        elif stashed_by is not None:
-            states.setdefault((stashed_by.seq, True), []).append((None, ShardRead(shard, osd, key)))
+        else:
+            removed_by = -1 if stashed_by is None else stashed_by.seq
+            states.setdefault((removed_by, True), []).append((None, ShardRead(shard, osd, key)))
         if stashed is not None:
             states.setdefault((stashed.data_version, False), []).append((stashed, ShardRead(shard, osd, key.stash)))
+    absent = states.get((-1, True), [])
+    for state_key, held in states.items():  # an absent shard agrees with any removal
+        if state_key[1] and state_key != (-1, True):
+            held += absent
     readable = [s for s, held in states.items() if len({r.shard for _, r in held}) >= k]
     if not readable:
         if not any(info for held in states.values() for info, _ in held):

@@ -234,6 +234,7 @@ class _Peering:
                 fresh = PGInfo(copy[0], self.epoch, self.auth_lu, self.auth_lu)
                 return _Plan(COMPLETE, Activation(fresh))
             return self._backfill(copy, None)
+        held = info is not None
         if info is None:
             # holds nothing of the PG: its history is the empty one, which the authoritative log
             # starts from unless it was trimmed (then the copy is backfilled)
@@ -250,7 +251,7 @@ class _Peering:
             if entry.object not in missing:
                 divergent_need[entry.object] = entry.prior or ZERO
         role = BACKFILL if info.backfill is not None else (RECOVERING if missing or divergent_need else COMPLETE)
-        if info.last_update == self.auth_lu:
+        if held and info.last_update == self.auth_lu:
             return _Plan(role, None)  # it holds the whole history: nothing to write to it
         fresh = PGInfo(copy[0], self.epoch, self.auth_lu, info.log_tail, info.backfill)
         activation = Activation(fresh, common, newer, missing, divergent, divergent_need)
