@@ -24,14 +24,13 @@ import errno
 from dataclasses import dataclass
 
 from .erasure import ErasureCodec
-from .errors import OSDFailure, StorageError, exists, io_error, not_found, unsupported
+from .errors import OSDFailure, StorageError, Unfound, exists, io_error, not_found, unsupported
 from .osd_service import OSDService, Outcome
 from .osd_store import PendingTxn
-from .osdmap import Copy, PoolInfo
+from .osdmap import Copy, PoolInfo, pgid
 from .pg_log import LogUpdate, ObjectName
 from .pg_state import COMPLETE, RECOVERING, ActiveState
 from .piece_stream import PieceFanout, PieceStream
-from .replicated_backend import Unfound
 from .store_records import ObjectInfo, ObjectKey, ObjectRecord, Transaction
 
 DATA_OPS = frozenset({"write", "write_full", "append", "truncate", "zero"})
@@ -169,17 +168,9 @@ def sources(
     found = [c.copy for c in state.with_role(COMPLETE) if c.copy not in exclude]
     if len({s for s, _ in found}) < svc.codec(pool).k:
         for c in state.with_role(RECOVERING):
-            if c.copy not in exclude and not _misses(svc, pool, pg, c.copy, obj):
+            if c.copy not in exclude and not svc.misses(pool, pg, c.copy, obj):
                 found.append(c.copy)
     return found
-
-
-def _misses(svc: OSDService, pool: PoolInfo, pg: int, copy: Copy, obj: ObjectName) -> bool:
-    try:
-        return svc.store(copy[1]).is_missing(pool.id, pg, copy[0], obj)
-    except OSDFailure as f:
-        svc.osd_failed(f)
-        return True
 
 
 def newest(
@@ -310,8 +301,7 @@ def recover_object(
         info, holders = newest(svc, pool, pg, state, obj, exclude=targets)
     except StorageError as e:
         if e.errno == errno.ENOENT:
-            _apply(
-                svc,
+            svc.apply_recovery(
                 [
                     (c, Transaction(ObjectKey(pool.id, pg, *obj, c[0]), [("reset",)], 0, 0, recovered=True))
                     for c in targets
@@ -320,11 +310,11 @@ def recover_object(
             return 0
         if e.errno != errno.EIO:
             raise
-        raise Unfound(pool, pg, obj, e.message) from None
+        raise Unfound(obj, f"pg {pgid(pool.id, pg)}: {obj[1]} is unfound: {e.message}") from None
     codec: ErasureCodec = svc.codec(pool)
     data = _decode_range(svc, pool, info, holders, 0, info.logical_size)
     if data is None:
-        raise Unfound(pool, pg, obj, "its shards changed under recovery")
+        raise Unfound(obj, f"pg {pgid(pool.id, pg)}: {obj[1]}: its shards changed under recovery")
     shards = codec.encode(data)
     xattrs = svc.store(holders[0].osd).get_xattrs(holders[0].key)
     txns = []
@@ -339,11 +329,5 @@ def recover_object(
                 Transaction(ObjectKey(pool.id, pg, *obj, shard), [("restore", record)], 0, 0, recovered=True),
             )
         )
-    _apply(svc, txns)
+    svc.apply_recovery(txns)
     return sum(len(shards[s]) for s, _ in targets)
-
-
-def _apply(svc: OSDService, txns: list[tuple[Copy, Transaction]]) -> None:
-    outcome = svc.apply_transactions(txns)
-    if outcome.errors:
-        raise outcome.errors[0][1]

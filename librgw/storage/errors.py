@@ -48,3 +48,11 @@ class OSDFailure(StorageError):
     def __init__(self, osd_id: int, message: str) -> None:
         super().__init__(_errno.EIO, f"osd.{osd_id}: {message}")
         self.osd_id = osd_id
+
+
+class Unfound(StorageError):
+    """No copy can give an object's authoritative version (``obj``: its namespace and name)."""
+
+    def __init__(self, obj: tuple[str, str], message: str) -> None:
+        super().__init__(_errno.EIO, message)
+        self.obj = obj

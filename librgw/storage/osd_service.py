@@ -210,6 +210,21 @@ class OSDService:
             outcome.failed.append(copy)
         return outcome
 
+    def apply_recovery(self, txns: list[tuple[Copy, Transaction]]) -> None:
+        """Recovery's writes: a target that fails is marked down (and no longer one); an error of
+        a transaction is raised."""
+        outcome = self.apply_transactions(txns)
+        if outcome.errors:
+            raise outcome.errors[0][1]
+
+    def misses(self, pool: PoolInfo, pg: int, copy: Copy, obj: tuple[str, str]) -> bool:
+        """Whether ``obj`` is in the missing set of a copy (True if its OSD fails)."""
+        try:
+            return self.store(copy[1]).is_missing(pool.id, pg, copy[0], obj)
+        except OSDFailure as f:
+            self.osd_failed(f)
+            return True
+
     def apply_transactions(self, txns: list[tuple[Copy, Transaction]]) -> Outcome:
         """Run each transaction on its copy's OSD, in parallel."""
         pending: list[tuple[Copy, PendingTxn]] = []

@@ -14,12 +14,11 @@ import errno
 from types import ModuleType
 
 from . import ec_backend, replicated_backend
-from .errors import OSDFailure, StorageError
+from .errors import OSDFailure, StorageError, Unfound
 from .osd_service import OSDService
 from .osdmap import Copy, PoolInfo, pgid
 from .pg_log import Eversion, ObjectName
 from .pg_state import BACKFILL, COMPLETE, RECOVERING, ActiveState, CopyState
-from .replicated_backend import Unfound
 from .store_records import ObjectInfo, ObjectKey
 
 
@@ -76,9 +75,9 @@ def prepare_write(svc: OSDService, pool: PoolInfo, pg: int, state: ActiveState, 
     targets = [c.copy for c in state.with_role(RECOVERING) if svc.store(c.osd).is_missing(pool.id, pg, c.shard, obj)]
     backfilling = state.with_role(BACKFILL)
     if backfilling:
-        reference = _reference_version(svc, pool, pg, state, obj)
+        reference = reference_version(svc, pool, pg, state, obj)
         for c in backfilling:
-            if not _same_version(_version_on(svc, pool, pg, c.copy, obj), reference):
+            if not same_version(version_on(svc, pool, pg, c.copy, obj), reference):
                 targets.append(c.copy)
     if not targets:
         return state
@@ -92,7 +91,8 @@ def prepare_write(svc: OSDService, pool: PoolInfo, pg: int, state: ActiveState, 
     return settled
 
 
-def _version_on(svc: OSDService, pool: PoolInfo, pg: int, copy: Copy, obj: ObjectName) -> ObjectInfo | None:
+def version_on(svc: OSDService, pool: PoolInfo, pg: int, copy: Copy, obj: ObjectName) -> ObjectInfo | None:
+    """The copy's info of the object, None if it has none; raises OSDFailure."""
     try:
         return svc.store(copy[1]).stat(ObjectKey(pool.id, pg, *obj, copy[0]))
     except OSDFailure:
@@ -103,17 +103,18 @@ def _version_on(svc: OSDService, pool: PoolInfo, pg: int, copy: Copy, obj: Objec
         return None
 
 
-def _reference_version(svc: OSDService, pool: PoolInfo, pg: int, state: ActiveState, obj: ObjectName):
+def reference_version(svc: OSDService, pool: PoolInfo, pg: int, state: ActiveState, obj: ObjectName):
     """The object's version on the complete copies (None if absent there)."""
     for c in state.with_role(COMPLETE):
         try:
-            return _version_on(svc, pool, pg, c.copy, obj)
+            return version_on(svc, pool, pg, c.copy, obj)
         except OSDFailure as f:
             svc.osd_failed(f)
     raise StorageError(errno.EAGAIN, f"pg {pgid(pool.id, pg)}: no complete copy up to compare with")
 
 
-def _same_version(a: ObjectInfo | None, b: ObjectInfo | None) -> bool:
+def same_version(a: ObjectInfo | None, b: ObjectInfo | None) -> bool:
+    """The same version of an object (both None: absent from both)."""
     if a is None or b is None:
         return a is b
     return (a.epoch, a.version) == (b.epoch, b.version)

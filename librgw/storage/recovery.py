@@ -37,17 +37,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .atomic_file import atomic_write
-from .errors import OSDFailure, StorageError
+from .errors import OSDFailure, StorageError, Unfound
 from .osd_service import OSDService, is_up
 from .osdmap import Copy, PoolInfo, pgid
 from .peering import active_state, peer
 from .pg import require_writable
 from .pg_log import Eversion, LogUpdate, ObjectName, PGInfo
-from .pg_recovery import missing_objects, recover_one, settle_roles
+from .pg_recovery import (
+    missing_objects,
+    recover_one,
+    reference_version,
+    same_version,
+    settle_roles,
+    version_on,
+)
 from .pg_state import BACKFILL, COMPLETE, RECOVERING, ActiveState
 from .placement import crush_set
-from .replicated_backend import Unfound
-from .store_records import ObjectInfo, ObjectKey, Transaction
+from .store_records import ObjectKey, Transaction
 
 PROGRESS_FILE = "recovery.json"
 PROGRESS_EVERY_S = 1.0
@@ -303,30 +309,15 @@ def _backfill_object(
     svc: OSDService, pool: PoolInfo, pg: int, state: ActiveState, target: Copy, obj: ObjectName
 ) -> tuple[int, int]:
     """Bring one object of the target to the authoritative version; (bytes copied, removed)."""
-    reference = _version(svc, pool, pg, state.with_role(COMPLETE)[0].copy, obj)
-    held = _version(svc, pool, pg, target, obj)
-    if _same(reference, held):
+    reference = reference_version(svc, pool, pg, state, obj)
+    held = version_on(svc, pool, pg, target, obj)
+    if same_version(reference, held):
         return 0, 0
     try:
         copied = recover_one(svc, pool, pg, state, obj, [target])
     except Unfound:
         return 0, 0  # left for the PG's log-based recovery to report
     return copied, int(reference is None and held is not None)
-
-
-def _version(svc: OSDService, pool: PoolInfo, pg: int, copy: Copy, obj: ObjectName) -> ObjectInfo | None:
-    try:
-        return svc.store(copy[1]).stat(ObjectKey(pool.id, pg, *obj, copy[0]))
-    except StorageError as e:
-        if e.errno != errno.ENOENT or isinstance(e, OSDFailure):
-            raise
-        return None
-
-
-def _same(a: ObjectInfo | None, b: ObjectInfo | None) -> bool:
-    if a is None or b is None:
-        return a is b
-    return (a.epoch, a.version) == (b.epoch, b.version)
 
 
 def _save_cursor(svc: OSDService, pool: PoolInfo, pg: int, target: Copy, cursor: ObjectName | None) -> None:

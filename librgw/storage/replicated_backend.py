@@ -14,7 +14,7 @@ import errno
 from collections.abc import Callable
 from typing import TypeVar
 
-from .errors import OSDFailure, StorageError
+from .errors import OSDFailure, StorageError, Unfound
 from .osd_service import OSDService, Outcome
 from .osd_store import OSDStore
 from .osdmap import Copy, PoolInfo, pgid
@@ -23,14 +23,6 @@ from .pg_state import COMPLETE, RECOVERING, ActiveState
 from .store_records import NO_SHARD, ObjectInfo, ObjectKey, ObjectRecord, Transaction
 
 T = TypeVar("T")
-
-
-class Unfound(StorageError):
-    """No copy can give an object's authoritative version."""
-
-    def __init__(self, pool: PoolInfo, pg: int, obj: ObjectName, why: str) -> None:
-        super().__init__(errno.EIO, f"pg {pgid(pool.id, pg)}: {obj[1]} is unfound: {why}")
-        self.obj = obj
 
 
 def write(
@@ -47,23 +39,15 @@ def write(
     return svc.apply_transactions([(c.copy, txn) for c in state.copies])
 
 
-def read_sources(svc: OSDService, pool: PoolInfo, pg: int, state: ActiveState, obj: ObjectName | None) -> list[Copy]:
-    """The copies to read ``obj`` from (or to list the PG from, if None): the complete ones,
-    primary first; failing those, recovering ones that do not miss it. EAGAIN if none."""
+def read_sources(svc: OSDService, pool: PoolInfo, pg: int, state: ActiveState, obj: ObjectName) -> list[Copy]:
+    """The copies to read ``obj`` from: the complete ones, primary first; failing those,
+    recovering ones that do not miss it. EAGAIN if none."""
     sources = [c.copy for c in state.with_role(COMPLETE)]
-    if not sources and obj is not None:
-        sources = [c.copy for c in state.with_role(RECOVERING) if not _misses(svc, pool, pg, c.copy, obj)]
+    if not sources:
+        sources = [c.copy for c in state.with_role(RECOVERING) if not svc.misses(pool, pg, c.copy, obj)]
     if not sources:
         raise StorageError(errno.EAGAIN, f"pg {pgid(pool.id, pg)} has no complete copy up")
     return sources
-
-
-def _misses(svc: OSDService, pool: PoolInfo, pg: int, copy: Copy, obj: ObjectName) -> bool:
-    try:
-        return svc.store(copy[1]).is_missing(pool.id, pg, copy[0], obj)
-    except OSDFailure as f:
-        svc.osd_failed(f)
-        return True
 
 
 def read(
@@ -118,25 +102,18 @@ def recover_object(
             why = f.message
         except StorageError as e:
             if e.errno == errno.ENOENT:
-                _apply(svc, [(c, Transaction(key, [("reset",)], 0, 0, recovered=True)) for c in targets])
+                svc.apply_recovery([(c, Transaction(key, [("reset",)], 0, 0, recovered=True)) for c in targets])
                 return 0
             if e.errno != errno.EIO:
                 raise
             why = e.message
     else:
-        raise Unfound(pool, pg, obj, why)
-    _apply(svc, [(c, Transaction(key, [("restore", record)], 0, 0, recovered=True)) for c in targets])
+        raise Unfound(obj, f"pg {pgid(pool.id, pg)}: {obj[1]} is unfound: {why}")
+    svc.apply_recovery([(c, Transaction(key, [("restore", record)], 0, 0, recovered=True)) for c in targets])
     return len(record.data) * len(targets)
 
 
 def _sources_for(svc: OSDService, pool: PoolInfo, pg: int, state: ActiveState, obj: ObjectName) -> list[Copy]:
     complete = [c.copy for c in state.with_role(COMPLETE)]
-    recovering = [c.copy for c in state.with_role(RECOVERING) if not _misses(svc, pool, pg, c.copy, obj)]
+    recovering = [c.copy for c in state.with_role(RECOVERING) if not svc.misses(pool, pg, c.copy, obj)]
     return complete + recovering
-
-
-def _apply(svc: OSDService, txns: list[tuple[Copy, Transaction]]) -> None:
-    """Recovery's writes: a target that fails is marked down (and no longer one)."""
-    outcome = svc.apply_transactions(txns)
-    if outcome.errors:
-        raise outcome.errors[0][1]

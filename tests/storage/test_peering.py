@@ -22,39 +22,35 @@ from tests.conftest import flip_stored_byte, stored_copies
 KiB = 1024
 
 
-def died_after(cluster, pool_name: str, name: str, data: bytes, copies: list[int]) -> None:
-    """A write of ``data`` whose writer was killed once the copies at positions ``copies`` of the
-    PG's I/O set had committed it (with its PG log entry), and no others."""
+def died_after(cluster, pool_name: str, name: str, copies: list[int], shard_ops) -> None:
+    """A write whose writer was killed once the copies at positions ``copies`` of the PG's I/O
+    set had committed it (with its PG log entry), and no others; ``shard_ops(shard)`` gives a
+    copy's ops, and its logical size for an EC shard."""
     pool = cluster.pool(pool_name)
     pg = pg_of(pool, "", name)
-    erasure = pool.type == "erasure"
     with cluster.pg_locks.hold(pool.id, pg):
         state = active_state(cluster, pool, pg, locked=True)
         version = Eversion(state.epoch, state.seq + 1)
         state.seq, state.dirty = version.seq, True
         cluster.pg_states.write(pool.id, pg, state)
-        log = LogUpdate(version, rollback=erasure)
-        shards = cluster.codec(pool).encode(data) if erasure else None
+        log = LogUpdate(version, rollback=pool.type == "erasure")
         txns = []
         for position in copies:
             shard, osd = state.copies[position].copy
-            body = bytes(shards[shard]) if erasure else data
-            logical = len(data) if erasure else None
-            txns.append(
-                (
-                    (shard, osd),
-                    Transaction(
-                        ObjectKey(pool.id, pg, "", name, shard),
-                        [("write_full", body)],
-                        version.seq,
-                        1,
-                        logical,
-                        log=log,
-                    ),
-                )
-            )
+            ops, logical = shard_ops(shard)
+            key = ObjectKey(pool.id, pg, "", name, shard)
+            txns.append(((shard, osd), Transaction(key, ops, version.seq, 1, logical, log=log)))
         outcome = cluster.apply_transactions(txns)
         assert len(outcome.applied) == len(copies)
+
+
+def writing(cluster, pool_name: str, data: bytes):
+    """``shard_ops`` of a write_full of ``data``: the whole of it, or each EC shard's part."""
+    pool = cluster.pool(pool_name)
+    if pool.type != "erasure":
+        return lambda _shard: ([("write_full", data)], None)
+    shards = cluster.codec(pool).encode(data)
+    return lambda shard: ([("write_full", bytes(shards[shard]))], len(data))
 
 
 def neighbour(cluster, pool_name: str, name: str) -> str:
@@ -79,7 +75,7 @@ def every_copy(cluster, client, pool_name: str, name: str) -> list[bytes]:
 def test_a_replicated_write_one_copy_took_is_rolled_forward_to_all(client, rep):
     cluster = client.cluster
     rep.write_full("o", b"old")
-    died_after(cluster, "rep", "o", b"new", [2])
+    died_after(cluster, "rep", "o", [2], writing(cluster, "rep", b"new"))
     rep.write_full(neighbour(cluster, "rep", "o"), b"x")  # any op on the PG peers it first
     assert every_copy(cluster, client, "rep", "o") == [b"new"] * 3
     assert rep.read("o") == b"new"
@@ -95,7 +91,7 @@ def test_an_ec_write_on_fewer_than_k_shards_is_rolled_back_with_their_stash(clie
     old = os.urandom(300 * KiB)
     ec.write_full("o", old)
     ec.set_xattr("o", "owner", b"alice")
-    died_after(cluster, "ec", "o", os.urandom(300 * KiB), [0, 1, 2])  # k = 4
+    died_after(cluster, "ec", "o", [0, 1, 2], writing(cluster, "ec", os.urandom(300 * KiB)))  # k = 4
     assert ec.read("o", len(old) + 1) == old  # the old version: the three stashes and three shards
     ec.write_full(neighbour(cluster, "ec", "o"), b"x")  # peers the PG: the three shards are rolled back
     assert every_copy(cluster, client, "ec", "o") == [old, old]
@@ -109,7 +105,7 @@ def test_an_ec_write_on_k_shards_is_rolled_forward(client, ec):
     cluster = client.cluster
     ec.write_full("o", os.urandom(300 * KiB))
     new = os.urandom(200 * KiB)
-    died_after(cluster, "ec", "o", new, [1, 2, 4, 5])
+    died_after(cluster, "ec", "o", [1, 2, 4, 5], writing(cluster, "ec", new))
     assert ec.read("o", len(new) + 1) == new  # k shards hold it: readable, and it will stay
     ec.write_full(neighbour(cluster, "ec", "o"), b"x")
     assert every_copy(cluster, client, "ec", "o") == [new, new]
@@ -119,19 +115,7 @@ def test_an_ec_write_on_k_shards_is_rolled_forward(client, ec):
 def test_an_ec_remove_on_k_shards_reads_as_removed(client, ec):
     cluster = client.cluster
     ec.write_full("o", b"doomed" * 1000)
-    pool = cluster.pool("ec")
-    pg = pg_of(pool, "", "o")
-    with cluster.pg_locks.hold(pool.id, pg):
-        state = active_state(cluster, pool, pg, locked=True)
-        version = Eversion(state.epoch, state.seq + 1)
-        state.seq, state.dirty = version.seq, True
-        cluster.pg_states.write(pool.id, pg, state)
-        log = LogUpdate(version, rollback=True)
-        txns = [
-            (c.copy, Transaction(ObjectKey(pool.id, pg, "", "o", c.shard), [("remove",)], version.seq, 1, log=log))
-            for c in state.copies[:4]
-        ]
-        cluster.apply_transactions(txns)
+    died_after(cluster, "ec", "o", [0, 1, 2, 3], lambda _shard: ([("remove",)], None))
     with pytest.raises(rados.ObjectNotFound):
         ec.stat("o")
     ec.write_full(neighbour(cluster, "ec", "o"), b"x")
