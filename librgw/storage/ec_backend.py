@@ -57,7 +57,6 @@ def write(
     state: ActiveState,
     obj: ObjectName,
     ops: list[tuple],
-    mtime_ns: int,
     log: LogUpdate,
 ) -> Outcome:
     if any(op[0] in OMAP_OPS for op in ops):
@@ -73,7 +72,7 @@ def write(
             logical = found[0].logical_size if found else 0
         return svc.apply_transactions(
             [
-                ((s, osd), Transaction(_at(key, s), ops, log.version.seq, mtime_ns, logical, log=log))
+                ((s, osd), Transaction(_at(key, s), ops, log.version.seq, log.mtime_ns, logical, log=log))
                 for s, osd in copies
             ]
         )
@@ -91,7 +90,7 @@ def write(
     try:
         for (s, osd), stream in streams.items():
             txn = Transaction(
-                _at(key, s), [("write_full", stream), *meta], log.version.seq, mtime_ns, len(data), log=log
+                _at(key, s), [("write_full", stream), *meta], log.version.seq, log.mtime_ns, len(data), log=log
             )
             svc.submit((s, osd), txn, pending, failures)
         shards = range(codec.k + codec.m)

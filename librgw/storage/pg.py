@@ -59,9 +59,11 @@ def write(svc: OSDService, pool: PoolInfo, pg: int, obj: ObjectName, ops: list[t
         version = Eversion(state.epoch, state.seq + 1)
         state.seq, state.dirty = version.seq, True
         svc.pg_states.write(pool.id, pg, state)
-        log = LogUpdate(version, rollback=pool.type == "erasure", trim_to=version.seq - _log_keep(svc, pool, state))
+        log = LogUpdate(
+            version, mtime_ns, rollback=pool.type == "erasure", trim_to=version.seq - _log_keep(svc, pool, state)
+        )
         try:
-            outcome = backend(pool).write(svc, pool, pg, state, obj, ops, mtime_ns, log)
+            outcome = backend(pool).write(svc, pool, pg, state, obj, ops, log)
         except StorageError as e:
             if e.errno in REFUSALS:  # the op's own checks refused it before anything was sent
                 _give_back(svc, pool, pg, state)

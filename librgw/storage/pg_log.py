@@ -136,10 +136,11 @@ class PGInfo:
 
 @dataclass
 class LogUpdate:
-    """What a client write adds to a copy's PG log: its version; whether to keep what undoes it
-    (EC shards); and the seq up to which the log is trimmed."""
+    """A client write's place in the PG log: its version and the client's time; whether to keep
+    what undoes it (EC shards); and the seq up to which the log is trimmed."""
 
     version: Eversion
+    mtime_ns: int = 0
     rollback: bool = False
     trim_to: int = 0
 

@@ -426,15 +426,13 @@ def _replace(svc: OSDService, pool: PoolInfo, pg: int, state: ActiveState, obj: 
         ops = [("write_full", record.data)] + [("setxattr", k, v) for k, v in record.xattrs.items()]
         ops += [("omap_set", record.omap)] if record.omap else []
         ops += [("omap_set_header", record.omap_header)] if record.omap_header else []
-    log = LogUpdate(version, rollback=pool.type == "erasure")
+    log = LogUpdate(version, time.time_ns(), rollback=pool.type == "erasure")
     if record is not None:
         ops = [("reset",), *ops]
     txns = [
         (
             c.copy,
-            Transaction(
-                ObjectKey(pool.id, pg, *obj, c.shard), ops, version.seq, time.time_ns(), log=log, recovered=True
-            ),
+            Transaction(ObjectKey(pool.id, pg, *obj, c.shard), ops, version.seq, log.mtime_ns, log=log, recovered=True),
         )
         for c in state.copies
     ]

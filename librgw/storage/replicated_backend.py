@@ -32,10 +32,9 @@ def write(
     state: ActiveState,
     obj: ObjectName,
     ops: list[tuple],
-    mtime_ns: int,
     log: LogUpdate,
 ) -> Outcome:
-    txn = Transaction(ObjectKey(pool.id, pg, *obj), ops, log.version.seq, mtime_ns, log=log)
+    txn = Transaction(ObjectKey(pool.id, pg, *obj), ops, log.version.seq, log.mtime_ns, log=log)
     return svc.apply_transactions([(c.copy, txn) for c in state.copies])
 
 

@@ -114,3 +114,16 @@ class CopyCheck:
     @property
     def read_error(self) -> bool:
         return bool(self.bad_chunks or self.bad_xattrs or self.bad_omap)
+
+
+@dataclass(frozen=True)
+class LockOp:
+    """The arguments of a ``("lock", ...)`` op, as ``rados.WriteOp`` lock calls give them."""
+
+    name: str
+    cookie: str
+    kind: str  # "exclusive" or "shared"
+    tag: str
+    desc: str
+    expires: float
+    flags: int

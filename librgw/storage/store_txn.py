@@ -39,7 +39,7 @@ from .checksum import ChunkCRCs, chunk_crcs
 from .errors import StorageError, exists, invalid, no_attr, not_found
 from .pg_log import DELETE, MODIFY, ZERO, Activation, Eversion, LogEntry, PGInfo, Stash
 from .piece_stream import PieceStream
-from .store_records import NO_SHARD, STASH_SHARD, ObjectInfo, ObjectKey, ObjectRecord, Transaction
+from .store_records import NO_SHARD, STASH_SHARD, LockOp, ObjectInfo, ObjectKey, ObjectRecord, Transaction
 
 if TYPE_CHECKING:
     from .osd_store import OSDStore
@@ -370,7 +370,7 @@ class ObjectState:
         elif tag == "omap_cmp":
             self._omap_cmp(op[1], _as_bytes(op[2]), op[3])
         elif tag == "lock":
-            self._lock(mtime_ns, *op[1:])
+            self._lock(mtime_ns, LockOp(*op[1:]))
         elif tag == "unlock":
             self._unlock(op[1], op[2])
         else:
@@ -532,9 +532,8 @@ class ObjectState:
             (self.id, f"lock.{name}", value, self.store.crc(value)),
         )
 
-    def _lock(
-        self, mtime_ns: int, name: str, cookie: str, kind: str, tag: str, desc: str, expires: float, flags: int
-    ) -> None:
+    def _lock(self, mtime_ns: int, op: LockOp) -> None:
+        name, cookie, kind, tag = op.name, op.cookie, op.kind, op.tag
         self._ensure(mtime_ns)
         record = self._lock_record(name)
         if record is not None:
@@ -544,7 +543,7 @@ class ObjectState:
                 raise StorageError(errno.EBUSY, f"{self.key}: lock {name!r} is held")
         else:
             record = {"type": kind, "tag": tag, "holders": {}}
-        record["holders"][cookie] = {"desc": desc, "expires": expires}
+        record["holders"][cookie] = {"desc": op.desc, "expires": op.expires}
         self._save_lock(name, record)
 
     def _unlock(self, name: str, cookie: str) -> None:
