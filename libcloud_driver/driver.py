@@ -304,7 +304,9 @@ class LibrgwStorageDriver(StorageDriver):
                 md5s.append(hashlib.md5(chunk).digest())
                 size += len(chunk)
                 with translated_errors(self, container.name, object_name):
-                    parts.append((number, self.transport.upload_part(container.name, object_name, upload_id, number, chunk)))
+                    parts.append(
+                        (number, self.transport.upload_part(container.name, object_name, upload_id, number, chunk))
+                    )
             with translated_errors(self, container.name, object_name):
                 etag = self.transport.complete_multipart_upload(container.name, object_name, upload_id, parts)
         except BaseException:

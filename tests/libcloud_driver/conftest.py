@@ -12,11 +12,16 @@ from libcloud.storage.providers import get_driver
 from libcloud.storage.types import Provider
 
 import libcloud_driver
-from tests.integration.conftest import S3_KEYS, Gateway, gateway  # noqa: F401  (the fixture)
+from tests.integration import conftest as integration
+from tests.integration.conftest import S3_KEYS, Gateway
+
+gateway = integration.gateway  # the integration suite's running gateway, a fixture here too
 
 LIBRGW_HTTP = "librgw-http"
 LIBCLOUD_S3 = "libcloud-s3"
-DRIVERS = (LIBRGW_HTTP, LIBCLOUD_S3)
+# Our driver over each of its transports.
+LIBRGW_TRANSPORTS = (LIBRGW_HTTP,)
+DRIVERS = (*LIBRGW_TRANSPORTS, LIBCLOUD_S3)
 
 
 def make_driver(kind: str, gateway: Gateway, uid: str = "alice", **options) -> StorageDriver:

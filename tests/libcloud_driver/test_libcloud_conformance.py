@@ -10,6 +10,7 @@ import hashlib
 import io
 import os
 import time
+import urllib.parse
 
 import pytest
 import requests
@@ -42,6 +43,17 @@ def unquoted(etag: str) -> str:
     """libcloud's S3 driver keeps S3's quotes around a HEAD's ETag (``extra["etag"]``) and a
     multipart upload's (``hash``); ours, like every listing's hash, has none."""
     return etag.strip('"')
+
+
+def fetch(url: str, driver_kind: str) -> requests.Response:
+    """GET a CDN URL with no credentials, as a browser would."""
+    headers = {}
+    if driver_kind == LIBCLOUD_S3:
+        # libcloud's S3 driver signs its presigned URL's host as "127.0.0.1", without the port
+        # it puts in the URL; SigV4 signs the Host header as sent ("127.0.0.1:<port>", as
+        # botocore signs it), so the URL works only with that Host.
+        headers["Host"] = urllib.parse.urlsplit(url).hostname
+    return requests.get(url, headers=headers, timeout=30)
 
 
 def write(path, data: bytes) -> str:
@@ -329,11 +341,15 @@ def test_download_object_that_changed_size_fails_and_deletes_on_failure(driver, 
     assert (tmp_path / "kept").read_bytes() == b"shorter now"
 
 
-def test_download_object_as_stream_in_chunks(driver, stored):
+def test_download_object_as_stream_in_chunks(driver, stored, driver_kind):
     obj, data = stored
     chunks = list(driver.download_object_as_stream(obj, chunk_size=65536))
     assert b"".join(chunks) == data
-    assert all(len(c) <= 65536 for c in chunks)
+    if driver_kind != LIBCLOUD_S3:
+        # libcloud's S3 driver reads the response in pieces of up to 5 MiB (its multipart
+        # chunk size) and passes each on as it comes, whatever chunk_size says; ours yields
+        # chunks of at most chunk_size.
+        assert all(len(c) <= 65536 for c in chunks)
 
 
 def test_download_object_range(driver, stored, tmp_path):
@@ -389,22 +405,23 @@ def test_delete_object(driver, stored, driver_kind):
 # -- CDN URLs ----------------------------------------------------------------------------
 
 
-def test_get_object_cdn_url_is_a_presigned_get(driver, stored):
+def test_get_object_cdn_url_is_a_presigned_get(driver, stored, driver_kind):
     obj, data = stored
     url = driver.get_object_cdn_url(obj)
     assert "X-Amz-Expires=86400" in url  # 24 hours, libcloud's S3 default
-    response = requests.get(url, timeout=30)
+    response = fetch(url, driver_kind)
     assert response.status_code == 200 and response.content == data
-    assert requests.get(url.replace("data.bin", "other.bin"), timeout=30).status_code == 403
+    assert fetch(url.replace("data.bin", "other.bin"), driver_kind).status_code == 403
 
 
-def test_get_object_cdn_url_lifetime(driver, stored):
+def test_get_object_cdn_url_lifetime(driver, stored, driver_kind):
     obj, _ = stored
     assert "X-Amz-Expires=7200" in driver.get_object_cdn_url(obj, ex_expiry=2)
     url = driver.get_object_cdn_url(obj, ex_expiry=1 / 3600)
     assert "X-Amz-Expires=1&" in url
+    assert fetch(url, driver_kind).status_code == 200
     time.sleep(2.1)
-    assert requests.get(url, timeout=30).status_code == 403
+    assert fetch(url, driver_kind).status_code == 403
 
 
 def test_the_driver_default_cdn_url_lifetime(driver_factory, stored, driver_kind):
@@ -420,12 +437,12 @@ def test_the_driver_default_cdn_url_lifetime(driver_factory, stored, driver_kind
 
 
 @pytest.mark.parametrize("name", ODD_NAMES)
-def test_names_that_need_quoting(driver, container, tmp_path, name):
+def test_names_that_need_quoting(driver, container, tmp_path, name, driver_kind):
     obj = driver.upload_object(write(tmp_path / "f", b"odd"), container, name)
     assert obj.name == name
     assert driver.get_object(container.name, name).hash == md5(b"odd")
     assert [o.name for o in driver.list_container_objects(container)] == [name]
     assert b"".join(driver.download_object_as_stream(driver.get_object(container.name, name))) == b"odd"
-    assert requests.get(driver.get_object_cdn_url(obj), timeout=30).content == b"odd"
+    assert fetch(driver.get_object_cdn_url(obj), driver_kind).content == b"odd"
     assert driver.delete_object(obj) is True
     assert driver.list_container_objects(container) == []
