@@ -40,8 +40,11 @@ def md5_of_file(path: str) -> str:
 
 
 def fractal_metadata(fractal: dict) -> dict[str, str]:
-    """A fractal's parameters and checksum as object metadata."""
-    return {key: str(value) for key, value in fractal.items() if key not in ("uuid", "created_at", "generated_by")}
+    """A fractal's parameters and checksum as object metadata, named with dashes: a header
+    name with an underscore is dropped by gunicorn (and many proxies) before the gateway
+    sees it, so ``x-amz-meta-c_real`` would never arrive."""
+    skip = ("uuid", "created_at", "generated_by")
+    return {key.replace("_", "-"): str(value) for key, value in fractal.items() if key not in skip}
 
 
 def backup(driver: StorageDriver, container: Container, endpoint: str, progress: bool = True) -> list:
