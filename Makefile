@@ -43,7 +43,7 @@ ceph: $(VENV)/.installed
 	@if dpkg -s python3-rados >/dev/null 2>&1; then tests/ceph/venv_rados.sh $(VENV) || echo "*** the ceph: backend tests cannot run: see above"; fi
 
 test: $(VENV)/.installed s3-clients ceph
-	$(BIN)/ruff check librgw tests benchmarks
+	$(BIN)/ruff check librgw tests benchmarks libcloud_driver examples
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed
