@@ -95,7 +95,6 @@ class LibrgwStorageDriver(StorageDriver):
     certificate (True), against a CA bundle (a path), or not (False)."""
 
     name = "librgw"
-    website = "https://github.com/librgw/librgw"
     hash_type = "md5"
     supports_chunked_encoding = False
 

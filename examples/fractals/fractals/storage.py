@@ -5,7 +5,10 @@ neither scalable nor durable), or a container in object storage through libcloud
 
 - ``images`` or ``file:///var/lib/fractals/images``: a directory, one ``<uuid>.png`` each;
 - ``librgw://ACCESS_KEY:SECRET@127.0.0.1:8080/fractals``: the container ``fractals`` of a
-  librgw gateway, through ``get_driver("librgw")`` (``librgws://`` for https).
+  librgw gateway, through ``get_driver("librgw")`` (``librgws://`` for https). The keys are
+  URL-quoted (a ``/`` in a secret is ``%2F``); without them in the URL
+  (``librgw://127.0.0.1:8080/fractals``) they come from ``$LIBRGW_ACCESS_KEY`` and
+  ``$LIBRGW_SECRET_KEY``.
 """
 
 from __future__ import annotations
@@ -99,13 +102,17 @@ def connect(url: str):
     if parts.scheme not in ("librgw", "librgws"):
         raise ValueError(f"not a librgw:// URL: {url}")
     container = parts.path.strip("/")
-    if not (parts.username and parts.password and container):
-        raise ValueError("a librgw URL names its keys and container: librgw://ACCESS_KEY:SECRET@host:port/container")
+    if parts.username:
+        key, secret = urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or "")
+    else:
+        key, secret = os.environ.get("LIBRGW_ACCESS_KEY", ""), os.environ.get("LIBRGW_SECRET_KEY", "")
+    if not (key and secret and container):
+        raise ValueError(
+            "a librgw URL names its container, and its keys unless $LIBRGW_ACCESS_KEY and $LIBRGW_SECRET_KEY"
+            " do: librgw://ACCESS_KEY:SECRET@host:port/container"
+        )
     cls = get_driver(libcloud_driver.PROVIDER)
-    driver = cls(
-        urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password),
-        host=parts.hostname, port=parts.port, secure=parts.scheme == "librgws",
-    )  # fmt: skip
+    driver = cls(key, secret, host=parts.hostname, port=parts.port, secure=parts.scheme == "librgws")
     return driver, container
 
 
