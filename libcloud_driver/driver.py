@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from libcloud.common.types import LibcloudError
-from libcloud.storage.base import CHUNK_SIZE, Container, Object, StorageDriver
+from libcloud.storage.base import Container, Object, StorageDriver
 from libcloud.storage.types import (
     ContainerAlreadyExistsError,
     ContainerDoesNotExistError,
@@ -53,10 +53,14 @@ DEFAULT_CDN_URL_EXPIRY_HOURS = 24.0
 # The tutorial's chunk size for ex_multipart_upload_object.
 DEFAULT_EX_MULTIPART_CHUNK_SIZE = 32 * 1024 * 1024
 HTTP_PORTS = {True: 443, False: 80}
+# Downloads yield chunks of this size unless asked otherwise; files are hashed in reads of it.
+READ_CHUNK_SIZE = 64 * 1024
 
 
 @contextlib.contextmanager
-def translated_errors(driver: StorageDriver, container_name: str | None = None, object_name: str | None = None):
+def translated_errors(
+    driver: StorageDriver, container_name: str | None = None, object_name: str | None = None
+) -> Iterator[None]:
     """The transport's errors as libcloud's, naming the container or object concerned."""
     try:
         yield
@@ -175,11 +179,11 @@ class LibrgwStorageDriver(StorageDriver):
     def download_object(
         self, obj: Object, destination_path: str, overwrite_existing: bool = False, delete_on_failure: bool = True
     ) -> bool:
-        chunks = self._read(obj, None, CHUNK_SIZE)
+        chunks = self._read(obj, None, READ_CHUNK_SIZE)
         return self._save(chunks, obj, destination_path, overwrite_existing, delete_on_failure, expected=obj.size)
 
     def download_object_as_stream(self, obj: Object, chunk_size: int | None = None) -> Iterator[bytes]:
-        return self._read(obj, None, chunk_size or CHUNK_SIZE)
+        return self._read(obj, None, chunk_size or READ_CHUNK_SIZE)
 
     def download_object_range(
         self,
@@ -191,14 +195,14 @@ class LibrgwStorageDriver(StorageDriver):
         delete_on_failure: bool = True,
     ) -> bool:
         self._validate_start_and_end_bytes(start_bytes, end_bytes)
-        chunks = self._read(obj, t.ByteRange(start_bytes, end_bytes), CHUNK_SIZE)
+        chunks = self._read(obj, t.ByteRange(start_bytes, end_bytes), READ_CHUNK_SIZE)
         return self._save(chunks, obj, destination_path, overwrite_existing, delete_on_failure, expected=None)
 
     def download_object_range_as_stream(
         self, obj: Object, start_bytes: int, end_bytes: int | None = None, chunk_size: int | None = None
     ) -> Iterator[bytes]:
         self._validate_start_and_end_bytes(start_bytes, end_bytes)
-        return self._read(obj, t.ByteRange(start_bytes, end_bytes), chunk_size or CHUNK_SIZE)
+        return self._read(obj, t.ByteRange(start_bytes, end_bytes), chunk_size or READ_CHUNK_SIZE)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -215,7 +219,7 @@ class LibrgwStorageDriver(StorageDriver):
         size = os.path.getsize(file_path)
         with open(file_path, "rb") as f:
             md5 = hashlib.md5()
-            for chunk in iter(lambda: f.read(CHUNK_SIZE), b""):
+            for chunk in iter(lambda: f.read(READ_CHUNK_SIZE), b""):
                 md5.update(chunk)
             f.seek(0)
             with translated_errors(self, container.name, object_name):
