@@ -45,9 +45,16 @@ CEPH_PREFIX = "ceph:"  # conffile="ceph:<path to ceph.conf>" is a real Ceph clus
 
 # -- exceptions: the python-rados hierarchy ---------------------------------------
 
+# The module the exceptions say they are from: the one code above the backends imports
+# them from (``from librgw import rados``), as python-rados's say ``rados``; both backends
+# raise these same classes.
+EXCEPTIONS_MODULE = "librgw.rados"
+
 
 class Error(Exception):
     """Base class of every rados error."""
+
+    __module__ = EXCEPTIONS_MODULE
 
     def __init__(self, message: str, errno: int | None = None) -> None:
         super().__init__(message)
@@ -65,11 +72,13 @@ def _prefixed(name: str, base: type, prefix: str) -> type:
     def __init__(self, message: str, errno: int | None = None) -> None:
         base.__init__(self, f"{prefix} ({message})", errno)
 
-    return type(name, (base,), {"__init__": __init__, "__doc__": f"{prefix}."})
+    return type(name, (base,), {"__init__": __init__, "__doc__": f"{prefix}.", "__module__": EXCEPTIONS_MODULE})
 
 
 class OSError(Error):  # noqa: A001 - python-rados shadows the builtin on purpose
     """An error with an errno from the cluster."""
+
+    __module__ = EXCEPTIONS_MODULE
 
 
 InvalidArgumentError = _prefixed("InvalidArgumentError", Error, "RADOS invalid argument")

@@ -1,4 +1,4 @@
-"""``s3_signature``: what an S3 request claims about who signed it, and whether the claim holds.
+"""``s3.signature``: what an S3 request claims about who signed it, and whether the claim holds.
 
 A library for the ``s3`` middleware, not a filter of its own. Two steps, so the middleware
 can look the access key up in between::
