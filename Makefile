@@ -44,6 +44,7 @@ ceph: $(VENV)/.installed
 
 test: $(VENV)/.installed s3-clients ceph
 	$(BIN)/ruff check librgw tests benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed
