@@ -103,7 +103,7 @@ def _forwarding_methods(cls: type, names: str) -> type:
 class CephRados(_Forwarding, rados_api.ConnectedInContext):
     """``rados.Rados`` on a Ceph cluster; takes python-rados's arguments, ``conffile`` a ``ceph:`` spec."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - python-rados's signature
         self,
         rados_id: str | None = None,
         name: str | None = None,

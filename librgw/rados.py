@@ -200,7 +200,7 @@ class Rados(ConnectedInContext):
             return CephRados(*args, **kwargs)
         return super().__new__(cls)
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - python-rados's signature
         self,
         rados_id: str | None = None,
         name: str | None = None,
@@ -526,21 +526,21 @@ class Ioctx(ClosedAfterContext, CompoundOpBuilder):
 
     # advisory locks (cls_lock: kept in the object's "lock.<name>" xattr)
 
-    def _lock(self, key, name, cookie, kind: str, tag: str, desc: str, duration: int | None, flags: int) -> None:
+    def _lock(self, key: str, op: tuple) -> None:
+        """Take the lock of ``op`` (``_lock_op``'s) on ``key``."""
         key = name_arg(key, "key")
-        expires = time.time() + duration if duration else 0.0
-        op = ("lock", name_arg(name, "name"), name_arg(cookie, "cookie"), kind, tag, desc, expires, flags)
+        kind, name = op[3], op[1]
         self._operate(key, [op], f"Ioctx.rados_lock_{kind}({self.name}): failed to set lock {name} on {key}")
 
     def lock_exclusive(
         self, key: str, name: str, cookie: str, desc: str = "", duration: int | None = None, flags: int = 0
     ) -> None:
-        self._lock(key, name, cookie, "exclusive", "", desc, duration, flags)
+        self._lock(key, _lock_op(name, cookie, "exclusive", "", desc, duration, flags))
 
     def lock_shared(
         self, key: str, name: str, cookie: str, tag: str, desc: str = "", duration: int | None = None, flags: int = 0
     ) -> None:
-        self._lock(key, name, cookie, "shared", name_arg(tag, "tag"), desc, duration, flags)
+        self._lock(key, _lock_op(name, cookie, "shared", name_arg(tag, "tag"), desc, duration, flags))
 
     def unlock(self, key: str, name: str, cookie: str) -> None:
         key = name_arg(key, "key")
@@ -568,6 +568,12 @@ class Ioctx(ClosedAfterContext, CompoundOpBuilder):
 
 
 # -- iterators and objects ----------------------------------------------------------
+
+
+def _lock_op(name: str, cookie: str, kind: str, tag: str, desc: str, duration: int | None, flags: int) -> tuple:
+    """The ``("lock", ...)`` op (``storage.store_records``) of a ``lock_exclusive`` or ``lock_shared`` call."""
+    expires = time.time() + duration if duration else 0.0
+    return ("lock", name_arg(name, "name"), name_arg(cookie, "cookie"), kind, tag, desc, expires, flags)
 
 
 class Object:
