@@ -14,6 +14,9 @@ errors carry an errno, mapped to exception classes in ``make_ex`` as python-rado
 ``Rados()`` without a conffile, then ``conf_read_file()``, searches ``$CEPH_CONF``,
 ``./data/cluster.conf`` and ``./cluster.conf``. ``Rados(conffile="ceph:<ceph.conf>")`` is a
 handle on a real Ceph cluster instead (``ceph_backend.py``), with these same classes.
+
+What both backends share (constants, exceptions, the compound ops) is ``rados_api.py``'s and
+is part of this module's API, as in python-rados; the rest here is the embedded backend.
 """
 
 from __future__ import annotations
@@ -567,13 +570,13 @@ class Ioctx(ClosedAfterContext, CompoundOpBuilder):
         raise make_ex(_errno.EOPNOTSUPP, f"Ioctx.execute({self.name}): object classes are not supported")
 
 
-# -- iterators and objects ----------------------------------------------------------
-
-
 def _lock_op(name: str, cookie: str, kind: str, tag: str, desc: str, duration: int | None, flags: int) -> tuple:
     """The ``("lock", ...)`` op (``storage.store_records``) of a ``lock_exclusive`` or ``lock_shared`` call."""
     expires = time.time() + duration if duration else 0.0
     return ("lock", name_arg(name, "name"), name_arg(cookie, "cookie"), kind, tag, desc, expires, flags)
+
+
+# -- iterators and objects ----------------------------------------------------------
 
 
 class Object:

@@ -148,6 +148,9 @@ def data_arg(value, what: str = "data") -> bytes | memoryview:
     raise TypeError(f"{what} must be bytes")
 
 
+# -- context managers and compound ops ---------------------------------------------
+
+
 class ConnectedInContext:
     """``with Rados(...) as cluster:`` connects, and shuts down at the end (both backends)."""
 
