@@ -41,7 +41,7 @@ metadata, creating buckets) is refused. The bucket policy is matched with the as
 role's ARN as the requester, so only its ``"*"`` statements name a role.
 
 A refusal is 401 for a request without credentials (log in, then ask again) and 403 for
-one with them.
+one with them; the gateway sends it as such (``middleware/request_identity.py``).
 """
 
 from __future__ import annotations
