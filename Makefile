@@ -44,6 +44,7 @@ ceph: $(VENV)/.installed
 
 test: $(VENV)/.installed s3-clients ceph
 	$(BIN)/ruff check librgw tests benchmarks libcloud_driver examples
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed

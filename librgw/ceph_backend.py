@@ -22,16 +22,16 @@ import os
 from collections.abc import Callable, Iterator
 from urllib.parse import parse_qsl
 
-from . import rados
+from . import rados_api
 
 INSTALL_HINT = "install Debian's python3-rados and run tests/ceph/venv_rados.sh (make ceph does both)"
 
 
 def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
     """(path of ceph.conf, options) of ``ceph:<path>[?option=value&...]``."""
-    path, _, query = spec.removeprefix(rados.CEPH_PREFIX).partition("?")
+    path, _, query = spec.removeprefix(rados_api.CEPH_PREFIX).partition("?")
     if not path:
-        raise rados.InvalidArgumentError(f"{spec!r}: expected ceph:<path to ceph.conf>")
+        raise rados_api.InvalidArgumentError(f"{spec!r}: expected ceph:<path to ceph.conf>")
     return path, dict(parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query)))
 
 
@@ -39,7 +39,7 @@ def _ceph():
     try:
         import rados as ceph_rados  # Debian's python3-rados, not librgw.rados
     except ImportError as e:
-        raise rados.Error(f"the ceph: backend needs Ceph's rados module ({e}): {INSTALL_HINT}") from None
+        raise rados_api.Error(f"the ceph: backend needs Ceph's rados module ({e}): {INSTALL_HINT}") from None
     return ceph_rados
 
 
@@ -49,11 +49,11 @@ def _translated(error: Exception) -> Exception:
     if not isinstance(error, ceph_rados.Error):
         return error
     code = getattr(error, "errno", None)
-    cls = getattr(rados, type(error).__name__, None)
-    if not (isinstance(cls, type) and issubclass(cls, rados.Error)):
-        cls = type(rados.make_ex(code, "")) if code else rados.Error
+    cls = getattr(rados_api, type(error).__name__, None)
+    if not (isinstance(cls, type) and issubclass(cls, rados_api.Error)):
+        cls = type(rados_api.make_ex(code, "")) if code else rados_api.Error
     translated = cls.__new__(cls)
-    rados.Error.__init__(translated, error.args[0] if error.args else str(error), code)  # the prefixed message
+    rados_api.Error.__init__(translated, error.args[0] if error.args else str(error), code)  # the prefixed message
     return translated
 
 
@@ -100,10 +100,10 @@ def _forwarding_methods(cls: type, names: str) -> type:
     return cls
 
 
-class CephRados(_Forwarding, rados.ConnectedInContext):
+class CephRados(_Forwarding, rados_api.ConnectedInContext):
     """``rados.Rados`` on a Ceph cluster; takes python-rados's arguments, ``conffile`` a ``ceph:`` spec."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - python-rados's signature
         self,
         rados_id: str | None = None,
         name: str | None = None,
@@ -116,7 +116,7 @@ class CephRados(_Forwarding, rados.ConnectedInContext):
     ) -> None:
         path, options = parse_spec(conffile)
         if not os.path.isfile(path):
-            raise rados.ObjectNotFound(f"{path}: no such ceph.conf", errno=errno.ENOENT)
+            raise rados_api.ObjectNotFound(f"{path}: no such ceph.conf", errno=errno.ENOENT)
         rados_id = options.pop("id", rados_id)
         name = options.pop("name", name)
         self._real = _call(
@@ -142,7 +142,7 @@ class CephRados(_Forwarding, rados.ConnectedInContext):
         return CephIoctx(_call(self._real.open_ioctx2, pool_id))
 
 
-class CephIoctx(_Forwarding, rados.ClosedAfterContext, rados.CompoundOpBuilder):
+class CephIoctx(_Forwarding, rados_api.ClosedAfterContext, rados_api.CompoundOpBuilder):
     """``rados.Ioctx`` on a Ceph pool."""
 
     def __init__(self, real) -> None:
@@ -155,21 +155,22 @@ class CephIoctx(_Forwarding, rados.ClosedAfterContext, rados.CompoundOpBuilder):
         return _iterating(_call(self._real.get_xattrs, oid))
 
     def operate_write_op(
-        self, write_op: rados.WriteOp, oid: str, mtime: int = 0, flags: int = rados.LIBRADOS_OPERATION_NOFLAG
+        self, write_op: rados_api.WriteOp, oid: str, mtime: int = 0, flags: int = rados_api.LIBRADOS_OPERATION_NOFLAG
     ) -> None:
-        if write_op._unsupported:
-            raise rados.make_ex(errno.EOPNOTSUPP, f"Failed to operate write op for oid {oid}: {write_op._unsupported}")
+        steps = write_op.steps(oid)
         ceph_rados = _ceph()
         with ceph_rados.WriteOpCtx() as op:
-            for step in write_op._ops:
+            for step in steps:
                 _WRITE_STEPS[step[0]](self._real, op, *step[1:])
             _call(self._real.operate_write_op, op, oid, mtime, flags)
 
-    def operate_read_op(self, read_op: rados.ReadOp, oid: str, flag: int = rados.LIBRADOS_OPERATION_NOFLAG) -> None:
+    def operate_read_op(
+        self, read_op: rados_api.ReadOp, oid: str, flag: int = rados_api.LIBRADOS_OPERATION_NOFLAG
+    ) -> None:
         ceph_rados = _ceph()
         with ceph_rados.ReadOpCtx() as op:
             answers = []
-            for it, query, with_values in read_op._queries:
+            for it, query, with_values in read_op.queries:
                 if "keys" in query:
                     real_it, _ = self._real.get_omap_vals_by_keys(op, tuple(query["keys"]))
                 elif with_values:
@@ -184,7 +185,7 @@ class CephIoctx(_Forwarding, rados.ClosedAfterContext, rados.CompoundOpBuilder):
                 return
             _call(self._real.operate_read_op, op, oid, flag)
             for it, real_it, with_values in answers:
-                it._entries = [(k, v if with_values else None) for k, v in _iterating(real_it)]
+                it.fill([(k, v if with_values else None) for k, v in _iterating(real_it)])
 
 
 _forwarding_methods(
@@ -203,7 +204,7 @@ _forwarding_methods(
 # One replay per step kind ``librgw.rados.WriteOp`` records: (real ioctx, real op, *arguments).
 _WRITE_STEPS: dict[str, Callable] = {
     "create": lambda io, op, exclusive: op.new(
-        rados.LIBRADOS_CREATE_EXCLUSIVE if exclusive else rados.LIBRADOS_CREATE_IDEMPOTENT
+        rados_api.LIBRADOS_CREATE_EXCLUSIVE if exclusive else rados_api.LIBRADOS_CREATE_IDEMPOTENT
     ),
     "remove": lambda io, op: op.remove(),
     "setxattr": lambda io, op, name, value: op.set_xattr(name, bytes(value)),

@@ -23,7 +23,7 @@ Head xattrs, as RGW names them: ``user.rgw.manifest``, ``user.rgw.etag``,
 ``user.rgw.owner``, one ``user.rgw.x-amz-meta-<name>`` per user metadata item, one
 ``user.rgw.<header>`` per stored HTTP header (``CONTENT_HEADERS``: ``content_disposition``, ...)
 and ``user.rgw.acl``, the object's access control list, kept as text the gateway writes
-(``middleware/acl.py``) and absent for an object that has none of its own; for a tagged
+(``acl.py``) and absent for an object that has none of its own; for a tagged
 object, ``user.rgw.x-amz-tagging`` (``tagging.py``). ``set_acl`` and ``set_tags`` change
 one of them alone, on the very head the caller looked at (asserting its rados version), so
 the ACL or tags of an object replaced meanwhile are never changed by mistake. A write may

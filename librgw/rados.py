@@ -14,6 +14,9 @@ errors carry an errno, mapped to exception classes in ``make_ex`` as python-rado
 ``Rados()`` without a conffile, then ``conf_read_file()``, searches ``$CEPH_CONF``,
 ``./data/cluster.conf`` and ``./cluster.conf``. ``Rados(conffile="ceph:<ceph.conf>")`` is a
 handle on a real Ceph cluster instead (``ceph_backend.py``), with these same classes.
+
+What both backends share (constants, exceptions, the compound ops) is ``rados_api.py``'s and
+is part of this module's API, as in python-rados; the rest here is the embedded backend.
 """
 
 from __future__ import annotations
@@ -24,115 +27,136 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from .rados_api import (
+    CEPH_PREFIX,
+    LIBRADOS_ALL_NSPACES,
+    LIBRADOS_CMPXATTR_OP_EQ,
+    LIBRADOS_CMPXATTR_OP_GT,
+    LIBRADOS_CMPXATTR_OP_GTE,
+    LIBRADOS_CMPXATTR_OP_LT,
+    LIBRADOS_CMPXATTR_OP_LTE,
+    LIBRADOS_CMPXATTR_OP_NE,
+    LIBRADOS_CREATE_EXCLUSIVE,
+    LIBRADOS_CREATE_IDEMPOTENT,
+    LIBRADOS_OP_FLAG_EXCL,
+    LIBRADOS_OP_FLAG_FADVISE_DONTNEED,
+    LIBRADOS_OP_FLAG_FADVISE_NOCACHE,
+    LIBRADOS_OP_FLAG_FADVISE_RANDOM,
+    LIBRADOS_OP_FLAG_FADVISE_SEQUENTIAL,
+    LIBRADOS_OP_FLAG_FADVISE_WILLNEED,
+    LIBRADOS_OP_FLAG_FAILOK,
+    LIBRADOS_OPERATION_BALANCE_READS,
+    LIBRADOS_OPERATION_IGNORE_CACHE,
+    LIBRADOS_OPERATION_IGNORE_OVERLAY,
+    LIBRADOS_OPERATION_LOCALIZE_READS,
+    LIBRADOS_OPERATION_NOFLAG,
+    LIBRADOS_OPERATION_ORDER_READS_WRITES,
+    LIBRADOS_OPERATION_SKIPRWLOCKS,
+    LIBRADOS_SNAP_HEAD,
+    MAX_ERRNO,
+    ClosedAfterContext,
+    CompoundOpBuilder,
+    ConnectedInContext,
+    ConnectionShutdown,
+    Error,
+    InProgress,
+    InterruptedOrTimeoutError,
+    InvalidArgumentError,
+    IoctxStateError,
+    IOError,
+    IsConnected,
+    LogicError,
+    NoData,
+    NoSpace,
+    NotConnected,
+    ObjectBusy,
+    ObjectExists,
+    ObjectNotFound,
+    ObjectStateError,
+    OmapIterator,
+    OSError,
+    PermissionDeniedError,
+    PermissionError,
+    RadosStateError,
+    ReadOp,
+    ReadOpCtx,
+    TimedOut,
+    WriteOp,
+    WriteOpCtx,
+    data_arg,
+    make_ex,
+    name_arg,
+)
 from .storage.cluster import Cluster, open_cluster, release_cluster
 from .storage.errors import StorageError
 from .storage.health import inconsistent_pgs
 from .storage.monitor import handle_mon_command
 from .storage.osdmap import pgid
 
-LIBRADOS_OP_FLAG_EXCL = 0x1
-LIBRADOS_OP_FLAG_FAILOK = 0x2
-LIBRADOS_OP_FLAG_FADVISE_RANDOM = 0x4
-LIBRADOS_OP_FLAG_FADVISE_SEQUENTIAL = 0x8
-LIBRADOS_OP_FLAG_FADVISE_WILLNEED = 0x10
-LIBRADOS_OP_FLAG_FADVISE_DONTNEED = 0x20
-LIBRADOS_OP_FLAG_FADVISE_NOCACHE = 0x40
-LIBRADOS_CMPXATTR_OP_EQ = 1
-LIBRADOS_CMPXATTR_OP_NE = 2
-LIBRADOS_CMPXATTR_OP_GT = 3
-LIBRADOS_CMPXATTR_OP_GTE = 4
-LIBRADOS_CMPXATTR_OP_LT = 5
-LIBRADOS_CMPXATTR_OP_LTE = 6
-LIBRADOS_SNAP_HEAD = 0xFFFFFFFFFFFFFFFE
-LIBRADOS_OPERATION_NOFLAG = 0
-LIBRADOS_OPERATION_BALANCE_READS = 1
-LIBRADOS_OPERATION_LOCALIZE_READS = 2
-LIBRADOS_OPERATION_ORDER_READS_WRITES = 4
-LIBRADOS_OPERATION_IGNORE_CACHE = 8
-LIBRADOS_OPERATION_SKIPRWLOCKS = 16
-LIBRADOS_OPERATION_IGNORE_OVERLAY = 32
-LIBRADOS_ALL_NSPACES = "\x01"
-LIBRADOS_CREATE_EXCLUSIVE = 1
-LIBRADOS_CREATE_IDEMPOTENT = 0
-MAX_ERRNO = 4095
+# python-rados's names: those both backends share (rados_api.py) and this module's own.
+__all__ = [
+    "Rados",
+    "Ioctx",
+    "Object",
+    "ObjectIterator",
+    "XattrIterator",
+    "Version",
+    "LIBRADOS_OP_FLAG_EXCL",
+    "LIBRADOS_OP_FLAG_FAILOK",
+    "LIBRADOS_OP_FLAG_FADVISE_RANDOM",
+    "LIBRADOS_OP_FLAG_FADVISE_SEQUENTIAL",
+    "LIBRADOS_OP_FLAG_FADVISE_WILLNEED",
+    "LIBRADOS_OP_FLAG_FADVISE_DONTNEED",
+    "LIBRADOS_OP_FLAG_FADVISE_NOCACHE",
+    "LIBRADOS_CMPXATTR_OP_EQ",
+    "LIBRADOS_CMPXATTR_OP_NE",
+    "LIBRADOS_CMPXATTR_OP_GT",
+    "LIBRADOS_CMPXATTR_OP_GTE",
+    "LIBRADOS_CMPXATTR_OP_LT",
+    "LIBRADOS_CMPXATTR_OP_LTE",
+    "LIBRADOS_SNAP_HEAD",
+    "LIBRADOS_OPERATION_NOFLAG",
+    "LIBRADOS_OPERATION_BALANCE_READS",
+    "LIBRADOS_OPERATION_LOCALIZE_READS",
+    "LIBRADOS_OPERATION_ORDER_READS_WRITES",
+    "LIBRADOS_OPERATION_IGNORE_CACHE",
+    "LIBRADOS_OPERATION_SKIPRWLOCKS",
+    "LIBRADOS_OPERATION_IGNORE_OVERLAY",
+    "LIBRADOS_ALL_NSPACES",
+    "LIBRADOS_CREATE_EXCLUSIVE",
+    "LIBRADOS_CREATE_IDEMPOTENT",
+    "MAX_ERRNO",
+    "CEPH_PREFIX",
+    "Error",
+    "OSError",
+    "InvalidArgumentError",
+    "InterruptedOrTimeoutError",
+    "PermissionError",
+    "PermissionDeniedError",
+    "ObjectNotFound",
+    "NoData",
+    "ObjectExists",
+    "ObjectBusy",
+    "IOError",
+    "NoSpace",
+    "NotConnected",
+    "TimedOut",
+    "ConnectionShutdown",
+    "RadosStateError",
+    "IoctxStateError",
+    "ObjectStateError",
+    "LogicError",
+    "InProgress",
+    "IsConnected",
+    "make_ex",
+    "OmapIterator",
+    "WriteOp",
+    "ReadOp",
+    "WriteOpCtx",
+    "ReadOpCtx",
+]
 
 DEFAULT_CONF_SEARCH = ("data/cluster.conf", "cluster.conf")
-CEPH_PREFIX = "ceph:"  # conffile="ceph:<path to ceph.conf>" is a real Ceph cluster
-
-
-# -- exceptions: the python-rados hierarchy ---------------------------------------
-
-
-class Error(Exception):
-    """Base class of every rados error."""
-
-    def __init__(self, message: str, errno: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.errno = errno
-
-    def __str__(self) -> str:
-        return self.message if self.errno is None else f"[errno {self.errno}] {self.message}"
-
-    def __reduce__(self):
-        return (self.__class__, (self.message, self.errno))
-
-
-def _prefixed(name: str, base: type, prefix: str) -> type:
-    def __init__(self, message: str, errno: int | None = None) -> None:
-        base.__init__(self, f"{prefix} ({message})", errno)
-
-    return type(name, (base,), {"__init__": __init__, "__doc__": f"{prefix}."})
-
-
-class OSError(Error):  # noqa: A001 - python-rados shadows the builtin on purpose
-    """An error with an errno from the cluster."""
-
-
-InvalidArgumentError = _prefixed("InvalidArgumentError", Error, "RADOS invalid argument")
-InterruptedOrTimeoutError = _prefixed("InterruptedOrTimeoutError", OSError, "RADOS interrupted or timeout")
-PermissionError = _prefixed("PermissionError", OSError, "RADOS permission error")  # noqa: A001
-PermissionDeniedError = _prefixed("PermissionDeniedError", OSError, "RADOS permission denied")
-ObjectNotFound = _prefixed("ObjectNotFound", OSError, "RADOS object not found")
-NoData = _prefixed("NoData", OSError, "RADOS no data")
-ObjectExists = _prefixed("ObjectExists", OSError, "RADOS object exists")
-ObjectBusy = _prefixed("ObjectBusy", OSError, "RADOS object busy")
-IOError = _prefixed("IOError", OSError, "RADOS I/O error")  # noqa: A001
-NoSpace = _prefixed("NoSpace", OSError, "RADOS no space")
-NotConnected = _prefixed("NotConnected", OSError, "RADOS not connected")
-TimedOut = _prefixed("TimedOut", OSError, "RADOS timed out")
-ConnectionShutdown = _prefixed("ConnectionShutdown", OSError, "RADOS connection was shutdown")
-RadosStateError = _prefixed("RadosStateError", Error, "RADOS rados state")
-IoctxStateError = _prefixed("IoctxStateError", Error, "RADOS Ioctx state error")
-ObjectStateError = _prefixed("ObjectStateError", Error, "RADOS object state error")
-LogicError = _prefixed("LogicError", Error, "RADOS logic error")
-InProgress = _prefixed("InProgress", Error, "RADOS in progress error")
-IsConnected = _prefixed("IsConnected", Error, "RADOS is connected error")
-
-_ERRNO_TO_EXCEPTION = {
-    _errno.EPERM: PermissionError,
-    _errno.ENOENT: ObjectNotFound,
-    _errno.EIO: IOError,
-    _errno.ENOSPC: NoSpace,
-    _errno.EEXIST: ObjectExists,
-    _errno.EBUSY: ObjectBusy,
-    _errno.ENODATA: NoData,
-    _errno.EINTR: InterruptedOrTimeoutError,
-    _errno.ETIMEDOUT: TimedOut,
-    _errno.EACCES: PermissionDeniedError,
-    _errno.EINVAL: InvalidArgumentError,
-    _errno.EINPROGRESS: InProgress,
-    _errno.EISCONN: IsConnected,
-    _errno.ENOTCONN: NotConnected,
-    _errno.ESHUTDOWN: ConnectionShutdown,
-}
-
-
-def make_ex(ret: int, msg: str) -> Error:
-    """The exception python-rados raises for a negative (or positive) errno ``ret``."""
-    ret = abs(ret)
-    cls = _ERRNO_TO_EXCEPTION.get(ret)
-    return cls(msg, errno=ret) if cls else OSError(msg, errno=ret)
 
 
 class _translate:
@@ -150,25 +174,6 @@ class _translate:
         return False
 
 
-# -- argument conversion --------------------------------------------------------
-
-
-def _name(value: str | bytes, what: str) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8")
-    if isinstance(value, str):
-        return value
-    raise TypeError(f"{what} must be a string")
-
-
-def _data(value, what: str = "data") -> bytes | memoryview:
-    if isinstance(value, bytes | bytearray | memoryview):
-        return value
-    if isinstance(value, str):
-        return value.encode("utf-8")
-    raise TypeError(f"{what} must be bytes")
-
-
 class Version:
     def __init__(self, major: int, minor: int, extra: int) -> None:
         self.major, self.minor, self.extra = major, minor, extra
@@ -178,29 +183,6 @@ class Version:
 
 
 # -- Rados ------------------------------------------------------------------------
-
-
-class ConnectedInContext:
-    """``with Rados(...) as cluster:`` connects, and shuts down at the end (both backends)."""
-
-    def __enter__(self):
-        self.connect()
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        self.shutdown()
-        return False
-
-
-class ClosedAfterContext:
-    """``with cluster.open_ioctx(pool) as ioctx:`` closes it at the end (both backends)."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        self.close()
-        return False
 
 
 class Rados(ConnectedInContext):
@@ -221,7 +203,7 @@ class Rados(ConnectedInContext):
             return CephRados(*args, **kwargs)
         return super().__new__(cls)
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - python-rados's signature
         self,
         rados_id: str | None = None,
         name: str | None = None,
@@ -292,13 +274,13 @@ class Rados(ConnectedInContext):
 
     def conf_get(self, option: str) -> str | None:
         self.require_state("configuring", "connected")
-        return self._options.get(_name(option, "option"))
+        return self._options.get(name_arg(option, "option"))
 
     def conf_set(self, option: str, val: str) -> None:
         self.require_state("configuring", "connected")
         if not isinstance(val, str | bytes):
             raise TypeError("val must be a string")
-        self._options[_name(option, "option")] = _name(val, "val")
+        self._options[name_arg(option, "option")] = name_arg(val, "val")
 
     def connect(self, timeout: int = 0) -> None:
         self.require_state("configuring")
@@ -332,10 +314,10 @@ class Rados(ConnectedInContext):
             return self.cluster.cluster_stats()
 
     def pool_exists(self, pool_name: str) -> bool:
-        return self.cluster.osdmap.pool_by_name(_name(pool_name, "pool_name")) is not None
+        return self.cluster.osdmap.pool_by_name(name_arg(pool_name, "pool_name")) is not None
 
     def pool_lookup(self, pool_name: str) -> int | None:
-        pool = self.cluster.osdmap.pool_by_name(_name(pool_name, "pool_name"))
+        pool = self.cluster.osdmap.pool_by_name(name_arg(pool_name, "pool_name"))
         return pool.id if pool else None
 
     def pool_reverse_lookup(self, pool_id: int) -> str | None:
@@ -344,11 +326,11 @@ class Rados(ConnectedInContext):
 
     def create_pool(self, pool_name: str, crush_rule: int | None = None, auid: int | None = None) -> None:
         with _translate(f"error creating pool '{pool_name}'"):
-            self.cluster.create_pool(_name(pool_name, "pool_name"))
+            self.cluster.create_pool(name_arg(pool_name, "pool_name"))
 
     def delete_pool(self, pool_name: str) -> None:
         with _translate(f"error deleting pool '{pool_name}'"):
-            self.cluster.delete_pool(_name(pool_name, "pool_name"))
+            self.cluster.delete_pool(name_arg(pool_name, "pool_name"))
 
     def list_pools(self) -> list[str]:
         return [p.name for p in sorted(self.cluster.osdmap.pools.values(), key=lambda p: p.id)]
@@ -362,7 +344,7 @@ class Rados(ConnectedInContext):
         return [pgid(pool, pg) for pool, pg in sorted(inconsistent_pgs(self.cluster)) if pool == pool_id]
 
     def open_ioctx(self, ioctx_name: str) -> Ioctx:
-        name = _name(ioctx_name, "ioctx_name")
+        name = name_arg(ioctx_name, "ioctx_name")
         if not self.pool_exists(name):
             raise ObjectNotFound(f"error opening pool '{name}'", errno=_errno.ENOENT)
         return Ioctx(self, name)
@@ -388,63 +370,6 @@ class Rados(ConnectedInContext):
 
 
 # -- Ioctx ------------------------------------------------------------------------
-
-
-class CompoundOpBuilder:
-    """The ``Ioctx`` methods that only add steps to a ``WriteOp`` or queries to a ``ReadOp``.
-
-    Shared by both backends: the ops record what to do, and each backend's
-    ``operate_write_op``/``operate_read_op`` carries it out.
-    """
-
-    def create_write_op(self) -> WriteOp:
-        return WriteOp().create()
-
-    def create_read_op(self) -> ReadOp:
-        return ReadOp().create()
-
-    def release_write_op(self, write_op: WriteOp) -> None:
-        write_op.release()
-
-    def release_read_op(self, read_op: ReadOp) -> None:
-        read_op.release()
-
-    def set_omap(self, write_op: WriteOp, keys: Sequence[str], values: Sequence[bytes]) -> None:
-        if len(keys) != len(values):
-            raise Error("Rados(): keys and values must have the same number of items")
-        write_op._ops.append(("omap_set", {_name(k, "key"): _data(v, "value") for k, v in zip(keys, values)}))
-
-    def remove_omap_keys(self, write_op: WriteOp, keys: Sequence[str]) -> None:
-        write_op._ops.append(("omap_rm", [_name(k, "key") for k in keys]))
-
-    def clear_omap(self, write_op: WriteOp) -> None:
-        write_op._ops.append(("omap_clear",))
-
-    def remove_omap_range2(self, write_op: WriteOp, key_begin: str, key_end: str) -> None:
-        write_op._ops.append(("omap_rm_range", _name(key_begin, "key_begin"), _name(key_end, "key_end")))
-
-    def get_omap_vals(
-        self, read_op: ReadOp, start_after: str, filter_prefix: str, max_return: int
-    ) -> tuple[OmapIterator, int]:
-        it = OmapIterator(self)
-        query = {
-            "start_after": _name(start_after or "", "start_after"),
-            "prefix": _name(filter_prefix or "", "filter_prefix"),
-        }
-        read_op._queries.append((it, {**query, "max_return": max_return}, True))
-        return it, 0
-
-    def get_omap_keys(self, read_op: ReadOp, start_after: str, max_return: int) -> tuple[OmapIterator, int]:
-        it = OmapIterator(self)
-        read_op._queries.append(
-            (it, {"start_after": _name(start_after or "", "start_after"), "max_return": max_return}, False)
-        )
-        return it, 0
-
-    def get_omap_vals_by_keys(self, read_op: ReadOp, keys: Sequence[str]) -> tuple[OmapIterator, int]:
-        it = OmapIterator(self)
-        read_op._queries.append((it, {"keys": [_name(k, "key") for k in keys]}, True))
-        return it, 0
 
 
 class Ioctx(ClosedAfterContext, CompoundOpBuilder):
@@ -481,67 +406,67 @@ class Ioctx(ClosedAfterContext, CompoundOpBuilder):
     # object data
 
     def write(self, key: str, data: bytes, offset: int = 0) -> int:
-        key = _name(key, "key")
-        self._operate(key, [("write", offset, _data(data))], f"Ioctx.write({self.name}): failed to write {key}")
+        key = name_arg(key, "key")
+        self._operate(key, [("write", offset, data_arg(data))], f"Ioctx.write({self.name}): failed to write {key}")
         return 0
 
     def write_full(self, key: str, data: bytes) -> int:
-        key = _name(key, "key")
-        self._operate(key, [("write_full", _data(data))], f"Ioctx.write_full({self.name}): failed to write {key}")
+        key = name_arg(key, "key")
+        self._operate(key, [("write_full", data_arg(data))], f"Ioctx.write_full({self.name}): failed to write {key}")
         return 0
 
     def append(self, key: str, data: bytes) -> int:
-        key = _name(key, "key")
-        self._operate(key, [("append", _data(data))], f"Ioctx.append({self.name}): failed to append {key}")
+        key = name_arg(key, "key")
+        self._operate(key, [("append", data_arg(data))], f"Ioctx.append({self.name}): failed to append {key}")
         return 0
 
     def writesame(self, key: str, data: bytes, write_len: int, offset: int = 0) -> None:
-        data = bytes(_data(data))
+        data = bytes(data_arg(data))
         if not data or write_len % len(data):
             raise InvalidArgumentError("write_len must be a multiple of the data length", errno=_errno.EINVAL)
         self.write(key, data * (write_len // len(data)), offset)
 
     def read(self, key: str, length: int = 8192, offset: int = 0) -> bytes:
-        key = _name(key, "key")
+        key = name_arg(key, "key")
         with _translate(f"Ioctx.read({self.name}): failed to read {key}"):
             return self._cluster.read(self.name, self._ns, key, offset, length)
 
     def stat(self, key: str) -> tuple[int, time.struct_time]:
-        key = _name(key, "key")
+        key = name_arg(key, "key")
         with _translate(f"Failed to stat {key!r}"):
             info = self._cluster.stat(self.name, self._ns, key)
         self._last_version = info.version  # for get_last_version, as librados records it
         return info.logical_size, time.localtime(info.mtime_ns / 1e9)
 
     def trunc(self, key: str, size: int) -> int:
-        key = _name(key, "key")
+        key = name_arg(key, "key")
         self._operate(
             key, [("assert_exists",), ("truncate", size)], f"Ioctx.trunc({self.name}): failed to truncate {key}"
         )
         return 0
 
     def remove_object(self, key: str) -> bool:
-        key = _name(key, "key")
+        key = name_arg(key, "key")
         self._operate(key, [("remove",)], f"Failed to remove '{key}'")
         return True
 
     # xattrs
 
     def get_xattr(self, key: str, xattr_name: str) -> bytes:
-        key, attr = _name(key, "key"), _name(xattr_name, "xattr_name")
+        key, attr = name_arg(key, "key"), name_arg(xattr_name, "xattr_name")
         with _translate(f"Failed to get xattr {attr!r}"):
             return self._cluster.get_xattr(self.name, self._ns, key, attr)
 
     def get_xattrs(self, oid: str) -> XattrIterator:
-        return XattrIterator(self, _name(oid, "oid"))
+        return XattrIterator(self, name_arg(oid, "oid"))
 
     def set_xattr(self, key: str, xattr_name: str, xattr_value: bytes) -> bool:
-        key, attr = _name(key, "key"), _name(xattr_name, "xattr_name")
-        self._operate(key, [("setxattr", attr, _data(xattr_value, "xattr_value"))], f"Failed to set xattr {attr!r}")
+        key, attr = name_arg(key, "key"), name_arg(xattr_name, "xattr_name")
+        self._operate(key, [("setxattr", attr, data_arg(xattr_value, "xattr_value"))], f"Failed to set xattr {attr!r}")
         return True
 
     def rm_xattr(self, key: str, xattr_name: str) -> bool:
-        key, attr = _name(key, "key"), _name(xattr_name, "xattr_name")
+        key, attr = name_arg(key, "key"), name_arg(xattr_name, "xattr_name")
         self._operate(key, [("rmxattr", attr)], f"Failed to delete key {key!r} xattr {attr!r}")
         return True
 
@@ -552,21 +477,21 @@ class Ioctx(ClosedAfterContext, CompoundOpBuilder):
 
     def set_namespace(self, nspace: str | None) -> None:
         self.require_ioctx_open()
-        self.nspace = "" if nspace is None else _name(nspace, "nspace")
+        self.nspace = "" if nspace is None else name_arg(nspace, "nspace")
 
     def get_namespace(self) -> str:
         return self._ns
 
     def set_locator_key(self, loc_key: str) -> None:
         self.require_ioctx_open()
-        self.locator_key = _name(loc_key, "loc_key")
+        self.locator_key = name_arg(loc_key, "loc_key")
 
     def get_locator_key(self) -> str:
         return self.locator_key
 
     def application_enable(self, app_name: str, force: bool = False) -> None:
         with _translate(f"Ioctx.application_enable({self.name}): failed to enable {app_name}"):
-            self._cluster.enable_application(self.name, _name(app_name, "app_name"))
+            self._cluster.enable_application(self.name, name_arg(app_name, "app_name"))
 
     def application_list(self) -> list[str]:
         return list(self._cluster.pool(self.name).applications)
@@ -604,47 +529,51 @@ class Ioctx(ClosedAfterContext, CompoundOpBuilder):
 
     # advisory locks (cls_lock: kept in the object's "lock.<name>" xattr)
 
-    def _lock(self, key, name, cookie, kind: str, tag: str, desc: str, duration: int | None, flags: int) -> None:
-        key = _name(key, "key")
-        expires = time.time() + duration if duration else 0.0
-        op = ("lock", _name(name, "name"), _name(cookie, "cookie"), kind, tag, desc, expires, flags)
+    def _lock(self, key: str, op: tuple) -> None:
+        """Take the lock of ``op`` (``_lock_op``'s) on ``key``."""
+        key = name_arg(key, "key")
+        kind, name = op[3], op[1]
         self._operate(key, [op], f"Ioctx.rados_lock_{kind}({self.name}): failed to set lock {name} on {key}")
 
     def lock_exclusive(
         self, key: str, name: str, cookie: str, desc: str = "", duration: int | None = None, flags: int = 0
     ) -> None:
-        self._lock(key, name, cookie, "exclusive", "", desc, duration, flags)
+        self._lock(key, _lock_op(name, cookie, "exclusive", "", desc, duration, flags))
 
     def lock_shared(
         self, key: str, name: str, cookie: str, tag: str, desc: str = "", duration: int | None = None, flags: int = 0
     ) -> None:
-        self._lock(key, name, cookie, "shared", _name(tag, "tag"), desc, duration, flags)
+        self._lock(key, _lock_op(name, cookie, "shared", name_arg(tag, "tag"), desc, duration, flags))
 
     def unlock(self, key: str, name: str, cookie: str) -> None:
-        key = _name(key, "key")
-        op = ("unlock", _name(name, "name"), _name(cookie, "cookie"))
+        key = name_arg(key, "key")
+        op = ("unlock", name_arg(name, "name"), name_arg(cookie, "cookie"))
         self._operate(key, [op], f"Ioctx.rados_unlock({self.name}): failed to unlock {name} on {key}")
 
     def operate_write_op(
         self, write_op: WriteOp, oid: str, mtime: int = 0, flags: int = LIBRADOS_OPERATION_NOFLAG
     ) -> None:
-        oid = _name(oid, "oid")
-        if write_op._unsupported:
-            raise make_ex(_errno.EOPNOTSUPP, f"Failed to operate write op for oid {oid}: {write_op._unsupported}")
-        self._operate(oid, list(write_op._ops), f"Failed to operate write op for oid {oid}", mtime or None)
+        oid = name_arg(oid, "oid")
+        self._operate(oid, write_op.steps(oid), f"Failed to operate write op for oid {oid}", mtime or None)
 
     def operate_read_op(self, read_op: ReadOp, oid: str, flag: int = LIBRADOS_OPERATION_NOFLAG) -> None:
-        oid = _name(oid, "oid")
+        oid = name_arg(oid, "oid")
         with _translate(f"Failed to operate read op for oid {oid}"):
             cluster = self._cluster
-            if not read_op._queries:
+            if not read_op.queries:
                 cluster.stat(self.name, self._ns, oid)
-            for it, query, with_values in read_op._queries:
+            for it, query, with_values in read_op.queries:
                 entries, _more = cluster.omap_get(self.name, self._ns, oid, **query)
-                it._entries = [(k, v if with_values else None) for k, v in entries]
+                it.fill([(k, v if with_values else None) for k, v in entries])
 
     def execute(self, key: str, cls: str, method: str, data: bytes, length: int = 8192) -> tuple[int, bytes]:
         raise make_ex(_errno.EOPNOTSUPP, f"Ioctx.execute({self.name}): object classes are not supported")
+
+
+def _lock_op(name: str, cookie: str, kind: str, tag: str, desc: str, duration: int | None, flags: int) -> tuple:
+    """The ``("lock", ...)`` op (``storage.store_records``) of a ``lock_exclusive`` or ``lock_shared`` call."""
+    expires = time.time() + duration if duration else 0.0
+    return ("lock", name_arg(name, "name"), name_arg(cookie, "cookie"), kind, tag, desc, expires, flags)
 
 
 # -- iterators and objects ----------------------------------------------------------
@@ -753,115 +682,3 @@ class XattrIterator:
 
     def __next__(self) -> tuple[str, bytes]:
         return next(self._it)
-
-
-class OmapIterator:
-    """(key, value) pairs from a ReadOp's omap query, filled in by ``operate_read_op``."""
-
-    def __init__(self, ioctx: Ioctx) -> None:
-        self.ioctx = ioctx
-        self._entries: list[tuple[str, bytes | None]] = []
-        self._pos = 0
-
-    def __iter__(self) -> OmapIterator:
-        return self
-
-    def __next__(self) -> tuple[str, bytes | None]:
-        if self._pos >= len(self._entries):
-            raise StopIteration
-        self._pos += 1
-        return self._entries[self._pos - 1]
-
-
-class _OpCtx:
-    def __enter__(self):
-        return self.create()
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        self.release()
-        return False
-
-
-class WriteOp:
-    """A compound write: its steps apply to one object atomically at ``operate_write_op``."""
-
-    def __init__(self) -> None:
-        self._ops: list[tuple] = []
-        self._unsupported = ""
-
-    def create(self) -> WriteOp:
-        self._ops = []
-        return self
-
-    def release(self) -> None:
-        self._ops = []
-
-    def new(self, exclusive: int) -> None:
-        if exclusive is None:
-            raise TypeError("an integer is required")
-        self._ops.append(("create", bool(exclusive)))
-
-    def remove(self) -> None:
-        self._ops.append(("remove",))
-
-    def set_flags(self, flags: int = LIBRADOS_OPERATION_NOFLAG) -> None:
-        pass  # fadvise hints and FAILOK do not change what the embedded store does
-
-    def set_xattr(self, xattr_name: str, xattr_value: bytes) -> None:
-        self._ops.append(("setxattr", _name(xattr_name, "xattr_name"), _data(xattr_value, "xattr_value")))
-
-    def rm_xattr(self, xattr_name: str) -> None:
-        self._ops.append(("rmxattr", _name(xattr_name, "xattr_name")))
-
-    def append(self, to_write: bytes) -> None:
-        self._ops.append(("append", _data(to_write)))
-
-    def write_full(self, to_write: bytes) -> None:
-        self._ops.append(("write_full", _data(to_write)))
-
-    def write(self, to_write: bytes, offset: int = 0) -> None:
-        self._ops.append(("write", offset, _data(to_write)))
-
-    def writesame(self, to_write: bytes, write_len: int, offset: int = 0) -> None:
-        data = bytes(_data(to_write))
-        self._ops.append(("write", offset, data * (write_len // max(len(data), 1))))
-
-    def assert_version(self, version: int) -> None:
-        self._ops.append(("assert_version", version))
-
-    def zero(self, offset: int, length: int) -> None:
-        self._ops.append(("zero", offset, length))
-
-    def truncate(self, offset: int) -> None:
-        self._ops.append(("truncate", offset))
-
-    def execute(self, cls: str, method: str, data: bytes) -> None:
-        self._unsupported = f"object class {cls}.{method} is not supported"
-
-    def omap_cmp(self, key: str, val: str | bytes, cmp_op: int = LIBRADOS_CMPXATTR_OP_EQ) -> None:
-        self._ops.append(("omap_cmp", _name(key, "key"), _data(val, "val"), cmp_op))
-
-
-class ReadOp:
-    """A compound read: omap queries run at ``operate_read_op`` and fill their iterators."""
-
-    def __init__(self) -> None:
-        self._queries: list[tuple[OmapIterator, dict, bool]] = []
-
-    def create(self) -> ReadOp:
-        self._queries = []
-        return self
-
-    def release(self) -> None:
-        self._queries = []
-
-    def set_flags(self, flags: int = LIBRADOS_OPERATION_NOFLAG) -> None:
-        pass
-
-
-class WriteOpCtx(WriteOp, _OpCtx):
-    """``with rados.WriteOpCtx() as op:`` ... ``ioctx.operate_write_op(op, oid)``."""
-
-
-class ReadOpCtx(ReadOp, _OpCtx):
-    """``with rados.ReadOpCtx() as op:`` ... ``ioctx.operate_read_op(op, oid)``."""

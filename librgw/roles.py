@@ -16,7 +16,7 @@ The trust policy (``assume_role_policy_document``) is checked here (``parse_trus
 ``Principal`` is ``"*"`` or ``{"AWS": <one or a list>}`` of ``"*"``, user ARNs or user
 ids; ``Action`` is ``sts:AssumeRole``. ``TrustPolicy.allows`` is true when a statement
 allows the user and none denies it: an explicit deny wins. Permission policies are bucket
-policies' grammar without a principal (``middleware/policy.py``'s
+policies' grammar without a principal (``policy.py``'s
 ``parse_identity_policy``, with which the gateway and the CLI check them before they are
 stored; here only that a document is a JSON object).
 """

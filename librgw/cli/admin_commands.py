@@ -46,7 +46,7 @@ from librgw import rados
 from librgw.bucket_index import BucketIndex, usage
 from librgw.connection import attach
 from librgw.errors import MalformedPolicyDocument
-from librgw.middleware.policy import parse_identity_policy
+from librgw.policy import parse_identity_policy
 
 from .arguments import help_text, subcommand_adder
 from .errors import CommandError

@@ -6,16 +6,16 @@ create --uid alice --subuser swift``) answers 200 with ``X-Auth-Token``,
 ``X-Storage-Token``, ``X-Storage-Url`` (``<this host>/v1/AUTH_<uid>``) and
 ``X-Auth-Token-Expires``. A wrong user or key is 401, a suspended user 403.
 
-Tokens are kept in the cluster (``default.rgw.log``, namespace ``tokens``, one object per
-token), so every worker of every gateway process accepts them; each worker caches what it
-has read for ``token_cache_seconds``; a suspended or removed user's tokens stop working
-once that has passed. On every other request an ``X-Auth-Token`` (or
-``X-Storage-Token``) is checked: a valid one puts the identity in
-``environ["librgw.identity"]`` (``authorization.Identity``: the user, and the roles the
-token was issued with: the subuser's permission, and reseller admin for a user with
-``--admin``); an unknown or expired one is 401. A request without a token goes on as
-anonymous. Whether anyone may do what they ask is decided below, in one place
-(``authorization.py``). Keys and tokens are compared in constant time and never logged.
+Tokens are kept in the cluster by the core (``librgw/tokens.py``: ``default.rgw.log``,
+namespace ``tokens``, one object per token), so every worker of every gateway process
+accepts them; each worker caches what it has read for ``token_cache_seconds``; a
+suspended or removed user's tokens stop working once that has passed. On every other
+request an ``X-Auth-Token`` (or ``X-Storage-Token``) is checked: a valid one puts the
+identity in ``environ["librgw.identity"]`` (``librgw.authorization.Identity``: the user, and
+the roles the token was issued with: the subuser's permission, and reseller admin for a
+user with ``--admin``); an unknown or expired one is 401. A request without a token goes
+on as anonymous. Whether anyone may do what they ask is decided below, in one place
+(``librgw/authorization.py``). Keys and tokens are compared in constant time and never logged.
 
 Settings (``[filter:auth]`` in ``paste.ini``):
 
@@ -33,35 +33,28 @@ Settings (``[filter:auth]`` in ``paste.ini``):
 from __future__ import annotations
 
 import hmac
-import json
-import re
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict
 
 from webob import Request, Response
 
-from librgw import rados
+from librgw.authorization import Identity
 from librgw.errors import NoSuchUser
-from librgw.zone import LOG_POOL
+from librgw.tokens import TOKEN_RE, TokenStore
 
-from .authorization import IDENTITY_KEY, Identity
 from .core_connection import WorkerConnection, cluster_spec
+from .request_identity import IDENTITY_KEY
 
 AUTH_PATHS = ("/auth/v1.0", "/auth/v1.0/", "/v1.0", "/v1.0/")
 OPEN_PATHS = ("/healthcheck", "/info")
-TOKENS_NS = "tokens"
-TOKEN_PREFIX = "AUTH_tk"
-TOKEN_RE = re.compile(TOKEN_PREFIX + "[0-9a-f]{32}")
 MAX_CACHED_TOKENS = 10000
 DEFAULT_TOKEN_LIFE = 86400
 DEFAULT_CACHE_SECONDS = 10.0
 
 
-class TokenStore:
-    """Tokens in the cluster, with a short per-worker cache."""
+class TokenCache:
+    """The core's tokens (``librgw.tokens``) as one worker trusts them: what it read, for a while."""
 
     def __init__(self, core: WorkerConnection, cache_seconds: float) -> None:
         self._core = core
@@ -69,16 +62,12 @@ class TokenStore:
         self._cache_seconds = cache_seconds
         self._lock = threading.Lock()
 
-    def _ioctx(self) -> rados.Ioctx:
-        ioctx = self._core.rgw.client.open_ioctx(LOG_POOL)
-        ioctx.set_namespace(TOKENS_NS)
-        return ioctx
+    def _store(self) -> TokenStore:
+        rgw = self._core.rgw
+        return TokenStore(rgw.client, rgw.users)
 
     def issue(self, identity: Identity) -> str:
-        token = TOKEN_PREFIX + secrets.token_hex(16)
-        with self._ioctx() as ioctx:
-            ioctx.write_full(token, json.dumps(asdict(identity)).encode())
-        return token
+        return self._store().issue(identity)
 
     def lookup(self, token: str) -> Identity | None:
         """The identity of a live token; None for an unknown or expired one, or one whose
@@ -89,7 +78,7 @@ class TokenStore:
         with self._lock:
             cached = self._cache.get(token)
         if cached is None or cached[0] < now:
-            cached = (now + self._cache_seconds, self._read(token))
+            cached = (now + self._cache_seconds, self._store().lookup(token))
             with self._lock:
                 if len(self._cache) >= MAX_CACHED_TOKENS:
                     self._cache.clear()
@@ -99,22 +88,13 @@ class TokenStore:
             return None
         return identity
 
-    def _read(self, token: str) -> Identity | None:
-        try:
-            with self._ioctx() as ioctx:
-                identity = Identity(**json.loads(ioctx.read(token, 4096)))
-            user = self._core.rgw.users.get(identity.user_id)
-        except (rados.ObjectNotFound, NoSuchUser):
-            return None
-        return None if user.suspended else identity
-
 
 class Auth:
     def __init__(self, app: Callable, conf: dict) -> None:
         self.app = app
         self.core = WorkerConnection(cluster_spec(conf))
         self.token_life = int(conf.get("token_life", DEFAULT_TOKEN_LIFE))
-        self.tokens = TokenStore(self.core, float(conf.get("token_cache_seconds", DEFAULT_CACHE_SECONDS)))
+        self.tokens = TokenCache(self.core, float(conf.get("token_cache_seconds", DEFAULT_CACHE_SECONDS)))
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")

@@ -36,7 +36,7 @@ from xml.sax.saxutils import escape
 
 from webob import Request, Response, exc
 
-from .authorization import IDENTITY_KEY
+from .request_identity import IDENTITY_KEY
 from .request_log import TRANS_ID_KEY
 from .swift.listing import accepted_type
 from .swift.request_body import read_document

@@ -32,17 +32,14 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from . import pg_log
-from .checksum import ChunkCRCs, chunk_crcs
+from .checksum import CRC, ChunkCRCs, chunk_crcs
 from .errors import StorageError, exists, invalid, no_attr, not_found
 from .pg_log import DELETE, MODIFY, ZERO, Activation, Eversion, LogEntry, PGInfo, Stash
 from .piece_stream import PieceStream
 from .store_records import NO_SHARD, STASH_SHARD, LockOp, ObjectInfo, ObjectKey, ObjectRecord, Transaction
-
-if TYPE_CHECKING:
-    from .osd_store import OSDStore
 
 BLOCK_SIZE = 4 * 1024 * 1024
 CHECKSUM_CHUNK = 64 * 1024
@@ -58,7 +55,23 @@ TRIM_BATCH = 32
 ROW_FIELDS = "id, size, logical_size, version, mtime_ns, data_version, epoch"
 
 
-def apply_transaction(store: OSDStore, conn: sqlite3.Connection, txn: Transaction, files: FileChanges) -> tuple | None:
+class BlockStore(Protocol):
+    """What applying a transaction needs of its OSD store (``osd_store.OSDStore``): its
+    checksum and its block files."""
+
+    @property
+    def crc(self) -> CRC: ...
+
+    def block_path(self, name: str) -> Path: ...
+
+    def new_block_file(self, files: FileChanges) -> tuple[int, str]: ...
+
+    def read_block(self, what: ObjectKey, idx: int, row: tuple, lo: int = 0, hi: int | None = None) -> memoryview: ...
+
+
+def apply_transaction(
+    store: BlockStore, conn: sqlite3.Connection, txn: Transaction, files: FileChanges
+) -> tuple | None:
     """Apply ``txn``; the row of its PG log entry, for the caller to add once the transaction
     stands (``pg_log.append``: one statement for a whole batch of client writes)."""
     tag = txn.ops[0][0] if txn.ops else None
@@ -156,7 +169,7 @@ def _drop_stash(obj: ObjectState, info: PGInfo) -> None:
 # -- activation: what peering decided for one shard of a PG -----------------------------
 
 
-def _activate(store: OSDStore, conn: sqlite3.Connection, files: FileChanges, k: ObjectKey, act: Activation) -> None:
+def _activate(store: BlockStore, conn: sqlite3.Connection, files: FileChanges, k: ObjectKey, act: Activation) -> None:
     info = pg_log.read_info(conn, k.pool, k.pg, k.shard)
     missing = dict(act.missing)
     undone: dict[tuple[str, str], bool] = {}
@@ -179,7 +192,7 @@ def _activate(store: OSDStore, conn: sqlite3.Connection, files: FileChanges, k: 
     pg_log.write_info(conn, k.pool, k.pg, act.info)
 
 
-def _roll_back(store: OSDStore, conn: sqlite3.Connection, files: FileChanges, k: ObjectKey, entry: LogEntry) -> bool:
+def _roll_back(store: BlockStore, conn: sqlite3.Connection, files: FileChanges, k: ObjectKey, entry: LogEntry) -> bool:
     """Undo one divergent entry on this shard with its rollback information; False if it has
     none that applies (the object must then be recovered)."""
     rb = entry.rollback
@@ -236,7 +249,7 @@ class ObjectState:
     """One object's row while a transaction applies its ops to it. ``info`` is the object as
     it was before them (None: it did not exist)."""
 
-    def __init__(self, store: OSDStore, conn: sqlite3.Connection, files: FileChanges, key: ObjectKey, row) -> None:
+    def __init__(self, store: BlockStore, conn: sqlite3.Connection, files: FileChanges, key: ObjectKey, row) -> None:
         self.store, self.conn, self.files, self.key = store, conn, files, key
         self.info = None if row is None else ObjectInfo(*row[1:])
         self.id, self.size, self.version = (row[0], row[1], row[3]) if row is not None else (None, 0, 0)
@@ -244,7 +257,7 @@ class ObjectState:
         self.blockless = row is None  # known to have no block rows: none need looking up
 
     @classmethod
-    def load(cls, store: OSDStore, conn: sqlite3.Connection, files: FileChanges, key: ObjectKey) -> ObjectState:
+    def load(cls, store: BlockStore, conn: sqlite3.Connection, files: FileChanges, key: ObjectKey) -> ObjectState:
         row = conn.execute(
             f"SELECT {ROW_FIELDS} FROM objects WHERE pool=? AND pg=? AND ns=? AND name=? AND shard=?",
             (key.pool, key.pg, key.ns, key.name, key.shard),

@@ -4,7 +4,7 @@ command line as ``radosgw-admin lc list|get|process``."""
 import json
 
 import librgw as core
-from librgw.lifecycle import LifecycleConfiguration
+from librgw.lifecycle_rules import LifecycleConfiguration
 
 PAST = {
     "rules": [{"id": "past", "status": "Enabled", "filter": {"prefix": "tmp/"}, "expiration": {"date": "2020-01-01"}}]

@@ -7,16 +7,8 @@ import uuid
 import pytest
 
 from librgw.errors import InvalidArgument, InvalidRequest, InvalidTag, NoSuchKey
-from librgw.lifecycle import (
-    DAY,
-    LC_LOCK,
-    LC_NS,
-    LifecycleConfiguration,
-    _shard_oid,
-    after_days,
-    configuration_of,
-    parse_date,
-)
+from librgw.lifecycle import LC_LOCK, LC_NS, _shard_oid, configuration_of
+from librgw.lifecycle_rules import DAY, LifecycleConfiguration, after_days, parse_date
 from librgw.manifest import STRIPE_SIZE
 from librgw.zone import LOG_POOL
 

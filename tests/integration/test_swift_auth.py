@@ -7,7 +7,7 @@ import pytest
 from swiftclient.exceptions import ClientException
 
 from librgw import rados
-from librgw.middleware.auth import TOKENS_NS
+from librgw.tokens import TOKENS_NS
 from librgw.zone import LOG_POOL
 
 pytestmark = pytest.mark.slow

@@ -90,5 +90,5 @@ def test_tokens_carry_the_subusers_permission_and_the_admin_flag(conf, swift_key
         rgw.users.modify("alice", admin=True)
     app = make_pipeline(conf)
     token = login(app, "alice:ro", "ro-key").headers["X-Auth-Token"]
-    identity = auth.TokenStore(app.core, 0).lookup(token)
+    identity = auth.TokenCache(app.core, 0).lookup(token)
     assert (identity.permissions, identity.reseller_admin) == ("read", True)

@@ -31,10 +31,10 @@ from collections.abc import Callable
 
 from webob import Response
 
+from librgw import acl as acls
 from librgw.errors import NoSuchUser
 from librgw.users import UserStore
 
-from .. import acl as acls
 from ..swift.errors import ERROR_HEADER
 from ..swift.versions import VERSION_ID
 from .errors import S3Error, native_failure

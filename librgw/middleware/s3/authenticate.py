@@ -1,4 +1,4 @@
-"""Who signed an S3 request: the signature checked (``s3_signature``) against the core's keys.
+"""Who signed an S3 request: the signature checked (``signature.py``) against the core's keys.
 
 An access key is looked up in ``users.keys`` (one read), or among the temporary
 credentials STS issued (``librgw/sts.py``), whose session token the request must then
@@ -19,15 +19,15 @@ import math
 from webob import Request
 
 import librgw
+from librgw.authorization import Identity
 from librgw.errors import InvalidAccessKeyId, NoSuchEntity, NoSuchUser
+from librgw.policy import Policy, cached_identity_policy
 from librgw.roles import assumed_role_arn
 from librgw.sts import SessionCredentials
 from librgw.users import AccessKey
 
-from ..authorization import Identity
-from ..policy import Policy, cached_identity_policy
-from ..s3_signature import S3Credentials, SignatureError, v4_signing_key, verify
 from .errors import S3Error
+from .signature import S3Credentials, SignatureError, v4_signing_key, verify
 
 
 def signing_key_of(rgw: librgw.RGW, access_key: str, environ: dict) -> AccessKey:

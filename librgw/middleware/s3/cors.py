@@ -50,9 +50,9 @@ from __future__ import annotations
 from webob import Response
 
 import librgw
+from librgw.cors_rules import MAX_RULES, allow_headers, matching_rule, requested_headers, rules_of
 from librgw.errors import NoSuchBucket
 
-from ..cors_rules import MAX_RULES, allow_headers, matching_rule, requested_headers, rules_of
 from ..swift.cors import CORS
 from .bucket_config import BucketConfiguration
 from .errors import S3Error

@@ -47,7 +47,6 @@ from librgw.errors import NoSuchBucket, cluster_busy
 from ..catch_errors import ERROR_LOG
 from ..core_connection import WorkerConnection, cluster_spec
 from ..request_log import TRANS_ID_KEY
-from ..s3_signature import SignatureError, parse_s3_auth
 from . import (
     acl,
     buckets,
@@ -67,6 +66,7 @@ from .authenticate import chunk_signing_key, identity_of
 from .errors import S3Error
 from .native import Native
 from .s3_request import S3Request, is_s3, parse_request
+from .signature import SignatureError, parse_s3_auth
 
 # Bucket sub-resources this filter does not serve yet: refused, never mistaken for a listing.
 UNSERVED = (

@@ -2,7 +2,7 @@
 
 The S3 middleware never touches objects itself: each S3 operation becomes one or more
 requests to the native Swift API below it (``/v1/AUTH_<owner>/<bucket>/<key>``), carrying
-the S3 request's identity (``authorization.IDENTITY_KEY``), request id and, for uploads,
+the S3 request's identity (``request_identity.IDENTITY_KEY``), request id and, for uploads,
 its body stream. Responses come back unconsumed, so a GET streams straight through.
 """
 
@@ -14,7 +14,9 @@ from urllib.parse import urlencode
 
 from webob import Request, Response
 
-from ..authorization import ACCOUNT_PREFIX, IDENTITY_KEY, Identity
+from librgw.authorization import ACCOUNT_PREFIX, Identity
+
+from ..request_identity import IDENTITY_KEY
 from ..request_log import TRANS_ID_KEY
 
 # what authorization may look at too: the client's address, https, the Referer (acl.py's referrer grants)

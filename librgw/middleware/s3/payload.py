@@ -87,10 +87,10 @@ from typing import BinaryIO, Protocol
 
 from webob import Request
 
-from ..s3_signature import EMPTY_PAYLOAD_HASH, STREAMING_PAYLOAD, V4_DATE_FORMAT, S3Credentials
 from .checksums import ALGORITHMS, DIGEST_SIZE, Checksum, new_checksum
 from .errors import S3Error
 from .s3_request import S3Request
+from .signature import EMPTY_PAYLOAD_HASH, STREAMING_PAYLOAD, V4_DATE_FORMAT, S3Credentials
 
 READ_SIZE = 64 * 1024
 MAX_FRAME_LINE = 4096  # a chunk header or a trailer line; a signed one is about 90 bytes
@@ -131,7 +131,7 @@ def rejected(code: str, message: str, **extra: str) -> BodyRejected:
 @dataclass(frozen=True)
 class ChunkSigner:
     """What a streaming upload's chunk signatures are computed with: the request's SigV4
-    signing key (``s3_signature.v4_signing_key``), date (``yyyymmddThhmmssZ``), scope and
+    signing key (``signature.v4_signing_key``), date (``yyyymmddThhmmssZ``), scope and
     signature, the seed of the chain."""
 
     key: bytes

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from webob import Response
 
-from ..policy import MAX_POLICY_BYTES
+from librgw.policy import MAX_POLICY_BYTES
+
 from ..swift.errors import ERROR_HEADER
 from .errors import S3Error, native_failure
 from .native import Native

@@ -32,16 +32,16 @@ from urllib.parse import urlencode
 from webob import Response
 
 import librgw
+from librgw.authorization import Identity
 from librgw.users import AccessKey
 
-from ..authorization import Identity
-from ..s3_signature import v4_signing_key
 from .acl import canned_acl_header
 from .authenticate import identity_of_key, signing_key_of
 from .encryption import asked_for, refuse
 from .errors import S3Error, from_native
 from .native import Native
 from .s3_request import S3Request
+from .signature import v4_signing_key
 from .xml_doc import add, document, serialize
 
 SIGNATURE_FIELDS = {"policy", "x-amz-signature", "signature", "file", "awsaccesskeyid"}

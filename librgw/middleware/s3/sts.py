@@ -37,10 +37,10 @@ from librgw.roles import assumed_role_arn, role_name_of_arn
 from librgw.sts import MIN_DURATION, SessionCredentials
 from librgw.users import AccessKey
 
-from ..s3_signature import SignatureError, parse_s3_auth, verify
 from .authenticate import signing_key_of
 from .errors import S3Error
 from .s3_request import S3Request
+from .signature import SignatureError, parse_s3_auth, verify
 from .xml_doc import s3_time, schema_int
 
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"

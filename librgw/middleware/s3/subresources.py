@@ -18,7 +18,6 @@ from webob import Response
 import librgw
 from librgw.errors import NoSuchBucket
 
-from ..s3_signature import S3Credentials
 from . import cors, encryption, lifecycle, tagging
 from .authenticate import chunk_signing_key
 from .errors import S3Error
@@ -26,6 +25,7 @@ from .native import Native
 from .object_headers import content_md5_hex
 from .payload import BodyRejected, UploadBody, upload_body
 from .s3_request import S3Request
+from .signature import S3Credentials
 from .xml_doc import MAX_BODY
 
 READ_CHUNK = 64 * 1024

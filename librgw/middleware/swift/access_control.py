@@ -54,15 +54,15 @@ import json
 
 from webob import Request, Response, exc
 
+from librgw import acl as acls
+from librgw.acl import Acl, AclError
+from librgw.authorization import ACCOUNT_PREFIX, ADMIN, READ_ACP, WRITE_ACP
 from librgw.buckets import BucketInfo
 from librgw.errors import NoSuchKey, NoSuchUser
 from librgw.objects import ObjectInfo
+from librgw.policy import ATTR as POLICY_ATTR
+from librgw.policy import MAX_POLICY_BYTES, MalformedPolicy, UnsupportedPolicy, parse_policy
 
-from .. import acl as acls
-from ..acl import Acl, AclError
-from ..authorization import ACCOUNT_PREFIX, ADMIN, READ_ACP, WRITE_ACP
-from ..policy import ATTR as POLICY_ATTR
-from ..policy import MAX_POLICY_BYTES, MalformedPolicy, UnsupportedPolicy, parse_policy
 from . import metadata, versioned_objects, versions
 from .context import Context
 from .errors import ERROR_HEADER

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from webob import Response, exc
 
+from librgw.authorization import ADMIN, LIST
 from librgw.bucket_index import BucketIndex
 from librgw.buckets import BucketInfo
 
-from ..authorization import ADMIN, LIST
 from . import metadata
 from .constraints import check_metadata
 from .context import Context

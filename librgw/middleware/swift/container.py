@@ -25,11 +25,11 @@ from collections.abc import Iterator
 
 from webob import Response, exc
 
+from librgw.authorization import ADMIN, LIST, WRITE
 from librgw.bucket_index import BucketIndex, IndexEntry
 from librgw.buckets import BucketInfo
 from librgw.errors import BucketAlreadyOwnedByYou, NoSuchBucket
 
-from ..authorization import ADMIN, LIST, WRITE
 from . import access_control, metadata, multipart, subresources, versions
 from .account import container_stats
 from .constraints import check_container_name, check_metadata

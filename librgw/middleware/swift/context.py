@@ -15,13 +15,14 @@ from webob import Request, exc
 from webob.multidict import MultiDict
 
 import librgw
+from librgw import acl
+from librgw.authorization import ACCOUNT_PREFIX, LIST, READ, WRITE, Access, Identity, native_s3_action
 from librgw.buckets import BucketInfo
 from librgw.errors import NoSuchKey
 from librgw.objects import ObjectInfo
+from librgw.policy import stored_policy
 
-from .. import acl
-from ..authorization import ACCOUNT_PREFIX, IDENTITY_KEY, LIST, READ, WRITE, Access, Identity, native_s3_action, refusal
-from ..policy import stored_policy
+from ..request_identity import IDENTITY_KEY, refusal
 from .constraints import Limits
 
 

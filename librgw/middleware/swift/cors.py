@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from webob import Response, exc
 
-from ..cors_rules import CORS_ATTR, CORSConfigError, encode_rules, rules_from_json, rules_of
+from librgw.cors_rules import CORS_ATTR, CORSConfigError, encode_rules, rules_from_json, rules_of
+
 from .context import Context
 from .errors import ERROR_HEADER
 from .json_doc import json_response, read_json

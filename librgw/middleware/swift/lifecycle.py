@@ -1,8 +1,9 @@
 """A container's lifecycle rules in the native API: the ``?lifecycle`` sub-resource, and the
 expiration an object's GET and HEAD announce.
 
-The rules are S3's; the core keeps them and applies them (``librgw/lifecycle.py``: their
-JSON form, their checks, and the agent, ``librgw admin lc process``). On
+The rules are S3's; the core keeps them and applies them (``librgw/lifecycle_rules.py``:
+their JSON form and their checks; ``librgw/lifecycle.py``: the agent, ``librgw admin lc
+process``). On
 ``/v1/AUTH_<uid>/<container>``:
 
 - ``GET ?lifecycle``: 200 and ``{"rules": [...]}``; 404 with ``X-Librgw-Error:
@@ -33,7 +34,8 @@ from email.utils import formatdate
 from webob import Response, exc
 
 from librgw.buckets import BucketInfo
-from librgw.lifecycle import LC_ATTR, LifecycleConfiguration, configuration_of
+from librgw.lifecycle import LC_ATTR, configuration_of
+from librgw.lifecycle_rules import LifecycleConfiguration
 from librgw.objects import ObjectInfo
 
 from . import metadata

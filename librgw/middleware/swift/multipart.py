@@ -78,10 +78,10 @@ from urllib.parse import quote
 
 from webob import Request, Response, exc
 
+from librgw.authorization import LIST, READ, WRITE
 from librgw.buckets import BucketInfo
 from librgw.multipart import Upload, UploadedPart
 
-from ..authorization import LIST, READ, WRITE
 from . import access_control, versioned_objects, versions
 from .conditions import write_condition
 from .context import Context

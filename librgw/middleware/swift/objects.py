@@ -40,10 +40,10 @@ from urllib.parse import quote
 
 from webob import Response, exc
 
+from librgw.authorization import READ, WRITE
 from librgw.buckets import BucketInfo
 from librgw.objects import ObjectInfo, ObjectReader
 
-from ..authorization import READ, WRITE
 from . import access_control, lifecycle, metadata, multipart, tagging, versioned_objects, versions
 from .conditions import check_read_conditions, write_condition
 from .constraints import check_container_name, check_metadata, check_object_name

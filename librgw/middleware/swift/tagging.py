@@ -45,11 +45,11 @@ from urllib.parse import parse_qsl
 
 from webob import Request, Response, exc
 
+from librgw.authorization import READ, WRITE
 from librgw.errors import InvalidTag, NoSuchKey
 from librgw.objects import ObjectInfo
 from librgw.tagging import MAX_BUCKET_TAGS, MAX_OBJECT_TAGS, TAGS_ATTR, decode_tags, encode_tags, tags_from_pairs
 
-from ..authorization import READ, WRITE
 from . import metadata, versioned_objects, versions
 from .context import Context
 from .errors import ERROR_HEADER

@@ -3,8 +3,8 @@ translated to the native JSON forms, and written back as S3 writes them."""
 
 import pytest
 
-from librgw.lifecycle import LifecycleConfiguration
-from librgw.middleware.cors_rules import rules_from_json
+from librgw.cors_rules import rules_from_json
+from librgw.lifecycle_rules import LifecycleConfiguration
 from librgw.middleware.s3 import cors, lifecycle, tagging
 from librgw.middleware.s3.errors import S3Error
 from librgw.middleware.s3.xml_doc import parse

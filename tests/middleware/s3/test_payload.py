@@ -15,7 +15,7 @@ from librgw.middleware.s3.checksums import new_checksum
 from librgw.middleware.s3.errors import S3Error
 from librgw.middleware.s3.payload import AwsChunkedReader, BodyRejected, ChunkSigner, RawBody, upload_body
 from librgw.middleware.s3.s3_request import S3Request
-from librgw.middleware.s3_signature import parse_s3_auth, v4_signing_key, verify
+from librgw.middleware.s3.signature import parse_s3_auth, v4_signing_key, verify
 from librgw.middleware.swift.request_body import BodyReader, ClientDisconnect
 
 # AWS's worked example of a signed streaming upload ("Signature Calculations for the

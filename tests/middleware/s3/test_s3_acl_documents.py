@@ -6,7 +6,7 @@ import json
 import pytest
 from webob import Request
 
-from librgw.middleware.acl import Acl, Grant
+from librgw.acl import Acl, Grant
 from librgw.middleware.s3.acl import policy_document, requested_acl_headers, requested_document
 from librgw.middleware.s3.errors import S3Error
 from librgw.middleware.s3.s3_request import S3Request

@@ -2,7 +2,7 @@
 
 import pytest
 
-from librgw.middleware.cors_rules import (
+from librgw.cors_rules import (
     CORSConfigError,
     allow_headers,
     encode_rules,

@@ -2,8 +2,8 @@
 rule lets a cross-origin request in.
 
 Stored as JSON in the bucket attribute ``cors`` (RGW's ``user.rgw.cors``) by the native
-``?cors`` sub-resource (``swift/cors.py``); read by the ``s3`` middleware to answer
-preflight requests and to add ``Access-Control-*`` headers to actual ones (``s3/cors.py``).
+``?cors`` sub-resource (``middleware/swift/cors.py``); read by the ``s3`` middleware to answer
+preflight requests and to add ``Access-Control-*`` headers to actual ones (``middleware/s3/cors.py``).
 A rule, in JSON::
 
     {"id": "web", "allowed_origins": ["https://*.example.com"], "allowed_methods": ["GET", "PUT"],

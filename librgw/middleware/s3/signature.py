@@ -1,4 +1,4 @@
-"""``s3_signature``: what an S3 request claims about who signed it, and whether the claim holds.
+"""``s3.signature``: what an S3 request claims about who signed it, and whether the claim holds.
 
 A library for the ``s3`` middleware, not a filter of its own. Two steps, so the middleware
 can look the access key up in between::
@@ -367,10 +367,9 @@ def _header_v4(
         amz_date = "" if timestamp is None else datetime.fromtimestamp(timestamp, UTC).strftime(V4_DATE_FORMAT)
     if timestamp is None:
         raise SignatureError("AccessDenied", NO_DATE)
-    return _v4_credentials(
-        request,
-        "v4",
-        "AuthorizationHeaderMalformed",
+    claim = V4Claim(
+        version="v4",
+        error="AuthorizationHeaderMalformed",
         credential=fields["Credential"],
         signed_headers=fields["SignedHeaders"],
         signature=fields["Signature"],
@@ -381,6 +380,7 @@ def _header_v4(
         expires=None,
         service=service,
     )
+    return _v4_credentials(request, claim)
 
 
 def _presigned_v4(request: Request, params: dict[str, str], pairs: QueryPairs, service: str) -> S3Credentials:
@@ -399,10 +399,9 @@ def _presigned_v4(request: Request, params: dict[str, str], pairs: QueryPairs, s
             error, f"X-Amz-Expires must be a number of seconds from 1 to {V4_MAX_EXPIRES} (seven days)"
         )
     payload_hash = _header(request, "x-amz-content-sha256")
-    return _v4_credentials(
-        request,
-        "v4-presigned",
-        error,
+    claim = V4Claim(
+        version="v4-presigned",
+        error=error,
         credential=params["X-Amz-Credential"],
         signed_headers=params["X-Amz-SignedHeaders"],
         signature=params["X-Amz-Signature"],
@@ -413,28 +412,33 @@ def _presigned_v4(request: Request, params: dict[str, str], pairs: QueryPairs, s
         expires=timestamp + int(lifetime),
         service=service,
     )
+    return _v4_credentials(request, claim)
 
 
-def _v4_credentials(
-    request: Request,
-    version: str,
-    error: str,
-    *,
-    credential: str,
-    signed_headers: str,
-    signature: str,
-    amz_date: str,
-    timestamp: float,
-    payload_hash: str,
-    canonical_query: str,
-    expires: float | None,
-    service: str,
-) -> S3Credentials:
+@dataclass(frozen=True, kw_only=True)
+class V4Claim:
+    """What a SigV4 request says about its signature, from its Authorization header or its query."""
+
+    version: str  # "v4" or "v4-presigned"
+    error: str  # the S3 error code a malformed claim is refused with
+    credential: str  # AKID/<yyyymmdd>/<region>/<service>/aws4_request
+    signed_headers: str
+    signature: str
+    amz_date: str
+    timestamp: float
+    payload_hash: str
+    canonical_query: str
+    expires: float | None
+    service: str  # the service this endpoint is
+
+
+def _v4_credentials(request: Request, claim: V4Claim) -> S3Credentials:
     """Check what SigV4 header and query auth share, and build the canonical request."""
-    access_key, scope_date, region, service = _v4_credential_scope(credential, error, service)
+    error, amz_date, payload_hash = claim.error, claim.amz_date, claim.payload_hash
+    access_key, scope_date, region, service = _v4_credential_scope(claim.credential, error, claim.service)
     if scope_date != amz_date[:8]:
         raise SignatureError(error, "Invalid credential date. Date is not the same as X-Amz-Date.")
-    names = [name.strip().lower() for name in signed_headers.split(";")]
+    names = [name.strip().lower() for name in claim.signed_headers.split(";")]
     if "host" not in names or not all(names):
         raise SignatureError(error, "SignedHeaders must be a ;-separated list that includes host")
     unsigned = sorted({n.lower() for n in request.headers if n.lower().startswith("x-amz-")} - set(names))
@@ -446,7 +450,7 @@ def _v4_credentials(
         [
             request.method,
             _v4_canonical_uri(_path_as_sent(request.environ)),
-            canonical_query,
+            claim.canonical_query,
             _v4_canonical_headers(request, names),
             ";".join(names),
             payload_hash,
@@ -462,11 +466,11 @@ def _v4_credentials(
     )
     return S3Credentials(
         access_key,
-        version,
-        signature,
+        claim.version,
+        claim.signature,
         string_to_sign,
-        timestamp,
-        expires=expires,
+        claim.timestamp,
+        expires=claim.expires,
         scope_date=scope_date,
         region=region,
         service=service,

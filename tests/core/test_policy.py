@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from librgw.middleware.policy import (
+from librgw.policy import (
     ALLOW,
     DENY,
     MalformedPolicy,

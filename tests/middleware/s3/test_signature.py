@@ -1,4 +1,4 @@
-"""``s3_signature``: requests signed by botocore (SigV2, SigV4, presigned) verify, and nothing else does."""
+"""``s3.signature``: requests signed by botocore (SigV2, SigV4, presigned) verify, and nothing else does."""
 
 import base64
 import functools
@@ -16,7 +16,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from webob import Request
 
-from librgw.middleware.s3_signature import (
+from librgw.middleware.s3.signature import (
     EMPTY_PAYLOAD_HASH,
     STREAMING_PAYLOAD,
     UNSIGNED_PAYLOAD,

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from librgw.middleware import acl
-from librgw.middleware.acl import Acl, Grant
-from librgw.middleware.authorization import (
+from librgw import acl
+from librgw.acl import Acl, Grant
+from librgw.authorization import (
     ADMIN,
     LIST,
     READ,
@@ -18,7 +18,7 @@ from librgw.middleware.authorization import (
     decide,
     native_s3_action,
 )
-from librgw.middleware.policy import parse_identity_policy, parse_policy
+from librgw.policy import parse_identity_policy, parse_policy
 
 KIND_OF = {
     "s3:GetObject": READ,

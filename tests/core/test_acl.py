@@ -2,8 +2,8 @@
 
 import pytest
 
-from librgw.middleware import acl
-from librgw.middleware.acl import ALL_USERS, AUTHENTICATED_USERS, Acl, AclError, Grant
+from librgw import acl
+from librgw.acl import ALL_USERS, AUTHENTICATED_USERS, Acl, AclError, Grant
 
 
 def test_canned_acls_are_s3s():

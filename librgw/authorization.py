@@ -41,14 +41,12 @@ metadata, creating buckets) is refused. The bucket policy is matched with the as
 role's ARN as the requester, so only its ``"*"`` statements name a role.
 
 A refusal is 401 for a request without credentials (log in, then ask again) and 403 for
-one with them.
+one with them; the gateway sends it as such (``middleware/request_identity.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from webob import exc
 
 from . import acl as acls
 from .acl import Acl
@@ -63,7 +61,6 @@ PERMISSION_ACTIONS = {
     "full-control": {READ, LIST, WRITE, ADMIN, READ_ACP, WRITE_ACP},
 }
 ACCOUNT_PREFIX = "AUTH_"
-IDENTITY_KEY = "librgw.identity"  # where the auth filter puts the Identity in the WSGI environ
 
 BUCKET, OBJECT = "bucket", "object"
 # What an ACL must grant for an S3 action: on the bucket's ACL or the object's.
@@ -143,16 +140,6 @@ def native_s3_action(action: str, method: str, on_object: bool, versions: bool =
     if action == LIST:
         return "s3:ListBucketVersions" if versions else "s3:ListBucket"
     return {READ_ACP: "s3:GetBucketAcl", WRITE_ACP: "s3:PutBucketAcl"}.get(action, "")
-
-
-def refusal(identity: Identity | None, access: Access) -> exc.HTTPException | None:
-    """``decide``'s answer as the response to send: None, 401 or 403."""
-    status = decide(identity, access)
-    if status is None:
-        return None
-    if status == 401:
-        return exc.HTTPUnauthorized("Unauthorized: this needs a token (X-Auth-Token) or a signature")
-    return exc.HTTPForbidden("Forbidden: your credentials do not allow this")
 
 
 def decide(identity: Identity | None, access: Access) -> int | None:
