@@ -14,9 +14,10 @@ delete marker), so a plain listing is unchanged. A key's version list is changed
 A key written before versioning was enabled has only its null version and no entries yet;
 its first versioned change records that null version before adding the new one.
 
-Every write of a versioned bucket (``put``, ``copy``, a completed multipart upload) goes
-through ``write``, which gives the writer the head to write (a new version's, or the null
-one's while suspended) and records the version once the head is written, so a write that
+Whether a request goes through the versions at all is ``object_ops.py``'s to decide. Every
+write of a versioned bucket (``put``, ``copy``, a completed multipart upload) goes through
+``write``, which gives the writer the version id to write (a new one, or ``null`` while
+suspended; its head is ``manifest.instance_oid``'s) and records the version once the head is written, so a write that
 fails (a bad MD5, a client gone) leaves the versions as they were. The data is written
 outside the key's lock; only the bookkeeping after it is under the lock. Listing reads every
 version under the prefix from the key marker on and selects the page in memory
@@ -287,14 +288,19 @@ class Versions:
         self, bucket: BucketInfo, key: str, data: bytes | BinaryIO, request: WriteRequest
     ) -> tuple[str, IndexEntry]:
         """A new version (``enabled``) or the null version replaced (``suspended``): (version
-        id, index entry). The arguments are ``ObjectStore.put``'s."""
+        id, index entry). The arguments are ``ObjectStore.put``'s, but for the request's
+        condition, which is on the current version, not on the head written (``ObjectOps``
+        checks it)."""
+        request = replace(request, condition=None)
         return self.write(bucket, key, lambda version_id: self.heads.put(bucket, key, data, request, version_id))
 
     def copy(
         self, source: CopySource, dst_bucket: BucketInfo, dst_key: str, request: WriteRequest
     ) -> tuple[str, IndexEntry]:
         """``ObjectStore.copy`` into a new version of ``dst_key`` (or its null version, while
-        suspended). Returns (version id, entry)."""
+        suspended), the request's condition left to ``ObjectOps`` as ``put``'s. Returns
+        (version id, entry)."""
+        request = replace(request, condition=None)
         return self.write(
             dst_bucket, dst_key, lambda version_id: self.heads.copy(source, dst_bucket, dst_key, request, version_id)
         )

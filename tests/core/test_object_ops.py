@@ -128,13 +128,23 @@ def test_a_completed_upload_is_a_version_only_where_versions_are_kept(rgw, bucke
         assert ops.stat(info, "big").content_type == "video/mp4"
 
 
-def test_a_write_condition_is_checked_whatever_the_versioning(rgw, bucket):
+def test_a_write_condition_is_on_the_current_object_whatever_the_versioning(rgw, bucket):
     ops = rgw.object_ops
-    refuse = WriteRequest(condition=WriteCondition(if_none_match=True))
-    for info in (bucket, with_versioning(rgw, "enabled")):
-        ops.put(info, f"k-{info.versioning}", b"x", refuse)
+    create_only = WriteRequest(condition=WriteCondition(if_none_match=True))
+    for state in ("off", "enabled", "suspended"):
+        info = with_versioning(rgw, state) if state != "off" else bucket
+        key = f"k-{state}"
+        etag = ops.put(info, key, b"x", create_only).entry.etag
         with pytest.raises(PreconditionFailed):
-            ops.put(info, f"k-{info.versioning}", b"y", refuse)
+            ops.put(info, key, b"y", create_only)
+        replace_it = WriteRequest(condition=WriteCondition(if_match=(etag,)))
+        etag = ops.put(info, key, b"z", replace_it).entry.etag  # the current one matches, whatever head is written
+        with pytest.raises(PreconditionFailed):
+            ops.put(info, key, b"w", replace_it)
+        copied = ops.copy(
+            info, ops.stat(info, key), info, key, WriteRequest(condition=WriteCondition(if_match=(etag,)))
+        )
+        assert copied.entry.etag == etag
 
 
 def _deleted(version_id, delete_marker: bool, existed: bool) -> DeleteResult:
