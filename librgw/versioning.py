@@ -17,11 +17,11 @@ its first versioned change records that null version before adding the new one.
 Whether a request goes through the versions at all is ``object_ops.py``'s to decide. Every
 write of a versioned bucket (``put``, ``copy``, a completed multipart upload) goes through
 ``write``, which gives the writer the version id to write (a new one, or ``null`` while
-suspended; its head is ``manifest.instance_oid``'s) and records the version once the head is written, so a write that
-fails (a bad MD5, a client gone) leaves the versions as they were. The data is written
-outside the key's lock; only the bookkeeping after it is under the lock. Listing reads every
-version under the prefix from the key marker on and selects the page in memory
-(``select_versions``).
+suspended; its head is ``manifest.instance_oid``'s) and records the version once the head
+is written, so a write that fails (a bad MD5, a client gone) leaves the versions as they
+were. The data is written outside the key's lock; only the bookkeeping after it is under
+the lock. Listing reads every version under the prefix from the key marker on and selects
+the page in memory (``select_versions``).
 
 The bucket index entry changes in two phases around every change of a key's versions: the
 writer's head write prepares it (``ObjectStore.commit_head``; a delete prepares it itself),
