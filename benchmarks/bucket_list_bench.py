@@ -89,7 +89,7 @@ def main() -> int:
         create_cluster(where / "c", 3, **{"osd pool default pg num": "16"})
         with librgw.connect(str(where / "c" / "cluster.conf")) as rgw:
             rgw.users.create("bench", "Bench")
-            index = BucketIndex(rgw, rgw.buckets.create("bench", "bench", num_shards=args.shards))
+            index = rgw.indexes.open(rgw.buckets.create("bench", "bench", num_shards=args.shards))
             start = time.perf_counter()
             fill(rgw, index, args.keys)
             print(f"filled {args.keys} keys over {args.shards} shards in {time.perf_counter() - start:.1f} s")

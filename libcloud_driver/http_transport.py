@@ -26,13 +26,13 @@ from botocore.exceptions import ClientError, ParamValidationError
 from .transport import (
     BucketAlreadyExists,
     BucketAlreadyOwnedByYou,
-    BucketInfo,
+    BucketEntry,
     BucketNotEmpty,
     ByteRange,
     InvalidBucketName,
     NoSuchBucket,
     NoSuchKey,
-    ObjectInfo,
+    ObjectEntry,
     Transport,
     TransportError,
     WriteAttrs,
@@ -113,10 +113,10 @@ class HTTPTransport(Transport):
         self.client.meta.events.register("before-parameter-build.s3", stash_extra_headers)
         self.client.meta.events.register("before-sign.s3", add_extra_headers)
 
-    def list_buckets(self) -> Iterator[BucketInfo]:
+    def list_buckets(self) -> Iterator[BucketEntry]:
         with s3_errors():
             response = self.client.list_buckets()
-        return (BucketInfo(b["Name"], b["CreationDate"]) for b in response["Buckets"])
+        return (BucketEntry(b["Name"], b["CreationDate"]) for b in response["Buckets"])
 
     def head_bucket(self, bucket: str) -> None:
         with s3_errors(not_found=NoSuchBucket):
@@ -130,21 +130,21 @@ class HTTPTransport(Transport):
         with s3_errors(not_found=NoSuchBucket):
             self.client.delete_bucket(Bucket=bucket)
 
-    def list_objects(self, bucket: str, prefix: str | None = None) -> Iterator[ObjectInfo]:
+    def list_objects(self, bucket: str, prefix: str | None = None) -> Iterator[ObjectEntry]:
         pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix or "")
         with s3_errors(not_found=NoSuchBucket):
             for page in pages:
                 for entry in page.get("Contents", []):
-                    yield ObjectInfo(entry["Key"], entry["Size"], entry["ETag"].strip('"'), entry["LastModified"])
+                    yield ObjectEntry(entry["Key"], entry["Size"], entry["ETag"].strip('"'), entry["LastModified"])
 
-    def head_object(self, bucket: str, key: str) -> ObjectInfo:
+    def head_object(self, bucket: str, key: str) -> ObjectEntry:
         try:
             with s3_errors():
                 response = self.client.head_object(Bucket=bucket, Key=key)
         except NoSuchKey:
             self.head_bucket(bucket)  # NoSuchBucket if that is why
             raise
-        return ObjectInfo(
+        return ObjectEntry(
             key,
             response["ContentLength"],
             response["ETag"].strip('"'),

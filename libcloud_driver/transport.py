@@ -51,13 +51,13 @@ class InvalidBucketName(TransportError):
 
 
 @dataclass(frozen=True)
-class BucketInfo:
+class BucketEntry:
     name: str
     created: datetime.datetime
 
 
 @dataclass(frozen=True)
-class ObjectInfo:
+class ObjectEntry:
     """An object as a listing or a HEAD shows it. A listing fills name, size, etag and
     last_modified; a HEAD fills content_type and meta_data too (None and {} in a listing)."""
 
@@ -92,7 +92,7 @@ class Transport(abc.ABC):
     """The operations of one user (the credentials the transport was made with) on the cluster."""
 
     @abc.abstractmethod
-    def list_buckets(self) -> Iterator[BucketInfo]:
+    def list_buckets(self) -> Iterator[BucketEntry]:
         """The user's buckets, in name order."""
 
     @abc.abstractmethod
@@ -108,12 +108,12 @@ class Transport(abc.ABC):
         """NoSuchBucket, or BucketNotEmpty while it holds objects."""
 
     @abc.abstractmethod
-    def list_objects(self, bucket: str, prefix: str | None = None) -> Iterator[ObjectInfo]:
+    def list_objects(self, bucket: str, prefix: str | None = None) -> Iterator[ObjectEntry]:
         """Every object (no delimiter) whose name starts with ``prefix``, in name order,
         fetched page by page as the iterator is consumed; NoSuchBucket before the first."""
 
     @abc.abstractmethod
-    def head_object(self, bucket: str, key: str) -> ObjectInfo:
+    def head_object(self, bucket: str, key: str) -> ObjectEntry:
         """NoSuchKey if the object is missing, NoSuchBucket if its bucket is."""
 
     @abc.abstractmethod

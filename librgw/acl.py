@@ -36,7 +36,7 @@ is shown to Swift clients as the two headers, so S3-only grants (FULL_CONTROL, A
 not shown there, and READ_OBJS is not shown to S3 clients.
 
 Stored as JSON (``encode``/``decode``), the bucket's under ``ATTR`` in its attributes, an
-object's with its head (the core's ``ObjectInfo.acl``, xattr ``user.rgw.acl`` as in RGW)::
+object's with its head (the core's ``ObjectState.acl``, xattr ``user.rgw.acl`` as in RGW)::
 
     {"owner": "alice", "grants": [{"type": "user", "id": "alice", "permission": "FULL_CONTROL"},
                                   {"type": "group", "id": "AllUsers", "permission": "READ"}]}

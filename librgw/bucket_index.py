@@ -59,16 +59,15 @@ import uuid
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from librgw import rados
 
 from .errors import IndexBusy, InvalidArgument
-from .zone import INDEX_POOL
+from .zone import INDEX_POOL, Zone
 
 if TYPE_CHECKING:
-    from .buckets import BucketInfo
-    from .connection import RGW
+    from .bucket_info import BucketInfo
 
 HEADER_KEY = ""
 PENDING_OPS = ("write", "delete")
@@ -258,13 +257,42 @@ class _ShardCursor:
         self.page = min(self.page * 2, MAX_SHARD_PAGE)
 
 
+class BucketRecords(Protocol):
+    """What an index needs of the bucket store (``buckets.BucketStore``): the bucket's
+    instance as it is now, and recording a new index layout after a reshard."""
+
+    def get(self, name: str) -> BucketInfo: ...
+
+    def set_index_layout(self, name: str, num_shards: int, index_gen: int) -> BucketInfo: ...
+
+
+# The entry the head of a key says the index should have (a versioned key's current
+# version's), or None: ``versioning.Versions.index_entry``, what a listing resolves a
+# pending operation that expired against.
+EntryOfHead = Callable[["BucketInfo", str], "IndexEntry | None"]
+
+
+class BucketIndexes:
+    """Opens buckets' indexes, with what every index needs given once."""
+
+    def __init__(self, zone: Zone, buckets: BucketRecords, entry_of_head: EntryOfHead) -> None:
+        self.zone = zone
+        self.buckets = buckets
+        self.entry_of_head = entry_of_head
+
+    def open(self, info: BucketInfo) -> BucketIndex:
+        """The index of bucket ``info``; close it (or use it as a context manager) when done."""
+        return BucketIndex(self, info)
+
+
 class BucketIndex:
     """A bucket's index: two-phase entry updates, listing, stats, check and reshard."""
 
-    def __init__(self, rgw: RGW, info: BucketInfo) -> None:
-        self.rgw = rgw
+    def __init__(self, indexes: BucketIndexes, info: BucketInfo) -> None:
+        self.buckets = indexes.buckets
+        self.entry_of_head = indexes.entry_of_head
         self.info = info
-        self.ioctx = rgw.client.open_ioctx(INDEX_POOL)
+        self.ioctx = indexes.zone.client.open_ioctx(INDEX_POOL)
 
     def close(self) -> None:
         self.ioctx.close()
@@ -400,7 +428,7 @@ class BucketIndex:
         for oid in old.index_objects():
             self._freeze(oid, claim)
         self._copy(old, new)
-        self.info = self.rgw.buckets.set_index_layout(old.name, num_shards, new.index_gen)
+        self.info = self.buckets.set_index_layout(old.name, num_shards, new.index_gen)
         for oid in old.index_objects():
             try:
                 self.ioctx.remove_object(oid)
@@ -509,14 +537,14 @@ class BucketIndex:
 
     def _reload(self) -> bool:
         """Re-read the bucket instance; whether the index moved (a reshard finished)."""
-        info = self.rgw.buckets.get(self.info.name)
+        info = self.buckets.get(self.info.name)
         moved = (info.marker, info.index_gen) != (self.info.marker, self.info.index_gen)
         self.info = info
         return moved
 
     def _head_of(self, key: str) -> IndexEntry | None:
         """The entry the head of ``key`` says it should have (a versioned key's current version's), or None."""
-        return self.rgw.versions.index_entry(self.info, key)
+        return self.entry_of_head(self.info, key)
 
     def _settled(self, seen: IndexEntry) -> IndexEntry | None:
         """The entry ``seen`` (as a listing read it) to list: as it is while any of its pending

@@ -26,12 +26,11 @@ import json
 import re
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
 
 from librgw import rados
 
 from .bucket_index import init_shard
+from .bucket_info import DEFAULT_SHARDS, BucketInfo
 from .errors import (
     BucketAlreadyExists,
     BucketAlreadyOwnedByYou,
@@ -44,15 +43,12 @@ from .errors import (
 )
 from .omap_pages import omap_first, omap_items
 from .record_lock import locked
-from .users import BUCKETS_SUFFIX, UID_NS, Quota
-from .zone import INDEX_POOL
-
-if TYPE_CHECKING:
-    from .connection import RGW
+from .users import BUCKETS_SUFFIX, UID_NS, UserStore
+from .versioning import holds_versions, remove_version_shards
+from .zone import INDEX_POOL, Zone
 
 ROOT_NS = "root"
 INSTANCE_PREFIX = ".bucket.meta."
-DEFAULT_SHARDS = 11  # as RGW's rgw_override_bucket_index_max_shards default for new buckets
 MAX_RECORD = 1 << 20
 VERSIONING_STATES = ("off", "enabled", "suspended")
 S3_NAME_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -86,51 +82,12 @@ def swift_name_problem(name: str) -> str | None:
     return None
 
 
-@dataclass
-class BucketInfo:
-    """A bucket instance record."""
-
-    name: str
-    marker: str
-    owner: str
-    creation_time: float
-    num_shards: int = DEFAULT_SHARDS
-    versioning: str = "off"
-    quota: Quota = field(default_factory=Quota)
-    attrs: dict[str, str] = field(default_factory=dict)  # user metadata, ACL, CORS, tags, as text
-    placement_rule: str = "default-placement"
-    index_gen: int = 0  # the index layout generation: 0 until the first reshard
-
-    @property
-    def bucket_id(self) -> str:
-        return self.marker
-
-    def index_object(self, shard: int) -> str:
-        if self.index_gen:
-            return f".dir.{self.marker}.{self.index_gen}.{shard}"
-        return f".dir.{self.marker}.{shard}"
-
-    def index_objects(self) -> list[str]:
-        return [self.index_object(shard) for shard in range(self.num_shards)]
-
-    def encode(self) -> bytes:
-        return json.dumps(asdict(self), sort_keys=True).encode()
-
-    @classmethod
-    def decode(cls, raw: bytes) -> BucketInfo:
-        doc = json.loads(raw)
-        doc["quota"] = Quota(**doc["quota"])
-        return cls(**doc)
-
-    def to_json(self) -> dict:
-        return {**asdict(self), "id": self.marker}
-
-
 class BucketStore:
     """Create, find, change and delete buckets."""
 
-    def __init__(self, rgw: RGW) -> None:
-        self.rgw = rgw
+    def __init__(self, zone: Zone, users: UserStore) -> None:
+        self.zone = zone
+        self.users = users
 
     def create(self, uid: str, name: str, swift: bool = False, num_shards: int = DEFAULT_SHARDS) -> BucketInfo:
         problem = swift_name_problem(name) if swift else s3_name_problem(name)
@@ -138,14 +95,14 @@ class BucketStore:
             raise InvalidBucketName(f"bucket name {name!r} {problem}")
         if num_shards < 1:
             raise InvalidArgument("a bucket needs at least one index shard")
-        user = self.rgw.users.get(uid)
+        user = self.users.get(uid)
         if user.suspended:
             raise UserSuspended(f"user {uid!r} is suspended")
         if user.max_buckets >= 0 and len(self.list(uid)) >= user.max_buckets:
             raise TooManyBuckets(f"user {uid!r} already owns {user.max_buckets} buckets")
         info = BucketInfo(name, self._new_marker(), uid, time.time(), num_shards)
         entrypoint = json.dumps({"bucket": name, "marker": info.marker, "owner": uid}).encode()
-        root = self.rgw.meta(ROOT_NS)
+        root = self.zone.meta(ROOT_NS)
         with rados.WriteOpCtx() as op:
             op.new(rados.LIBRADOS_CREATE_EXCLUSIVE)
             op.write_full(entrypoint)
@@ -156,10 +113,10 @@ class BucketStore:
                     raise BucketAlreadyOwnedByYou(f"you already own bucket {name!r}") from None
                 raise BucketAlreadyExists(f"bucket {name!r} belongs to another user") from None
         root.write_full(INSTANCE_PREFIX + f"{name}:{info.marker}", info.encode())
-        with self.rgw.client.open_ioctx(INDEX_POOL) as index:
+        with self.zone.client.open_ioctx(INDEX_POOL) as index:
             for shard in info.index_objects():
                 init_shard(index, shard)
-        users = self.rgw.meta(UID_NS)
+        users = self.zone.meta(UID_NS)
         with rados.WriteOpCtx() as op:
             users.set_omap(op, (name,), (json.dumps({"creation_time": info.creation_time}).encode(),))
             users.operate_write_op(op, uid + BUCKETS_SUFFIX)
@@ -168,12 +125,12 @@ class BucketStore:
     def _entrypoint_owner(self, name: str) -> str | None:
         """The owner the entrypoint names (its instance may not be written yet)."""
         try:
-            return json.loads(self.rgw.meta(ROOT_NS).read(name, MAX_RECORD))["owner"]
+            return json.loads(self.zone.meta(ROOT_NS).read(name, MAX_RECORD))["owner"]
         except rados.ObjectNotFound:
             return None
 
     def get(self, name: str) -> BucketInfo:
-        root = self.rgw.meta(ROOT_NS)
+        root = self.zone.meta(ROOT_NS)
         try:
             marker = json.loads(root.read(name, MAX_RECORD))["marker"]
             return BucketInfo.decode(root.read(INSTANCE_PREFIX + f"{name}:{marker}", MAX_RECORD))
@@ -182,22 +139,22 @@ class BucketStore:
 
     def list(self, uid: str) -> list[str]:
         """The names of the buckets ``uid`` owns, sorted."""
-        return [name for name, _ in omap_items(self.rgw.meta(UID_NS), uid + BUCKETS_SUFFIX)]
+        return [name for name, _ in omap_items(self.zone.meta(UID_NS), uid + BUCKETS_SUFFIX)]
 
     def list_all(self) -> list[str]:
         """Every bucket's name, sorted (``radosgw-admin bucket list`` without ``--uid``)."""
-        names = (o.key for o in self.rgw.meta(ROOT_NS).list_objects())
+        names = (o.key for o in self.zone.meta(ROOT_NS).list_objects())
         return sorted(n for n in names if not n.startswith(INSTANCE_PREFIX))
 
     def list_instances(self) -> list[str]:
         """Every bucket instance as ``<bucket>:<marker>``, sorted (``metadata list bucket.instance``)."""
-        names = (o.key for o in self.rgw.meta(ROOT_NS).list_objects())
+        names = (o.key for o in self.zone.meta(ROOT_NS).list_objects())
         return sorted(n[len(INSTANCE_PREFIX) :] for n in names if n.startswith(INSTANCE_PREFIX))
 
     def get_instance(self, instance: str) -> BucketInfo:
         """A bucket instance by ``<bucket>:<marker>``, current or not."""
         try:
-            return BucketInfo.decode(self.rgw.meta(ROOT_NS).read(INSTANCE_PREFIX + instance, MAX_RECORD))
+            return BucketInfo.decode(self.zone.meta(ROOT_NS).read(INSTANCE_PREFIX + instance, MAX_RECORD))
         except rados.ObjectNotFound:
             raise NoSuchBucket(f"bucket instance {instance!r} does not exist") from None
 
@@ -239,20 +196,20 @@ class BucketStore:
         info = self.get(name)
         if uid is not None and info.owner != uid:
             raise NoSuchBucket(f"bucket {name!r} is not yours")
-        with self.rgw.client.open_ioctx(INDEX_POOL) as index:
+        with self.zone.client.open_ioctx(INDEX_POOL) as index:
             for shard in info.index_objects():
                 if omap_first(index, shard) is not None:  # the header, key "", is not listed after ""
                     raise BucketNotEmpty(f"bucket {name!r} is not empty")
-            if info.versioning != "off" and self.rgw.versions.holds_any(info):
+            if info.versioned and holds_versions(index, info):
                 raise BucketNotEmpty(f"bucket {name!r} still holds object versions or delete markers")
-            users = self.rgw.meta(UID_NS)
+            users = self.zone.meta(UID_NS)
             with rados.WriteOpCtx() as op:
                 users.remove_omap_keys(op, (name,))
                 try:
                     users.operate_write_op(op, info.owner + BUCKETS_SUFFIX)
                 except rados.ObjectNotFound:
                     pass
-            root = self.rgw.meta(ROOT_NS)
+            root = self.zone.meta(ROOT_NS)
             root.remove_object(name)  # first: from here on the name is free and nothing finds the rest
             root.remove_object(INSTANCE_PREFIX + f"{name}:{info.marker}")
             for shard in info.index_objects():
@@ -260,14 +217,14 @@ class BucketStore:
                     index.remove_object(shard)
                 except rados.ObjectNotFound:
                     pass
-        if info.versioning != "off":
-            self.rgw.versions.remove_shards(info)
+            if info.versioned:
+                remove_version_shards(index, info)
 
     def _change(self, name: str, **fields) -> BucketInfo:
         """Set fields of the bucket's instance record, under the record's lock; a callable
         value computes the field's new value from its current one."""
         record = INSTANCE_PREFIX + f"{name}:{self.get(name).marker}"
-        root = self.rgw.meta(ROOT_NS)
+        root = self.zone.meta(ROOT_NS)
         with locked(root, record):
             raw = root.read(record, MAX_RECORD)
             if not raw:  # deleted meanwhile; our lock re-created it empty
@@ -280,4 +237,4 @@ class BucketStore:
         return info
 
     def _new_marker(self) -> str:
-        return f"{self.rgw.zone.id}.{secrets.randbelow(10**10)}.1"
+        return f"{self.zone.params.id}.{secrets.randbelow(10**10)}.1"

@@ -1,4 +1,8 @@
-"""``librgw.connect``: open the gateway library on a cluster and make its zone on first use."""
+"""``librgw.connect``: open the gateway library on a cluster and make its zone on first use.
+
+``RGW`` is where the core's stores are made and wired: each takes the zone and the stores
+it uses, and none of them knows ``RGW``, so the core's modules import one another one way.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +10,53 @@ from typing import BinaryIO
 
 from librgw import rados
 
-from .bucket_index import BucketIndex, ListPage
-from .buckets import BucketInfo, BucketStore
+from .bucket_index import BucketIndexes, IndexEntry, ListPage
+from .bucket_info import BucketInfo
+from .buckets import BucketStore
+from .expirer import ObjectExpirer
 from .lifecycle import Lifecycle
 from .multipart import MultipartUploads
+from .object_ops import ObjectOps
 from .objects import ObjectReader, ObjectStore
 from .roles import RoleStore
 from .sts import SessionStore
 from .users import UserStore
 from .versioning import Versions
-from .zone import META_POOL, ZoneParams, ensure_zone
+from .write_request import WriteRequest
+from .zone import Zone, ZoneParams, ensure_zone
 
 
 class RGW:
     """The gateway library over one cluster: users, buckets and objects in RGW's layout.
 
     The high-level calls (``create_bucket``, ``put``, ``get``, ``delete``, ``list``) take
-    bucket names; ``users``, ``buckets`` and ``objects`` are the lower-level stores.
+    bucket names; ``object_ops`` reads and writes objects as the gateway does, whatever the
+    bucket's versioning; ``users``, ``buckets``, ``indexes``, ``objects`` (the heads),
+    ``versions`` and ``multipart`` are the lower-level stores.
     """
 
-    def __init__(self, client: rados.Rados, zone: ZoneParams, owns_client: bool = True) -> None:
+    def __init__(self, client: rados.Rados, params: ZoneParams, owns_client: bool = True) -> None:
         self.client = client
-        self.zone = zone
+        self.zone = Zone(client, params)
         self._owns_client = owns_client
-        self._meta: dict[str, rados.Ioctx] = {}
-        self.users = UserStore(self)
-        self.buckets = BucketStore(self)
-        self.objects = ObjectStore(self)
-        self.multipart = MultipartUploads(self, self.objects)
-        self.versions = Versions(self, self.objects)
-        self.roles = RoleStore(self)
-        self.sessions = SessionStore(self)
-        self.lifecycle = Lifecycle(self)
+        self.users = UserStore(self.zone)
+        self.buckets = BucketStore(self.zone, self.users)
+        self.indexes = BucketIndexes(self.zone, self.buckets, self._entry_of_head)
+        self.objects = ObjectStore(self.zone, self.indexes)
+        self.versions = Versions(self.zone, self.indexes, self.objects)
+        self.multipart = MultipartUploads(self.zone, self.indexes, self.objects)
+        self.object_ops = ObjectOps(self.objects, self.versions, self.multipart)
+        self.expirer = ObjectExpirer(self.objects.expiry, self.buckets, self.objects)
+        self.roles = RoleStore(self.zone)
+        self.sessions = SessionStore(self.zone)
+        self.lifecycle = Lifecycle(
+            self.zone, self.buckets, self.indexes, self.object_ops, self.versions, self.multipart
+        )
+
+    def _entry_of_head(self, bucket: BucketInfo, key: str) -> IndexEntry | None:
+        # the index resolves an expired pending operation against the versions, which write
+        # through the index: given as a function, so that neither store holds the other
+        return self.versions.index_entry(bucket, key)
 
     # -- the high-level API: "you just do GET and PUT" ------------------------------
 
@@ -54,10 +73,8 @@ class RGW:
     ) -> str:
         """Store ``data`` (bytes, or a binary file object read to its end, streamed); returns the
         ETag. In a versioned bucket this makes a new version."""
-        info = self.buckets.get(bucket)
-        if info.versioning != "off":
-            return self.versions.put(info, key, data, metadata, content_type or "")[1].etag
-        return self.objects.put(info, key, data, metadata, content_type or "").etag
+        request = WriteRequest(metadata=metadata, content_type=content_type or "")
+        return self.object_ops.put(self.buckets.get(bucket), key, data, request).entry.etag
 
     def get(
         self, bucket: str, key: str, byte_range: tuple[int, int] | None = None, version_id: str | None = None
@@ -66,39 +83,22 @@ class RGW:
 
         ``byte_range=(first, last)`` is inclusive, as in HTTP ``Range``; ``version_id`` picks a version.
         """
-        info = self.buckets.get(bucket)
-        if info.versioning != "off" or version_id is not None:
-            return self.versions.get(info, key, version_id, byte_range)
-        return self.objects.get(info, key, byte_range)
+        return self.object_ops.get(self.buckets.get(bucket), key, version_id, byte_range)
 
     def delete(self, bucket: str, key: str, version_id: str | None = None) -> None:
         """Delete ``key``: in a versioned bucket add a delete marker, or remove ``version_id`` for good."""
-        info = self.buckets.get(bucket)
-        if info.versioning != "off" or version_id is not None:
-            self.versions.delete(info, key, version_id)
-        else:
-            self.objects.delete(info, key)
+        self.object_ops.delete(self.buckets.get(bucket), key, version_id)
 
     def list(
         self, bucket: str, prefix: str = "", delimiter: str = "", marker: str = "", max_keys: int = 1000
     ) -> ListPage:
         """A page of keys: ``.objects`` (``.key``, ``.size``, ``.etag``, ``.mtime``), ``.prefixes``,
         ``.is_truncated`` and ``.next_marker``."""
-        with BucketIndex(self, self.buckets.get(bucket)) as index:
+        with self.indexes.open(self.buckets.get(bucket)) as index:
             return index.list(prefix, delimiter, marker, max_keys)
 
-    def meta(self, namespace: str) -> rados.Ioctx:
-        """An I/O context on ``default.rgw.meta`` in ``namespace`` (``users.uid``, ``root``, ...)."""
-        ioctx = self._meta.get(namespace)
-        if ioctx is None:
-            ioctx = self._meta[namespace] = self.client.open_ioctx(META_POOL)
-            ioctx.set_namespace(namespace)
-        return ioctx
-
     def close(self) -> None:
-        for ioctx in self._meta.values():
-            ioctx.close()
-        self._meta.clear()
+        self.zone.close()
         if self._owns_client:
             self.client.shutdown()
 
@@ -119,11 +119,11 @@ def connect(spec: str, data_pool_profile: str | None = None) -> RGW:
     client = rados.Rados(conffile=spec)
     client.connect()
     try:
-        zone = ensure_zone(client, data_pool_profile)
+        params = ensure_zone(client, data_pool_profile)
     except BaseException:
         client.shutdown()
         raise
-    return RGW(client, zone)
+    return RGW(client, params)
 
 
 def attach(client: rados.Rados, data_pool_profile: str | None = None) -> RGW:

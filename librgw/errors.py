@@ -142,6 +142,24 @@ class MethodNotAllowed(RGWError):
     code, status = "MethodNotAllowed", 405
 
 
+class DeleteMarkerRead(RGWError):
+    """A read reached a delete marker; ``version_id`` and ``mtime`` are the marker's, which
+    the gateway's answer names."""
+
+    def __init__(self, message: str, version_id: str, mtime: float) -> None:
+        super().__init__(message)
+        self.version_id = version_id
+        self.mtime = mtime
+
+
+class CurrentIsDeleteMarker(DeleteMarkerRead, NoSuchKey):
+    """The key's current version is a delete marker: the key does not exist (404, as S3)."""
+
+
+class VersionIsDeleteMarker(DeleteMarkerRead, MethodNotAllowed):
+    """The version a read named is a delete marker, which has no data (405, as S3)."""
+
+
 class NoSuchEntity(RGWError):
     """No role (or role policy) of that name, as IAM says it."""
 

@@ -11,17 +11,13 @@ been overwritten or given another time is dropped without deleting anything.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from librgw import rados
 
-from .errors import NoSuchBucket, NoSuchKey
 from .omap_pages import omap_items
-from .zone import LOG_POOL
-
-if TYPE_CHECKING:
-    from .connection import RGW
+from .zone import LOG_POOL, Zone
 
 EXPIRY_NS = "expiry"
 HINT_PREFIX = "obj_delete_at_hint."
@@ -40,11 +36,11 @@ def _hint_oid(delete_at: float) -> str:
 
 
 class ExpiryQueue:
-    def __init__(self, rgw: RGW) -> None:
-        self.rgw = rgw
+    def __init__(self, zone: Zone) -> None:
+        self.zone = zone
 
     def _log(self) -> rados.Ioctx:
-        ioctx = self.rgw.client.open_ioctx(LOG_POOL)
+        ioctx = self.zone.client.open_ioctx(LOG_POOL)
         ioctx.set_namespace(EXPIRY_NS)
         return ioctx
 
@@ -59,28 +55,19 @@ class ExpiryQueue:
         with self._log() as log:
             return [entry for _, _, entry in self._entries(log, now)]
 
-    def process(self, now: float | None = None) -> int:
-        """Delete the objects that are due and still carry that delete-at time; returns how many."""
+    def drain(self, expire: Callable[[ExpiryEntry], bool], now: float | None = None) -> int:
+        """Hand each entry that is due to ``expire`` (which deletes its object if it still
+        carries that delete-at time, and says whether it did), then drop it from the queue;
+        returns how many objects went (``expirer.ObjectExpirer``)."""
         now = time.time() if now is None else now
         deleted = 0
         with self._log() as log:
             for hint, omap_key, entry in self._entries(log, now):
-                deleted += self._expire(entry)
+                deleted += expire(entry)
                 with rados.WriteOpCtx() as op:
                     log.remove_omap_keys(op, (omap_key,))
                     log.operate_write_op(op, hint)
         return deleted
-
-    def _expire(self, entry: ExpiryEntry) -> bool:
-        try:
-            bucket = self.rgw.buckets.get(entry.bucket)
-            info = self.rgw.objects.stat(bucket, entry.key, include_expired=True)
-        except (NoSuchBucket, NoSuchKey):
-            return False
-        if info.delete_at != entry.delete_at:
-            return False  # overwritten, or given another time, since
-        self.rgw.objects.delete(bucket, entry.key)
-        return True
 
     @staticmethod
     def _entries(log: rados.Ioctx, now: float):

@@ -33,17 +33,13 @@ import time
 import uuid
 import zlib
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 from librgw import rados
 
 from .manifest import IDTAG_ATTR, tail_oid
 from .omap_pages import omap_items
 from .record_lock import locked
-from .zone import DATA_POOL, LOG_POOL
-
-if TYPE_CHECKING:
-    from .connection import RGW
+from .zone import DATA_POOL, LOG_POOL, Zone
 
 GC_NS = "gc"
 GC_SHARDS = 32  # rgw_gc_max_objs
@@ -120,12 +116,12 @@ def _release(data: rados.Ioctx, oid: str, tag: str) -> bool:
 
 
 class GarbageCollector:
-    def __init__(self, rgw: RGW, min_wait_s: float = MIN_WAIT_S) -> None:
-        self.rgw = rgw
+    def __init__(self, zone: Zone, min_wait_s: float = MIN_WAIT_S) -> None:
+        self.zone = zone
         self.min_wait_s = min_wait_s
 
     def _log(self) -> rados.Ioctx:
-        ioctx = self.rgw.client.open_ioctx(LOG_POOL)
+        ioctx = self.zone.client.open_ioctx(LOG_POOL)
         ioctx.set_namespace(GC_NS)
         return ioctx
 
@@ -158,7 +154,7 @@ class GarbageCollector:
         """Delete what is due (or everything queued); returns how many rados objects went."""
         now = time.time()
         removed = 0
-        with self._log() as log, self.rgw.client.open_ioctx(DATA_POOL) as data:
+        with self._log() as log, self.zone.client.open_ioctx(DATA_POOL) as data:
             for shard, key, entry in self._entries(log):
                 if not include_all and entry.due > now:
                     continue

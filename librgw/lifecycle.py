@@ -34,20 +34,19 @@ import time
 import uuid
 import zlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from librgw import rados
 
-from .bucket_index import BucketIndex
-from .buckets import BucketInfo
+from .bucket_index import BucketIndexes
+from .bucket_info import BucketInfo
+from .buckets import BucketStore
 from .errors import NoSuchBucket, NoSuchKey, NoSuchUpload, NoSuchVersion, RGWError
 from .lifecycle_rules import LifecycleConfiguration, LifecycleRule, after_days
+from .multipart import MultipartUploads
+from .object_ops import ObjectOps
 from .omap_pages import omap_items
-from .versioning import Version, instance_oid
-from .zone import LOG_POOL
-
-if TYPE_CHECKING:
-    from .connection import RGW
+from .versioning import Version, Versions
+from .zone import LOG_POOL, Zone
 
 LC_ATTR = "lc"  # the bucket attribute holding the configuration (RGW's user.rgw.lc)
 LC_NS = "lc"
@@ -118,26 +117,39 @@ class RunCounts:
 class Lifecycle:
     """Buckets' lifecycle configurations, and the agent applying them."""
 
-    def __init__(self, rgw: RGW) -> None:
-        self.rgw = rgw
+    def __init__(
+        self,
+        zone: Zone,
+        buckets: BucketStore,
+        indexes: BucketIndexes,
+        ops: ObjectOps,
+        versions: Versions,
+        multipart: MultipartUploads,
+    ) -> None:
+        self.zone = zone
+        self.buckets = buckets
+        self.indexes = indexes
+        self.ops = ops
+        self.versions = versions
+        self.multipart = multipart
 
     def _log(self) -> rados.Ioctx:
-        ioctx = self.rgw.client.open_ioctx(LOG_POOL)
+        ioctx = self.zone.client.open_ioctx(LOG_POOL)
         ioctx.set_namespace(LC_NS)
         return ioctx
 
     # -- configuration ----------------------------------------------------------------
 
     def get(self, bucket: str) -> LifecycleConfiguration | None:
-        return configuration_of(self.rgw.buckets.get(bucket))
+        return configuration_of(self.buckets.get(bucket))
 
     def set(self, bucket: str, config: LifecycleConfiguration) -> BucketInfo:
         """Give the bucket ``config`` (replacing any it had) and register it for the agent."""
-        self._register(LCEntry(bucket, self.rgw.buckets.get(bucket).marker))
-        return self.rgw.buckets.update_attrs(bucket, {LC_ATTR: config.encode()})
+        self._register(LCEntry(bucket, self.buckets.get(bucket).marker))
+        return self.buckets.update_attrs(bucket, {LC_ATTR: config.encode()})
 
     def remove(self, bucket: str) -> BucketInfo:
-        info = self.rgw.buckets.update_attrs(bucket, {LC_ATTR: None})
+        info = self.buckets.update_attrs(bucket, {LC_ATTR: None})
         self._unregister(LCEntry(bucket, info.marker))
         return info
 
@@ -196,7 +208,7 @@ class Lifecycle:
 
     def _process_entry(self, entry: LCEntry, now: float) -> dict:
         try:
-            info = self.rgw.buckets.get(entry.bucket)
+            info = self.buckets.get(entry.bucket)
         except NoSuchBucket:
             info = None
         config = configuration_of(info) if info is not None and info.marker == entry.marker else None
@@ -207,7 +219,7 @@ class Lifecycle:
         self._register(entry)
         counts = RunCounts()
         try:
-            _BucketRun(self.rgw, info, config.enabled, now, counts).run()
+            _BucketRun(self, info, config.enabled, now, counts).run()
         except (RGWError, rados.Error) as error:
             entry.status, entry.last_result = "FAILED", {"error": str(error), **vars(counts)}
             self._register(entry)
@@ -220,8 +232,8 @@ class Lifecycle:
 class _BucketRun:
     """One pass of the agent over one bucket."""
 
-    def __init__(self, rgw: RGW, bucket: BucketInfo, rules: list[LifecycleRule], now: float, counts: RunCounts):
-        self.rgw = rgw
+    def __init__(self, lc: Lifecycle, bucket: BucketInfo, rules: list[LifecycleRule], now: float, counts: RunCounts):
+        self.lc = lc
         self.bucket = bucket
         self.rules = rules
         self.now = now
@@ -241,7 +253,7 @@ class _BucketRun:
     def _expire_current(self, rules: list[LifecycleRule]) -> None:
         prefix = os.path.commonprefix([r.filter.prefix for r in rules])
         marker = ""
-        with BucketIndex(self.rgw, self.bucket) as index:
+        with self.lc.indexes.open(self.bucket) as index:
             while True:
                 page = index.list(prefix, "", marker, PAGE)
                 for entry in page.entries:
@@ -254,30 +266,21 @@ class _BucketRun:
 
     def _expire_if_due(self, key: str, rules: list[LifecycleRule]) -> None:
         """Judge the object by its head (its time, size and tags now), and expire it if due."""
-        oid = None
-        if self.versioned:
-            current = self.rgw.versions.current(self.bucket, key)
-            if current is None or current.delete_marker:
-                return
-            oid = instance_oid(self.bucket, key, current.version_id)
         try:
-            info = self.rgw.objects.stat(self.bucket, key, oid)
-        except NoSuchKey:
+            info = self.lc.ops.stat(self.bucket, key)
+        except NoSuchKey:  # gone, or its current version is a delete marker
             return
         due = any(r.filter.matches(key, info.size, info.tags) and r.expires_at(info.mtime) <= self.now for r in rules)
         if not due:
             return
-        if self.versioned:
-            self.rgw.versions.delete(self.bucket, key)  # a delete marker; the version stays, noncurrent
-        else:
-            self.rgw.objects.delete(self.bucket, key)
+        self.lc.ops.delete(self.bucket, key)  # versioned: a delete marker; the version stays, noncurrent
         self.counts.expired += 1
 
     def _expire_versions(self) -> None:
         noncurrent_rules = [r for r in self.rules if r.noncurrent_days is not None]
         marker_rules = [r for r in self.rules if r.expired_object_delete_marker]
         prefixes = [r.filter.prefix for r in noncurrent_rules + marker_rules]
-        page = self.rgw.versions.list(self.bucket, os.path.commonprefix(prefixes), max_keys=2**62)
+        page = self.lc.versions.list(self.bucket, os.path.commonprefix(prefixes), max_keys=2**62)
         by_key: dict[str, list[Version]] = {}
         for version in page.versions:
             by_key.setdefault(version.key, []).append(version)
@@ -309,20 +312,20 @@ class _BucketRun:
         if version.delete_marker:
             return {}
         try:
-            return self.rgw.objects.stat(self.bucket, key, instance_oid(self.bucket, key, version.version_id)).tags
-        except NoSuchKey:
+            return self.lc.ops.stat(self.bucket, key, version.version_id).tags
+        except (NoSuchKey, NoSuchVersion):  # removed meanwhile
             return {}
 
     def _remove_version(self, key: str, version_id: str) -> bool:
         try:
-            self.rgw.versions.delete(self.bucket, key, version_id)
+            self.lc.ops.delete(self.bucket, key, version_id)
         except NoSuchVersion:
             return False  # removed meanwhile
         return True
 
     def _abort_uploads(self, rules: list[LifecycleRule]) -> None:
         prefix = os.path.commonprefix([r.filter.prefix for r in rules])
-        for upload in self.rgw.multipart.list_uploads(self.bucket, prefix):
+        for upload in self.lc.multipart.list_uploads(self.bucket, prefix):
             due = any(
                 upload.key.startswith(r.filter.prefix) and after_days(upload.initiated, r.abort_days) <= self.now
                 for r in rules
@@ -330,7 +333,7 @@ class _BucketRun:
             if not due:
                 continue
             try:
-                self.rgw.multipart.abort(self.bucket, upload.key, upload.upload_id)
+                self.lc.multipart.abort(self.bucket, upload.key, upload.upload_id)
             except NoSuchUpload:
                 continue  # completed or aborted meanwhile
             self.counts.aborted_uploads += 1

@@ -6,8 +6,10 @@ RGW keeps the first bytes of an object (up to ``HEAD_MAX``, 4 MiB) in its head
 overwrites an old version's tails. The manifest, an xattr of the head, lists those parts;
 a multipart upload's manifest lists its part objects, and a server-side copy's lists the
 source's tails. A byte range maps to the parts that hold it, so a range read touches only
-those. The head's ``user.rgw.idtag`` names the write that made it, so the GC can tell
-whether a write's tails are some head's (``gc.py``).
+those. A version of a key has its own head, ``<marker>__:<version id>_<key>``, except the
+``null`` version's, which is the plain head (``instance_oid``). The head's
+``user.rgw.idtag`` names the write that made it, so the GC can tell whether a write's tails
+are some head's (``gc.py``).
 """
 
 from __future__ import annotations
@@ -20,10 +22,19 @@ HEAD_MAX = 4 * 1024 * 1024
 STRIPE_SIZE = 4 * 1024 * 1024
 SHADOW = "__shadow_"
 IDTAG_ATTR = "user.rgw.idtag"  # the head's xattr naming the write that made it, and owns its tails
+NULL = "null"  # the version id of the version written while versioning was off or suspended
 
 
 def head_oid(marker: str, key: str) -> str:
     return f"{marker}_{key}"
+
+
+def instance_oid(marker: str, key: str, version_id: str) -> str:
+    """The head of version ``version_id`` of ``key`` (RGW's instance name): the plain head
+    for the ``null`` version, and for "" (an object of a bucket never versioned)."""
+    if version_id in ("", NULL):
+        return head_oid(marker, key)
+    return f"{marker}__:{version_id}_{key}"
 
 
 def tail_oid(marker: str, tag: str, n: int) -> str:

@@ -27,23 +27,21 @@ import re
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 from librgw import rados
 
-from .bucket_index import BucketIndex, IndexEntry
-from .buckets import BucketInfo
+from .bucket_index import BucketIndexes, IndexEntry
+from .bucket_info import BucketInfo
 from .errors import BadDigest, EntityTooSmall, InvalidArgument, InvalidPart, InvalidPartOrder, NoSuchUpload
-from .manifest import Manifest, Part, head_oid
-from .objects import ObjectInfo, ObjectStore, Stripes, check_headers, check_key, chunks, write_stripes
+from .manifest import Manifest, Part, instance_oid
+from .objects import ObjectState, ObjectStore, Stripes, check_headers, check_key, chunks, write_stripes
 from .omap_keys import entry_key, escaped
 from .omap_pages import omap_items, omap_values
 from .tagging import check_tags
 from .write_condition import WriteCondition
-from .zone import DATA_POOL, INDEX_POOL
-
-if TYPE_CHECKING:
-    from .connection import RGW
+from .write_request import WriteRequest
+from .zone import DATA_POOL, INDEX_POOL, Zone
 
 MULTIPART = "__multipart_"
 MIN_PART_SIZE = 5 * 1024 * 1024
@@ -78,7 +76,7 @@ class Upload:
     content_type: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)  # of objects.CONTENT_HEADERS, lower-case names
-    acl: str = ""  # the object's ACL to be (``ObjectInfo.acl``)
+    acl: str = ""  # the object's ACL to be (``ObjectState.acl``)
     tags: dict[str, str] = field(default_factory=dict)
 
     def encode(self) -> bytes:
@@ -99,9 +97,10 @@ UPLOAD_ID_RE = re.compile("[0-9a-f]{32}")
 
 
 class MultipartUploads:
-    def __init__(self, rgw: RGW, objects: ObjectStore) -> None:
-        self.rgw = rgw
-        self.objects = objects
+    def __init__(self, zone: Zone, indexes: BucketIndexes, heads: ObjectStore) -> None:
+        self.zone = zone
+        self.indexes = indexes
+        self.heads = heads
 
     def _meta_oid(self, bucket: BucketInfo, key: str, upload_id: str) -> str:
         # only ids we make (hex, no dots), so no other key's upload can be named by a crafted id
@@ -112,32 +111,24 @@ class MultipartUploads:
     def _list_oid(self, bucket: BucketInfo) -> str:
         return f"{bucket.marker}{MULTIPART}uploads"
 
-    def initiate(
-        self,
-        bucket: BucketInfo,
-        key: str,
-        owner: str = "",
-        content_type: str = "",
-        metadata: dict | None = None,
-        headers: dict[str, str] | None = None,
-        acl: str = "",
-        tags: dict[str, str] | None = None,
-    ) -> str:
+    def initiate(self, bucket: BucketInfo, key: str, request: WriteRequest) -> str:
+        """Open an upload into ``key``; the content type, metadata, content headers, owner,
+        ACL and tags of ``request`` become the object's when it completes. Its upload id."""
         check_key(key)
-        check_headers(headers or {})
-        check_tags(tags or {})
+        check_headers(request.headers or {})
+        check_tags(request.tags or {})
         upload = Upload(
-            key,
-            uuid.uuid4().hex,
-            owner or bucket.owner,
-            time.time(),
-            content_type,
-            dict(metadata or {}),
-            dict(headers or {}),
-            acl,
-            dict(tags or {}),
+            key=key,
+            upload_id=uuid.uuid4().hex,
+            owner=request.owner or bucket.owner,
+            initiated=time.time(),
+            content_type=request.content_type,
+            metadata=dict(request.metadata or {}),
+            headers=dict(request.headers or {}),
+            acl=request.acl,
+            tags=dict(request.tags or {}),
         )
-        with self.rgw.client.open_ioctx(INDEX_POOL) as index:
+        with self.zone.client.open_ioctx(INDEX_POOL) as index:
             with rados.WriteOpCtx() as op:
                 index.set_omap(op, (UPLOAD_KEY,), (upload.encode(),))
                 index.operate_write_op(op, self._meta_oid(bucket, key, upload.upload_id))
@@ -171,7 +162,7 @@ class MultipartUploads:
         stamp = uuid.uuid4().hex[:8]  # a re-upload of this number must not overwrite parts a reader may use
         objects: list[Part] = []
         md5 = hashlib.md5()
-        with self.rgw.client.open_ioctx(DATA_POOL) as data_ioctx:
+        with self.zone.client.open_ioctx(DATA_POOL) as data_ioctx:
             try:
                 write_stripes(
                     data_ioctx,
@@ -189,13 +180,15 @@ class MultipartUploads:
                     except rados.ObjectNotFound:
                         pass
                 raise
-        part = UploadedPart(number, sum(p.size for p in objects), md5.hexdigest(), time.time(), objects)
+        part = UploadedPart(
+            number=number, size=sum(p.size for p in objects), etag=md5.hexdigest(), mtime=time.time(), objects=objects
+        )
         old = self._omap(bucket, key, upload_id, (f"part.{number:05d}",))
-        with self.rgw.client.open_ioctx(INDEX_POOL) as index, rados.WriteOpCtx() as op:
+        with self.zone.client.open_ioctx(INDEX_POOL) as index, rados.WriteOpCtx() as op:
             index.set_omap(op, (f"part.{number:05d}",), (part.encode(),))
             index.operate_write_op(op, self._meta_oid(bucket, key, upload_id))
         for raw in old.values():
-            self.objects.gc.enqueue([p.oid for p in UploadedPart.decode(raw).objects])
+            self.heads.gc.enqueue([p.oid for p in UploadedPart.decode(raw).objects])
         return part
 
     def list_parts(self, bucket: BucketInfo, key: str, upload_id: str) -> list[UploadedPart]:
@@ -204,7 +197,7 @@ class MultipartUploads:
 
     def list_uploads(self, bucket: BucketInfo, prefix: str = "") -> list[Upload]:
         """The bucket's open uploads of keys starting with ``prefix``, by key."""
-        with self.rgw.client.open_ioctx(INDEX_POOL) as index:
+        with self.zone.client.open_ioctx(INDEX_POOL) as index:
             return [
                 Upload.decode(v) for _, v in omap_items(index, self._list_oid(bucket), filter_prefix=escaped(prefix))
             ]
@@ -215,12 +208,11 @@ class MultipartUploads:
         key: str,
         upload_id: str,
         parts: list[tuple[int, str]],
-        oid: str = "",
         version_id: str = "",
         condition: WriteCondition | None = None,
     ) -> IndexEntry:
         """Join ``parts`` ((number, ETag) in order, as the client lists them) into ``key``: into
-        its head, or into head ``oid`` with ``version_id`` (a version's, ``Versions.write``).
+        its head, or into the head of version ``version_id`` (``Versions.write``).
         With ``condition``, the object it replaces must meet it (``ObjectStore.write_head``);
         if it does not, the upload stays as it was."""
         upload = self.get(bucket, key, upload_id)
@@ -242,32 +234,32 @@ class MultipartUploads:
         manifest = Manifest(
             sum(p.size for p in chosen), 0, [o for p in chosen for o in p.objects], [p.size for p in chosen]
         )
-        info = ObjectInfo(
-            key,
-            manifest.obj_size,
-            multipart_etag([p.etag for p in chosen]),
-            time.time(),
-            upload.content_type or "binary/octet-stream",
-            upload.owner,
-            upload.metadata,
-            manifest,
-            uuid.uuid4().hex,
-            oid or head_oid(bucket.marker, key),
-            version_id,
+        info = ObjectState(
+            key=key,
+            size=manifest.obj_size,
+            etag=multipart_etag([p.etag for p in chosen]),
+            mtime=time.time(),
+            content_type=upload.content_type or "binary/octet-stream",
+            owner=upload.owner,
+            metadata=upload.metadata,
+            manifest=manifest,
+            tag=uuid.uuid4().hex,
+            oid=instance_oid(bucket.marker, key, version_id),
+            version_id=version_id,
             headers=dict(upload.headers),
             acl=upload.acl,
             tags=dict(upload.tags),
         )
-        with BucketIndex(self.rgw, bucket) as index:
-            entry = self.objects.commit_head(index, bucket, info, b"", condition)
+        with self.indexes.open(bucket) as index:
+            entry = self.heads.commit_head(index, bucket, info, b"", condition)
         unused = [o.oid for n, p in uploaded.items() if n not in numbers for o in p.objects]
-        self.objects.gc.enqueue(unused)
+        self.heads.gc.enqueue(unused)
         self._forget(bucket, key, upload_id)
         return entry
 
     def abort(self, bucket: BucketInfo, key: str, upload_id: str) -> None:
         parts = self.list_parts(bucket, key, upload_id)
-        with self.rgw.client.open_ioctx(DATA_POOL) as data_ioctx:
+        with self.zone.client.open_ioctx(DATA_POOL) as data_ioctx:
             for part in parts:
                 for obj in part.objects:
                     try:
@@ -277,7 +269,7 @@ class MultipartUploads:
         self._forget(bucket, key, upload_id)
 
     def _forget(self, bucket: BucketInfo, key: str, upload_id: str) -> None:
-        with self.rgw.client.open_ioctx(INDEX_POOL) as index:
+        with self.zone.client.open_ioctx(INDEX_POOL) as index:
             try:
                 index.remove_object(self._meta_oid(bucket, key, upload_id))
             except rados.ObjectNotFound:
@@ -288,6 +280,6 @@ class MultipartUploads:
 
     def _omap(self, bucket: BucketInfo, key: str, upload_id: str, keys: tuple[str, ...] | None = None) -> dict:
         """The upload record's omap: every entry, or just ``keys``."""
-        with self.rgw.client.open_ioctx(INDEX_POOL) as index:
+        with self.zone.client.open_ioctx(INDEX_POOL) as index:
             oid = self._meta_oid(bucket, key, upload_id)
             return omap_values(index, oid, keys) if keys is not None else dict(omap_items(index, oid))

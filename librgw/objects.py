@@ -46,22 +46,20 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 from librgw import rados
 
-from .bucket_index import BucketIndex, IndexEntry
-from .buckets import BucketInfo
+from .bucket_index import BucketIndex, BucketIndexes, IndexEntry
+from .bucket_info import BucketInfo
 from .errors import BadDigest, IndexBusy, InvalidArgument, InvalidRange, NoSuchKey, PreconditionFailed
 from .expiry import ExpiryQueue
 from .gc import GarbageCollector, add_refs, move_refs
-from .manifest import HEAD_MAX, IDTAG_ATTR, STRIPE_SIZE, Manifest, Part, head_oid, tail_oid
+from .manifest import HEAD_MAX, IDTAG_ATTR, STRIPE_SIZE, Manifest, Part, head_oid, instance_oid, tail_oid
 from .tagging import TAGS_ATTR, check_tags, decode_tags, encode_tags
 from .write_condition import WriteCondition
-from .zone import DATA_POOL
-
-if TYPE_CHECKING:
-    from .connection import RGW
+from .write_request import WriteRequest
+from .zone import DATA_POOL, Zone
 
 ATTR = "user.rgw."
 META_PREFIX = "x-amz-meta-"
@@ -76,9 +74,13 @@ CONTENT_HEADERS = ("content-disposition", "content-encoding", "content-language"
 HEAD_CHANGED = frozenset({errno.ENOENT, errno.EEXIST, errno.ERANGE, errno.EOVERFLOW})
 
 
-@dataclass
-class ObjectInfo:
-    """What a HEAD request returns."""
+@dataclass(kw_only=True)
+class ObjectState:
+    """What an object's head says about it (RGW's ``RGWObjState``): what a HEAD returns.
+
+    Not the storage layer's ``ObjectInfo`` (Ceph's ``object_info_t``: an OSD's record of
+    one rados object); this is the core's record of one S3/Swift object, read from the
+    xattrs of its head."""
 
     key: str
     size: int
@@ -154,16 +156,28 @@ def write_stripes(ioctx: rados.Ioctx, stripes: Stripes, name: Callable[[int], st
         md5.update(piece)
 
 
-class ObjectStore:
-    """Put, get, stat and delete objects of a bucket."""
+@dataclass(frozen=True, kw_only=True)
+class CopySource:
+    """The object a server-side copy reads: ``key`` of ``bucket``, at head ``oid`` (a
+    version's, as ``stat`` gave it) if given, else at its plain head."""
 
-    def __init__(self, rgw: RGW) -> None:
-        self.rgw = rgw
-        self.gc = GarbageCollector(rgw)
-        self.expiry = ExpiryQueue(rgw)
+    bucket: BucketInfo
+    key: str
+    oid: str = ""
+
+
+class ObjectStore:
+    """Put, get, stat and delete the heads of a bucket's objects, each head as it is told
+    (a version's, or the plain one): which head a request means is ``ObjectOps``'s to say."""
+
+    def __init__(self, zone: Zone, indexes: BucketIndexes) -> None:
+        self.zone = zone
+        self.indexes = indexes
+        self.gc = GarbageCollector(zone)
+        self.expiry = ExpiryQueue(zone)
 
     def _data(self) -> rados.Ioctx:
-        return self.rgw.client.open_ioctx(DATA_POOL)
+        return self.zone.client.open_ioctx(DATA_POOL)
 
     # -- writing -------------------------------------------------------------------
 
@@ -172,61 +186,50 @@ class ObjectStore:
         bucket: BucketInfo,
         key: str,
         data: bytes | bytearray | memoryview | BinaryIO,
-        metadata: dict[str, str] | None = None,
-        content_type: str = "",
-        owner: str = "",
-        oid: str | None = None,
+        request: WriteRequest,
         version_id: str = "",
-        delete_at: float | None = None,
-        headers: dict[str, str] | None = None,
-        expected_md5: str | None = None,
-        acl: str = "",
-        tags: dict[str, str] | None = None,
-        condition: WriteCondition | None = None,
     ) -> IndexEntry:
-        """Store ``data`` (bytes, or a binary file object read to its end) as ``key``: in its
-        head ``<marker>_<key>``, or in head ``oid`` (a version's) with ``version_id``. With
-        ``delete_at`` (seconds since the epoch) it expires then (``expiry.py``). ``headers``
-        are kept and returned with it (names from ``CONTENT_HEADERS``), and so are ``acl`` and
-        ``tags``. With ``expected_md5`` (hex) a body whose MD5 differs raises ``BadDigest`` and
-        leaves the old object as it was; so does a ``condition`` the object it would replace
+        """Store ``data`` (bytes, or a binary file object read to its end) as ``key``, with
+        what ``request`` asks for: in its head ``<marker>_<key>``, or in the head of version
+        ``version_id`` (``Versions.write``). With a delete-at time it expires then
+        (``expiry.py``). With an expected MD5 a body whose MD5 differs raises ``BadDigest``
+        and leaves the old object as it was; so does a condition the object it would replace
         does not meet (``PreconditionFailed``, ``NoObjectToMatch``), checked as the head is written."""
         check_key(key)
-        check_headers(headers or {})
-        check_tags(tags or {})
-        tag = uuid.uuid4().hex
+        check_headers(request.headers or {})
+        check_tags(request.tags or {})
+        delete_at = request.delete_at
         if delete_at is not None:
             delete_at = round(delete_at, 6)  # as the expiry queue spells it, so the two compare equal
-        info = ObjectInfo(
-            key,
-            0,
-            "",
-            0.0,
-            content_type or "binary/octet-stream",
-            owner or bucket.owner,
-            dict(metadata or {}),
-            Manifest(0, 0),
-            tag,
-            oid or head_oid(bucket.marker, key),
-            version_id,
-            delete_at,
-            dict(headers or {}),
-            acl,
-            dict(tags or {}),
+        info = ObjectState(
+            key=key,
+            size=0,
+            etag="",
+            mtime=0.0,
+            content_type=request.content_type or "binary/octet-stream",
+            owner=request.owner or bucket.owner,
+            metadata=dict(request.metadata or {}),
+            manifest=Manifest(0, 0),
+            tag=uuid.uuid4().hex,
+            oid=instance_oid(bucket.marker, key, version_id),
+            version_id=version_id,
+            delete_at=delete_at,
+            headers=dict(request.headers or {}),
+            acl=request.acl,
+            tags=dict(request.tags or {}),
         )
         if delete_at is not None:
             self.expiry.add(bucket.name, key, delete_at)
-        with BucketIndex(self.rgw, bucket) as index:
-            return self._write(index, bucket, info, data, expected_md5, condition)
+        with self.indexes.open(bucket) as index:
+            return self._write(index, bucket, info, data, request)
 
     def _write(
         self,
         index: BucketIndex,
         bucket: BucketInfo,
-        info: ObjectInfo,
+        info: ObjectState,
         data: bytes | bytearray | memoryview | BinaryIO,
-        expected_md5: str | None,
-        condition: WriteCondition | None = None,
+        request: WriteRequest,
     ) -> IndexEntry:
         """Tails, then the head of ``info`` (whose size, ETag, mtime and manifest this fills in)
         between the index's two phases (``commit_head``); the entry. Tails of a write that fails
@@ -244,6 +247,7 @@ class ObjectStore:
                 write_stripes(data_ioctx, stripes, lambda n: tail_oid(bucket.marker, info.tag, n), md5, parts)
                 info.manifest = Manifest(len(head) + sum(p.size for p in parts), len(head), parts)
                 info.size, info.etag, info.mtime = info.manifest.obj_size, md5.hexdigest(), time.time()
+                expected_md5 = request.expected_md5
                 if expected_md5 is not None and expected_md5.lower() != info.etag:
                     raise BadDigest(f"the body's MD5 is {info.etag}, not the {expected_md5} the request gave")
             except BaseException:
@@ -251,7 +255,7 @@ class ObjectStore:
                     self._forget_quietly(intent)
                 raise
             try:
-                entry = self.commit_head(index, bucket, info, head, condition)
+                entry = self.commit_head(index, bucket, info, head, request.condition)
             except PreconditionFailed:  # refused before the head was touched: its tails go now
                 if _discard(data_ioctx, [p.oid for p in parts]) and intent:
                     self._forget_quietly(intent)
@@ -264,7 +268,7 @@ class ObjectStore:
         self,
         index: BucketIndex,
         bucket: BucketInfo,
-        info: ObjectInfo,
+        info: ObjectState,
         head: bytes,
         condition: WriteCondition | None = None,
     ) -> IndexEntry:
@@ -282,7 +286,7 @@ class ObjectStore:
             index.complete(info.key, info.tag, entry, current=lambda: self.head_tag(info.oid) == info.tag)
         return entry
 
-    def _settle(self, index: BucketIndex, info: ObjectInfo) -> None:
+    def _settle(self, index: BucketIndex, info: ObjectState) -> None:
         """After a head write that raised: if the head shows this write anyway, complete the
         index now; otherwise (or if the cluster cannot tell now) leave the write's pending
         operation for a listing to resolve once it has expired, as the cluster may yet roll
@@ -299,7 +303,7 @@ class ObjectStore:
             self.gc.forget(intent)
 
     def write_head(
-        self, bucket: BucketInfo, info: ObjectInfo, head: bytes, condition: WriteCondition | None = None
+        self, bucket: BucketInfo, info: ObjectState, head: bytes, condition: WriteCondition | None = None
     ) -> None:
         """Write the head in one op (data and every xattr): the moment ``info`` replaces the
         object's previous version, whose tails then go to the GC queue. With ``condition``, the
@@ -346,7 +350,7 @@ class ObjectStore:
             except (rados.ObjectNotFound, rados.NoData):
                 return None
 
-    def stat(self, bucket: BucketInfo, key: str, oid: str | None = None, include_expired: bool = False) -> ObjectInfo:
+    def stat(self, bucket: BucketInfo, key: str, oid: str | None = None, include_expired: bool = False) -> ObjectState:
         """The object's head record: ``<marker>_<key>``'s, or head ``oid``'s (a version's). An
         object past its delete-at time does not exist, unless ``include_expired``."""
         check_key(key)
@@ -376,17 +380,17 @@ class ObjectStore:
                     if _read_attrs(data_ioctx, info.oid).get(IDTAG_ATTR) != info.tag.encode():
                         continue  # replaced while we read its head: read the new one
             self._repair_index(bucket, info)
-            return ObjectReader(self.rgw, info, first, last, head_bytes)
+            return ObjectReader(self.zone, info, first, last, head_bytes)
         raise rados.ObjectBusy(f"{bucket.name}/{key}: replaced again and again while being read", errno=16)
 
-    def _repair_index(self, bucket: BucketInfo, info: ObjectInfo) -> None:
+    def _repair_index(self, bucket: BucketInfo, info: ObjectState) -> None:
         """If the index entry of the object whose head is ``info`` does not say so (the write
         that made the head never completed it: its writer died, or its head write or
         ``complete`` failed), make it say so now. Only in a bucket never versioned: a versioned
         key's entry follows its versions (``Versions.index_entry``), which a listing consults."""
-        if bucket.versioning != "off" or info.oid != head_oid(bucket.marker, info.key):
+        if bucket.versioned or info.oid != head_oid(bucket.marker, info.key):
             return
-        with BucketIndex(self.rgw, bucket) as index:
+        with self.indexes.open(bucket) as index:
             stored = index.stored(info.key)
             if not _disagrees(stored, info.tag):
                 return
@@ -401,7 +405,7 @@ class ObjectStore:
             _remove_quietly(data_ioctx, oid)
         self._let_go(attrs)
 
-    def _let_go(self, attrs: dict[str, bytes], successor: ObjectInfo | None = None) -> None:
+    def _let_go(self, attrs: dict[str, bytes], successor: ObjectState | None = None) -> None:
         """Queue the tails of the head whose xattrs are ``attrs`` for GC, as its tag lets go of
         them; those ``successor`` (the head replacing it) uses as well are handed to it instead
         (a copy onto itself, a multipart upload completed again)."""
@@ -419,36 +423,26 @@ class ObjectStore:
 
     def copy(
         self,
-        src_bucket: BucketInfo,
-        src_key: str,
+        source: CopySource,
         dst_bucket: BucketInfo,
         dst_key: str,
-        metadata: dict[str, str] | None = None,
-        content_type: str | None = None,
-        src_oid: str | None = None,
-        headers: dict[str, str] | None = None,
-        dst_oid: str | None = None,
+        request: WriteRequest,
         version_id: str = "",
-        owner: str = "",
-        acl: str = "",
-        tags: dict[str, str] | None = None,
-        condition: WriteCondition | None = None,
     ) -> IndexEntry:
-        """Server-side copy: the destination's head gets the source's head data (at most 4 MiB)
-        and a manifest pointing at the source's tails, which are shared, not copied. With
-        ``metadata`` None the source's metadata, headers and content type are kept (S3's COPY
-        directive), else they are replaced (REPLACE) by ``metadata`` and ``headers``. The
-        source is head ``src_oid`` (a version's) if given, the destination head ``dst_oid``
-        with ``version_id`` (``put``'s ``oid`` and ``version_id``). The copy is ``owner``'s
-        (the destination bucket's by default) with ACL ``acl``: an ACL is never copied, as
+        """Server-side copy: the destination's head (the plain one, or version ``version_id``'s)
+        gets the source's head data (at most 4 MiB) and a manifest pointing at the source's
+        tails, which are shared, not copied. With ``request.metadata`` None the source's
+        metadata, headers and content type are kept (S3's COPY directive), else they are
+        replaced (REPLACE) by the request's. The copy is the request's owner's (the
+        destination bucket's by default) with the request's ACL: an ACL is never copied, as
         in S3, so a copy onto itself that keeps them passes them. The tags are the source's
-        with ``tags`` None (S3's tagging COPY directive), else ``tags``. With ``condition``, the
-        object the copy replaces must meet it, as ``put``'s."""
+        with ``request.tags`` None (S3's tagging COPY directive), else those. The request's
+        condition is on the object the copy replaces, as ``put``'s."""
         check_key(dst_key)
-        check_headers(headers or {})
-        check_tags(tags or {})
+        check_headers(request.headers or {})
+        check_tags(request.tags or {})
         for _ in range(SNAPSHOT_RETRIES):
-            src = self.stat(src_bucket, src_key, src_oid)
+            src = self.stat(source.bucket, source.key, source.oid or None)
             with self._data() as data_ioctx:
                 head = data_ioctx.read(src.oid, src.manifest.head_size) if src.manifest.head_size else b""
                 if _read_attrs(data_ioctx, src.oid).get(IDTAG_ATTR) == src.tag.encode():
@@ -456,31 +450,31 @@ class ObjectStore:
             # replaced while we read it: read the new one
         else:
             raise rados.ObjectBusy(
-                f"{src_bucket.name}/{src_key}: replaced again and again while being copied", errno=16
+                f"{source.bucket.name}/{source.key}: replaced again and again while being copied", errno=16
             )
-        tag = uuid.uuid4().hex
-        info = ObjectInfo(
-            dst_key,
-            src.size,
-            src.etag,
-            time.time(),
-            content_type or (src.content_type if metadata is None else "binary/octet-stream"),
-            owner or dst_bucket.owner,
-            dict(src.metadata if metadata is None else metadata),
-            src.manifest,
-            tag,
-            dst_oid or head_oid(dst_bucket.marker, dst_key),
-            version_id,
-            headers=dict(src.headers if metadata is None else headers or {}),
-            acl=acl,
-            tags=dict(src.tags if tags is None else tags),
+        keep = request.metadata is None
+        info = ObjectState(
+            key=dst_key,
+            size=src.size,
+            etag=src.etag,
+            mtime=time.time(),
+            content_type=request.content_type or (src.content_type if keep else "binary/octet-stream"),
+            owner=request.owner or dst_bucket.owner,
+            metadata=dict(src.metadata if keep else request.metadata),
+            manifest=src.manifest,
+            tag=uuid.uuid4().hex,
+            oid=instance_oid(dst_bucket.marker, dst_key, version_id),
+            version_id=version_id,
+            headers=dict(src.headers if keep else request.headers or {}),
+            acl=request.acl,
+            tags=dict(src.tags if request.tags is None else request.tags),
         )
         tails = src.manifest.tail_oids()
-        intent = self.gc.intend(tag, info.oid, tails) if tails else ""  # its references go if its head never lands
+        intent = self.gc.intend(info.tag, info.oid, tails) if tails else ""  # its references go if its head never lands
         with self._data() as data_ioctx:
-            add_refs(data_ioctx, tails, src.tag, tag)
-        with BucketIndex(self.rgw, dst_bucket) as index:
-            entry = self.commit_head(index, dst_bucket, info, head, condition)
+            add_refs(data_ioctx, tails, src.tag, info.tag)
+        with self.indexes.open(dst_bucket) as index:
+            entry = self.commit_head(index, dst_bucket, info, head, request.condition)
         if intent:
             self._forget_quietly(intent)
         return entry
@@ -533,7 +527,7 @@ class ObjectStore:
         """Delete ``key``; its tails go to the GC queue. Deleting a missing key is no error (as S3)."""
         check_key(key)
         tag = uuid.uuid4().hex
-        with BucketIndex(self.rgw, bucket) as index, self._data() as data_ioctx:
+        with self.indexes.open(bucket) as index, self._data() as data_ioctx:
             index.prepare(key, tag, "delete")
             oid = head_oid(bucket.marker, key)
             attrs = _read_attrs(data_ioctx, oid)
@@ -548,9 +542,9 @@ class ObjectStore:
 class ObjectReader(io.RawIOBase):
     """A readable stream of one object's bytes ``first..last``, with its metadata attached."""
 
-    def __init__(self, rgw: RGW, info: ObjectInfo, first: int, last: int, head: bytes) -> None:
+    def __init__(self, zone: Zone, info: ObjectState, first: int, last: int, head: bytes) -> None:
         super().__init__()
-        self._rgw = rgw
+        self._zone = zone
         self._head = head  # the head's share of the range, read already (see ObjectStore.get)
         self._head_oid = info.oid
         self._extents = list(info.manifest.extents(self._head_oid, first, last)) if first <= last else []
@@ -562,6 +556,7 @@ class ObjectReader(io.RawIOBase):
         self.metadata = info.metadata
         self.content_type = info.content_type
         self.mtime = info.mtime
+        self.version_id = info.version_id
         self.first, self.last = first, last
         self.length = max(0, last - first + 1)
 
@@ -592,7 +587,7 @@ class ObjectReader(io.RawIOBase):
             head, self._head = self._head, b""
             return head
         take = min(length, STRIPE_SIZE)
-        with self._rgw.client.open_ioctx(DATA_POOL) as data_ioctx:
+        with self._zone.client.open_ioctx(DATA_POOL) as data_ioctx:
             piece = data_ioctx.read(oid, take, offset)
         if len(piece) != take:
             raise rados.IOError(f"{oid}: {len(piece)} bytes where the manifest promises {take}", errno=5)
@@ -603,14 +598,14 @@ class ObjectReader(io.RawIOBase):
         return piece
 
 
-def entry_of(info: ObjectInfo) -> IndexEntry:
+def entry_of(info: ObjectState) -> IndexEntry:
     return IndexEntry(
-        info.key,
-        info.size,
-        info.etag,
-        info.mtime,
-        info.content_type,
-        info.owner,
+        key=info.key,
+        size=info.size,
+        etag=info.etag,
+        mtime=info.mtime,
+        content_type=info.content_type,
+        owner=info.owner,
         version_id=info.version_id,
         tag=info.tag,
     )
@@ -635,7 +630,7 @@ def _clip(byte_range: tuple[int, int] | None, size: int) -> tuple[int, int]:
     return first, min(size - 1, last)
 
 
-def _attrs(info: ObjectInfo) -> dict[str, bytes]:
+def _attrs(info: ObjectState) -> dict[str, bytes]:
     attrs = {
         ATTR + "manifest": info.manifest.encode(),
         ATTR + "etag": info.etag.encode(),
@@ -659,33 +654,33 @@ def _attrs(info: ObjectInfo) -> dict[str, bytes]:
     return attrs
 
 
-def _info(key: str, attrs: dict[str, bytes], oid: str) -> ObjectInfo:
+def _info(key: str, attrs: dict[str, bytes], oid: str) -> ObjectState:
     manifest = Manifest.decode(attrs[ATTR + "manifest"])
     meta = {
         name[len(ATTR + META_PREFIX) :]: value.decode()
         for name, value in attrs.items()
         if name.startswith(ATTR + META_PREFIX)
     }
-    return ObjectInfo(
-        key,
-        manifest.obj_size,
-        attrs[ATTR + "etag"].decode(),
-        float(attrs[ATTR + "mtime"]),
-        attrs[ATTR + "content_type"].decode(),
-        attrs[ATTR + "owner"].decode(),
-        meta,
-        manifest,
-        attrs[IDTAG_ATTR].decode(),
-        oid,
-        attrs.get(ATTR + "version_id", b"").decode(),
-        float(attrs[ATTR + "delete_at"]) if ATTR + "delete_at" in attrs else None,
-        {
+    return ObjectState(
+        key=key,
+        size=manifest.obj_size,
+        etag=attrs[ATTR + "etag"].decode(),
+        mtime=float(attrs[ATTR + "mtime"]),
+        content_type=attrs[ATTR + "content_type"].decode(),
+        owner=attrs[ATTR + "owner"].decode(),
+        metadata=meta,
+        manifest=manifest,
+        tag=attrs[IDTAG_ATTR].decode(),
+        oid=oid,
+        version_id=attrs.get(ATTR + "version_id", b"").decode(),
+        delete_at=float(attrs[ATTR + "delete_at"]) if ATTR + "delete_at" in attrs else None,
+        headers={
             name: attrs[ATTR + name.replace("-", "_")].decode()
             for name in CONTENT_HEADERS
             if ATTR + name.replace("-", "_") in attrs
         },
-        attrs.get(ATTR + "acl", b"").decode(),
-        decode_tags(attrs.get(ATTR + TAGS_ATTR, b"")),
+        acl=attrs.get(ATTR + "acl", b"").decode(),
+        tags=decode_tags(attrs.get(ATTR + TAGS_ATTR, b"")),
     )
 
 

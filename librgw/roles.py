@@ -31,15 +31,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
 
 from librgw import rados
 
 from .errors import DeleteConflict, EntityAlreadyExists, InvalidArgument, MalformedPolicyDocument, NoSuchEntity
 from .record_lock import locked
-
-if TYPE_CHECKING:
-    from .connection import RGW
+from .zone import Zone
 
 ROLES_NS = "roles"
 ARN_PREFIX = "arn:aws:iam:::role/"
@@ -179,12 +176,12 @@ def _principals(value: object) -> frozenset[str] | None:
 
 
 class RoleStore:
-    def __init__(self, rgw: RGW) -> None:
-        self.rgw = rgw
+    def __init__(self, zone: Zone) -> None:
+        self.zone = zone
 
     def get(self, name: str) -> Role:
         try:
-            raw = self.rgw.meta(ROLES_NS).read(name, MAX_RECORD) if ROLE_NAME_RE.fullmatch(name) else b""
+            raw = self.zone.meta(ROLES_NS).read(name, MAX_RECORD) if ROLE_NAME_RE.fullmatch(name) else b""
         except rados.ObjectNotFound:
             raw = b""
         if not raw:
@@ -192,7 +189,7 @@ class RoleStore:
         return Role.decode(raw)
 
     def list(self) -> list[Role]:
-        names = sorted(o.key for o in self.rgw.meta(ROLES_NS).list_objects())
+        names = sorted(o.key for o in self.zone.meta(ROLES_NS).list_objects())
         roles = []
         for name in names:
             try:
@@ -230,14 +227,14 @@ class RoleStore:
             op.new(rados.LIBRADOS_CREATE_EXCLUSIVE)
             op.write_full(role.encode())
             try:
-                self.rgw.meta(ROLES_NS).operate_write_op(op, name)
+                self.zone.meta(ROLES_NS).operate_write_op(op, name)
             except rados.ObjectExists:
                 raise EntityAlreadyExists(f"role {name!r} already exists") from None
         return role
 
     def delete(self, name: str) -> None:
         """Remove a role; ``DeleteConflict`` while it has permission policies."""
-        ioctx = self.rgw.meta(ROLES_NS)
+        ioctx = self.zone.meta(ROLES_NS)
         with self._changing(name) as role:
             if role.permission_policies:
                 raise DeleteConflict(f"role {name!r} has permission policies: delete them first")
@@ -271,7 +268,7 @@ class RoleStore:
     @contextmanager
     def _changing(self, name: str) -> Iterator[Role]:
         """The role's record, saved on clean exit (unless removed); under its lock meanwhile."""
-        ioctx = self.rgw.meta(ROLES_NS)
+        ioctx = self.zone.meta(ROLES_NS)
         self.get(name)  # NoSuchEntity before the lock: locking a missing object would create it
         with locked(ioctx, name):
             try:

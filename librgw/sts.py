@@ -16,15 +16,12 @@ import secrets
 import string
 import time
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
 
 from librgw import rados
 
 from .errors import InvalidAccessKeyId, InvalidArgument
 from .users import AccessKey
-
-if TYPE_CHECKING:
-    from .connection import RGW
+from .zone import Zone
 
 STS_NS = "users.sts"
 TEMP_KEY_PREFIX = "ASIA"
@@ -50,8 +47,8 @@ class SessionCredentials:
 
 
 class SessionStore:
-    def __init__(self, rgw: RGW) -> None:
-        self.rgw = rgw
+    def __init__(self, zone: Zone) -> None:
+        self.zone = zone
 
     def issue(
         self, key: AccessKey, duration: int, role: str = "", session_name: str = "", max_duration: int = MAX_DURATION
@@ -73,7 +70,7 @@ class SessionStore:
         with rados.WriteOpCtx() as op:
             op.new(rados.LIBRADOS_CREATE_EXCLUSIVE)
             op.write_full(json.dumps(asdict(credentials)).encode())
-            self.rgw.meta(STS_NS).operate_write_op(op, credentials.access_key)
+            self.zone.meta(STS_NS).operate_write_op(op, credentials.access_key)
         return credentials
 
     def lookup(self, access_key: str) -> SessionCredentials:
@@ -81,6 +78,6 @@ class SessionStore:
         if not access_key.startswith(TEMP_KEY_PREFIX):
             raise InvalidAccessKeyId(f"access key {access_key!r} does not exist")
         try:
-            return SessionCredentials(**json.loads(self.rgw.meta(STS_NS).read(access_key, MAX_RECORD)))
+            return SessionCredentials(**json.loads(self.zone.meta(STS_NS).read(access_key, MAX_RECORD)))
         except rados.ObjectNotFound:
             raise InvalidAccessKeyId(f"access key {access_key!r} does not exist") from None

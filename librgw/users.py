@@ -23,7 +23,6 @@ import string
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
 
 from librgw import rados
 
@@ -38,9 +37,7 @@ from .errors import (
 )
 from .omap_pages import omap_first
 from .record_lock import locked
-
-if TYPE_CHECKING:
-    from .connection import RGW
+from .zone import Zone
 
 UID_NS, KEYS_NS, SWIFT_NS, EMAIL_NS = "users.uid", "users.keys", "users.swift", "users.email"
 BUCKETS_SUFFIX = ".buckets"
@@ -139,8 +136,8 @@ def generate_secret_key() -> str:
 class UserStore:
     """Create, read, change and remove users and their credentials."""
 
-    def __init__(self, rgw: RGW) -> None:
-        self.rgw = rgw
+    def __init__(self, zone: Zone) -> None:
+        self.zone = zone
 
     # -- reading ---------------------------------------------------------------
 
@@ -150,7 +147,7 @@ class UserStore:
         if len(name.encode()) > MAX_RADOS_NAME:
             return None
         try:
-            return self.rgw.meta(namespace).read(name, MAX_RECORD)
+            return self.zone.meta(namespace).read(name, MAX_RECORD)
         except rados.ObjectNotFound:
             return None
 
@@ -189,7 +186,7 @@ class UserStore:
 
     def list(self) -> list[str]:
         """Every user id, sorted."""
-        names = (o.key for o in self.rgw.meta(UID_NS).list_objects())
+        names = (o.key for o in self.zone.meta(UID_NS).list_objects())
         return sorted(n for n in names if not n.endswith(BUCKETS_SUFFIX))
 
     # -- creating and changing -------------------------------------------------
@@ -215,7 +212,7 @@ class UserStore:
             op.new(rados.LIBRADOS_CREATE_EXCLUSIVE)
             op.write_full(user.encode())
             try:
-                self.rgw.meta(UID_NS).operate_write_op(op, uid)
+                self.zone.meta(UID_NS).operate_write_op(op, uid)
             except rados.ObjectExists:
                 raise UserAlreadyExists(f"user {uid!r} already exists") from None
         try:
@@ -350,7 +347,7 @@ class UserStore:
             if not any(s["id"] == swift_user for s in user.subusers):
                 raise InvalidArgument(f"user {uid!r} has no subuser {subuser!r}")
             record = json.dumps({"user_id": uid, "secret_key": secret_key}).encode()
-            self.rgw.meta(SWIFT_NS).write_full(swift_user, record)
+            self.zone.meta(SWIFT_NS).write_full(swift_user, record)
             user.swift_keys = [k for k in user.swift_keys if k["user"] != swift_user]
             user.swift_keys.append({"user": swift_user, "secret_key": secret_key})
         return user
@@ -358,7 +355,7 @@ class UserStore:
     @contextmanager
     def _changing(self, uid: str) -> Iterator[UserInfo]:
         """The user's record, saved on clean exit; under the record's lock meanwhile."""
-        ioctx = self.rgw.meta(UID_NS)
+        ioctx = self.zone.meta(UID_NS)
         self.get(uid)  # NoSuchUser before the lock: locking a missing object would create it
         with locked(ioctx, uid):
             raw = ioctx.read(uid, MAX_RECORD)
@@ -379,7 +376,7 @@ class UserStore:
 
     def _claim(self, namespace: str, name: str, record: bytes, uid: str) -> None:
         """Create index object ``name`` for ``uid``; KeyExists if a live user holds it."""
-        ioctx = self.rgw.meta(namespace)
+        ioctx = self.zone.meta(namespace)
         with rados.WriteOpCtx() as op:
             op.new(rados.LIBRADOS_CREATE_EXCLUSIVE)
             op.write_full(record)
@@ -394,7 +391,7 @@ class UserStore:
 
     def _holder(self, namespace: str, name: str) -> str | None:
         """The user who really holds index entry ``name``, or None if it is stale."""
-        raw = self.rgw.meta(namespace).read(name, MAX_RECORD)
+        raw = self.zone.meta(namespace).read(name, MAX_RECORD)
         uid = raw.decode() if namespace == EMAIL_NS else json.loads(raw)["user_id"]
         try:
             user = self.get(uid)
@@ -410,7 +407,7 @@ class UserStore:
     def _release(self, namespace: str, name: str, uid: str) -> None:
         try:
             if self._holder(namespace, name) in (None, uid):
-                self.rgw.meta(namespace).remove_object(name)
+                self.zone.meta(namespace).remove_object(name)
         except rados.ObjectNotFound:
             pass
 
@@ -426,9 +423,9 @@ class UserStore:
 
     def _remove_quietly(self, namespace: str, name: str) -> None:
         try:
-            self.rgw.meta(namespace).remove_object(name)
+            self.zone.meta(namespace).remove_object(name)
         except rados.ObjectNotFound:
             pass
 
     def _owns_buckets(self, uid: str) -> bool:
-        return omap_first(self.rgw.meta(UID_NS), uid + BUCKETS_SUFFIX) is not None
+        return omap_first(self.zone.meta(UID_NS), uid + BUCKETS_SUFFIX) is not None

@@ -14,13 +14,14 @@ delete marker), so a plain listing is unchanged. A key's version list is changed
 A key written before versioning was enabled has only its null version and no entries yet;
 its first versioned change records that null version before adding the new one.
 
-Every write of a versioned bucket (``put``, ``copy``, a completed multipart upload) goes
-through ``write``, which gives the writer the head to write (a new version's, or the null
-one's while suspended) and records the version once the head is written, so a write that
-fails (a bad MD5, a client gone) leaves the versions as they were. The data is written
-outside the key's lock; only the bookkeeping after it is under the lock. Listing reads every
-version under the prefix from the key marker on and selects the page in memory
-(``select_versions``).
+Whether a request goes through the versions at all is ``object_ops.py``'s to decide. Every
+write of a versioned bucket (``put``, ``copy``, a completed multipart upload) goes through
+``write``, which gives the writer the version id to write (a new one, or ``null`` while
+suspended; its head is ``manifest.instance_oid``'s) and records the version once the head
+is written, so a write that fails (a bad MD5, a client gone) leaves the versions as they
+were. The data is written outside the key's lock; only the bookkeeping after it is under
+the lock. Listing reads every version under the prefix from the key marker on and selects
+the page in memory (``select_versions``).
 
 The bucket index entry changes in two phases around every change of a key's versions: the
 writer's head write prepares it (``ObjectStore.commit_head``; a delete prepares it itself),
@@ -39,24 +40,21 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 from librgw import rados
 
-from .bucket_index import BucketIndex, IndexEntry, bucket_shard_index, common_prefix
-from .buckets import BucketInfo
-from .errors import MethodNotAllowed, NoSuchKey, NoSuchVersion
-from .manifest import head_oid
-from .objects import ObjectReader, ObjectStore, check_key, entry_of
+from .bucket_index import BucketIndexes, IndexEntry, bucket_shard_index, common_prefix
+from .bucket_info import BucketInfo
+from .errors import NoSuchKey, NoSuchVersion
+from .manifest import NULL, head_oid, instance_oid
+from .objects import CopySource, ObjectStore, check_key, entry_of
 from .omap_keys import entries_of, entry_key, escaped
 from .omap_pages import PAGE, omap_first, omap_items
 from .record_lock import locked
-from .zone import INDEX_POOL
+from .write_request import WriteRequest
+from .zone import INDEX_POOL, Zone
 
-if TYPE_CHECKING:
-    from .connection import RGW
-
-NULL = "null"
 VERSION_ID_LEN = 32
 TIME_DIGITS = 20
 
@@ -142,8 +140,24 @@ def new_version_id() -> str:
     return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(VERSION_ID_LEN))
 
 
-def instance_oid(bucket: BucketInfo, key: str, version_id: str) -> str:
-    return head_oid(bucket.marker, key) if version_id == NULL else f"{bucket.marker}__:{version_id}_{key}"
+def version_shard_oids(bucket: BucketInfo) -> list[str]:
+    """The objects (in the index pool) whose omaps hold the bucket's versions."""
+    return [f"{bucket.marker}__versions.{shard}" for shard in range(bucket.num_shards)]
+
+
+def holds_versions(index: rados.Ioctx, bucket: BucketInfo) -> bool:
+    """Does the bucket keep any version or delete marker (so it cannot be deleted)?
+    ``index`` is an I/O context on the index pool."""
+    return any(omap_first(index, oid) is not None for oid in version_shard_oids(bucket))
+
+
+def remove_version_shards(index: rados.Ioctx, bucket: BucketInfo) -> None:
+    """Remove the (empty) version shards of a bucket being deleted."""
+    for oid in version_shard_oids(bucket):
+        try:
+            index.remove_object(oid)
+        except rados.ObjectNotFound:
+            pass
 
 
 def _omap_key(key: str, mtime_ns: int, version_id: str) -> str:
@@ -151,9 +165,13 @@ def _omap_key(key: str, mtime_ns: int, version_id: str) -> str:
 
 
 class Versions:
-    def __init__(self, rgw: RGW, objects: ObjectStore) -> None:
-        self.rgw = rgw
-        self.objects = objects
+    """The versions of the keys of versioned buckets; ``ObjectOps`` says when a request
+    goes through them."""
+
+    def __init__(self, zone: Zone, indexes: BucketIndexes, heads: ObjectStore) -> None:
+        self.zone = zone
+        self.indexes = indexes
+        self.heads = heads
 
     def _shard_oid(self, bucket: BucketInfo, key: str) -> str:
         return f"{bucket.marker}__versions.{bucket_shard_index(key, bucket.num_shards)}"
@@ -163,12 +181,12 @@ class Versions:
     def versions_of(self, bucket: BucketInfo, key: str) -> list[tuple[str, Version]]:
         """(omap key, version) of ``key``, newest first; the null version of a key never
         changed while versioned counts as its only version."""
-        with self.rgw.client.open_ioctx(INDEX_POOL) as index:
+        with self.zone.client.open_ioctx(INDEX_POOL) as index:
             found = self._scan(index, self._shard_oid(bucket, key), entries_of(key))
         if found:
             return found
         try:
-            info = self.objects.stat(bucket, key)
+            info = self.heads.stat(bucket, key)
         except NoSuchKey:
             return []
         version = Version(key, NULL, info.mtime, info.size, info.etag, info.owner, content_type=info.content_type)
@@ -185,7 +203,7 @@ class Versions:
         if current is None or current.delete_marker:
             return None
         try:
-            return entry_of(self.objects.stat(bucket, key, instance_oid(bucket, key, current.version_id)))
+            return entry_of(self.heads.stat(bucket, key, instance_oid(bucket.marker, key, current.version_id)))
         except NoSuchKey:
             return None
 
@@ -204,37 +222,6 @@ class Versions:
                 return version
         raise NoSuchVersion(f"{bucket.name}/{key} has no version {version_id!r}")
 
-    def holds_any(self, bucket: BucketInfo) -> bool:
-        """Does the bucket keep any version or delete marker (so it cannot be deleted)?"""
-        with self.rgw.client.open_ioctx(INDEX_POOL) as index:
-            return any(omap_first(index, oid) is not None for oid in self._shard_oids(bucket))
-
-    def remove_shards(self, bucket: BucketInfo) -> None:
-        """Remove the (empty) version shards of a bucket being deleted."""
-        with self.rgw.client.open_ioctx(INDEX_POOL) as index:
-            for oid in self._shard_oids(bucket):
-                try:
-                    index.remove_object(oid)
-                except rados.ObjectNotFound:
-                    pass
-
-    def _shard_oids(self, bucket: BucketInfo) -> list[str]:
-        return [f"{bucket.marker}__versions.{shard}" for shard in range(bucket.num_shards)]
-
-    def get(
-        self, bucket: BucketInfo, key: str, version_id: str | None = None, byte_range: tuple[int, int] | None = None
-    ) -> ObjectReader:
-        """The current version, or ``version_id``; NoSuchKey if the current one is a delete
-        marker, MethodNotAllowed if ``version_id`` names one (as S3 answers)."""
-        version = self.find(bucket, key, version_id)
-        if version.delete_marker and version_id is None:
-            raise NoSuchKey(f"{bucket.name}/{key} does not exist (its current version is a delete marker)")
-        if version.delete_marker:
-            raise MethodNotAllowed(f"version {version_id!r} of {bucket.name}/{key} is a delete marker")
-        reader = self.objects.get(bucket, key, byte_range, instance_oid(bucket, key, version.version_id))
-        reader.version_id = version.version_id
-        return reader
-
     def list(
         self,
         bucket: BucketInfo,
@@ -248,10 +235,10 @@ class Versions:
         ``delimiter``, keys sharing a prefix up to it roll up into ``prefixes``). A page reads
         every version from ``key_marker`` to the end of ``prefix``."""
         rows: list[Version] = []
-        with self.rgw.client.open_ioctx(INDEX_POOL) as index:
-            for oid in self._shard_oids(bucket):  # a key's entries sort after the key itself
+        with self.zone.client.open_ioctx(INDEX_POOL) as index:
+            for oid in version_shard_oids(bucket):  # a key's entries sort after the key itself
                 rows += [v for _, v in self._scan(index, oid, escaped(prefix), start_after=escaped(key_marker))]
-        with BucketIndex(self.rgw, bucket) as bucket_index:
+        with self.indexes.open(bucket) as bucket_index:
             listed = {v.key for v in rows}
             marker = key_marker
             while True:
@@ -273,18 +260,18 @@ class Versions:
 
     # -- writing -----------------------------------------------------------------
 
-    def write(self, bucket: BucketInfo, key: str, writer: Callable[[str, str], IndexEntry]) -> tuple[str, IndexEntry]:
+    def write(self, bucket: BucketInfo, key: str, writer: Callable[[str], IndexEntry]) -> tuple[str, IndexEntry]:
         """A new version of ``key`` (``enabled``), or its null version replaced (``suspended``),
-        as ``writer(head oid, version id)`` writes it (and its bucket index entry); returns
-        (version id, the writer's entry). A writer that raises leaves the versions as they were.
+        as ``writer(version id)`` writes it (its head, ``instance_oid``, and its bucket index
+        entry); returns (version id, the writer's entry). A writer that raises leaves the
+        versions as they were.
 
         The data is written before the key's shard lock is taken, so a long upload holds up
         no other write; the lock covers only recording the version and making the bucket
         index entry show the newest one (concurrent writers complete in any order)."""
         check_key(key)
         version_id = new_version_id() if bucket.versioning == "enabled" else NULL
-        oid = instance_oid(bucket, key, version_id)
-        entry = writer(oid, version_id)
+        entry = writer(version_id)
         with self._key_lock(bucket, key):
             if version_id == NULL:
                 self._drop_null(bucket, key, keep_data=True)
@@ -298,110 +285,49 @@ class Versions:
         return version_id, entry
 
     def put(
-        self,
-        bucket: BucketInfo,
-        key: str,
-        data: bytes | BinaryIO,
-        metadata: dict[str, str] | None = None,
-        content_type: str = "",
-        owner: str = "",
-        headers: dict[str, str] | None = None,
-        expected_md5: str | None = None,
-        acl: str = "",
-        tags: dict[str, str] | None = None,
+        self, bucket: BucketInfo, key: str, data: bytes | BinaryIO, request: WriteRequest
     ) -> tuple[str, IndexEntry]:
         """A new version (``enabled``) or the null version replaced (``suspended``): (version
-        id, index entry). The arguments are ``ObjectStore.put``'s."""
-
-        def writer(oid: str, version_id: str) -> IndexEntry:
-            return self.objects.put(
-                bucket,
-                key,
-                data,
-                metadata,
-                content_type,
-                owner=owner,
-                oid=oid,
-                version_id=version_id,
-                headers=headers,
-                expected_md5=expected_md5,
-                acl=acl,
-                tags=tags,
-            )
-
-        return self.write(bucket, key, writer)
+        id, index entry). The arguments are ``ObjectStore.put``'s, but for the request's
+        condition, which is on the current version, not on the head written (``ObjectOps``
+        checks it)."""
+        request = replace(request, condition=None)
+        return self.write(bucket, key, lambda version_id: self.heads.put(bucket, key, data, request, version_id))
 
     def copy(
-        self,
-        src_bucket: BucketInfo,
-        src_key: str,
-        dst_bucket: BucketInfo,
-        dst_key: str,
-        metadata: dict[str, str] | None = None,
-        content_type: str | None = None,
-        src_oid: str | None = None,
-        headers: dict[str, str] | None = None,
-        owner: str = "",
-        acl: str = "",
-        tags: dict[str, str] | None = None,
+        self, source: CopySource, dst_bucket: BucketInfo, dst_key: str, request: WriteRequest
     ) -> tuple[str, IndexEntry]:
         """``ObjectStore.copy`` into a new version of ``dst_key`` (or its null version, while
-        suspended); ``src_oid`` names a source version's head. Returns (version id, entry)."""
+        suspended), the request's condition left to ``ObjectOps`` as ``put``'s. Returns
+        (version id, entry)."""
+        request = replace(request, condition=None)
+        return self.write(
+            dst_bucket, dst_key, lambda version_id: self.heads.copy(source, dst_bucket, dst_key, request, version_id)
+        )
 
-        def writer(oid: str, version_id: str) -> IndexEntry:
-            return self.objects.copy(
-                src_bucket,
-                src_key,
-                dst_bucket,
-                dst_key,
-                metadata,
-                content_type,
-                src_oid=src_oid,
-                headers=headers,
-                dst_oid=oid,
-                version_id=version_id,
-                owner=owner,
-                acl=acl,
-                tags=tags,
-            )
-
-        return self.write(dst_bucket, dst_key, writer)
-
-    def update(
-        self,
-        bucket: BucketInfo,
-        key: str,
-        metadata: dict[str, str],
-        content_type: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> Version:
-        """Replace the current version's metadata, content type and headers in place (no new
-        version, as Swift's POST; its owner and ACL stay); NoSuchKey if the current version
-        is a delete marker."""
+    def update(self, bucket: BucketInfo, key: str, request: WriteRequest) -> tuple[str, IndexEntry]:
+        """Replace the current version's metadata, content type and headers in place with the
+        request's (no new version, as Swift's POST; a content type of "" keeps it, and its
+        owner, ACL and tags stay): (its version id, its entry). NoSuchKey if the current
+        version is a delete marker."""
         with self._key_lock(bucket, key):
             version = self.find(bucket, key)
             if version.delete_marker:
                 raise NoSuchKey(f"{bucket.name}/{key} does not exist (its current version is a delete marker)")
-            oid = instance_oid(bucket, key, version.version_id)
-            current = self.objects.stat(bucket, key, oid)
-            entry = self.objects.copy(
-                bucket,
-                key,
-                bucket,
-                key,
-                metadata,
-                content_type or current.content_type,
-                src_oid=oid,
-                headers=headers,
-                dst_oid=oid,
-                version_id=current.version_id,
+            oid = instance_oid(bucket.marker, key, version.version_id)
+            current = self.heads.stat(bucket, key, oid)
+            kept = WriteRequest(
+                metadata=request.metadata or {},
+                content_type=request.content_type or current.content_type,
+                headers=request.headers,
                 owner=current.owner,
                 acl=current.acl,
             )
+            entry = self.heads.copy(CopySource(bucket=bucket, key=key, oid=oid), bucket, key, kept, current.version_id)
             version = replace(version, content_type=entry.content_type)
             self._add(bucket, version)  # the same omap key: the record's content type follows
             self._sync_index(bucket, key, entry.tag)
-        return version
+        return version.version_id, entry
 
     def delete(self, bucket: BucketInfo, key: str, version_id: str | None = None) -> tuple[str, bool]:
         """Without ``version_id``: add a delete marker (null in a suspended bucket); returns its
@@ -423,7 +349,7 @@ class Versions:
             ((omap_key, version),) = found
             tag = self._prepare_index(bucket, key)
             if not version.delete_marker:
-                self.objects.remove_head(bucket, instance_oid(bucket, key, version_id))
+                self.heads.remove_head(bucket, instance_oid(bucket.marker, key, version_id))
             self._remove_entries(bucket, key, [omap_key])
             self._sync_index(bucket, key, tag)
             return version_id, version.delete_marker
@@ -431,12 +357,12 @@ class Versions:
     # -- internals -----------------------------------------------------------------
 
     def _key_lock(self, bucket: BucketInfo, key: str):
-        index = self.rgw.client.open_ioctx(INDEX_POOL)
+        index = self.zone.client.open_ioctx(INDEX_POOL)
         return _ClosingLock(index, self._shard_oid(bucket, key))
 
     def _record_null_version(self, bucket: BucketInfo, key: str) -> None:
         """Give a key's pre-versioning (null) version its entry before the key's first versioned change."""
-        with self.rgw.client.open_ioctx(INDEX_POOL) as index:
+        with self.zone.client.open_ioctx(INDEX_POOL) as index:
             if self._scan(index, self._shard_oid(bucket, key), entries_of(key), limit=1):
                 return
         version = self._null_head_version(bucket, key)
@@ -446,7 +372,7 @@ class Versions:
     def _null_head_version(self, bucket: BucketInfo, key: str) -> Version | None:
         """The null version as its head is now; None if there is no null head."""
         try:
-            info = self.objects.stat(bucket, key)
+            info = self.heads.stat(bucket, key)
         except NoSuchKey:
             return None
         return Version(key, NULL, info.mtime, info.size, info.etag, info.owner, content_type=info.content_type)
@@ -456,10 +382,10 @@ class Versions:
         nulls = [k for k, v in self.versions_of(bucket, key) if v.version_id == NULL]
         self._remove_entries(bucket, key, nulls)
         if not keep_data:  # a put overwrites the null head itself, and GCs its tails
-            self.objects.remove_head(bucket, head_oid(bucket.marker, key))
+            self.heads.remove_head(bucket, head_oid(bucket.marker, key))
 
     def _add(self, bucket: BucketInfo, version: Version) -> None:
-        with self.rgw.client.open_ioctx(INDEX_POOL) as index, rados.WriteOpCtx() as op:
+        with self.zone.client.open_ioctx(INDEX_POOL) as index, rados.WriteOpCtx() as op:
             omap_key = _omap_key(version.key, int(version.mtime * 1e9), version.version_id)
             index.set_omap(op, (omap_key,), (version.encode(),))
             index.operate_write_op(op, self._shard_oid(bucket, version.key))
@@ -467,7 +393,7 @@ class Versions:
     def _remove_entries(self, bucket: BucketInfo, key: str, omap_keys: list[str]) -> None:
         if not omap_keys:
             return
-        with self.rgw.client.open_ioctx(INDEX_POOL) as index, rados.WriteOpCtx() as op:
+        with self.zone.client.open_ioctx(INDEX_POOL) as index, rados.WriteOpCtx() as op:
             index.remove_omap_keys(op, tuple(omap_keys))
             try:
                 index.operate_write_op(op, self._shard_oid(bucket, key))
@@ -478,7 +404,7 @@ class Versions:
         """Record a pending change of ``key``'s bucket index entry, before its versions change;
         the tag that ``_sync_index`` completes."""
         tag = uuid.uuid4().hex
-        with BucketIndex(self.rgw, bucket) as index:
+        with self.indexes.open(bucket) as index:
             index.prepare(key, tag, "delete")
         return tag
 
@@ -486,7 +412,7 @@ class Versions:
         """Make the bucket index entry show the key's current version, or nothing, completing
         the pending change ``tag``."""
         entry = self.index_entry(bucket, key)
-        with BucketIndex(self.rgw, bucket) as index:
+        with self.indexes.open(bucket) as index:
             index.complete(key, tag, entry)
 
     @staticmethod

@@ -104,3 +104,29 @@ def create_pool(client: rados.Rados, name: str, profile: str | None = None, size
         raise rados.Error(f"creating pool {name}: {outs}", errno=-ret)
     with client.open_ioctx(name) as ioctx:
         ioctx.application_enable(RGW_APPLICATION)  # as RGW does; Ceph warns about untagged pools
+
+
+class Zone:
+    """The zone as the core's stores use it: the cluster handle, the zone record, and I/O
+    contexts on ``default.rgw.meta`` by namespace, each opened once and kept until ``close``.
+
+    Each store takes the zone and the other stores it uses, never the whole ``RGW``, so the
+    core's modules import one another one way only (``connection.py`` wires them)."""
+
+    def __init__(self, client: rados.Rados, params: ZoneParams) -> None:
+        self.client = client
+        self.params = params
+        self._meta: dict[str, rados.Ioctx] = {}
+
+    def meta(self, namespace: str) -> rados.Ioctx:
+        """An I/O context on ``default.rgw.meta`` in ``namespace`` (``users.uid``, ``root``, ...)."""
+        ioctx = self._meta.get(namespace)
+        if ioctx is None:
+            ioctx = self._meta[namespace] = self.client.open_ioctx(META_POOL)
+            ioctx.set_namespace(namespace)
+        return ioctx
+
+    def close(self) -> None:
+        for ioctx in self._meta.values():
+            ioctx.close()
+        self._meta.clear()

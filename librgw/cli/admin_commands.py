@@ -43,7 +43,7 @@ import argparse
 import json
 
 from librgw import rados
-from librgw.bucket_index import BucketIndex, usage
+from librgw.bucket_index import usage
 from librgw.connection import attach
 from librgw.errors import MalformedPolicyDocument
 from librgw.policy import parse_identity_policy
@@ -220,20 +220,20 @@ def _bucket_list(args: argparse.Namespace, handle: rados.Rados) -> int:
 def _bucket_stats(args: argparse.Namespace, handle: rados.Rados) -> int:
     rgw = attach(handle)
     info = rgw.buckets.get(args.bucket)
-    with BucketIndex(rgw, info) as index:
+    with rgw.indexes.open(info) as index:
         return _show({**info.to_json(), "usage": usage(*index.stats())})
 
 
 def _bucket_check(args: argparse.Namespace, handle: rados.Rados) -> int:
     rgw = attach(handle)
     info = rgw.buckets.get(args.bucket)
-    with BucketIndex(rgw, info) as index:
+    with rgw.indexes.open(info) as index:
         return _show(index.check(fix=args.fix))
 
 
 def _bucket_reshard(args: argparse.Namespace, handle: rados.Rados) -> int:
     rgw = attach(handle)
-    with BucketIndex(rgw, rgw.buckets.get(args.bucket)) as index:
+    with rgw.indexes.open(rgw.buckets.get(args.bucket)) as index:
         return _show(index.reshard(args.num_shards).to_json())
 
 

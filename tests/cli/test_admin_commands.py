@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import librgw as core
-from librgw.bucket_index import BucketIndex, IndexEntry
+from librgw.bucket_index import IndexEntry
 
 
 def test_user_create_info_list_and_rm(librgw):
@@ -78,7 +78,7 @@ import librgw
 from librgw.bucket_index import BucketIndex
 
 rgw = librgw.connect(sys.argv[1])
-with BucketIndex(rgw, rgw.buckets.get("photos")) as index:
+with rgw.indexes.open(rgw.buckets.get("photos")) as index:
     index.prepare("dog.jpg", "tag-dog", "write")  # a writer that dies before its head is written
 # and one that dies after writing its head, before completing the index entry
 BucketIndex.complete = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
@@ -107,7 +107,7 @@ def test_bucket_check_fix_after_kill_9_between_head_write_and_index_completion(l
     assert stats["usage"] == {"rgw.main": {"size": 400, "num_objects": 1}}
     assert json.loads(librgw("admin", "bucket", "check", "--bucket", "photos").out)["pending_entries"] == []
     with core.connect(str(cluster_conf)) as rgw:
-        index = BucketIndex(rgw, rgw.buckets.get("photos"))
+        index = rgw.indexes.open(rgw.buckets.get("photos"))
         assert [(e.key, e.size, e.etag) for e in index.list().entries] == [("cat.jpg", 400, md5(b"meow" * 100))]
         assert rgw.get("photos", "cat.jpg").read() == b"meow" * 100
 
@@ -115,7 +115,7 @@ def test_bucket_check_fix_after_kill_9_between_head_write_and_index_completion(l
 def test_bucket_reshard_moves_the_index(librgw, cluster_conf):
     librgw("admin", "user", "create", "--uid", "u", "--display-name", "U")
     with core.connect(str(cluster_conf)) as rgw:
-        index = BucketIndex(rgw, rgw.buckets.create("u", "photos"))
+        index = rgw.indexes.open(rgw.buckets.create("u", "photos"))
         for n in range(20):
             index.prepare(f"k{n}", "t", "write")
             index.complete(f"k{n}", "t", IndexEntry(f"k{n}", n, "e", 0.0))

@@ -5,6 +5,7 @@ import json
 
 import librgw as core
 from librgw.lifecycle_rules import LifecycleConfiguration
+from librgw.write_request import WriteRequest
 
 PAST = {
     "rules": [{"id": "past", "status": "Enabled", "filter": {"prefix": "tmp/"}, "expiration": {"date": "2020-01-01"}}]
@@ -19,7 +20,7 @@ def test_lc_list_get_and_process(librgw, cluster_conf):
         for key in ("tmp/a", "tmp/b", "keep"):
             rgw.put("expiring", key, b"data")
         rgw.lifecycle.set("expiring", LifecycleConfiguration.from_json(PAST))
-        upload = rgw.multipart.initiate(bucket, "tmp/upload")
+        upload = rgw.multipart.initiate(bucket, "tmp/upload", WriteRequest())
 
     listed = json.loads(librgw("admin", "lc", "list").out)
     assert listed == [

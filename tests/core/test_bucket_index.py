@@ -88,7 +88,7 @@ def random_keys(rng: random.Random, count: int) -> list[str]:
 def bucket(rgw):
     rgw.users.create("alice", "Alice")
     info = rgw.buckets.create("alice", "photos")
-    index = BucketIndex(rgw, info)
+    index = rgw.indexes.open(info)
     yield index
     index.close()
 
@@ -135,7 +135,7 @@ def test_concurrent_writers_to_one_shard_lose_nothing(rgw, bucket):
     errors: list[BaseException] = []
 
     def writer(mine: list[str]) -> None:
-        index = BucketIndex(rgw, bucket.info)
+        index = rgw.indexes.open(bucket.info)
         try:
             for n, key in enumerate(mine):
                 put(index, key, n + 1)
@@ -174,7 +174,7 @@ def big_bucket(tmp_path_factory):
     create_cluster(where, 6, **{"osd pool default pg num": "16"})
     with librgw.connect(str(where / "cluster.conf")) as rgw:
         rgw.users.create("alice", "Alice")
-        index = BucketIndex(rgw, rgw.buckets.create("alice", "big"))
+        index = rgw.indexes.open(rgw.buckets.create("alice", "big"))
         keys = sorted({f"{d}/{s}/{n:05}" for d in ("logs", "img", "doc", "x") for s in "abcde" for n in range(1000)})
         fill(rgw, index, keys)
         yield index, keys
@@ -348,13 +348,13 @@ def test_reshard_moves_every_entry_and_keeps_the_stats(rgw, bucket, client):
 
 
 def test_writers_and_readers_go_on_through_a_reshard(rgw, bucket):
-    stale = BucketIndex(rgw, bucket.info)  # holds the old layout: must find the new one by itself
+    stale = rgw.indexes.open(bucket.info)  # holds the old layout: must find the new one by itself
     done = threading.Event()
     written: list[str] = []
     errors: list[BaseException] = []
 
     def writer() -> None:
-        index = BucketIndex(rgw, bucket.info)
+        index = rgw.indexes.open(bucket.info)
         try:
             n = 0
             while not done.is_set() or n < 50:

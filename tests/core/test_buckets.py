@@ -34,7 +34,7 @@ def objects(client, pool: str, namespace: str = "") -> set[str]:
 
 def test_a_bucket_is_an_entrypoint_an_instance_and_eleven_index_shards(rgw, client, owner):
     info = rgw.buckets.create(owner, "photos")
-    assert info.marker.startswith(rgw.zone.id + ".") and info.num_shards == 11
+    assert info.marker.startswith(rgw.zone.params.id + ".") and info.num_shards == 11
     assert objects(client, META_POOL, "root") == {"photos", f"{INSTANCE_PREFIX}photos:{info.marker}"}
     assert objects(client, INDEX_POOL) == {f".dir.{info.marker}.{n}" for n in range(11)}
     assert rgw.buckets.get("photos") == info

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from librgw import rados
-from librgw.bucket_index import BucketIndex
 from librgw.gc import GarbageCollector
 from librgw.manifest import head_oid, tail_oid
 from librgw.zone import DATA_POOL
@@ -55,9 +54,9 @@ def test_the_tails_of_a_writer_killed_mid_stream_are_collected(conf, rgw, client
     assert [name.rsplit("_", 1)[1] for name in left] == ["1", "2"]  # two tails, no head
     assert all(name.startswith(f"{bucket.marker}__shadow_") for name in left)
     assert rgw.list("photos").objects == []
-    with BucketIndex(rgw, bucket) as index:
+    with rgw.indexes.open(bucket) as index:
         assert index.stored("big") is None  # it never reached its head write
-    gc = GarbageCollector(rgw, min_wait_s=0.0)  # as if the grace had passed
+    gc = GarbageCollector(rgw.zone, min_wait_s=0.0)  # as if the grace had passed
     assert gc.process(include_all=True) == 2  # the intent finds no head of its write
     assert data_objects(client) == set() and gc.list(include_all=True) == []
 
@@ -70,7 +69,7 @@ def test_an_intent_left_behind_keeps_the_tails_of_the_head_that_landed(rgw, clie
     blob = os.urandom(9 * MiB)
     rgw.put("photos", "k", blob)  # forgetting the intent is best effort: the write succeeds
     monkeypatch.undo()
-    gc = GarbageCollector(rgw, min_wait_s=0.0)
+    gc = GarbageCollector(rgw.zone, min_wait_s=0.0)
     (intent,) = gc.list(include_all=True)
     assert intent.head == head_oid(bucket.marker, "k") and intent.marker == bucket.marker
     assert gc.process(include_all=True) == 0
@@ -86,7 +85,7 @@ def write_tails(rgw, bucket, tag: str, count: int) -> None:
 def test_an_intent_waits_while_its_tails_are_fresh(rgw, client, bucket):
     """A writer still streaming (its newest tail younger than the grace) keeps its tails."""
     write_tails(rgw, bucket, "streaming", 2)
-    gc = GarbageCollector(rgw, min_wait_s=3600.0)
+    gc = GarbageCollector(rgw.zone, min_wait_s=3600.0)
     gc.intend("streaming", head_oid(bucket.marker, "k"), marker=bucket.marker)
     assert gc.process(include_all=True) == 0
     assert len(data_objects(client)) == 2
@@ -96,14 +95,14 @@ def test_an_intent_waits_while_its_tails_are_fresh(rgw, client, bucket):
         head_oid(bucket.marker, "k"),
         bucket.marker,
     )
-    assert GarbageCollector(rgw, min_wait_s=0.0).process(include_all=True) == 2  # once the grace has passed
+    assert GarbageCollector(rgw.zone, min_wait_s=0.0).process(include_all=True) == 2  # once the grace has passed
     assert data_objects(client) == set()
 
 
 def test_a_due_intent_of_a_write_that_never_landed_becomes_an_ordinary_entry(rgw, client, bucket):
     """Not deleted at once: had the head landed and been replaced, its readers keep their grace."""
     write_tails(rgw, bucket, "dead", 3)
-    gc = GarbageCollector(rgw, min_wait_s=0.0)
+    gc = GarbageCollector(rgw.zone, min_wait_s=0.0)
     gc.intend("dead", head_oid(bucket.marker, "k"), marker=bucket.marker)
     removed = gc.process()
     queued = gc.list(include_all=True)

@@ -10,6 +10,7 @@ from librgw.errors import InvalidArgument, InvalidRequest, InvalidTag, NoSuchKey
 from librgw.lifecycle import LC_LOCK, LC_NS, _shard_oid, configuration_of
 from librgw.lifecycle_rules import DAY, LifecycleConfiguration, after_days, parse_date
 from librgw.manifest import STRIPE_SIZE
+from librgw.write_request import WriteRequest
 from librgw.zone import LOG_POOL
 
 
@@ -118,7 +119,7 @@ def test_times_round_up_to_midnight_utc_as_s3_computes_them():
 def test_expiration_by_days_deletes_only_what_is_due_and_gc_gets_the_tails(rgw, bucket):
     rgw.lifecycle.set("lcb", config(rule(filter={"prefix": "logs/"}, expiration={"days": 30})))
     for key in ("logs/1", "logs/2", "data/1"):
-        rgw.objects.put(bucket, key, b"x" * (STRIPE_SIZE + 1))  # a head and a tail
+        rgw.objects.put(bucket, key, b"x" * (STRIPE_SIZE + 1), WriteRequest())  # a head and a tail
     tails = {p.oid for p in rgw.objects.stat(bucket, "logs/1").manifest.parts}
     now = time.time()
     assert rgw.lifecycle.process(now=now + 29 * DAY)["expired"] == 0
@@ -139,10 +140,10 @@ def test_filters_on_tags_and_sizes_and_disabled_rules(rgw, bucket):
             rule(id="off", status="Disabled", filter={}, expiration={"days": 1}),
         ),
     )
-    rgw.objects.put(bucket, "temp", b"x", tags={"temp": "yes", "other": "1"})
-    rgw.objects.put(bucket, "not-temp", b"x", tags={"temp": "no"})
-    rgw.objects.put(bucket, "big", b"x" * 101)
-    rgw.objects.put(bucket, "small", b"x" * 100)
+    rgw.objects.put(bucket, "temp", b"x", WriteRequest(tags={"temp": "yes", "other": "1"}))
+    rgw.objects.put(bucket, "not-temp", b"x", WriteRequest(tags={"temp": "no"}))
+    rgw.objects.put(bucket, "big", b"x" * 101, WriteRequest())
+    rgw.objects.put(bucket, "small", b"x" * 100, WriteRequest())
     small = rgw.objects.stat(bucket, "small")
     rgw.objects.set_tags(bucket, "small", {"temp": "yes"}, small.tag)  # tags changed in place count
     assert rgw.lifecycle.process(now=time.time() + 3 * DAY)["expired"] == 3
@@ -151,7 +152,7 @@ def test_filters_on_tags_and_sizes_and_disabled_rules(rgw, bucket):
 
 def test_a_date_in_the_past_expires_at_once(rgw, bucket):
     rgw.lifecycle.set("lcb", config(rule(filter={}, expiration={"date": "2020-01-01"})))
-    rgw.objects.put(bucket, "old", b"x")
+    rgw.objects.put(bucket, "old", b"x", WriteRequest())
     assert rgw.lifecycle.process()["expired"] == 1 and keys(rgw) == []
 
 
@@ -159,9 +160,9 @@ def test_stale_multipart_uploads_are_aborted(rgw, bucket):
     rgw.lifecycle.set(
         "lcb", config(rule(filter={"prefix": "up/"}, abort_incomplete_multipart_upload={"days_after_initiation": 2}))
     )
-    stale = rgw.multipart.initiate(bucket, "up/big")
+    stale = rgw.multipart.initiate(bucket, "up/big", WriteRequest())
     rgw.multipart.upload_part(bucket, "up/big", stale, 1, b"part")
-    other = rgw.multipart.initiate(bucket, "elsewhere")
+    other = rgw.multipart.initiate(bucket, "elsewhere", WriteRequest())
     now = time.time()
     assert rgw.lifecycle.process(now=now + DAY)["aborted_uploads"] == 0
     assert rgw.lifecycle.process(now=now + 3 * DAY)["aborted_uploads"] == 1
@@ -187,7 +188,7 @@ def test_in_a_versioned_bucket_expiration_adds_a_delete_marker_and_noncurrent_ve
             ),
         ),
     )
-    ids = [rgw.versions.put(bucket, "doc", f"v{n}".encode())[0] for n in range(4)]  # v3 current
+    ids = [rgw.versions.put(bucket, "doc", f"v{n}".encode(), WriteRequest())[0] for n in range(4)]  # v3 current
     now = time.time()
     assert rgw.lifecycle.process(now=now + 0.5 * DAY)["noncurrent_expired"] == 0  # not a day noncurrent yet
     report = rgw.lifecycle.process(now=now + 2 * DAY)
@@ -211,9 +212,9 @@ def test_a_delete_marker_left_alone_is_removed(rgw, bucket):
             rule(id="markers", filter={}, expiration={"expired_object_delete_marker": True}),
         ),
     )
-    rgw.versions.put(bucket, "a", b"a")
+    rgw.versions.put(bucket, "a", b"a", WriteRequest())
     rgw.versions.delete(bucket, "a")
-    rgw.versions.put(bucket, "b", b"b")
+    rgw.versions.put(bucket, "b", b"b", WriteRequest())
     report = rgw.lifecycle.process(now=time.time() + 2 * DAY)
     assert report["noncurrent_expired"] == 1 and report["delete_markers_removed"] == 1
     assert [(v.key, v.delete_marker) for v in rgw.versions.list(bucket).versions] == [("b", False)]
@@ -239,7 +240,7 @@ def test_the_lc_list_follows_configurations_and_buckets(rgw, bucket):
 
 def test_a_shard_another_agent_holds_is_skipped(rgw, bucket):
     rgw.lifecycle.set("lcb", config(rule(filter={}, expiration={"date": "2020-01-01"})))
-    rgw.objects.put(bucket, "k", b"x")
+    rgw.objects.put(bucket, "k", b"x", WriteRequest())
     with rgw.client.open_ioctx(LOG_POOL) as log:
         log.set_namespace(LC_NS)
         cookie = uuid.uuid4().hex

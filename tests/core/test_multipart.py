@@ -10,6 +10,7 @@ from librgw.errors import BadDigest, EntityTooSmall, InvalidArgument, InvalidPar
 from librgw.gc import GarbageCollector
 from librgw.multipart import multipart_etag
 from librgw.objects import ObjectStore
+from librgw.write_request import WriteRequest
 from tests.core.conftest import data_objects, failing_head_write
 
 MiB = 1024 * 1024
@@ -24,7 +25,7 @@ def bucket(rgw):
 def test_acceptance_three_5_mib_parts_complete_without_copying(rgw, client, bucket):
     """Issue 4, acceptance 6."""
     mp = rgw.multipart
-    upload = mp.initiate(bucket, "video.mp4", content_type="video/mp4", metadata={"take": "3"})
+    upload = mp.initiate(bucket, "video.mp4", WriteRequest(content_type="video/mp4", metadata={"take": "3"}))
     parts = [os.urandom(5 * MiB) for _ in range(3)]
     etags = [mp.upload_part(bucket, "video.mp4", upload, n + 1, data).etag for n, data in enumerate(parts)]
     assert etags == [hashlib.md5(p).hexdigest() for p in parts]
@@ -47,7 +48,7 @@ def test_acceptance_three_5_mib_parts_complete_without_copying(rgw, client, buck
 
 def test_part_rules_are_s3s(rgw, bucket):
     mp = rgw.multipart
-    upload = mp.initiate(bucket, "k")
+    upload = mp.initiate(bucket, "k", WriteRequest())
     small = mp.upload_part(bucket, "k", upload, 1, b"tiny").etag
     last = mp.upload_part(bucket, "k", upload, 2, b"end").etag
     with pytest.raises(EntityTooSmall):
@@ -66,7 +67,7 @@ def test_part_rules_are_s3s(rgw, bucket):
 
 def test_reuploading_a_part_replaces_it_and_unused_parts_are_collected(rgw, client, bucket):
     mp = rgw.multipart
-    upload = mp.initiate(bucket, "k")
+    upload = mp.initiate(bucket, "k", WriteRequest())
     mp.upload_part(bucket, "k", upload, 1, b"a" * (5 * MiB))
     first = mp.upload_part(bucket, "k", upload, 1, b"b" * (5 * MiB)).etag
     unused = mp.upload_part(bucket, "k", upload, 2, b"c" * 10)
@@ -81,7 +82,7 @@ def test_reuploading_a_part_replaces_it_and_unused_parts_are_collected(rgw, clie
 
 def test_abort_removes_every_part(rgw, client, bucket):
     mp = rgw.multipart
-    upload = mp.initiate(bucket, "k")
+    upload = mp.initiate(bucket, "k", WriteRequest())
     mp.upload_part(bucket, "k", upload, 1, os.urandom(6 * MiB))
     assert data_objects(client)
     mp.abort(bucket, "k", upload)
@@ -92,17 +93,19 @@ def test_abort_removes_every_part(rgw, client, bucket):
 
 def test_content_headers_given_at_initiation_are_the_objects(rgw, bucket):
     mp = rgw.multipart
-    upload = mp.initiate(bucket, "k", headers={"content-disposition": "inline", "cache-control": "no-cache"})
+    upload = mp.initiate(
+        bucket, "k", WriteRequest(headers={"content-disposition": "inline", "cache-control": "no-cache"})
+    )
     etag = mp.upload_part(bucket, "k", upload, 1, b"data").etag
     mp.complete(bucket, "k", upload, [(1, etag)])
     assert rgw.objects.stat(bucket, "k").headers == {"content-disposition": "inline", "cache-control": "no-cache"}
     with pytest.raises(InvalidArgument):
-        mp.initiate(bucket, "k", headers={"x-forbidden": "1"})
+        mp.initiate(bucket, "k", WriteRequest(headers={"x-forbidden": "1"}))
 
 
 def test_a_part_with_the_wrong_md5_is_bad_digest_and_the_old_part_stays(rgw, client, bucket):
     mp = rgw.multipart
-    upload = mp.initiate(bucket, "k")
+    upload = mp.initiate(bucket, "k", WriteRequest())
     kept = mp.upload_part(bucket, "k", upload, 1, b"first", expected_md5=hashlib.md5(b"first").hexdigest())
     before = data_objects(client)
     with pytest.raises(BadDigest):
@@ -112,7 +115,7 @@ def test_a_part_with_the_wrong_md5_is_bad_digest_and_the_old_part_stays(rgw, cli
 
 
 def test_a_crafted_upload_id_cannot_name_another_keys_upload(rgw, bucket):
-    upload_id = rgw.multipart.initiate(bucket, "a.b")
+    upload_id = rgw.multipart.initiate(bucket, "a.b", WriteRequest())
     with pytest.raises(NoSuchUpload):
         rgw.multipart.upload_part(bucket, "a", "b." + upload_id, 1, b"x" * 10)
     with pytest.raises(NoSuchUpload):
@@ -120,7 +123,7 @@ def test_a_crafted_upload_id_cannot_name_another_keys_upload(rgw, bucket):
 
 
 def test_a_multipart_object_remembers_its_parts(rgw, bucket):
-    upload_id = rgw.multipart.initiate(bucket, "parted")
+    upload_id = rgw.multipart.initiate(bucket, "parted", WriteRequest())
     sizes = [5 * 1024 * 1024, 5 * 1024 * 1024 + 1, 7]
     etags = [
         rgw.multipart.upload_part(bucket, "parted", upload_id, n, os.urandom(size)).etag
@@ -131,14 +134,14 @@ def test_a_multipart_object_remembers_its_parts(rgw, bucket):
     assert manifest.multipart_sizes == sizes
     assert manifest.part_range(2) == (sizes[0], sizes[0] + sizes[1] - 1)
     assert manifest.part_range(3) == (sum(sizes[:2]), sum(sizes) - 1) and manifest.part_range(4) is None
-    plain = rgw.objects.stat(bucket, rgw.objects.put(bucket, "plain", b"abc").key).manifest
+    plain = rgw.objects.stat(bucket, rgw.objects.put(bucket, "plain", b"abc", WriteRequest()).key).manifest
     assert plain.part_range(1) == (0, 2) and plain.part_range(2) is None
 
 
 def test_a_completion_that_fails_can_be_retried_and_keeps_its_parts(rgw, client, bucket, monkeypatch):
     rgw.put("uploads", "k", b"before")
     mp = rgw.multipart
-    upload = mp.initiate(bucket, "k")
+    upload = mp.initiate(bucket, "k", WriteRequest())
     parts = [os.urandom(5 * MiB), b"end"]
     listed = [(n + 1, mp.upload_part(bucket, "k", upload, n + 1, data).etag) for n, data in enumerate(parts)]
     for landed in (False, True):
@@ -151,6 +154,6 @@ def test_a_completion_that_fails_can_be_retried_and_keeps_its_parts(rgw, client,
         assert rgw.get("uploads", "k").size == entry.size
         assert [u.upload_id for u in mp.list_uploads(bucket)] == [upload]  # the client may retry, or abort
     mp.complete(bucket, "k", upload, listed)  # the retry replaces the head that landed, on the same parts
-    GarbageCollector(rgw, min_wait_s=0.0).process(include_all=True)
+    GarbageCollector(rgw.zone, min_wait_s=0.0).process(include_all=True)
     assert rgw.get("uploads", "k").read() == b"".join(parts)
     assert mp.list_uploads(bucket) == []

@@ -15,7 +15,8 @@ from librgw import bucket_index, rados
 from librgw.errors import InvalidRange, NoSuchKey
 from librgw.gc import GarbageCollector
 from librgw.manifest import STRIPE_SIZE
-from librgw.objects import ObjectStore
+from librgw.objects import CopySource, ObjectStore
+from librgw.write_request import WriteRequest
 from librgw.zone import DATA_POOL, INDEX_POOL, META_POOL
 from tests.core.conftest import data_objects, failing_head_write, small_ec_profile
 
@@ -235,7 +236,7 @@ def test_copy_shares_tails_and_gc_frees_them_only_when_nothing_points_at_them(rg
     blob = os.urandom(10 * MiB)
     rgw.put("photos", "src", blob, metadata={"a": "1"}, content_type="video/mp4")
     tails = set(rgw.objects.stat(bucket, "src").manifest.tail_oids())
-    copied = rgw.objects.copy(bucket, "src", other, "dst")
+    copied = rgw.objects.copy(CopySource(bucket=bucket, key="src"), other, "dst", WriteRequest())
     assert copied.etag == hashlib.md5(blob).hexdigest()
     assert set(rgw.objects.stat(other, "dst").manifest.tail_oids()) == tails  # shared, not copied
     assert len(data_objects(client)) == 2 + len(tails)
@@ -253,7 +254,12 @@ def test_copy_shares_tails_and_gc_frees_them_only_when_nothing_points_at_them(rg
 def test_copy_onto_itself_replaces_metadata_and_keeps_the_data(rgw, client, bucket):
     blob = os.urandom(6 * MiB)
     rgw.put("photos", "k", blob, metadata={"old": "yes"})
-    rgw.objects.copy(bucket, "k", bucket, "k", metadata={"new": "yes"}, content_type="text/plain")
+    rgw.objects.copy(
+        CopySource(bucket=bucket, key="k"),
+        bucket,
+        "k",
+        WriteRequest(metadata={"new": "yes"}, content_type="text/plain"),
+    )
     rgw.objects.gc.process(include_all=True)
     reader = rgw.get("photos", "k")
     assert reader.read() == blob and reader.metadata == {"new": "yes"} and reader.content_type == "text/plain"
@@ -278,7 +284,7 @@ def test_a_read_completes_the_index_entry_of_a_writer_that_died(rgw, bucket, mon
     assert rgw.get("photos", "orphan").read() == b"written"  # the head is the truth, and proves its write landed
     (entry,) = rgw.list("photos").objects
     assert (entry.key, entry.size, entry.etag) == ("orphan", 7, hashlib.md5(b"written").hexdigest())
-    with BucketIndex(rgw, bucket) as index:
+    with rgw.indexes.open(bucket) as index:
         assert index.stored("orphan").pending == {} and index.stats() == (1, 7)
 
 
@@ -288,7 +294,7 @@ def md5(data: bytes) -> str:
 
 def collect_everything(rgw) -> None:
     """Process the whole GC queue, intents included, as if their grace had passed."""
-    GarbageCollector(rgw, min_wait_s=0.0).process(include_all=True)
+    GarbageCollector(rgw.zone, min_wait_s=0.0).process(include_all=True)
 
 
 def test_a_put_whose_head_write_fails_leaves_the_old_object_in_head_and_listing(rgw, client, bucket, monkeypatch):
@@ -337,7 +343,7 @@ def test_a_copy_whose_head_write_fails_leaves_no_reference_and_one_that_lands_ke
         with monkeypatch.context() as patch:
             patch.setattr(ObjectStore, "write_head", failing_head_write(landed))
             with pytest.raises(rados.IOError):
-                rgw.objects.copy(bucket, "src", bucket, "dst")
+                rgw.objects.copy(CopySource(bucket=bucket, key="src"), bucket, "dst", WriteRequest())
         expected = blob if landed else b"before"
         assert {e.key: e.etag for e in rgw.list("photos").objects}["dst"] == md5(expected)
         assert rgw.get("photos", "dst").read() == expected
@@ -377,7 +383,7 @@ def test_an_operation_completing_after_a_later_one_leaves_the_index_as_the_head_
     first.join()
     listed = [(e.key, e.size) for e in rgw.list("photos").objects]
     assert listed == ([("raced", len(b"second!"))] if later == "put" else [])
-    with BucketIndex(rgw, bucket) as index:
+    with rgw.indexes.open(bucket) as index:
         assert index.stats() == ((1, len(b"second!")) if later == "put" else (0, 0))
 
 
@@ -390,7 +396,7 @@ def test_an_erasure_coded_data_pool_holds_heads_tails_and_shared_tails(conf, cli
         blob = os.urandom(9 * MiB + 5)
         rgw.put("ecbucket", "k", blob, metadata={"m": "1"})
         rgw.put("ecbucket", "k", blob, metadata={"m": "2"})  # replaces the head's xattrs on EC
-        rgw.objects.copy(bucket, "k", bucket, "copy")
+        rgw.objects.copy(CopySource(bucket=bucket, key="k"), bucket, "copy", WriteRequest())
         assert rgw.get("ecbucket", "copy").read() == blob
         assert rgw.get("ecbucket", "k", byte_range=(9 * MiB, 9 * MiB + 4)).read() == blob[9 * MiB :]
         assert rgw.get("ecbucket", "k").metadata == {"m": "2"}

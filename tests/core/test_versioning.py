@@ -5,9 +5,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from librgw import bucket_index
-from librgw.bucket_index import BucketIndex
 from librgw.errors import BadDigest, BucketNotEmpty, MethodNotAllowed, NoSuchKey, NoSuchVersion
-from librgw.versioning import Version, Versions, instance_oid, select_versions
+from librgw.manifest import instance_oid
+from librgw.objects import CopySource
+from librgw.versioning import Version, Versions, select_versions
+from librgw.write_request import WriteRequest
 from librgw.zone import DATA_POOL, INDEX_POOL
 
 
@@ -27,8 +29,8 @@ def test_acceptance_put_put_delete_list_get_old_delete_by_version(rgw, bucket, c
     """Issue 4, acceptance 7."""
     rgw.buckets.set_versioning("docs", "enabled")
     info = rgw.buckets.get("docs")
-    v1, _ = rgw.versions.put(info, "report", b"first")
-    v2, _ = rgw.versions.put(info, "report", b"second")
+    v1, _ = rgw.versions.put(info, "report", b"first", WriteRequest())
+    v2, _ = rgw.versions.put(info, "report", b"second", WriteRequest())
     assert rgw.get("docs", "report").read() == b"second"
     assert rgw.get("docs", "report").version_id == v2
     marker, is_marker = rgw.versions.delete(info, "report")
@@ -56,7 +58,7 @@ def test_acceptance_put_put_delete_list_get_old_delete_by_version(rgw, bucket, c
 def test_an_object_from_before_versioning_is_the_null_version(rgw, bucket):
     rgw.put("docs", "old", b"from before")
     rgw.buckets.set_versioning("docs", "enabled")
-    new_id = rgw.versions.put(rgw.buckets.get("docs"), "old", b"after")[0]
+    new_id = rgw.versions.put(rgw.buckets.get("docs"), "old", b"after", WriteRequest())[0]
     assert versions(rgw, "old") == [("old", new_id, False, True), ("old", "null", False, False)]
     assert rgw.get("docs", "old", version_id="null").read() == b"from before"
     assert rgw.get("docs", "old").read() == b"after"
@@ -65,7 +67,7 @@ def test_an_object_from_before_versioning_is_the_null_version(rgw, bucket):
 def test_reading_an_older_version_leaves_the_index_showing_the_current_one(rgw, bucket):
     rgw.put("docs", "old", b"from before")
     rgw.buckets.set_versioning("docs", "enabled")
-    new_id = rgw.versions.put(rgw.buckets.get("docs"), "old", b"after")[0]
+    new_id = rgw.versions.put(rgw.buckets.get("docs"), "old", b"after", WriteRequest())[0]
     assert rgw.get("docs", "old", version_id="null").read() == b"from before"
     (entry,) = rgw.list("docs").objects
     assert (entry.version_id, entry.size) == (new_id, len(b"after"))
@@ -73,11 +75,11 @@ def test_reading_an_older_version_leaves_the_index_showing_the_current_one(rgw, 
 
 def test_a_suspended_bucket_overwrites_the_null_version(rgw, bucket):
     rgw.buckets.set_versioning("docs", "enabled")
-    kept = rgw.versions.put(rgw.buckets.get("docs"), "k", b"kept")[0]
+    kept = rgw.versions.put(rgw.buckets.get("docs"), "k", b"kept", WriteRequest())[0]
     rgw.buckets.set_versioning("docs", "suspended")
     info = rgw.buckets.get("docs")
-    assert rgw.versions.put(info, "k", b"null one")[0] == "null"
-    assert rgw.versions.put(info, "k", b"null two")[0] == "null"
+    assert rgw.versions.put(info, "k", b"null one", WriteRequest())[0] == "null"
+    assert rgw.versions.put(info, "k", b"null two", WriteRequest())[0] == "null"
     assert versions(rgw, "k") == [("k", "null", False, True), ("k", kept, False, False)]
     assert rgw.get("docs", "k").read() == b"null two"
     marker, is_marker = rgw.versions.delete(info, "k")  # a null delete marker replaces the null version
@@ -89,7 +91,10 @@ def test_a_suspended_bucket_overwrites_the_null_version(rgw, bucket):
 def test_listing_versions_pages_with_key_and_version_markers(rgw, bucket):
     rgw.buckets.set_versioning("docs", "enabled")
     info = rgw.buckets.get("docs")
-    ids = {key: [rgw.versions.put(info, key, f"{key}{n}".encode())[0] for n in range(3)] for key in ("a", "b", "c")}
+    ids = {
+        key: [rgw.versions.put(info, key, f"{key}{n}".encode(), WriteRequest())[0] for n in range(3)]
+        for key in ("a", "b", "c")
+    }
     everything = [(v.key, v.version_id) for v in rgw.versions.list(info).versions]
     assert everything == [(k, vid) for k in "abc" for vid in reversed(ids[k])]
     seen, key_marker, vid_marker = [], "", ""
@@ -140,22 +145,32 @@ def test_select_versions_rolls_keys_up_to_the_delimiter_once():
 def test_copy_and_update_make_and_keep_versions(rgw, bucket):
     rgw.buckets.set_versioning("docs", "enabled")
     info = rgw.buckets.get("docs")
-    v1, _ = rgw.versions.put(info, "src", b"first", {"color": "red"}, "text/plain", headers={"cache-control": "no"})
-    rgw.versions.put(info, "src", b"second")
-    copied, entry = rgw.versions.copy(info, "src", info, "dst", src_oid=instance_oid(info, "src", v1))
+    v1, _ = rgw.versions.put(
+        info,
+        "src",
+        b"first",
+        WriteRequest(metadata={"color": "red"}, content_type="text/plain", headers={"cache-control": "no"}),
+    )
+    rgw.versions.put(info, "src", b"second", WriteRequest())
+    copied, entry = rgw.versions.copy(
+        CopySource(bucket=info, key="src", oid=instance_oid(info.marker, "src", v1)), info, "dst", WriteRequest()
+    )
     assert copied not in (v1, "null") and entry.version_id == copied
     assert rgw.get("docs", "dst").read() == b"first"
     found = rgw.versions.find(info, "dst")
     assert found.version_id == copied and found.content_type == "text/plain" and found.is_latest
-    updated = rgw.versions.update(info, "dst", {"color": "blue"}, "text/x-new")
-    assert updated.version_id == copied and updated.content_type == "text/x-new"
-    head = rgw.objects.stat(info, "dst", instance_oid(info, "dst", copied))
+    updated, entry = rgw.versions.update(
+        info, "dst", WriteRequest(metadata={"color": "blue"}, content_type="text/x-new")
+    )
+    assert updated == copied and entry.content_type == "text/x-new"
+    assert rgw.versions.find(info, "dst").content_type == "text/x-new"
+    head = rgw.objects.stat(info, "dst", instance_oid(info.marker, "dst", copied))
     assert head.metadata == {"color": "blue"} and head.version_id == copied and head.content_type == "text/x-new"
     assert [v.version_id for _, v in rgw.versions.versions_of(info, "dst")] == [copied]
     assert [e.key for e in rgw.list("docs").objects] == ["dst", "src"]
     rgw.versions.delete(info, "dst")
     with pytest.raises(NoSuchKey):
-        rgw.versions.update(info, "dst", {})
+        rgw.versions.update(info, "dst", WriteRequest(metadata={}))
     with pytest.raises(NoSuchVersion):
         rgw.versions.find(info, "src", "nope")
     with pytest.raises(NoSuchKey):
@@ -164,12 +179,12 @@ def test_copy_and_update_make_and_keep_versions(rgw, bucket):
 
 def test_a_failed_write_leaves_the_versions_as_they_were(rgw, bucket):
     rgw.buckets.set_versioning("docs", "enabled")
-    kept = rgw.versions.put(rgw.buckets.get("docs"), "k", b"kept")[0]
+    kept = rgw.versions.put(rgw.buckets.get("docs"), "k", b"kept", WriteRequest())[0]
     rgw.buckets.set_versioning("docs", "suspended")
     info = rgw.buckets.get("docs")
-    rgw.versions.put(info, "k", b"null")
+    rgw.versions.put(info, "k", b"null", WriteRequest())
     with pytest.raises(BadDigest):
-        rgw.versions.put(info, "k", b"new", expected_md5="0" * 32)
+        rgw.versions.put(info, "k", b"new", WriteRequest(expected_md5="0" * 32))
     assert versions(rgw, "k") == [("k", "null", False, True), ("k", kept, False, False)]
     assert rgw.get("docs", "k").read() == b"null"
 
@@ -185,15 +200,15 @@ def dies(*args, **kwargs):
 def test_a_versions_listing_resolves_what_dead_writers_left_pending_from_the_versions(rgw, bucket, monkeypatch):
     rgw.buckets.set_versioning("docs", "enabled")
     info = rgw.buckets.get("docs")
-    v1, first = rgw.versions.put(info, "k", b"first")
+    v1, first = rgw.versions.put(info, "k", b"first", WriteRequest())
     with monkeypatch.context() as patch:
         patch.setattr(Versions, "_record_null_version", dies)  # killed after its head write, before recording it
         with pytest.raises(Died):
-            rgw.versions.put(info, "k", b"orphan head")
+            rgw.versions.put(info, "k", b"orphan head", WriteRequest())
         patch.setattr(Versions, "_record_null_version", lambda *args: None)
         patch.setattr(Versions, "_sync_index", dies)  # killed after recording its version, before the index
         with pytest.raises(Died):
-            rgw.versions.put(info, "j", b"recorded")
+            rgw.versions.put(info, "j", b"recorded", WriteRequest())
         with pytest.raises(Died):
             rgw.versions.delete(info, "k")  # a delete marker recorded, the index never told
     ((_, recorded),) = rgw.versions.versions_of(info, "j")
@@ -204,7 +219,7 @@ def test_a_versions_listing_resolves_what_dead_writers_left_pending_from_the_ver
     rows = [(v.key, v.version_id, v.delete_marker, v.is_latest) for v in page.versions]
     marker = rgw.versions.current(info, "k").version_id
     assert rows == [("j", recorded.version_id, False, True), ("k", marker, True, True), ("k", v1, False, False)]
-    with BucketIndex(rgw, info) as index:
+    with rgw.indexes.open(info) as index:
         assert index.stored("k") is None  # its current version is the delete marker
         j = index.stored("j")
         assert (j.version_id, j.etag, j.pending) == (recorded.version_id, recorded.etag, {})
@@ -214,11 +229,11 @@ def test_a_versions_listing_resolves_what_dead_writers_left_pending_from_the_ver
 def test_the_index_follows_the_versions_not_a_head_no_version_records(rgw, bucket, monkeypatch):
     rgw.buckets.set_versioning("docs", "enabled")
     info = rgw.buckets.get("docs")
-    v1, first = rgw.versions.put(info, "k", b"first")
+    v1, first = rgw.versions.put(info, "k", b"first", WriteRequest())
     with monkeypatch.context() as patch:
         patch.setattr(Versions, "_record_null_version", dies)
         with pytest.raises(Died):
-            rgw.versions.put(info, "k", b"orphan head")
+            rgw.versions.put(info, "k", b"orphan head", WriteRequest())
     monkeypatch.setattr(bucket_index, "PENDING_EXPIRY_S", 0.0)
     (entry,) = rgw.list("docs").objects
     assert (entry.version_id, entry.etag, entry.pending) == (v1, first.etag, {})
@@ -228,12 +243,11 @@ def test_the_index_follows_the_versions_not_a_head_no_version_records(rgw, bucke
 def test_a_completed_upload_is_a_new_version(rgw, bucket):
     rgw.buckets.set_versioning("docs", "enabled")
     info = rgw.buckets.get("docs")
-    v1, _ = rgw.versions.put(info, "big", b"small")
-    upload_id = rgw.multipart.initiate(info, "big")
+    v1, _ = rgw.versions.put(info, "big", b"small", WriteRequest())
+    upload_id = rgw.multipart.initiate(info, "big", WriteRequest())
     part = rgw.multipart.upload_part(info, "big", upload_id, 1, b"joined")
-    version_id, entry = rgw.versions.write(
-        info, "big", lambda oid, vid: rgw.multipart.complete(info, "big", upload_id, [(1, part.etag)], oid, vid)
-    )
+    result = rgw.object_ops.complete_upload(info, "big", upload_id, [(1, part.etag)])
+    version_id, entry = result.version_id, result.entry
     assert entry.version_id == version_id and version_id != v1
     assert rgw.get("docs", "big").read() == b"joined"
     assert rgw.get("docs", "big", version_id=v1).read() == b"small"
@@ -242,7 +256,7 @@ def test_a_completed_upload_is_a_new_version(rgw, bucket):
 def test_a_bucket_keeping_versions_or_markers_is_not_empty(rgw, bucket):
     rgw.buckets.set_versioning("docs", "enabled")
     info = rgw.buckets.get("docs")
-    v1, _ = rgw.versions.put(info, "k", b"x")
+    v1, _ = rgw.versions.put(info, "k", b"x", WriteRequest())
     marker, _ = rgw.versions.delete(info, "k")
     assert rgw.list("docs").objects == []
     for left in (v1, marker):
@@ -259,7 +273,7 @@ def test_concurrent_writes_each_make_a_version_and_the_index_shows_the_newest(rg
     rgw.buckets.set_versioning("docs", "enabled")
     info = rgw.buckets.get("docs")
     with ThreadPoolExecutor(8) as pool:
-        made = list(pool.map(lambda n: rgw.versions.put(info, "hot", b"%d" % n)[0], range(8)))
+        made = list(pool.map(lambda n: rgw.versions.put(info, "hot", b"%d" % n, WriteRequest())[0], range(8)))
     found = [v for _, v in rgw.versions.versions_of(info, "hot")]
     assert sorted(v.version_id for v in found) == sorted([*made, "null"]) and found[-1].version_id == "null"
     (entry,) = rgw.list("docs").objects

@@ -33,7 +33,7 @@ from . import tagging, versioning
 from .acl import display_names, requested_acl_headers
 from .copy_source import check_copy_conditions, parse_copy_source
 from .errors import STATUS, S3Error, from_native
-from .native import Native
+from .native import Native, StreamedBody
 from .object_headers import digest_check, native_object_headers, upload_length
 from .objects import CONTENT_HEADERS, write_conditions, write_failure
 from .s3_request import S3Request
@@ -132,7 +132,9 @@ def _part_query(s3: S3Request) -> dict[str, str]:
 def upload_part(native: Native, owner: str, s3: S3Request, stream: object) -> Response:
     query = _part_query(s3)
     headers = digest_check(s3)
-    answer = native.call("PUT", owner, s3.bucket, s3.key, headers, query=query, stream=stream, length=upload_length(s3))
+    answer = native.call(
+        "PUT", owner, s3.bucket, s3.key, headers, query=query, body=StreamedBody(stream, upload_length(s3))
+    )
     if answer.status_int // 100 != 2:
         raise _failure(answer, s3)
     return Response(status=200, headerlist=[("ETag", answer.headers["ETag"])])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from webob import Request, Response
@@ -30,6 +31,15 @@ def wsgi_path(*segments: str) -> str:
     return "/" + "/".join(segments).encode("utf-8").decode("latin-1")
 
 
+@dataclass(frozen=True)
+class StreamedBody:
+    """An upload's body, passed down as it arrives: ``stream`` (the S3 request's, decoded) of
+    ``length`` bytes (None: chunked)."""
+
+    stream: object
+    length: str | None
+
+
 class Native:
     def __init__(self, app: Callable, environ: dict, identity: Identity | None) -> None:
         self.app = app
@@ -44,12 +54,11 @@ class Native:
         key: str = "",
         headers: dict[str, str] | None = None,
         query: dict[str, str] | None = None,
-        body: bytes | None = None,
-        stream: object | None = None,
-        length: str | None = None,
+        body: bytes | StreamedBody | None = None,
     ) -> Response:
-        """``method`` on ``/v1/AUTH_<owner>[/<bucket>[/<key>]]``; the body is ``body`` or,
-        for an upload, ``stream`` with ``length`` (None: chunked)."""
+        """``method`` on ``/v1/AUTH_<owner>[/<bucket>[/<key>]]`` with ``body``: bytes, or for an
+        upload a ``StreamedBody``."""
+        streamed = body if isinstance(body, StreamedBody) else None
         segments = ["v1", ACCOUNT_PREFIX + owner] + ([bucket] if bucket else []) + ([key] if key else [])
         environ = {name: self.environ[name] for name in COPIED if name in self.environ}
         environ.update(
@@ -58,17 +67,17 @@ class Native:
                 "SCRIPT_NAME": "",
                 "PATH_INFO": wsgi_path(*segments),
                 "QUERY_STRING": urlencode(query or {}),
-                "wsgi.input": stream if stream is not None else io.BytesIO(body or b""),
+                "wsgi.input": streamed.stream if streamed is not None else io.BytesIO(body or b""),
                 "wsgi.input_terminated": True,
                 IDENTITY_KEY: self.identity,
                 TRANS_ID_KEY: self.environ.get(TRANS_ID_KEY, "-"),
                 "librgw.s3": True,
             }
         )
-        if stream is None:
+        if streamed is None:
             environ["CONTENT_LENGTH"] = str(len(body or b""))
-        elif length is not None:
-            environ["CONTENT_LENGTH"] = length
+        elif streamed.length is not None:
+            environ["CONTENT_LENGTH"] = streamed.length
         else:
             environ["HTTP_TRANSFER_ENCODING"] = "chunked"
         for name, value in (headers or {}).items():

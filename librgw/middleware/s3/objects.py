@@ -26,7 +26,7 @@ from . import lifecycle, tagging, versioning
 from .acl import requested_acl_headers
 from .copy_source import check_copy_conditions, parse_copy_source
 from .errors import S3Error, from_native
-from .native import Native
+from .native import Native, StreamedBody
 from .object_headers import META_IN, digest_check, native_object_headers, upload_length
 from .s3_request import S3Request
 from .xml_doc import add, document, parse, s3_time, serialize
@@ -68,7 +68,7 @@ def put_object(native: Native, owner: str, s3: S3Request, stream: object) -> Res
     headers.update(requested_acl_headers(s3, private_by_default=True))
     headers.update(tagging.object_tagging_headers(s3))
     headers.update(digest_check(s3))
-    answer = native.call("PUT", owner, s3.bucket, s3.key, headers, stream=stream, length=upload_length(s3))
+    answer = native.call("PUT", owner, s3.bucket, s3.key, headers, body=StreamedBody(stream, upload_length(s3)))
     if answer.status_int == 422:
         raise S3Error("BadDigest", "The Content-MD5 you specified did not match what we received.")
     if answer.status_int // 100 != 2:

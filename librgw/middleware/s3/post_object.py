@@ -39,7 +39,7 @@ from .acl import canned_acl_header
 from .authenticate import identity_of_key, signing_key_of
 from .encryption import asked_for, refuse
 from .errors import S3Error, from_native
-from .native import Native
+from .native import Native, StreamedBody
 from .s3_request import S3Request
 from .signature import v4_signing_key
 from .xml_doc import add, document, serialize
@@ -167,7 +167,7 @@ def post_object(rgw: librgw.RGW, native_of: Callable[[Identity], Native], owner:
         {"X-Object-Meta-" + n[len(META_PREFIX) :]: v for n, v in fields.items() if n.startswith(META_PREFIX)}
     )
     headers.update(canned_acl_header(fields.get("acl"), private_by_default=True, name="acl"))
-    answer = native.call("PUT", owner, s3.bucket, key, headers, stream=upload.file, length=str(size))
+    answer = native.call("PUT", owner, s3.bucket, key, headers, body=StreamedBody(upload.file, str(size)))
     if answer.status_int // 100 != 2:
         raise from_native(answer.status_int, answer.body, "NoSuchKey")
     etag = answer.headers["ETag"]

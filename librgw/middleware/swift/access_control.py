@@ -57,13 +57,12 @@ from webob import Request, Response, exc
 from librgw import acl as acls
 from librgw.acl import Acl, AclError
 from librgw.authorization import ACCOUNT_PREFIX, ADMIN, READ_ACP, WRITE_ACP
-from librgw.buckets import BucketInfo
+from librgw.bucket_info import BucketInfo
 from librgw.errors import NoSuchKey, NoSuchUser
-from librgw.objects import ObjectInfo
 from librgw.policy import ATTR as POLICY_ATTR
 from librgw.policy import MAX_POLICY_BYTES, MalformedPolicy, UnsupportedPolicy, parse_policy
 
-from . import metadata, versioned_objects, versions
+from . import metadata, versions
 from .context import Context
 from .errors import ERROR_HEADER
 from .request_body import read_document
@@ -154,20 +153,16 @@ def handle_object(ctx: Context) -> Response:
     bucket = ctx.bucket()
     method = ctx.request.method
     version_id = versions.requested_version(ctx.request)
-
-    def stat() -> ObjectInfo:
-        return versioned_objects.stat(ctx.rgw, bucket, ctx.path.obj, version_id)
-
     if method in ("GET", "HEAD"):
-        info = ctx.authorized_object(READ_ACP, bucket, stat=stat)
+        info = ctx.authorized_object(READ_ACP, bucket, version_id=version_id)
         return _acl_document(acls.object_acl(info.acl, bucket.owner))
     if method == "PUT":
-        info = ctx.authorized_object(WRITE_ACP, bucket, stat=stat)
+        info = ctx.authorized_object(WRITE_ACP, bucket, version_id=version_id)
         current = acls.object_acl(info.acl, bucket.owner)
         wanted = requested_acl(ctx, current.owner, bucket.owner, body=True)
         stored = acls.stored_object_acl(wanted, bucket.owner)
         try:
-            ctx.rgw.objects.set_acl(bucket, info.key, stored, info.tag, info.oid)
+            ctx.rgw.object_ops.set_acl(bucket, info, stored)
         except NoSuchKey:
             raise _error(
                 exc.HTTPConflict, "OperationAborted", "The object was replaced or deleted meanwhile; try again"

@@ -12,8 +12,7 @@ from __future__ import annotations
 from webob import Response, exc
 
 from librgw.authorization import ADMIN, LIST
-from librgw.bucket_index import BucketIndex
-from librgw.buckets import BucketInfo
+from librgw.bucket_info import BucketInfo
 
 from . import metadata
 from .constraints import check_metadata
@@ -25,7 +24,7 @@ KIND = "account"
 
 def container_stats(ctx: Context, info: BucketInfo) -> tuple[int, int]:
     """(objects, bytes) of a bucket, from its index shards' headers."""
-    with BucketIndex(ctx.rgw, info) as index:
+    with ctx.rgw.indexes.open(info) as index:
         return index.stats()
 
 

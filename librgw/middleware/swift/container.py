@@ -26,8 +26,8 @@ from collections.abc import Iterator
 from webob import Response, exc
 
 from librgw.authorization import ADMIN, LIST, WRITE
-from librgw.bucket_index import BucketIndex, IndexEntry
-from librgw.buckets import BucketInfo
+from librgw.bucket_index import IndexEntry
+from librgw.bucket_info import BucketInfo
 from librgw.errors import BucketAlreadyOwnedByYou, NoSuchBucket
 
 from . import access_control, metadata, multipart, subresources, versions
@@ -184,7 +184,7 @@ def _take(items: Iterator, limit: int) -> list:
 def _walk(ctx: Context, info: BucketInfo, query: ListingQuery, after: str, before: str) -> Iterator[IndexEntry | str]:
     """Entries and common prefixes in key order, strictly between ``after`` and ``before`` ("": unbounded)."""
     marker = after
-    with BucketIndex(ctx.rgw, info) as index:
+    with ctx.rgw.indexes.open(info) as index:
         while True:
             page = index.list(query.prefix, query.delimiter, marker, PAGE)
             merged = sorted([*page.entries, *page.prefixes], key=lambda e: e if isinstance(e, str) else e.key)

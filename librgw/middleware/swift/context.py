@@ -8,7 +8,6 @@ just characters, as in Swift and S3; nothing maps a name to a file path.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from webob import Request, exc
@@ -17,9 +16,9 @@ from webob.multidict import MultiDict
 import librgw
 from librgw import acl
 from librgw.authorization import ACCOUNT_PREFIX, LIST, READ, WRITE, Access, Identity, native_s3_action
-from librgw.buckets import BucketInfo
-from librgw.errors import NoSuchKey
-from librgw.objects import ObjectInfo
+from librgw.bucket_info import BucketInfo
+from librgw.errors import DeleteMarkerRead, NoSuchKey
+from librgw.objects import ObjectState
 from librgw.policy import stored_policy
 
 from ..request_identity import IDENTITY_KEY, refusal
@@ -85,7 +84,7 @@ class Context:
         account_uid: str | None = None,
         *,
         key: str | None = None,
-        obj: ObjectInfo | None = None,
+        obj: ObjectState | None = None,
         s3_action: str | None = None,
     ) -> None:
         """Raise 401/403 unless the asker may do ``action`` in this account: in ``bucket``,
@@ -104,7 +103,7 @@ class Context:
         bucket: BucketInfo | None,
         account_uid: str | None = None,
         key: str | None = None,
-        obj: ObjectInfo | None = None,
+        obj: ObjectState | None = None,
         s3_action: str | None = None,
     ) -> Access:
         """What this request asks for, as ``authorization.decide`` takes it."""
@@ -140,17 +139,17 @@ class Context:
         bucket: BucketInfo,
         key: str | None = None,
         s3_action: str | None = None,
-        stat: Callable[[], ObjectInfo] | None = None,
-    ) -> ObjectInfo:
-        """The record of object ``key`` (the path's by default) of ``bucket``, as ``stat``
-        gives it (by default the core's ``stat``; a version's, say), once the asker may do
+        version_id: str | None = None,
+    ) -> ObjectState:
+        """The record of object ``key`` (the path's by default) of ``bucket``, or of its
+        version ``version_id``, as the core's ``ObjectOps.stat`` gives it, once the asker may do
         ``action`` to it, its ACL counting. That an object is missing (404, a delete marker's
         too) is told only to who may list the bucket or may do ``action`` whatever the
         object's ACL says; others are refused (401/403) as if it were there, as S3 does."""
         key = key if key is not None else self.path.obj
         try:
-            info = stat() if stat is not None else self.rgw.objects.stat(bucket, key)
-        except (NoSuchKey, exc.HTTPNotFound):
+            info = self.rgw.object_ops.stat(bucket, key, version_id)
+        except (NoSuchKey, DeleteMarkerRead):
             denied = refusal(self.identity, self.access(action, bucket, None, key, None, s3_action))
             if denied is not None and refusal(self.identity, self.access(LIST, bucket, None, None)) is not None:
                 raise denied from None

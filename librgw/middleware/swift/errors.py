@@ -20,6 +20,8 @@ from webob import exc
 
 from librgw import errors, rados
 
+from .versions import DeleteMarkerReached
+
 STATUS_OF = {
     errors.NoSuchBucket: exc.HTTPNotFound,
     errors.NoSuchKey: exc.HTTPNotFound,
@@ -53,6 +55,8 @@ def swift_error(error: Exception) -> exc.HTTPException | None:
     """The response for ``error``, or None if it is not one a client should see as such."""
     if isinstance(error, exc.HTTPException):
         return error
+    if isinstance(error, errors.DeleteMarkerRead):
+        return DeleteMarkerReached(error)
     if isinstance(error, errors.RGWError):
         for cls in type(error).__mro__:
             if cls in STATUS_OF:

@@ -33,10 +33,10 @@ from email.utils import formatdate
 
 from webob import Response, exc
 
-from librgw.buckets import BucketInfo
+from librgw.bucket_info import BucketInfo
 from librgw.lifecycle import LC_ATTR, configuration_of
 from librgw.lifecycle_rules import LifecycleConfiguration
-from librgw.objects import ObjectInfo
+from librgw.objects import ObjectState
 
 from . import metadata
 from .context import Context
@@ -70,7 +70,7 @@ def handle_container(ctx: Context) -> Response:
     return Response(status=204)
 
 
-def expiration_headers(bucket: BucketInfo, info: ObjectInfo) -> list[tuple[str, str]]:
+def expiration_headers(bucket: BucketInfo, info: ObjectState) -> list[tuple[str, str]]:
     """``X-Lifecycle-Expiration`` for an object of ``bucket`` a rule expires; costs nothing
     in a bucket without rules."""
     if LC_ATTR not in bucket.attrs:

@@ -79,10 +79,11 @@ from urllib.parse import quote
 from webob import Request, Response, exc
 
 from librgw.authorization import LIST, READ, WRITE
-from librgw.buckets import BucketInfo
+from librgw.bucket_info import BucketInfo
 from librgw.multipart import Upload, UploadedPart
+from librgw.write_request import WriteRequest
 
-from . import access_control, versioned_objects, versions
+from . import access_control, versions
 from .conditions import write_condition
 from .context import Context
 from .listing import swift_time
@@ -197,16 +198,15 @@ def _owner(ctx: Context, bucket: BucketInfo) -> str:
 def _initiate(ctx: Context) -> Response:
     bucket = ctx.bucket()
     ctx.authorize(WRITE, bucket)
-    upload_id = ctx.rgw.multipart.initiate(
-        bucket,
-        ctx.path.obj,
-        owner=_owner(ctx, bucket),
-        content_type=content_type_of(ctx, ctx.path.obj),
+    request = WriteRequest(
         metadata=requested_metadata(ctx),
+        content_type=content_type_of(ctx, ctx.path.obj),
         headers=content_headers(ctx),
+        owner=_owner(ctx, bucket),
         acl=access_control.new_object_acl(ctx, bucket),
         tags=requested_tags(ctx),
     )
+    upload_id = ctx.rgw.multipart.initiate(bucket, ctx.path.obj, request)
     return _json({"upload_id": upload_id})
 
 
@@ -253,17 +253,17 @@ def _copy_part(ctx: Context, upload_id: str, number: int) -> Response:
         src_bucket,
         name,
         s3_action="s3:GetObjectVersion" if version_id else "s3:GetObject",
-        stat=lambda: versioned_objects.stat(ctx.rgw, src_bucket, name, version_id),
+        version_id=version_id,
     )
     ctx.authorize(WRITE, bucket)
     ctx.rgw.multipart.get(bucket, ctx.path.obj, upload_id)  # 404 before reading anything
     byte_range = copy_range(ctx.request.headers.get("X-Copy-From-Range"), source.size)
-    with ctx.rgw.objects.get(src_bucket, name, byte_range, source.oid) as reader:
+    with ctx.rgw.object_ops.read(src_bucket, source, byte_range) as reader:
         part = ctx.rgw.multipart.upload_part(bucket, ctx.path.obj, upload_id, number, reader)
     copied = [
         ("X-Copied-From", quote(f"{container}/{name}")),
         ("X-Copied-From-Last-Modified", timestamp_headers(source.mtime)[1][1]),
-        *versioned_objects.copied_version_headers(src_bucket, source),
+        *versions.copied_version_headers(src_bucket, source),
     ]
     return _part_response(part, copied)
 
@@ -319,15 +319,17 @@ def _complete(ctx: Context, upload_id: str) -> Response:
     bucket = ctx.bucket()
     ctx.authorize(WRITE, bucket)
     condition = write_condition(ctx.request)
-    versioned_objects.check_condition(ctx.rgw, bucket, ctx.path.obj, condition)
+    ctx.rgw.object_ops.check_condition(bucket, ctx.path.obj, condition)  # before the body is read
     body = upload_body(ctx.request, MAX_COMPLETE_BODY)  # 413 past the limit, as it reads
     chunks = []
     while chunk := body.read(READ_CHUNK):
         chunks.append(chunk)
     parts = requested_parts(b"".join(chunks))
-    entry, version = versioned_objects.complete_upload(ctx.rgw, bucket, ctx.path.obj, upload_id, parts, condition)
+    result = ctx.rgw.object_ops.complete_upload(bucket, ctx.path.obj, upload_id, parts, condition)
+    entry = result.entry
     doc = {"etag": entry.etag, "size": entry.size, "last_modified": swift_time(entry.mtime)}
-    return _json(doc, 201, [("ETag", f'"{entry.etag}"'), *timestamp_headers(entry.mtime), *version])
+    headers = [("ETag", f'"{entry.etag}"'), *timestamp_headers(entry.mtime), *versions.written_headers(result)]
+    return _json(doc, 201, headers)
 
 
 # -- the container's uploads -----------------------------------------------------------

@@ -29,8 +29,8 @@ copy does), ``?tagging`` and ``X-Object-Tagging`` its tags (``tagging.py``). Rea
 object takes READ as its ACL and its container's decide; a copy is its writer's, with the
 ACL the request gives (a copy never takes its source's ACL, as in S3), while POST keeps the
 object's owner and ACL.
-In a versioned container every operation goes through the object's versions
-(``versioned_objects.py``); ``?version-id`` and the version headers are ``versions.py``'s.
+Every operation goes through the core's ``ObjectOps``, which decides what it does in a
+versioned container; ``?version-id`` and the version headers are ``versions.py``'s.
 """
 
 from __future__ import annotations
@@ -41,10 +41,12 @@ from urllib.parse import quote
 from webob import Response, exc
 
 from librgw.authorization import READ, WRITE
-from librgw.buckets import BucketInfo
-from librgw.objects import ObjectInfo, ObjectReader
+from librgw.bucket_info import BucketInfo
+from librgw.errors import NoSuchKey
+from librgw.objects import ObjectReader, ObjectState
+from librgw.write_request import WriteRequest
 
-from . import access_control, lifecycle, metadata, multipart, tagging, versioned_objects, versions
+from . import access_control, lifecycle, metadata, multipart, tagging, versions
 from .conditions import check_read_conditions, write_condition
 from .constraints import check_container_name, check_metadata, check_object_name
 from .context import Context
@@ -84,14 +86,11 @@ def handle(ctx: Context) -> Response:
         versions.refuse_version_on_write(ctx.request)
         return _post(ctx)
     if method == "DELETE":
-        info = ctx.bucket()
-        ctx.authorize(WRITE, info)
-        headers = versioned_objects.delete(ctx.rgw, info, ctx.path.obj, versions.requested_version(ctx.request))
-        return Response(status=204, headerlist=headers)
+        return _delete(ctx)
     raise exc.HTTPMethodNotAllowed(headers={"Allow": "GET, HEAD, PUT, POST, DELETE, COPY"})
 
 
-def object_headers(info: ObjectInfo) -> list[tuple[str, str]]:
+def object_headers(info: ObjectState) -> list[tuple[str, str]]:
     return [
         ("ETag", f'"{info.etag}"'),
         ("Accept-Ranges", "bytes"),
@@ -104,11 +103,9 @@ def object_headers(info: ObjectInfo) -> list[tuple[str, str]]:
 def _get(ctx: Context, head: bool) -> Response:
     bucket = ctx.bucket()
     version_id = versions.requested_version(ctx.request)
-    info = ctx.authorized_object(
-        READ, bucket, stat=lambda: versioned_objects.stat(ctx.rgw, bucket, ctx.path.obj, version_id)
-    )
+    info = ctx.authorized_object(READ, bucket, version_id=version_id)
     check_read_conditions(ctx.request, info.etag, info.mtime)
-    headers = object_headers(info) + versioned_objects.read_headers(bucket, info)
+    headers = object_headers(info) + versions.read_headers(bucket, info)
     headers += tagging.count_headers(info) + lifecycle.expiration_headers(bucket, info)
     ranges = _part_ranges(ctx, info, headers) or satisfiable_ranges(ctx.request.headers.get("Range"), info.size)
     if ranges is None:
@@ -136,7 +133,7 @@ def _get(ctx: Context, head: bool) -> Response:
     return response
 
 
-def _part_ranges(ctx: Context, info: ObjectInfo, headers: list) -> list[tuple[int, int]] | None:
+def _part_ranges(ctx: Context, info: ObjectState, headers: list) -> list[tuple[int, int]] | None:
     """With ``?part-number=N``: the bytes of part N of a multipart object (any other object is
     one part), and ``X-Parts-Count``; 416 for a part it does not have."""
     number = ctx.request.GET.get("part-number")
@@ -149,10 +146,10 @@ def _part_ranges(ctx: Context, info: ObjectInfo, headers: list) -> list[tuple[in
     return [part]
 
 
-def _reader(ctx: Context, bucket: BucketInfo, info: ObjectInfo, first: int, last: int) -> ObjectReader:
+def _reader(ctx: Context, bucket: BucketInfo, info: ObjectState, first: int, last: int) -> ObjectReader:
     """A reader of bytes ``first..last`` of the object as stat'ed, its first stripe read already:
     an object that cannot be read now is an error answer, not a body cut short."""
-    reader = ctx.rgw.objects.get(bucket, info.key, (first, last), info.oid)
+    reader = ctx.rgw.object_ops.read(bucket, info, (first, last))
     if reader.etag != info.etag:  # replaced since it was stat'ed; never mix two versions
         raise exc.HTTPServiceUnavailable("The object changed while being read")
     reader.prefetch()
@@ -173,25 +170,22 @@ def _put(ctx: Context) -> Response:
     ctx.authorize(WRITE, bucket)
     items = requested_metadata(ctx)
     condition = write_condition(ctx.request)
-    versioned_objects.check_condition(ctx.rgw, bucket, ctx.path.obj, condition)
+    ctx.rgw.object_ops.check_condition(bucket, ctx.path.obj, condition)  # before the body is read
     body = upload_body(ctx.request, ctx.limits.max_file_size)
-    etag = ctx.request.headers.get("ETag", "").strip().strip('"') or None
-    owner = ctx.identity.user_id if ctx.identity else bucket.owner
-    entry, version = versioned_objects.put(
-        ctx.rgw,
-        bucket,
-        ctx.path.obj,
-        body,
-        items,
-        content_type_of(ctx, ctx.path.obj),
-        owner,
-        content_headers(ctx),
-        etag,
-        access_control.new_object_acl(ctx, bucket),
-        tagging.requested_tags(ctx),
-        condition,
+    request = WriteRequest(
+        metadata=items,
+        content_type=content_type_of(ctx, ctx.path.obj),
+        headers=content_headers(ctx),
+        owner=ctx.identity.user_id if ctx.identity else bucket.owner,
+        acl=access_control.new_object_acl(ctx, bucket),
+        tags=tagging.requested_tags(ctx),
+        expected_md5=ctx.request.headers.get("ETag", "").strip().strip('"') or None,
+        condition=condition,
     )
-    response = Response(status=201, headerlist=[("ETag", f'"{entry.etag}"'), *timestamp_headers(entry.mtime), *version])
+    result = ctx.rgw.object_ops.put(bucket, ctx.path.obj, body, request)
+    entry = result.entry
+    headerlist = [("ETag", f'"{entry.etag}"'), *timestamp_headers(entry.mtime), *versions.written_headers(result)]
+    response = Response(status=201, headerlist=headerlist)
     response.content_type = None
     return response
 
@@ -206,24 +200,20 @@ def _copy(
         src_bucket,
         source[1],
         s3_action="s3:GetObjectVersion" if version_id else "s3:GetObject",
-        stat=lambda: versioned_objects.stat(ctx.rgw, src_bucket, source[1], version_id),
+        version_id=version_id,
     )
     ctx.authorize(WRITE, dst_bucket, key=destination[1], s3_action="s3:PutObject")
     check_object_name(destination[1], ctx.limits)
     # a PUT's conditions are its target's, the destination; a COPY's target is the source
     condition = write_condition(ctx.request) if ctx.request.method == "PUT" else None
-    versioned_objects.check_condition(ctx.rgw, dst_bucket, destination[1], condition)
+    ctx.rgw.object_ops.check_condition(dst_bucket, destination[1], condition)
     fresh = ctx.request.headers.get("X-Fresh-Metadata", "").lower() in ("true", "1", "yes")
     items = {} if fresh else dict(src.metadata)
     items.update(requested_metadata(ctx))
     check_metadata(items, KIND, ctx.limits)
     headers = {} if fresh else dict(src.headers)
     headers.update(content_headers(ctx))
-    entry, version = versioned_objects.copy(
-        ctx.rgw,
-        (src_bucket, src),
-        dst_bucket,
-        destination[1],
+    request = WriteRequest(
         metadata=items,
         content_type=ctx.request.headers.get("Content-Type") or src.content_type,
         headers=headers,
@@ -232,6 +222,8 @@ def _copy(
         tags=tagging.requested_tags(ctx),
         condition=condition,
     )
+    result = ctx.rgw.object_ops.copy(src_bucket, src, dst_bucket, destination[1], request)
+    entry = result.entry
     response = Response(
         status=201,
         headerlist=[
@@ -239,7 +231,7 @@ def _copy(
             ("X-Copied-From", quote(f"{source[0]}/{source[1]}")),
             ("X-Copied-From-Last-Modified", timestamp_headers(src.mtime)[1][1]),
             *timestamp_headers(entry.mtime),
-            *version,
+            *versions.written_headers(result),
         ],
     )
     response.content_type = None
@@ -250,7 +242,24 @@ def _post(ctx: Context) -> Response:
     """Replace the object's metadata and content headers; its data stays (a copy onto itself)."""
     bucket = ctx.bucket()
     ctx.authorize(WRITE, bucket)
-    items = requested_metadata(ctx)
-    content_type = ctx.request.headers.get("Content-Type") or None
-    version = versioned_objects.update(ctx.rgw, bucket, ctx.path.obj, items, content_type, content_headers(ctx))
-    return Response(status=202, headerlist=version)
+    request = WriteRequest(
+        metadata=requested_metadata(ctx),
+        content_type=ctx.request.headers.get("Content-Type", ""),
+        headers=content_headers(ctx),
+    )
+    result = ctx.rgw.object_ops.update_metadata(bucket, ctx.path.obj, request)
+    return Response(status=202, headerlist=versions.written_headers(result))
+
+
+def _delete(ctx: Context) -> Response:
+    """Delete the object, or the version ``?version-id`` names: 404 if there was no object to
+    delete (in a versioned container a delete marker is added all the same, and named)."""
+    bucket = ctx.bucket()
+    ctx.authorize(WRITE, bucket)
+    result = ctx.rgw.object_ops.delete(bucket, ctx.path.obj, versions.requested_version(ctx.request))
+    headers = versions.deleted_headers(result)
+    if not result.existed:
+        if result.version_id is None:
+            raise NoSuchKey(f"{bucket.name}/{ctx.path.obj} does not exist")
+        raise exc.HTTPNotFound(headers=headers)
+    return Response(status=204, headerlist=headers)

@@ -47,10 +47,10 @@ from webob import Request, Response, exc
 
 from librgw.authorization import READ, WRITE
 from librgw.errors import InvalidTag, NoSuchKey
-from librgw.objects import ObjectInfo
+from librgw.objects import ObjectState
 from librgw.tagging import MAX_BUCKET_TAGS, MAX_OBJECT_TAGS, TAGS_ATTR, decode_tags, encode_tags, tags_from_pairs
 
-from . import metadata, versioned_objects, versions
+from . import metadata, versions
 from .context import Context
 from .errors import ERROR_HEADER
 from .json_doc import json_response, read_json
@@ -88,7 +88,7 @@ def requested_tags(ctx: Context) -> dict[str, str] | None:
     return None if value is None else tags_of_header(value)
 
 
-def count_headers(info: ObjectInfo) -> list[tuple[str, str]]:
+def count_headers(info: ObjectState) -> list[tuple[str, str]]:
     """``X-Object-Tagging-Count`` of a tagged object's GET or HEAD."""
     return [(COUNT_HEADER, str(len(info.tags)))] if info.tags else []
 
@@ -107,17 +107,14 @@ def handle_object(ctx: Context) -> Response:
         raise exc.HTTPMethodNotAllowed(headers={"Allow": "GET, PUT, DELETE"})
     version_id = versions.requested_version(ctx.request)
     s3_action = OBJECT_ACTIONS[method].format("Version" if version_id is not None else "")
-
-    def stat() -> ObjectInfo:
-        return versioned_objects.stat(ctx.rgw, bucket, ctx.path.obj, version_id)
-
-    info = ctx.authorized_object(READ if method == "GET" else WRITE, bucket, s3_action=s3_action, stat=stat)
-    headers = versioned_objects.read_headers(bucket, info)
+    action = READ if method == "GET" else WRITE
+    info = ctx.authorized_object(action, bucket, s3_action=s3_action, version_id=version_id)
+    headers = versions.read_headers(bucket, info)
     if method == "GET":
         return json_response(info.tags, headers=headers)
     tags = _requested_document(ctx, MAX_OBJECT_TAGS) if method == "PUT" else {}
     try:
-        ctx.rgw.objects.set_tags(bucket, info.key, tags, info.tag, info.oid)
+        ctx.rgw.object_ops.set_tags(bucket, info, tags)
     except NoSuchKey:
         raise exc.HTTPConflict(
             "The object was replaced or deleted meanwhile; try again", headers=[(ERROR_HEADER, "OperationAborted")]

@@ -65,8 +65,12 @@ import re
 
 from webob import Request, exc
 
-from librgw.buckets import BucketInfo
-from librgw.versioning import NULL, VERSION_ID_LEN, Version
+from librgw.bucket_info import BucketInfo
+from librgw.errors import DeleteMarkerRead
+from librgw.manifest import NULL
+from librgw.object_ops import DeleteResult, WriteResult
+from librgw.objects import ObjectState
+from librgw.versioning import VERSION_ID_LEN, Version
 
 from .context import Context
 from .listing import TRUE, ListingQuery, swift_time
@@ -88,11 +92,12 @@ STATE_OF = {"enabled": "true", "suspended": "false"}
 
 
 class DeleteMarkerReached(exc.HTTPNotFound):
-    """A GET or HEAD found a delete marker: 404, with headers saying which (no body, as Swift)."""
+    """A GET or HEAD found a delete marker (the core's ``DeleteMarkerRead``, whether the
+    current version or the one named): 404, with headers saying which (no body, as Swift)."""
 
     empty_body = True
 
-    def __init__(self, marker: Version) -> None:
+    def __init__(self, marker: DeleteMarkerRead) -> None:
         headers = [
             (VERSION_HEADER, marker.version_id),
             (DELETE_MARKER_HEADER, "true"),
@@ -140,9 +145,31 @@ def version_headers(version_id: str) -> list[tuple[str, str]]:
     return [(VERSION_HEADER, version_id or NULL)]
 
 
-def deleted_headers(version_id: str, is_delete_marker: bool) -> list[tuple[str, str]]:
-    """The headers of a DELETE that made or removed ``version_id``."""
-    return version_headers(version_id) + ([(DELETE_MARKER_HEADER, "true")] if is_delete_marker else [])
+def read_headers(bucket: BucketInfo, info: ObjectState) -> list[tuple[str, str]]:
+    """The version headers of a GET or HEAD of ``info`` (as the core's ``ObjectOps.stat`` gave it)."""
+    return version_headers(info.version_id) if bucket.versioned else []
+
+
+def written_headers(result: WriteResult) -> list[tuple[str, str]]:
+    """The version headers of a write: the version it made or changed, and for a copy the
+    source's version, each when its container keeps versions."""
+    headers = version_headers(result.version_id) if result.version_id is not None else []
+    if result.source_version_id is not None:
+        headers.append((COPIED_VERSION_HEADER, result.source_version_id))
+    return headers
+
+
+def copied_version_headers(src_bucket: BucketInfo, src: ObjectState) -> list[tuple[str, str]]:
+    """``X-Copied-From-Version-Id`` of a copy (of a part) from ``src``, as ``ObjectOps.stat`` gave it."""
+    return [(COPIED_VERSION_HEADER, src.version_id or NULL)] if src_bucket.versioned else []
+
+
+def deleted_headers(result: DeleteResult) -> list[tuple[str, str]]:
+    """The headers of a DELETE: the version it made or removed (none in a container that keeps
+    no versions), and whether that is a delete marker."""
+    if result.version_id is None:
+        return []
+    return version_headers(result.version_id) + ([(DELETE_MARKER_HEADER, "true")] if result.delete_marker else [])
 
 
 # -- the container ---------------------------------------------------------------------

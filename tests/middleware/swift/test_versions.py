@@ -4,7 +4,8 @@ entries and the delete marker's 404."""
 import pytest
 from webob import Request, exc
 
-from librgw.buckets import BucketInfo
+from librgw.bucket_info import BucketInfo
+from librgw.errors import CurrentIsDeleteMarker
 from librgw.middleware.swift.versions import (
     DELETE_MARKER_CONTENT_TYPE,
     EMPTY_MD5,
@@ -18,6 +19,7 @@ from librgw.middleware.swift.versions import (
     state_headers,
     version_item,
 )
+from librgw.object_ops import DeleteResult
 from librgw.versioning import Version
 
 VERSION = "a1B2" * 8
@@ -92,7 +94,7 @@ def test_listing_entries_show_delete_markers_as_swift_does():
 
 
 def test_a_delete_marker_reached_is_an_empty_404_that_says_so():
-    error = DeleteMarkerReached(Version("k", VERSION, 1700000000.0, delete_marker=True))
+    error = DeleteMarkerReached(CurrentIsDeleteMarker("c/k is a delete marker", VERSION, 1700000000.0))
     for method in ("GET", "HEAD"):
         response = Request.blank("/", method=method).get_response(error)
         assert response.status_int == 404 and response.body == b""
@@ -100,5 +102,8 @@ def test_a_delete_marker_reached_is_an_empty_404_that_says_so():
         assert response.headers["X-Object-Version-Id"] == VERSION
         assert response.headers["Content-Type"] == DELETE_MARKER_CONTENT_TYPE
         assert response.headers["Last-Modified"] == "Tue, 14 Nov 2023 22:13:20 GMT"
-    assert deleted_headers(VERSION, True) == [("X-Object-Version-Id", VERSION), ("X-Object-Delete-Marker", "true")]
-    assert deleted_headers("", False) == [("X-Object-Version-Id", "null")]
+    marker = DeleteResult(version_id=VERSION, delete_marker=True, existed=True)
+    assert deleted_headers(marker) == [("X-Object-Version-Id", VERSION), ("X-Object-Delete-Marker", "true")]
+    removed = DeleteResult(version_id="", delete_marker=False, existed=True)
+    assert deleted_headers(removed) == [("X-Object-Version-Id", "null")]
+    assert deleted_headers(DeleteResult(version_id=None, delete_marker=False, existed=True)) == []

@@ -1,0 +1,58 @@
+"""A bucket instance record (RGW's ``RGWBucketInfo``), apart from the store that keeps it
+(``buckets.py``), so the bucket index and the object stores can name it without importing
+the bucket store, which makes the index."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+from .users import Quota
+
+DEFAULT_SHARDS = 11  # as RGW's rgw_override_bucket_index_max_shards default for new buckets
+VERSIONING_OFF = "off"
+
+
+@dataclass
+class BucketInfo:
+    """A bucket instance record."""
+
+    name: str
+    marker: str
+    owner: str
+    creation_time: float
+    num_shards: int = DEFAULT_SHARDS
+    versioning: str = VERSIONING_OFF  # or "enabled", "suspended" (never off again once set)
+    quota: Quota = field(default_factory=Quota)
+    attrs: dict[str, str] = field(default_factory=dict)  # user metadata, ACL, CORS, tags, as text
+    placement_rule: str = "default-placement"
+    index_gen: int = 0  # the index layout generation: 0 until the first reshard
+
+    @property
+    def versioned(self) -> bool:
+        """Does the bucket keep versions (versioning enabled, or suspended after it was)?"""
+        return self.versioning != VERSIONING_OFF
+
+    @property
+    def bucket_id(self) -> str:
+        return self.marker
+
+    def index_object(self, shard: int) -> str:
+        if self.index_gen:
+            return f".dir.{self.marker}.{self.index_gen}.{shard}"
+        return f".dir.{self.marker}.{shard}"
+
+    def index_objects(self) -> list[str]:
+        return [self.index_object(shard) for shard in range(self.num_shards)]
+
+    def encode(self) -> bytes:
+        return json.dumps(asdict(self), sort_keys=True).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> BucketInfo:
+        doc = json.loads(raw)
+        doc["quota"] = Quota(**doc["quota"])
+        return cls(**doc)
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "id": self.marker}
