@@ -116,6 +116,15 @@ class Load:
             return len(self.acked)
 
 
+def remove_disk(osd_dir: Path) -> None:
+    """The disk is gone at once, as if pulled: its directory is renamed away (one atomic step,
+    where deleting file by file would race the writers still creating files in it), then
+    deleted; whatever a writer still makes inside the renamed one is never read."""
+    gone = osd_dir.with_name(osd_dir.name + ".pulled")
+    osd_dir.rename(gone)
+    shutil.rmtree(gone, ignore_errors=True)
+
+
 def wait_for(condition, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -168,7 +177,7 @@ def test_two_disks_removed_under_load_then_out_and_recovered_lose_no_acknowledge
             wait_for(lambda: load.started >= total // 5, 300, "a fifth of the writes")
             doomed = random.Random(osds).sample(range(osds), 2)
             for osd in doomed:
-                shutil.rmtree(tmp_path / "c" / f"osd.{osd}")
+                remove_disk(tmp_path / "c" / f"osd.{osd}")
             wait_for(lambda: load.started >= total * 2 // 5, 300, "two fifths of the writes")
             client.cluster.set_osd_state(doomed, in_=False)
             recovery = threading.Thread(target=recover, args=(client.cluster,))
@@ -254,7 +263,7 @@ def test_an_ec_put_goes_on_when_an_osd_directory_vanishes_under_it(tmp_path):
         for t in threads:
             t.start()
         time.sleep(0.3)  # the PUTs are streaming their tails
-        shutil.rmtree(tmp_path / "c" / "osd.3")
+        remove_disk(tmp_path / "c" / "osd.3")
         for t in threads:
             t.join()
         assert set(results.values()) <= {200, 503}, results
