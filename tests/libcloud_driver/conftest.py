@@ -34,14 +34,16 @@ def connection_options(kind: str, gateway: Gateway) -> dict:
     return {"host": "127.0.0.1", "port": gateway.port, "secure": False}
 
 
-def make_driver(kind: str, gateway: Gateway, uid: str = "alice", **options) -> StorageDriver:
-    """``kind``'s driver signed with ``uid``'s S3 key, reaching ``gateway``."""
-    key, secret = S3_KEYS[uid]
+def make_driver(
+    kind: str, gateway: Gateway, uid: str = "alice", keys: tuple[str, str] | None = None, **options
+) -> StorageDriver:
+    """``kind``'s driver signed with ``uid``'s S3 key (or the pair ``keys``), reaching ``gateway``."""
+    key, secret = keys or S3_KEYS[uid]
     if kind == LIBCLOUD_S3:
         cls = get_driver(Provider.S3)
     else:
         cls = get_driver(libcloud_driver.PROVIDER)
-    return cls(key, secret, **connection_options(kind, gateway), **options)
+    return cls(key, secret, **{**connection_options(kind, gateway), **options})
 
 
 @pytest.fixture(params=DRIVERS)

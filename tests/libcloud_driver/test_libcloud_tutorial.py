@@ -4,10 +4,11 @@ of our driver's transports, and the Fractals example's API for step 11.
 
 The steps are the sample's, unchanged but for step 1 (the provider, ``get_driver("librgw")``
 instead of ``Provider.OPENSTACK_SWIFT``, and the gateway's address, or for the in-process
-transport its cluster, and keys instead of Keystone's), step 11's API address (``IP_API_1``), and the Python 2 imports step 11 makes and
-never uses (``base64``, ``cStringIO``). They run in the chapter's order except step 12: it
-deletes the container that steps 13 and 14 (the chapter's "extra features", shown after it)
-upload into, so it runs last, as an application would clean up.
+transport its cluster, and keys instead of Keystone's), step 11's API address
+(``IP_API_1``), and the Python 2 imports step 11 makes and never uses (``base64``,
+``cStringIO``). They run in the chapter's order except step 12: it deletes the container
+that steps 13 and 14 (the chapter's "extra features", shown after it) upload into, so it
+runs last, as an application would clean up.
 """
 
 import pytest
