@@ -18,6 +18,7 @@ user may not read is refused, not reported missing, unless the user may list its
 The cluster is the ``spec`` ``librgw.connect`` takes (``data/cluster.conf``, or
 ``ceph:<ceph.conf>``); a process keeps one connection per spec, shared by every transport on
 it (``cluster_connection``), made again in a forked child, as a gateway worker keeps one.
+Make transports after a fork, though: librados connected before one can hang the child's.
 
 Bodies are streamed: an upload's file goes to ``ObjectOps.put`` as it is (read to its end),
 a download is the core's ``ObjectReader`` read in chunks. A presigned URL is for a gateway
