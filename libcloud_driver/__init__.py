@@ -8,9 +8,11 @@ and changing the provider name::
     from libcloud.storage.providers import get_driver
 
     driver = get_driver("librgw")(key, secret, host="127.0.0.1", port=8080, secure=False)
+    driver = get_driver("librgw")(key, secret, ex_cluster="data/cluster.conf")  # in-process
 
 ``driver.py`` is the driver, ``transport.py`` what it needs from a transport,
-``http_transport.py`` the transport to a gateway over HTTP.
+``http_transport.py`` the transport to a gateway over HTTP, ``inprocess_transport.py`` the
+one straight to the core.
 """
 
 from libcloud.storage.providers import set_driver

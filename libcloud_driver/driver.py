@@ -5,7 +5,10 @@ The driver is thin: it turns libcloud's calls into the transport's operations
 as libcloud's S3 driver fills them, and the transport's errors into libcloud's exceptions, in
 one place (``translated_errors``). Choosing the transport is the constructor's business:
 ``key``, ``secret``, ``host``, ``port`` and ``secure``, as libcloud's other drivers take them,
-reach a gateway over HTTP (the S3 protocol).
+reach a gateway over HTTP (the S3 protocol); ``ex_cluster`` (a ``cluster.conf``, or
+``ceph:<ceph.conf>``) with ``key`` and ``secret`` goes in-process, straight to the core with
+no gateway (``inprocess_transport.py``). Credentials the cluster refuses, and what the user
+may not do, are libcloud's ``InvalidCredsError`` (as libcloud's S3 driver has a 401 or 403).
 
 Uploads are streamed: ``upload_object`` reads the file once to hash it and again to send it;
 ``upload_object_via_stream`` sends a stream that ends within the first multipart chunk
@@ -15,7 +18,8 @@ A multipart object's hash is S3's multipart ETag (``<md5 of the parts' md5s>-<pa
 ``verify_hash`` computes locally to compare.
 
 ``get_object_cdn_url`` is a presigned S3 GET URL, valid ``ex_expiry`` hours (the
-``ex_cdn_url_expiry_hours`` constructor option, 24 by default as libcloud's S3 driver).
+``ex_cdn_url_expiry_hours`` constructor option, 24 by default as libcloud's S3 driver), for
+the gateway (in-process: the one ``ex_gateway_url`` names, or a ``LibcloudError`` without it).
 Such a URL needs nothing enabled on the container, so ``enable_container_cdn`` has nothing
 to turn on and says so by returning True.
 """
@@ -31,7 +35,7 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
-from libcloud.common.types import LibcloudError
+from libcloud.common.types import InvalidCredsError, LibcloudError
 from libcloud.storage.base import Container, Object, StorageDriver
 from libcloud.storage.types import (
     ContainerAlreadyExistsError,
@@ -44,6 +48,7 @@ from libcloud.storage.types import (
 
 from . import transport as t
 from .http_transport import HTTPTransport
+from .inprocess_transport import InProcessTransport
 
 PROVIDER = "librgw"
 # S3's smallest part (but the last); libcloud's S3 driver streams in parts of this size too.
@@ -75,6 +80,10 @@ def translated_errors(
         raise InvalidContainerNameError(str(e), driver, container_name) from e
     except t.BucketNotEmpty as e:
         raise ContainerIsNotEmptyError(str(e), driver, container_name) from e
+    except (t.InvalidCredentials, t.AccessDenied) as e:
+        raise InvalidCredsError(str(e), driver) from e
+    except t.NoGatewayURL as e:
+        raise LibcloudError(str(e), driver) from e
 
 
 def http_date(when: datetime.datetime) -> str:
@@ -96,7 +105,10 @@ class LibrgwStorageDriver(StorageDriver):
     """libcloud's StorageDriver for librgw. ``key``/``secret``: an S3 key pair of a librgw
     user; ``host``/``port``/``secure``: the gateway (``make run`` serves
     ``host="127.0.0.1", port=8080, secure=False``). ``ex_verify``: check the gateway's TLS
-    certificate (True), against a CA bundle (a path), or not (False)."""
+    certificate (True), against a CA bundle (a path), or not (False). ``ex_cluster``: reach
+    the cluster of that spec (``data/cluster.conf``, ``ceph:<ceph.conf>``) in-process instead,
+    ``host`` and the like unused; ``ex_gateway_url`` is then the gateway its presigned URLs
+    are for (``http://127.0.0.1:8080``)."""
 
     name = "librgw"
     hash_type = "md5"
@@ -112,13 +124,20 @@ class LibrgwStorageDriver(StorageDriver):
         ex_verify: bool | str = True,
         ex_multipart_chunk_size: int = DEFAULT_MULTIPART_CHUNK_SIZE,
         ex_cdn_url_expiry_hours: float = DEFAULT_CDN_URL_EXPIRY_HOURS,
+        ex_cluster: str | None = None,
+        ex_gateway_url: str | None = None,
         **kwargs,
     ) -> None:
         port = port or HTTP_PORTS[secure]
         super().__init__(key, secret=secret, secure=secure, host=host, port=port, **kwargs)
         self.multipart_chunk_size = ex_multipart_chunk_size
         self.cdn_url_expiry_hours = ex_cdn_url_expiry_hours
-        self.transport: t.Transport = HTTPTransport(key, secret or "", host, port, secure, verify=ex_verify)
+        self.transport: t.Transport
+        if ex_cluster is None:
+            self.transport = HTTPTransport(key, secret or "", host, port, secure, verify=ex_verify)
+        else:
+            with translated_errors(self):
+                self.transport = InProcessTransport(ex_cluster, key, secret or "", ex_gateway_url)
 
     # -- containers ------------------------------------------------------------------------
 
@@ -174,7 +193,8 @@ class LibrgwStorageDriver(StorageDriver):
         """A presigned GET URL for ``obj``, valid ``ex_expiry`` hours (default: the driver's
         ``ex_cdn_url_expiry_hours``)."""
         hours = self.cdn_url_expiry_hours if ex_expiry is None else ex_expiry
-        return self.transport.presigned_get_url(obj.container.name, obj.name, int(hours * 3600))
+        with translated_errors(self, obj.container.name, obj.name):
+            return self.transport.presigned_get_url(obj.container.name, obj.name, int(hours * 3600))
 
     def download_object(
         self, obj: Object, destination_path: str, overwrite_existing: bool = False, delete_on_failure: bool = True

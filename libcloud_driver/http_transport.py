@@ -24,12 +24,14 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ParamValidationError
 
 from .transport import (
+    AccessDenied,
     BucketAlreadyExists,
     BucketAlreadyOwnedByYou,
     BucketEntry,
     BucketNotEmpty,
     ByteRange,
     InvalidBucketName,
+    InvalidCredentials,
     NoSuchBucket,
     NoSuchKey,
     ObjectEntry,
@@ -52,6 +54,11 @@ S3_ERRORS: dict[str, type[TransportError]] = {
     "BucketAlreadyExists": BucketAlreadyExists,
     "BucketNotEmpty": BucketNotEmpty,
     "InvalidBucketName": InvalidBucketName,
+    "InvalidAccessKeyId": InvalidCredentials,
+    "SignatureDoesNotMatch": InvalidCredentials,
+    "UserSuspended": InvalidCredentials,
+    "AccessDenied": AccessDenied,
+    "403": AccessDenied,  # a HEAD's: no body to say more
 }
 
 
@@ -78,6 +85,27 @@ def endpoint_url(host: str, port: int | None, secure: bool) -> str:
     return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"
 
 
+def s3_client(url: str, key: str, secret: str, verify: bool | str | None = None, region: str = DEFAULT_REGION):
+    """A botocore S3 client of the gateway at ``url``, signing with ``key``/``secret``."""
+    config = Config(
+        signature_version="s3v4",
+        s3={"addressing_style": "path"},
+        retries={"max_attempts": 1},
+        max_pool_connections=DEFAULT_MAX_POOL_CONNECTIONS,
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+    )
+    return botocore.session.get_session().create_client(
+        "s3",
+        region_name=region,
+        endpoint_url=url,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        verify=verify,
+        config=config,
+    )
+
+
 class HTTPTransport(Transport):
     """One user's S3 client to the gateway at ``host:port``. ``verify``: check the gateway's
     TLS certificate (True), against a CA bundle file (a path), or not at all (False)."""
@@ -92,24 +120,7 @@ class HTTPTransport(Transport):
         verify: bool | str = True,
         region: str = DEFAULT_REGION,
     ) -> None:
-        config = Config(
-            signature_version="s3v4",
-            s3={"addressing_style": "path"},
-            retries={"max_attempts": 1},
-            max_pool_connections=DEFAULT_MAX_POOL_CONNECTIONS,
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required",
-        )
-        session = botocore.session.get_session()
-        self.client = session.create_client(
-            "s3",
-            region_name=region,
-            endpoint_url=endpoint_url(host, port, secure),
-            aws_access_key_id=key,
-            aws_secret_access_key=secret,
-            verify=verify if secure else None,
-            config=config,
-        )
+        self.client = s3_client(endpoint_url(host, port, secure), key, secret, verify if secure else None, region)
         self.client.meta.events.register("before-parameter-build.s3", stash_extra_headers)
         self.client.meta.events.register("before-sign.s3", add_extra_headers)
 

@@ -5,9 +5,8 @@ The driver (``driver.py``) speaks libcloud; a transport speaks to librgw. Each t
 implements every abstract method of ``Transport`` with the semantics written on it and
 raises only the ``TransportError`` subclasses below for the outcomes the driver turns into
 libcloud's exceptions (in one place, ``driver.translated_errors``); anything else it raises
-reaches the application as it is. Today there is one transport, HTTP to a gateway
-(``http_transport.py``); an in-process transport straight to the core is a second class
-implementing the same methods.
+reaches the application as it is. There are two: HTTP to a gateway (``http_transport.py``)
+and in-process, straight to the core (``inprocess_transport.py``).
 
 Bodies never sit whole in memory: uploads take a readable binary file (read to its end) or
 one part's bytes, downloads return an iterator of chunks that holds the response open.
@@ -50,6 +49,18 @@ class InvalidBucketName(TransportError):
     pass
 
 
+class InvalidCredentials(TransportError):
+    """The access key is unknown, the secret is not its secret, or its user is suspended."""
+
+
+class AccessDenied(TransportError):
+    """The user may not do this (the bucket's or object's ACL, or its policy, say so)."""
+
+
+class NoGatewayURL(TransportError):
+    """A presigned URL was asked for, and the transport knows no gateway to sign it for."""
+
+
 @dataclass(frozen=True)
 class BucketEntry:
     name: str
@@ -89,7 +100,9 @@ class ByteRange:
 
 
 class Transport(abc.ABC):
-    """The operations of one user (the credentials the transport was made with) on the cluster."""
+    """The operations of one user (the credentials the transport was made with) on the cluster.
+    Any of them raises InvalidCredentials for credentials the cluster does not accept, and
+    AccessDenied for what the user may not do."""
 
     @abc.abstractmethod
     def list_buckets(self) -> Iterator[BucketEntry]:
@@ -149,4 +162,5 @@ class Transport(abc.ABC):
 
     @abc.abstractmethod
     def presigned_get_url(self, bucket: str, key: str, expires_in: int) -> str:
-        """A URL anyone can GET the object with for ``expires_in`` seconds, no credentials."""
+        """A URL anyone can GET the object with for ``expires_in`` seconds, no credentials,
+        from the gateway; NoGatewayURL if the transport knows none."""

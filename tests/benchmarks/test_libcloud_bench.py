@@ -25,4 +25,7 @@ def test_a_short_run_prints_table_and_json(tmp_path):
     doc = json.loads(out[out.index("\n{") + 1 :])
     http = doc["transports"]["http"]
     assert http["uploads"] > 0 and http["downloads"] > 0 and http["upload_speedup"] == 1.0
+    in_process = doc["transports"]["in-process"]
+    assert in_process["uploads"] > 0 and in_process["downloads"] > 0 and in_process["upload_speedup"] > 0
+    assert "| in-process |" in out
     assert list(tmp_path.iterdir()) == [], "the temporary work dir must be removed"

@@ -61,6 +61,26 @@ def test_backup_delete_restore_and_serve_from_the_cluster(gateway, tmp_path):
         assert requests.get(f"{api}/fractal/00000000-0000-0000-0000-000000000000", timeout=30).status_code == 404
 
 
+def test_the_app_keeps_its_images_in_the_cluster_in_process(gateway, tmp_path, monkeypatch):
+    monkeypatch.setenv("LIBRGW_ACCESS_KEY", S3_KEYS["alice"][0])
+    monkeypatch.setenv("LIBRGW_SECRET_KEY", S3_KEYS["alice"][1])
+    db = str(tmp_path / "fractals.db")
+    in_process = f"librgw+cluster://{gateway.conf}/fractals-in-process"
+    gateway.s3().create_bucket(Bucket="fractals-in-process")
+    made = run_fractals("--db", db, "--storage", in_process, "worker", "--count", "3", "--seed", "10")
+    assert len(made.stdout.splitlines()) == 3
+    stored = gateway.s3().list_objects_v2(Bucket="fractals-in-process")["Contents"]  # over HTTP: the same data
+    assert len(stored) == 3
+
+    with fractals_api(db, in_process, tmp_path / "api.log") as api:
+        fractals = requests.get(f"{api}/v1/fractal", params={"results_per_page": "-1"}, timeout=30).json()["objects"]
+        for fractal in fractals:
+            image = requests.get(f"{api}/fractal/{fractal['uuid']}", timeout=30)
+            assert image.status_code == 200 and hashlib.md5(image.content).hexdigest() == fractal["checksum"]
+            over_http = gateway.s3().get_object(Bucket="fractals-in-process", Key=fractal["uuid"])["Body"].read()
+            assert over_http == image.content
+
+
 def test_restore_names_fractals_missing_from_the_container(gateway, tmp_path):
     db, images = str(tmp_path / "fractals.db"), str(tmp_path / "images")
     run_fractals("--db", db, "--storage", images, "worker", "--count", "2", "--seed", "8")

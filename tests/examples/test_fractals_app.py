@@ -68,3 +68,5 @@ def test_a_librgw_url_names_keys_or_takes_them_from_the_environment(monkeypatch)
     assert (driver.key, driver.secret, container) == ("ENVKEY", "envsecret", "backups")
     with pytest.raises(ValueError):
         connect("librgw://127.0.0.1:8080/")
+    with pytest.raises(ValueError):
+        connect("librgw+cluster://fractals")  # no cluster

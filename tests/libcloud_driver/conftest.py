@@ -1,7 +1,8 @@
 """The drivers the libcloud conformance tests run against one real gateway (gunicorn serving
 ``paste.ini`` on a fresh cluster of each backend, ``tests/integration/conftest.py``): ours
-over each of its transports, and libcloud's own S3 driver pointed at the same gateway. A
-new transport of ours is one more entry in ``DRIVERS``."""
+over each of its transports (HTTP to that gateway, and in-process on the gateway's own
+cluster, so both see the same data), and libcloud's own S3 driver pointed at the same
+gateway. A new transport of ours is one more entry in ``LIBRGW_TRANSPORTS``."""
 
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,20 +19,31 @@ from tests.integration.conftest import S3_KEYS, Gateway
 gateway = integration.gateway  # the integration suite's running gateway, a fixture here too
 
 LIBRGW_HTTP = "librgw-http"
+LIBRGW_INPROCESS = "librgw-inprocess"
 LIBCLOUD_S3 = "libcloud-s3"
 # Our driver over each of its transports.
-LIBRGW_TRANSPORTS = (LIBRGW_HTTP,)
+LIBRGW_TRANSPORTS = (LIBRGW_HTTP, LIBRGW_INPROCESS)
 DRIVERS = (*LIBRGW_TRANSPORTS, LIBCLOUD_S3)
 
 
-def make_driver(kind: str, gateway: Gateway, uid: str = "alice", **options) -> StorageDriver:
-    """``kind``'s driver signed with ``uid``'s S3 key, reaching ``gateway``."""
-    key, secret = S3_KEYS[uid]
+def connection_options(kind: str, gateway: Gateway) -> dict:
+    """The constructor arguments, besides the keys, with which ``kind``'s driver reaches
+    ``gateway`` (in-process: its cluster, and it for presigned URLs)."""
+    if kind == LIBRGW_INPROCESS:
+        return {"ex_cluster": gateway.conf, "ex_gateway_url": gateway.url}
+    return {"host": "127.0.0.1", "port": gateway.port, "secure": False}
+
+
+def make_driver(
+    kind: str, gateway: Gateway, uid: str = "alice", keys: tuple[str, str] | None = None, **options
+) -> StorageDriver:
+    """``kind``'s driver signed with ``uid``'s S3 key (or the pair ``keys``), reaching ``gateway``."""
+    key, secret = keys or S3_KEYS[uid]
     if kind == LIBCLOUD_S3:
         cls = get_driver(Provider.S3)
     else:
         cls = get_driver(libcloud_driver.PROVIDER)
-    return cls(key, secret, host="127.0.0.1", port=gateway.port, secure=False, **options)
+    return cls(key, secret, **{**connection_options(kind, gateway), **options})
 
 
 @pytest.fixture(params=DRIVERS)

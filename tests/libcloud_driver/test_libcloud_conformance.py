@@ -14,7 +14,7 @@ import urllib.parse
 
 import pytest
 import requests
-from libcloud.common.types import LibcloudError
+from libcloud.common.types import InvalidCredsError, LibcloudError
 from libcloud.storage.types import (
     ContainerAlreadyExistsError,
     ContainerDoesNotExistError,
@@ -26,7 +26,8 @@ from libcloud.storage.types import (
 )
 
 from libcloud_driver.driver import multipart_etag
-from tests.libcloud_driver.conftest import LIBCLOUD_S3, make_driver, remove_container
+from tests.integration.conftest import S3_KEYS
+from tests.libcloud_driver.conftest import LIBCLOUD_S3, LIBRGW_HTTP, LIBRGW_INPROCESS, make_driver, remove_container
 
 pytestmark = pytest.mark.slow
 
@@ -431,6 +432,61 @@ def test_the_driver_default_cdn_url_lifetime(driver_factory, stored, driver_kind
         return
     driver = driver_factory(ex_cdn_url_expiry_hours=0.5)
     assert "X-Amz-Expires=1800" in driver.get_object_cdn_url(obj)
+
+
+def test_an_in_process_driver_without_a_gateway_has_no_cdn_url(gateway, stored, driver_kind):
+    if driver_kind != LIBRGW_INPROCESS:
+        return  # the others sign for the gateway they talk to
+    obj, _ = stored
+    driver = make_driver(driver_kind, gateway, ex_gateway_url=None)
+    with pytest.raises(LibcloudError, match="ex_gateway_url"):
+        driver.get_object_cdn_url(obj)
+
+
+# -- credentials and authorization -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "keys", [(S3_KEYS["alice"][0], "not-alices-secret"), ("NOSUCHACCESSKEY00000", "whatever")], ids=["secret", "key"]
+)
+def test_wrong_credentials_are_invalid_creds(gateway, driver_kind, keys):
+    # The HTTP drivers learn it from the gateway's first answer (403), the in-process one
+    # when it is made: either way, before anything is done.
+    with pytest.raises(InvalidCredsError):
+        make_driver(driver_kind, gateway, keys=keys).list_containers()
+
+
+def test_another_user_cannot_touch_a_private_container(driver, container, gateway, driver_kind, tmp_path):
+    driver.upload_object_via_stream(iter([b"alice's"]), container, "secret.txt")
+    bob = make_driver(driver_kind, gateway, "bob")
+    with pytest.raises(InvalidCredsError):
+        bob.get_object(container.name, "secret.txt")
+    with pytest.raises(InvalidCredsError):
+        bob.get_object(container.name, "missing.txt")  # refused, not reported missing (as S3)
+    with pytest.raises(InvalidCredsError):
+        bob.list_container_objects(container)
+    obj = driver.get_object(container.name, "secret.txt")
+    with pytest.raises(InvalidCredsError):
+        b"".join(bob.download_object_as_stream(obj))
+    with pytest.raises(InvalidCredsError):
+        bob.upload_object_via_stream(iter([b"bob's"]), container, "secret.txt")
+    with pytest.raises(InvalidCredsError):
+        bob.upload_object(write(tmp_path / "f", b"bob's"), container, "bobs.txt")
+    with pytest.raises(InvalidCredsError):
+        bob.delete_container(container)
+    assert container.name not in [c.name for c in bob.list_containers()]
+    assert b"".join(driver.download_object_as_stream(obj)) == b"alice's"
+
+
+def test_both_transports_see_the_same_cluster(gateway, container_name):
+    over_http = make_driver(LIBRGW_HTTP, gateway)
+    in_process = make_driver(LIBRGW_INPROCESS, gateway)
+    container = in_process.create_container(container_name)
+    in_process.upload_object_via_stream(iter([b"written in-process"]), container, "shared")
+    obj = over_http.get_object(container_name, "shared")
+    assert b"".join(over_http.download_object_as_stream(obj)) == b"written in-process"
+    over_http.delete_object(obj)
+    assert in_process.list_container_objects(container) == []
 
 
 # -- names -------------------------------------------------------------------------------

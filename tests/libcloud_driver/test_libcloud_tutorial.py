@@ -3,18 +3,19 @@
 of our driver's transports, and the Fractals example's API for step 11.
 
 The steps are the sample's, unchanged but for step 1 (the provider, ``get_driver("librgw")``
-instead of ``Provider.OPENSTACK_SWIFT``, and the gateway's address and keys instead of
-Keystone's), step 11's API address (``IP_API_1``), and the Python 2 imports step 11 makes and
-never uses (``base64``, ``cStringIO``). They run in the chapter's order except step 12: it
-deletes the container that steps 13 and 14 (the chapter's "extra features", shown after it)
-upload into, so it runs last, as an application would clean up.
+instead of ``Provider.OPENSTACK_SWIFT``, and the gateway's address, or for the in-process
+transport its cluster, and keys instead of Keystone's), step 11's API address
+(``IP_API_1``), and the Python 2 imports step 11 makes and never uses (``base64``,
+``cStringIO``). They run in the chapter's order except step 12: it deletes the container
+that steps 13 and 14 (the chapter's "extra features", shown after it) upload into, so it
+runs last, as an application would clean up.
 """
 
 import pytest
 
 from tests.examples.conftest import fractals_api, run_fractals
 from tests.integration.conftest import S3_KEYS
-from tests.libcloud_driver.conftest import LIBRGW_TRANSPORTS
+from tests.libcloud_driver.conftest import LIBRGW_TRANSPORTS, connection_options
 
 pytestmark = pytest.mark.slow
 
@@ -34,6 +35,7 @@ def test_the_chapter_steps_1_to_14(gateway, fractals_endpoint, tmp_path, monkeyp
     goat = bytes(range(256)) * 750  # goat.jpg
     (tmp_path / "goat.jpg").write_bytes(goat)
     auth_username, auth_password = S3_KEYS["alice"]
+    connection = connection_options(transport, gateway)
 
     # step-1
     from libcloud.storage.providers import get_driver
@@ -41,7 +43,7 @@ def test_the_chapter_steps_1_to_14(gateway, fractals_endpoint, tmp_path, monkeyp
     import libcloud_driver  # noqa: F401  (registers the provider)
 
     provider = get_driver("librgw")
-    swift = provider(auth_username, auth_password, host="127.0.0.1", port=gateway.port, secure=False)
+    swift = provider(auth_username, auth_password, **connection)
 
     # step-2
     container_name = "fractals"

@@ -7,8 +7,9 @@
 - ``restore --cloud URL``: every fractal of the database back from the container into the image store.
 
 ``--db`` (default ``fractals.db``) and ``--storage`` (default ``images``, a directory; or
-``librgw://ACCESS_KEY:SECRET@host:port/container``) say where the app keeps its fractals;
-``--cloud`` is a ``librgw://`` URL of the container backups go to.
+``librgw://ACCESS_KEY:SECRET@host:port/container``, or ``librgw+cluster://<cluster.conf>/container``
+in-process) say where the app keeps its fractals; ``--cloud`` is a ``librgw://`` (or
+``librgw+cluster://``) URL of the container backups go to.
 """
 
 from __future__ import annotations
@@ -57,8 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         for fractal in made:
             print(fractal.uuid, fractal.parameters.kind, fractal.checksum, fractal.size)
     elif args.command == "api":
-        app = FractalsAPI(Database(args.db), open_storage(args.storage))
-        Server(app, {"bind": args.bind, "workers": args.workers, "worker_class": "gthread", "threads": 4}).run()
+        options = {"bind": args.bind, "workers": args.workers, "worker_class": "gthread", "threads": 4}
+        Server(lambda: FractalsAPI(Database(args.db), open_storage(args.storage)), options).run()
     elif args.command == "durability":
         driver, container_name = connect(args.cloud)
         durability.chapter(driver, args.api, args.file, container_name)

@@ -75,10 +75,12 @@ class FractalsAPI:
 
 
 class Server(BaseApplication):
-    """gunicorn serving one app, with the options given (``bind``, ``workers``, ...)."""
+    """gunicorn serving the app ``make_app()`` makes, with the options given (``bind``,
+    ``workers``, ...). Each worker makes its own, after the fork: a connection to a cluster
+    (``librgw+cluster://`` storage, a Ceph client above all) must not cross a fork."""
 
-    def __init__(self, app, options: dict) -> None:
-        self.app = app
+    def __init__(self, make_app, options: dict) -> None:
+        self.make_app = make_app
         self.options = options
         super().__init__()
 
@@ -87,4 +89,4 @@ class Server(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        return self.app
+        return self.make_app()

@@ -9,6 +9,11 @@ neither scalable nor durable), or a container in object storage through libcloud
   URL-quoted (a ``/`` in a secret is ``%2F``); without them in the URL
   (``librgw://127.0.0.1:8080/fractals``) they come from ``$LIBRGW_ACCESS_KEY`` and
   ``$LIBRGW_SECRET_KEY``.
+- ``librgw+cluster://data/cluster.conf/fractals``: the same container reached in-process,
+  straight to the cluster with no gateway (the driver's ``ex_cluster``): what comes before
+  the last ``/`` is the cluster (``librgw+cluster:///srv/librgw/cluster.conf/fractals``,
+  ``librgw+cluster://ceph:/etc/ceph/ceph.conf/fractals``), the keys come from
+  ``$LIBRGW_ACCESS_KEY`` and ``$LIBRGW_SECRET_KEY``.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from libcloud.storage.types import ContainerDoesNotExistError, ObjectDoesNotExis
 import libcloud_driver
 
 CHUNK_SIZE = 64 * 1024
+CLUSTER_SCHEME = "librgw+cluster://"
 
 
 class ImageNotFound(Exception):
@@ -96,8 +102,27 @@ def read_file(f) -> Iterator[bytes]:
         yield from iter(lambda: f.read(CHUNK_SIZE), b"")
 
 
+def environment_keys() -> tuple[str, str]:
+    return os.environ.get("LIBRGW_ACCESS_KEY", ""), os.environ.get("LIBRGW_SECRET_KEY", "")
+
+
+def connect_in_process(url: str):
+    """(the libcloud driver, container name) of a ``librgw+cluster://<cluster>/container`` URL."""
+    cluster, _, container = url[len(CLUSTER_SCHEME) :].rstrip("/").rpartition("/")
+    key, secret = environment_keys()
+    if not (cluster and container and key and secret):
+        raise ValueError(
+            "a librgw+cluster URL names the cluster and the container, and $LIBRGW_ACCESS_KEY and"
+            " $LIBRGW_SECRET_KEY the keys: librgw+cluster://data/cluster.conf/container"
+        )
+    return get_driver(libcloud_driver.PROVIDER)(key, secret, ex_cluster=cluster), container
+
+
 def connect(url: str):
-    """(the libcloud driver, container name) of a ``librgw://KEY:SECRET@host:port/container`` URL."""
+    """(the libcloud driver, container name) of a ``librgw://KEY:SECRET@host:port/container``
+    URL, or of a ``librgw+cluster://`` one (``connect_in_process``)."""
+    if url.startswith(CLUSTER_SCHEME):
+        return connect_in_process(url)
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("librgw", "librgws"):
         raise ValueError(f"not a librgw:// URL: {url}")
@@ -105,7 +130,7 @@ def connect(url: str):
     if parts.username:
         key, secret = urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or "")
     else:
-        key, secret = os.environ.get("LIBRGW_ACCESS_KEY", ""), os.environ.get("LIBRGW_SECRET_KEY", "")
+        key, secret = environment_keys()
     if not (key and secret and container):
         raise ValueError(
             "a librgw URL names its container, and its keys unless $LIBRGW_ACCESS_KEY and $LIBRGW_SECRET_KEY"
@@ -117,7 +142,7 @@ def connect(url: str):
 
 
 def open_storage(url: str) -> ImageStore:
-    if url.startswith(("librgw://", "librgws://")):
+    if url.startswith(("librgw://", "librgws://", CLUSTER_SCHEME)):
         return CloudImages(*connect(url))
     if url.startswith("file://"):
         return LocalImages(urllib.parse.urlsplit(url).path)
