@@ -39,10 +39,9 @@ from typing import BinaryIO
 import librgw
 from librgw import acl as acls
 from librgw import errors
-from librgw.authorization import LIST, READ, WRITE, Access, Identity, decide, native_s3_action
+from librgw.authorization import LIST, READ, WRITE, Access, Identity, bucket_access, decide, native_s3_action
 from librgw.bucket_info import BucketInfo
 from librgw.objects import CONTENT_HEADERS, ObjectReader, ObjectState
-from librgw.policy import stored_policy
 from librgw.write_request import WriteRequest
 
 from .http_transport import s3_client
@@ -117,18 +116,6 @@ class InProcessTransport(Transport):
 
     # -- authorization, as the gateway's controllers ask it ----------------------------
 
-    def _access(self, action: str, bucket: BucketInfo, key: str | None, obj: ObjectState | None, s3_action: str):
-        return Access(
-            bucket.owner,
-            action,
-            s3_action,
-            bucket.name,
-            acls.bucket_acl(bucket.attrs, bucket.owner),
-            stored_policy(bucket.attrs, bucket.name),
-            key,
-            acls.object_acl(obj.acl, bucket.owner) if obj is not None else None,
-        )
-
     def _authorize(
         self,
         action: str,
@@ -142,7 +129,8 @@ class InProcessTransport(Transport):
         in ``bucket``, to object ``key`` (whose ACL counts when its record ``obj`` is given)."""
         if s3_action is None:
             s3_action = native_s3_action(action, method, key is not None)
-        if decide(self.identity, self._access(action, bucket, key, obj, s3_action)) is not None:
+        access = bucket_access(bucket.owner, action, s3_action, bucket, key, obj.acl if obj is not None else None)
+        if decide(self.identity, access) is not None:
             raise AccessDenied(f"Access to {bucket.name}/{key or ''} denied")
 
     def _bucket(self, name: str) -> BucketInfo:

@@ -50,7 +50,8 @@ from dataclasses import dataclass
 
 from . import acl as acls
 from .acl import Acl
-from .policy import ALLOW, DENY, OBJECT_ACTIONS, Policy, PolicyRequest, bucket_arn
+from .bucket_info import BucketInfo
+from .policy import ALLOW, DENY, OBJECT_ACTIONS, Policy, PolicyRequest, bucket_arn, stored_policy
 
 READ, LIST, WRITE, ADMIN = "read", "list", "write", "admin"
 READ_ACP, WRITE_ACP = "read_acp", "write_acp"
@@ -123,6 +124,29 @@ class Access:
     referrer: str = ""
     source_ip: str = ""
     secure: bool = False  # made over https
+
+
+def bucket_access(
+    account_uid: str,
+    action: str,
+    s3_action: str,
+    bucket: BucketInfo,
+    key: str | None = None,
+    object_acl: str | None = None,
+) -> Access:
+    """A request doing ``action`` (as ``s3_action``) in ``bucket``, with the bucket's ACL and
+    policy; to its object ``key``, whose stored ACL ``object_acl`` counts when known (None: not
+    known). Where the request came from is the caller's to add (``dataclasses.replace``)."""
+    return Access(
+        account_uid,
+        action,
+        s3_action,
+        bucket.name,
+        acls.bucket_acl(bucket.attrs, bucket.owner),
+        stored_policy(bucket.attrs, bucket.name),
+        key,
+        acls.object_acl(object_acl, bucket.owner) if object_acl is not None else None,
+    )
 
 
 def native_s3_action(action: str, method: str, on_object: bool, versions: bool = False) -> str:

@@ -95,10 +95,8 @@ def version_on(svc: OSDService, pool: PoolInfo, pg: int, copy: Copy, obj: Object
     """The copy's info of the object, None if it has none; raises OSDFailure."""
     try:
         return svc.store(copy[1]).stat(ObjectKey(pool.id, pg, *obj, copy[0]))
-    except OSDFailure:
-        raise
     except StorageError as e:
-        if e.errno != errno.ENOENT:
+        if e.errno != errno.ENOENT or isinstance(e, OSDFailure):
             raise
         return None
 

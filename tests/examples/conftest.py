@@ -2,7 +2,6 @@
 through ``python -m fractals`` in its directory, its API under gunicorn on a free port."""
 
 import contextlib
-import signal
 import subprocess
 import sys
 import time
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import requests
 
-from tests.integration.conftest import free_port
+from tests.integration.conftest import free_port, stop_process
 
 FRACTALS = Path(__file__).resolve().parents[2] / "examples" / "fractals"
 
@@ -48,9 +47,4 @@ def fractals_api(db: str, storage: str, log: Path) -> Iterator[str]:
                 time.sleep(0.1)
         yield url
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)

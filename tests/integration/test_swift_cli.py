@@ -10,7 +10,6 @@ import hashlib
 import os
 import re
 import shlex
-import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.integration.conftest import stop_process
 
 pytestmark = pytest.mark.slow
 
@@ -128,12 +129,7 @@ def served(tmp_path_factory):
         work = tmp_path_factory.mktemp("files")
         yield Served(url, printed, SwiftCLI(exports["ST_AUTH"], exports["ST_USER"], exports["ST_KEY"], work))
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
     assert "Traceback" not in err.read_text(), err.read_text()[-5000:]
 
 

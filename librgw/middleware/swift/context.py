@@ -8,18 +8,16 @@ just characters, as in Swift and S3; nothing maps a name to a file path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from webob import Request, exc
 from webob.multidict import MultiDict
 
 import librgw
-from librgw import acl
-from librgw.authorization import ACCOUNT_PREFIX, LIST, READ, WRITE, Access, Identity, native_s3_action
+from librgw.authorization import ACCOUNT_PREFIX, LIST, READ, WRITE, Access, Identity, bucket_access, native_s3_action
 from librgw.bucket_info import BucketInfo
 from librgw.errors import DeleteMarkerRead, NoSuchKey
 from librgw.objects import ObjectState
-from librgw.policy import stored_policy
 
 from ..request_identity import IDENTITY_KEY, refusal
 from .constraints import Limits
@@ -115,18 +113,11 @@ class Context:
             versions = self._asks_for_versions(VERSION_ID if on_object else VERSIONS)
             s3_action = native_s3_action(action, self.request.method, on_object, versions)
         environ = self.request.environ
-        return Access(
-            account_uid,
-            action,
-            s3_action,
-            bucket.name,
-            acl.bucket_acl(bucket.attrs, bucket.owner),
-            stored_policy(bucket.attrs, bucket.name),
-            key,
-            acl.object_acl(obj.acl, bucket.owner) if obj is not None else None,
-            self.request.headers.get("Referer", ""),
-            environ.get("REMOTE_ADDR", ""),
-            environ.get("wsgi.url_scheme") == "https",
+        return replace(
+            bucket_access(account_uid, action, s3_action, bucket, key, obj.acl if obj is not None else None),
+            referrer=self.request.headers.get("Referer", ""),
+            source_ip=environ.get("REMOTE_ADDR", ""),
+            secure=environ.get("wsgi.url_scheme") == "https",
         )
 
     def _asks_for_versions(self, param: str) -> bool:
