@@ -42,6 +42,7 @@ from librgw import errors
 from librgw.authorization import LIST, READ, WRITE, Access, Identity, bucket_access, decide, native_s3_action
 from librgw.bucket_info import BucketInfo
 from librgw.objects import CONTENT_HEADERS, ObjectReader, ObjectState
+from librgw.tenants import bucket_entry, s3_bucket_entry, tenant_of
 from librgw.write_request import WriteRequest
 
 from .http_transport import s3_client
@@ -134,8 +135,9 @@ class InProcessTransport(Transport):
             raise AccessDenied(f"Access to {bucket.name}/{key or ''} denied")
 
     def _bucket(self, name: str) -> BucketInfo:
+        """The bucket ``name`` names as S3 would (``tenant:bucket``, else the user's tenant's)."""
         try:
-            return self.rgw.buckets.get(name)
+            return self.rgw.buckets.get(s3_bucket_entry(name, tenant_of(self.identity.user_id)))
         except errors.NoSuchBucket as e:
             raise NoSuchBucket(str(e)) from None
 
@@ -176,7 +178,8 @@ class InProcessTransport(Transport):
         buckets = []
         for name in self.rgw.buckets.list(uid):
             try:
-                buckets.append(BucketEntry(name, utc(self.rgw.buckets.get(name).creation_time)))
+                info = self.rgw.buckets.get(bucket_entry(tenant_of(uid), name))
+                buckets.append(BucketEntry(name, utc(info.creation_time)))
             except errors.NoSuchBucket:  # deleted since it was listed
                 continue
         return iter(buckets)

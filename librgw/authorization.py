@@ -52,6 +52,7 @@ from . import acl as acls
 from .acl import Acl
 from .bucket_info import BucketInfo
 from .policy import ALLOW, DENY, OBJECT_ACTIONS, Policy, PolicyRequest, bucket_arn, stored_policy
+from .tenants import account_of
 
 READ, LIST, WRITE, ADMIN = "read", "list", "write", "admin"
 READ_ACP, WRITE_ACP = "read_acp", "write_acp"
@@ -102,7 +103,8 @@ class Identity:
 
     @property
     def account(self) -> str:
-        return ACCOUNT_PREFIX + self.user_id
+        """The Swift account of the user: ``AUTH_<tenant>``, or ``AUTH_<uid>`` without one."""
+        return ACCOUNT_PREFIX + account_of(self.user_id)
 
     def names(self) -> set[str]:
         """What a user grant may call this requester: its user, Swift user or account."""
@@ -113,7 +115,7 @@ class Identity:
 class Access:
     """What a request asks for."""
 
-    account_uid: str  # the user whose account the path names
+    account_uid: str  # who owns what is asked: the bucket's owner, or the account's user
     action: str  # READ, LIST, WRITE, ADMIN, READ_ACP or WRITE_ACP: what a subuser needs
     s3_action: str = ""  # what ACLs and policies grant ("s3:GetObject"); "": the owner's alone
     bucket: str = ""  # for requests inside a bucket, with its ACL and policy:
@@ -136,14 +138,15 @@ def bucket_access(
 ) -> Access:
     """A request doing ``action`` (as ``s3_action``) in ``bucket``, with the bucket's ACL and
     policy; to its object ``key``, whose stored ACL ``object_acl`` counts when known (None: not
-    known). Where the request came from is the caller's to add (``dataclasses.replace``)."""
+    known). Where the request came from is the caller's to add (``dataclasses.replace``). A
+    policy names the bucket as its tenant does (``arn:aws:s3:::photos``): it is the bucket's own."""
     return Access(
         account_uid,
         action,
         s3_action,
-        bucket.name,
+        bucket.local_name,
         acls.bucket_acl(bucket.attrs, bucket.owner),
-        stored_policy(bucket.attrs, bucket.name),
+        stored_policy(bucket.attrs, bucket.local_name),
         key,
         acls.object_acl(object_acl, bucket.owner) if object_acl is not None else None,
     )

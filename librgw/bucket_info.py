@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+from .tenants import split_bucket_entry
 from .users import Quota
 
 DEFAULT_SHARDS = 11  # as RGW's rgw_override_bucket_index_max_shards default for new buckets
@@ -15,7 +16,9 @@ VERSIONING_OFF = "off"
 
 @dataclass
 class BucketInfo:
-    """A bucket instance record."""
+    """A bucket instance record. ``name`` is the bucket's entry name, which the stores know it
+    by: ``<tenant>/<bucket>`` for a tenant's bucket, the plain name for one without
+    (``tenants.py``)."""
 
     name: str
     marker: str
@@ -32,6 +35,15 @@ class BucketInfo:
     def versioned(self) -> bool:
         """Does the bucket keep versions (versioning enabled, or suspended after it was)?"""
         return self.versioning != VERSIONING_OFF
+
+    @property
+    def tenant(self) -> str:
+        return split_bucket_entry(self.name)[0]
+
+    @property
+    def local_name(self) -> str:
+        """The bucket's name within its tenant: what S3 and Swift call it there."""
+        return split_bucket_entry(self.name)[1]
 
     @property
     def bucket_id(self) -> str:
@@ -55,4 +67,4 @@ class BucketInfo:
         return cls(**doc)
 
     def to_json(self) -> dict:
-        return {**asdict(self), "id": self.marker}
+        return {**asdict(self), "name": self.local_name, "tenant": self.tenant, "id": self.marker}

@@ -2,7 +2,8 @@
 
 - ``default.rgw.meta`` ns ``root``, object ``<bucket>``: the entrypoint, naming the
   bucket's current instance (its ``marker``) and owner. Created exclusively, so two users
-  can never both create one name.
+  can never both create one name. A tenant's bucket is ``<tenant>/<bucket>`` (its entry
+  name, ``tenants.py``), which is what the methods here take as a bucket's ``name``.
 - ``root`` / ``.bucket.meta.<bucket>:<marker>``: the instance (``BucketInfo``): owner,
   creation time, index shard count, versioning state, quota and attributes (user
   metadata, ACL, CORS, tags).
@@ -10,7 +11,8 @@
   with an empty header; their omap holds the entries (``bucket_index.py``). A reshard moves
   the index to generation ``index_gen`` > 0, objects ``.dir.<marker>.<gen>.<shard>`` as RGW's
   layout generations name them.
-- ``users.uid`` / ``<uid>.buckets``: the owner's bucket list, one omap key per bucket.
+- ``users.uid`` / ``<uid>.buckets``: the owner's bucket list, one omap key per bucket, by its
+  name within the owner's tenant.
 
 The marker is ``<zone id>.<instance>.<n>``, as RGW writes it, so a bucket deleted and made
 again gets new index and data object names and cannot see the old ones.
@@ -43,6 +45,7 @@ from .errors import (
 )
 from .omap_pages import omap_first, omap_items
 from .record_lock import locked
+from .tenants import bucket_entry, split_bucket_entry, tenant_of
 from .users import BUCKETS_SUFFIX, UID_NS, UserStore
 from .versioning import holds_versions, remove_version_shards
 from .zone import INDEX_POOL, Zone
@@ -89,10 +92,12 @@ class BucketStore:
         self.zone = zone
         self.users = users
 
-    def create(self, uid: str, name: str, swift: bool = False, num_shards: int = DEFAULT_SHARDS) -> BucketInfo:
-        problem = swift_name_problem(name) if swift else s3_name_problem(name)
+    def create(self, uid: str, local_name: str, swift: bool = False, num_shards: int = DEFAULT_SHARDS) -> BucketInfo:
+        """Bucket ``local_name`` of ``uid``, in its tenant's namespace."""
+        problem = swift_name_problem(local_name) if swift else s3_name_problem(local_name)
         if problem:
-            raise InvalidBucketName(f"bucket name {name!r} {problem}")
+            raise InvalidBucketName(f"bucket name {local_name!r} {problem}")
+        name = bucket_entry(tenant_of(uid), local_name)
         if num_shards < 1:
             raise InvalidArgument("a bucket needs at least one index shard")
         user = self.users.get(uid)
@@ -118,7 +123,7 @@ class BucketStore:
                 init_shard(index, shard)
         users = self.zone.meta(UID_NS)
         with rados.WriteOpCtx() as op:
-            users.set_omap(op, (name,), (json.dumps({"creation_time": info.creation_time}).encode(),))
+            users.set_omap(op, (local_name,), (json.dumps({"creation_time": info.creation_time}).encode(),))
             users.operate_write_op(op, uid + BUCKETS_SUFFIX)
         return info
 
@@ -138,13 +143,18 @@ class BucketStore:
             raise NoSuchBucket(f"bucket {name!r} does not exist") from None
 
     def list(self, uid: str) -> list[str]:
-        """The names of the buckets ``uid`` owns, sorted."""
+        """The names (within its tenant) of the buckets ``uid`` owns, sorted."""
         return [name for name, _ in omap_items(self.zone.meta(UID_NS), uid + BUCKETS_SUFFIX)]
 
     def list_all(self) -> list[str]:
-        """Every bucket's name, sorted (``radosgw-admin bucket list`` without ``--uid``)."""
+        """Every bucket's entry name, sorted (``radosgw-admin bucket list`` without ``--uid``)."""
         names = (o.key for o in self.zone.meta(ROOT_NS).list_objects())
         return sorted(n for n in names if not n.startswith(INSTANCE_PREFIX))
+
+    def list_tenant(self, tenant: str) -> list[str]:
+        """The names (within it) of the buckets of ``tenant`` ("": the buckets of no tenant), sorted."""
+        split = (split_bucket_entry(name) for name in self.list_all())
+        return [name for named, name in split if named == tenant]
 
     def list_instances(self) -> list[str]:
         """Every bucket instance as ``<bucket>:<marker>``, sorted (``metadata list bucket.instance``)."""
@@ -204,7 +214,7 @@ class BucketStore:
                 raise BucketNotEmpty(f"bucket {name!r} still holds object versions or delete markers")
             users = self.zone.meta(UID_NS)
             with rados.WriteOpCtx() as op:
-                users.remove_omap_keys(op, (name,))
+                users.remove_omap_keys(op, (info.local_name,))
                 try:
                     users.operate_write_op(op, info.owner + BUCKETS_SUFFIX)
                 except rados.ObjectNotFound:

@@ -6,6 +6,12 @@
   request is one read.
 - ``users.swift/<uid:subuser>``: the Swift user's owner and secret.
 - ``users.email/<email>``: the owner of an e-mail address.
+- ``tenants/<tenant>``: the metadata of a tenant's Swift account (``X-Account-Meta-*``; a user
+  without a tenant keeps its account's in its record's ``attrs``).
+
+A user of a tenant is ``<tenant>$<uid>`` (``tenants.py``); a tenant and a user without one
+may not share a name, as both would be the Swift account ``AUTH_<name>``. That is checked
+when either is made (two admins racing to make both could still make the pair).
 
 A user record is changed under a rados exclusive lock on its object, so two admins
 changing one user lose neither change. Index objects (keys, Swift names, e-mails) are
@@ -37,16 +43,18 @@ from .errors import (
 )
 from .omap_pages import omap_first
 from .record_lock import locked
+from .tenants import TENANT_SEP, split_user_id, tenant_problem
 from .zone import Zone
 
 UID_NS, KEYS_NS, SWIFT_NS, EMAIL_NS = "users.uid", "users.keys", "users.swift", "users.email"
+TENANTS_NS = "tenants"
 BUCKETS_SUFFIX = ".buckets"
 ACCESS_KEY_LEN = 20  # as RGW generates them: 20 upper-case letters and digits
 SECRET_KEY_LEN = 40
 DEFAULT_MAX_BUCKETS = 1000
 MAX_RECORD = 1 << 20
 MAX_RADOS_NAME = 2048  # Ceph's osd_max_object_name_len
-UID_RE = re.compile(r"[A-Za-z0-9_.@$-][A-Za-z0-9_.@$+=-]{0,254}")
+UID_RE = re.compile(r"[A-Za-z0-9_.@-][A-Za-z0-9_.@+=-]{0,254}")  # within its tenant
 SUBUSER_PERMISSIONS = ("read", "write", "readwrite", "full-control")
 
 
@@ -125,6 +133,19 @@ class AccessKey:
         return cls(**json.loads(raw))
 
 
+@dataclass(frozen=True)
+class Account:
+    """A Swift account (``AUTH_<name>``): tenant ``tenant``'s, or, ``tenant`` empty, that of the
+    user ``name``, who has none."""
+
+    name: str
+    tenant: str = ""
+
+    def holds(self, uid: str) -> bool:
+        """Is user ``uid`` one of the account's (the user itself, or one of the tenant)?"""
+        return split_user_id(uid)[0] == self.tenant if self.tenant else uid == self.name
+
+
 def generate_access_key() -> str:
     return "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(ACCESS_KEY_LEN))
 
@@ -189,6 +210,34 @@ class UserStore:
         names = (o.key for o in self.zone.meta(UID_NS).list_objects())
         return sorted(n for n in names if not n.endswith(BUCKETS_SUFFIX))
 
+    def tenant_users(self, tenant: str) -> list[str]:
+        """The ids of the users of ``tenant``, sorted."""
+        return [uid for uid in self.list() if uid.startswith(tenant + TENANT_SEP)]
+
+    def account(self, name: str) -> Account:
+        """The Swift account ``AUTH_<name>``: the user ``name``'s if it has no tenant, else
+        tenant ``name``'s while it has users; NoSuchUser if neither."""
+        if name and TENANT_SEP not in name:
+            if self.exists(name):
+                return Account(name)
+            if tenant_problem(name) is None and self.tenant_users(name):
+                return Account(name, name)
+        raise NoSuchUser(f"no account {name!r}")
+
+    def account_attrs(self, account: Account) -> dict[str, str]:
+        """The account's attributes (the metadata Swift shows)."""
+        if not account.tenant:
+            return self.get(account.name).attrs
+        raw = self._record(TENANTS_NS, account.tenant)
+        return json.loads(raw)["attrs"] if raw else {}
+
+    def set_account_attrs(self, account: Account, attrs: dict[str, str]) -> None:
+        """Replace the account's attributes."""
+        if not account.tenant:
+            self.set_attrs(account.name, attrs)
+            return
+        self.zone.meta(TENANTS_NS).write_full(account.tenant, json.dumps({"attrs": attrs}, sort_keys=True).encode())
+
     # -- creating and changing -------------------------------------------------
 
     def create(
@@ -203,8 +252,7 @@ class UserStore:
     ) -> UserInfo:
         """A new user, with an S3 key pair (the one given, else a generated one unless
         ``generate_key`` is false)."""
-        if not UID_RE.fullmatch(uid) or ":" in uid:
-            raise InvalidArgument(f"invalid user id {uid!r}")
+        self._check_new_id(uid)
         if not display_name:
             raise InvalidArgument("a user needs a display name")
         user = UserInfo(user_id=uid, display_name=display_name, email=email, max_buckets=max_buckets)
@@ -224,6 +272,21 @@ class UserStore:
             self._forget(uid, user)
             raise
         return user
+
+    def _check_new_id(self, uid: str) -> None:
+        """InvalidArgument unless ``uid`` can name a new user: ``<uid>`` or ``<tenant>$<uid>``,
+        and neither a tenant named as a user without one nor the reverse."""
+        tenant, name = split_user_id(uid)
+        if not UID_RE.fullmatch(name):
+            raise InvalidArgument(f"invalid user id {uid!r}")
+        if tenant:
+            problem = tenant_problem(tenant)
+            if problem:
+                raise InvalidArgument(f"invalid tenant {tenant!r}: a tenant name {problem}")
+            if self.exists(tenant):
+                raise InvalidArgument(f"tenant {tenant!r} would share its Swift account with user {tenant!r}")
+        elif self.tenant_users(uid):
+            raise InvalidArgument(f"user {uid!r} would share its Swift account with tenant {uid!r}")
 
     def modify(
         self,
@@ -273,6 +336,9 @@ class UserStore:
         if self._owns_buckets(uid):
             raise InvalidArgument(f"user {uid!r} still owns buckets; remove them first")
         self._forget(uid, user)
+        tenant = split_user_id(uid)[0]
+        if tenant and not self.tenant_users(tenant):  # the tenant's last user: its account goes too
+            self._remove_quietly(TENANTS_NS, tenant)
 
     def create_key(
         self,

@@ -11,7 +11,7 @@ Examples::
     librgw admin subuser create --uid johndoe --subuser swift [--access full] [--secret-key S]
     librgw admin quota set --uid johndoe --quota-scope user|bucket [--max-objects N] [--max-size BYTES]
     librgw admin quota enable|disable --uid johndoe --quota-scope user|bucket
-    librgw admin bucket list [--uid johndoe] | bucket stats --bucket B | bucket rm --bucket B
+    librgw admin bucket list [--uid johndoe] [--tenant T] | bucket stats --bucket B | bucket rm --bucket B
     librgw admin bucket check --bucket B [--fix]
     librgw admin bucket reshard --bucket B --num-shards N
     librgw admin object stat --bucket B --object K
@@ -25,6 +25,10 @@ Examples::
 
 Like radosgw-admin, every command prints JSON: the user as ``user info`` shows it, or the
 list of user ids. The first command on a cluster creates the RGW pools and zone.
+
+Tenants (``librgw/tenants.py``): a user of tenant T is ``--tenant T --uid U``, or
+``--uid 'T$U'``; a bucket of tenant T is ``--tenant T --bucket B``, or ``--bucket T/B``, as
+radosgw-admin takes them. ``bucket list --tenant T`` lists the tenant's buckets.
 
 ``lc process`` is the lifecycle agent (``librgw/lifecycle.py``): it applies the rules of
 every bucket that has some (``lc list``), deleting expired objects and versions and
@@ -47,6 +51,7 @@ from librgw.bucket_index import usage
 from librgw.connection import attach
 from librgw.errors import MalformedPolicyDocument
 from librgw.policy import parse_identity_policy
+from librgw.tenants import BUCKET_SEP, bucket_entry, user_id
 
 from .arguments import help_text, subcommand_adder
 from .errors import CommandError
@@ -64,7 +69,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     groups = admin.add_subparsers(dest="admin_group", metavar="GROUP", required=True)
 
     def command(group: argparse._SubParsersAction, name: str, handler, help: str) -> argparse.ArgumentParser:
-        return subcommand_adder(group, common)(name, handler, help)
+        return subcommand_adder(group, common)(name, _in_tenant(handler), help)
 
     user = groups.add_parser("user", help="create, show, change and remove users")
     users = user.add_subparsers(dest="user_command", metavar="COMMAND", required=True)
@@ -112,6 +117,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     buckets = bucket.add_subparsers(dest="bucket_command", metavar="COMMAND", required=True)
     bucket_list = command(buckets, "list", _bucket_list, "list every bucket, or a user's")
     bucket_list.add_argument("--uid", help="only this user's buckets")
+    _tenant(bucket_list)
     _bucket(command(buckets, "stats", _bucket_stats, "show a bucket's record and usage"))
     _bucket(command(buckets, "rm", _bucket_rm, "remove an empty bucket"))
     check = command(buckets, "check", _bucket_check, "resolve pending index entries against the heads, check stats")
@@ -136,6 +142,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     _bucket(command(lcs, "get", _lc_get, "show a bucket's lifecycle configuration"))
     lc_process = command(lcs, "process", _lc_process, "apply the rules now: expire objects, abort stale uploads")
     lc_process.add_argument("--bucket", help="only this bucket")
+    _tenant(lc_process)
 
     obj = groups.add_parser("object", help="one object's head record")
     objs = obj.add_subparsers(dest="object_command", metavar="COMMAND", required=True)
@@ -192,7 +199,27 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 
 
 def _uid(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--uid", required=True, help="the user id")
+    parser.add_argument("--uid", required=True, help="the user id (TENANT$UID for a tenant's)")
+    _tenant(parser)
+
+
+def _tenant(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tenant", default="", help="the tenant of --uid and --bucket")
+
+
+def _in_tenant(handler):
+    """``handler``, given ``--uid`` and ``--bucket`` as named in ``--tenant`` (a user id
+    ``T$U``, a bucket's entry name ``T/B``)."""
+
+    def run(args: argparse.Namespace, handle: rados.Rados) -> int:
+        tenant = getattr(args, "tenant", "")
+        if tenant and getattr(args, "uid", None):
+            args.uid = user_id(tenant, args.uid)
+        if tenant and getattr(args, "bucket", None) and BUCKET_SEP not in args.bucket:
+            args.bucket = bucket_entry(tenant, args.bucket)
+        return handler(args, handle)
+
+    return run
 
 
 def _role_name(parser: argparse.ArgumentParser) -> None:
@@ -200,7 +227,8 @@ def _role_name(parser: argparse.ArgumentParser) -> None:
 
 
 def _bucket(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--bucket", required=True, help="the bucket name")
+    parser.add_argument("--bucket", required=True, help="the bucket name (TENANT/BUCKET for a tenant's)")
+    _tenant(parser)
 
 
 def _show(value: object) -> int:
@@ -214,7 +242,9 @@ def _users(handle: rados.Rados):
 
 def _bucket_list(args: argparse.Namespace, handle: rados.Rados) -> int:
     buckets = attach(handle).buckets
-    return _show(buckets.list(args.uid) if args.uid else buckets.list_all())
+    if args.uid:
+        return _show(buckets.list(args.uid))
+    return _show(buckets.list_tenant(args.tenant) if args.tenant else buckets.list_all())
 
 
 def _bucket_stats(args: argparse.Namespace, handle: rados.Rados) -> int:
@@ -308,7 +338,12 @@ def _metadata_get(args: argparse.Namespace, handle: rados.Rados) -> int:
     elif section == "bucket":
         info = rgw.buckets.get(key)
         data = {
-            "bucket": {"name": info.name, "marker": info.marker, "bucket_id": info.bucket_id},
+            "bucket": {
+                "name": info.local_name,
+                "tenant": info.tenant,
+                "marker": info.marker,
+                "bucket_id": info.bucket_id,
+            },
             "owner": info.owner,
             "creation_time": info.creation_time,
             "linked": True,

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from webob import Response
 
 from librgw.buckets import s3_name_problem
+from librgw.tenants import tenant_of
 
 from ..swift.errors import ERROR_HEADER
 from . import acl
@@ -33,6 +34,8 @@ DEFAULT_REGION = "us-east-1"
 def create_bucket(native: Native, s3: S3Request) -> Response:
     if native.identity is None:
         raise S3Error("AccessDenied", "Anonymous users cannot create buckets")
+    if s3.tenant != tenant_of(native.identity.user_id):
+        raise S3Error("AccessDenied", "A bucket can be created only in its owner's tenant")
     problem = s3_name_problem(s3.bucket)
     if problem:
         raise S3Error("InvalidBucketName", f"The specified bucket is not valid: it {problem}", BucketName=s3.bucket)

@@ -128,7 +128,7 @@ def preflight(rgw: librgw.RGW, s3: S3Request) -> Response:
     if not s3.bucket:
         raise S3Error("BadRequest", "A CORS preflight request is for a bucket or an object in one.")
     try:
-        bucket = rgw.buckets.get(s3.bucket)
+        bucket = rgw.buckets.get(s3.bucket_entry)
     except NoSuchBucket:
         raise S3Error("AccessForbidden", "CORSResponse: Bucket not found", BucketName=s3.bucket) from None
     rules = rules_of(bucket.attrs)
@@ -154,7 +154,7 @@ def add_response_headers(rgw: librgw.RGW, s3: S3Request, response: Response) -> 
     if not origin or not s3.bucket or s3.request.method == "OPTIONS":
         return
     try:
-        bucket = rgw.buckets.get(s3.bucket)
+        bucket = rgw.buckets.get(s3.bucket_entry)
     except NoSuchBucket:
         return
     rules = rules_of(bucket.attrs)

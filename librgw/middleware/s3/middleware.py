@@ -43,6 +43,7 @@ from collections.abc import Callable, Iterable
 from webob import Request, Response
 
 from librgw.errors import NoSuchBucket, cluster_busy
+from librgw.tenants import tenant_of
 
 from ..catch_errors import ERROR_LOG
 from ..core_connection import WorkerConnection, cluster_spec
@@ -116,6 +117,7 @@ class S3:
         if sts.is_sts(s3):
             return sts.handle(rgw, s3, s3.request.environ.get(TRANS_ID_KEY, "-"))
         if s3.request.method == "OPTIONS":  # a CORS preflight: no authentication (cors.py)
+            s3.address("")
             return cors.preflight(rgw, s3)
         claim = parse_s3_auth(s3.request.environ, bucket_in_host=s3.host_bucket)
         identity = identity_of(rgw, claim, s3.request.environ)
@@ -127,6 +129,7 @@ class S3:
                 raise S3Error("MethodNotAllowed", "The specified method is not allowed against this resource.")
             name = rgw.users.get(identity.user_id).display_name if identity else ""
             return service.list_buckets(native, name)
+        s3.address(tenant_of(identity.user_id) if identity is not None else "")
         unserved = [name for name in UNSERVED if name in s3.params]
         if unserved:
             raise S3Error("NotImplemented", f"The {unserved[0]} sub-resource is not supported yet")
@@ -136,7 +139,7 @@ class S3:
         if method == "PUT" and not s3.key and not versioning.applies(s3) and not access_control:
             return buckets.create_bucket(native, s3)
         try:
-            owner = rgw.buckets.get(s3.bucket).owner
+            owner = rgw.buckets.get(s3.bucket_entry).owner
         except NoSuchBucket:
             raise S3Error("NoSuchBucket", "The specified bucket does not exist", BucketName=s3.bucket) from None
         if access_control:  # ?acl and ?policy (acl.py, policy.py)

@@ -1,7 +1,8 @@
 """Native requests on behalf of an S3 request: built here, sent down the pipeline.
 
 The S3 middleware never touches objects itself: each S3 operation becomes one or more
-requests to the native Swift API below it (``/v1/AUTH_<owner>/<bucket>/<key>``), carrying
+requests to the native Swift API below it (``/v1/AUTH_<owner's account>/<bucket>/<key>``, the
+account being the owner's tenant or, without one, the owner: ``librgw/tenants.py``), carrying
 the S3 request's identity (``request_identity.IDENTITY_KEY``), request id and, for uploads,
 its body stream. Responses come back unconsumed, so a GET streams straight through.
 """
@@ -16,6 +17,7 @@ from urllib.parse import urlencode
 from webob import Request, Response
 
 from librgw.authorization import ACCOUNT_PREFIX, Identity
+from librgw.tenants import account_of
 
 from ..request_identity import IDENTITY_KEY
 from ..request_log import TRANS_ID_KEY
@@ -56,10 +58,10 @@ class Native:
         query: dict[str, str] | None = None,
         body: bytes | StreamedBody | None = None,
     ) -> Response:
-        """``method`` on ``/v1/AUTH_<owner>[/<bucket>[/<key>]]`` with ``body``: bytes, or for an
-        upload a ``StreamedBody``."""
+        """``method`` on ``/v1/AUTH_<owner's account>[/<bucket>[/<key>]]`` with ``body``: bytes,
+        or for an upload a ``StreamedBody``."""
         streamed = body if isinstance(body, StreamedBody) else None
-        segments = ["v1", ACCOUNT_PREFIX + owner] + ([bucket] if bucket else []) + ([key] if key else [])
+        segments = ["v1", ACCOUNT_PREFIX + account_of(owner)] + ([bucket] if bucket else []) + ([key] if key else [])
         environ = {name: self.environ[name] for name in COPIED if name in self.environ}
         environ.update(
             {

@@ -4,6 +4,11 @@ Everything that is not the native API (``/v1/``), the Swift auth endpoint or an 
 is S3's. The bucket is the first path segment (path style), or, when ``storage_domain``
 is set and ``Host`` is ``<bucket>.<storage_domain>``, the host's first labels
 (virtual-hosted style); the key is the rest of the path, as UTF-8 text.
+
+A bucket is its tenant's (``librgw/tenants.py``): a path-style ``<tenant>:<bucket>`` names
+another tenant's (``:<bucket>`` one without a tenant), a plain name one of the requester's
+tenant. ``address`` splits the name so, once the requester is known; from then on ``bucket``
+is the name within ``tenant``, what the native API's account ``AUTH_<tenant>`` calls it.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from webob import Request
+
+from librgw.tenants import S3_TENANT_SEP, bucket_entry
 
 from .errors import S3Error
 
@@ -30,10 +37,22 @@ class S3Request:
     key: str
     params: dict[str, str] = field(default_factory=dict)  # the query, decoded
     host_bucket: str = ""  # the bucket, when the Host header named it
+    tenant: str = ""  # the bucket's, once ``address`` has read it
 
     @property
     def resource(self) -> str:
         return "/" + self.bucket + ("/" + self.key if self.key else "") if self.bucket else "/"
+
+    @property
+    def bucket_entry(self) -> str:
+        """The bucket's entry name, as the core's bucket store knows it."""
+        return bucket_entry(self.tenant, self.bucket)
+
+    def address(self, requester_tenant: str) -> None:
+        """Read the bucket's tenant from its name (``<tenant>:<bucket>``), else take the
+        requester's ("" for an anonymous request)."""
+        named, sep, name = self.bucket.partition(S3_TENANT_SEP)
+        self.tenant, self.bucket = (named, name) if sep else (requester_tenant, self.bucket)
 
 
 def host_bucket(host: str, storage_domain: str) -> str:

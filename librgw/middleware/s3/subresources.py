@@ -46,7 +46,7 @@ def handle(native: Native, rgw: librgw.RGW, s3: S3Request, claim: S3Credentials 
         if s3.key:
             raise S3Error("NotImplemented", f"The {name} sub-resource is a bucket's; objects have none")
     try:
-        owner = rgw.buckets.get(s3.bucket).owner
+        owner = rgw.buckets.get(s3.bucket_entry).owner
     except NoSuchBucket:
         raise S3Error("NoSuchBucket", "The specified bucket does not exist", BucketName=s3.bucket) from None
     body = None

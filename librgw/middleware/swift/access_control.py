@@ -132,7 +132,7 @@ def _policy(ctx: Context, bucket: BucketInfo) -> Response:
     else:
         try:
             text = read_document(ctx.request, MAX_POLICY_BYTES + 1).decode("utf-8")
-            policy = parse_policy(text, bucket.name)
+            policy = parse_policy(text, bucket.local_name)
         except UnicodeDecodeError:
             raise _error(exc.HTTPBadRequest, "MalformedPolicy", "A policy is JSON in UTF-8") from None
         except MalformedPolicy as error:
@@ -210,9 +210,16 @@ def _checked_users(ctx: Context, wanted: Acl, known: set[str]) -> Acl:
 
     wanted = acls.resolve_emails(wanted, uid_of_email)
     for grantee in sorted(wanted.user_ids() - known):
-        uid = grantee.removeprefix(ACCOUNT_PREFIX).split(":", 1)[0]
-        if uid not in known and not ctx.rgw.users.exists(uid):
-            raise _error(exc.HTTPBadRequest, "InvalidArgument", f"Invalid id: no user {grantee!r}")
+        uid = grantee.split(":", 1)[0]
+        if uid in known:
+            continue
+        try:
+            if uid.startswith(ACCOUNT_PREFIX):
+                ctx.rgw.users.account(uid.removeprefix(ACCOUNT_PREFIX))
+            else:
+                ctx.rgw.users.get(uid)
+        except NoSuchUser:
+            raise _error(exc.HTTPBadRequest, "InvalidArgument", f"Invalid id: no user {grantee!r}") from None
     return wanted
 
 
@@ -225,15 +232,15 @@ def new_object_acl(ctx: Context, bucket: BucketInfo) -> str:
     return acls.stored_object_acl(requested_acl(ctx, owner, bucket.owner), bucket.owner)
 
 
-def container_attrs(ctx: Context, attrs: dict[str, str], creating: bool) -> dict[str, str]:
-    """The container's attributes after this request's ACL headers: ``X-Container-Read``,
-    ``-Write``, and ``X-Librgw-Acl`` on a PUT that creates it."""
+def container_attrs(ctx: Context, attrs: dict[str, str], owner: str, creating: bool) -> dict[str, str]:
+    """The attributes of ``owner``'s container after this request's ACL headers:
+    ``X-Container-Read``, ``-Write``, and ``X-Librgw-Acl`` on a PUT that creates it."""
     headers = ctx.request.headers
     swift = {name: metadata.from_wsgi(headers[name]) for name in SWIFT_ACL_HEADERS if name in headers}
     own = creating and ACL_HEADER in headers
-    current = acls.bucket_acl(attrs, ctx.path.uid)
+    current = acls.bucket_acl(attrs, owner)
     if own:
-        current = requested_acl(ctx, ctx.path.uid, ctx.path.uid)
+        current = requested_acl(ctx, owner, owner)
     try:
         changed = acls.with_swift_grants(current, swift.get("x-container-read"), swift.get("x-container-write"))
     except AclError as error:

@@ -1,10 +1,11 @@
-"""``/v1/AUTH_<uid>``: an account is a user; its containers are the user's buckets.
+"""``/v1/AUTH_<tenant or uid>``: an account is a tenant's, or a user's without one; its
+containers are the tenant's buckets, or the user's.
 
 HEAD and GET give ``X-Account-Container-Count``, ``X-Account-Object-Count`` and
 ``X-Account-Bytes-Used`` (summed from the buckets' index headers), the account's metadata
 and, for GET, the listing of its containers (``listing.py``). POST sets metadata
-(``X-Account-Meta-*``), which only a full-control user may do. Accounts are made and
-removed with ``librgw admin user``, so PUT and DELETE are 405.
+(``X-Account-Meta-*``), which only a full-control user of the account may do. Accounts
+are made and removed with ``librgw admin user``, so PUT and DELETE are 405.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from webob import Response, exc
 
 from librgw.authorization import ADMIN, LIST
 from librgw.bucket_info import BucketInfo
+from librgw.tenants import bucket_entry
 
 from . import metadata
 from .constraints import check_metadata
@@ -40,11 +42,14 @@ def handle(ctx: Context) -> Response:
 def _get(ctx: Context, listing: bool) -> Response:
     query = listing_query(ctx.request, ctx.limits.account_listing_limit) if listing else None
     ctx.authorize(LIST)
-    user = ctx.rgw.users.get(ctx.path.uid)
-    names = ctx.rgw.buckets.list(user.user_id)
+    account = ctx.account()
+    if account.tenant:
+        names = ctx.rgw.buckets.list_tenant(account.tenant)
+    else:
+        names = ctx.rgw.buckets.list(account.name)
     items, objects, size = [], 0, 0
     for name in names:
-        info = ctx.rgw.buckets.get(name)
+        info = ctx.rgw.buckets.get(bucket_entry(account.tenant, name))
         count, used = container_stats(ctx, info)
         objects, size = objects + count, size + used
         items.append({"name": name, "count": count, "bytes": used, "last_modified": swift_time(info.creation_time)})
@@ -52,7 +57,7 @@ def _get(ctx: Context, listing: bool) -> Response:
         ("X-Account-Container-Count", str(len(names))),
         ("X-Account-Object-Count", str(objects)),
         ("X-Account-Bytes-Used", str(size)),
-        *metadata.headers_of(metadata.stored_items(user.attrs, KIND), KIND),
+        *metadata.headers_of(metadata.stored_items(ctx.rgw.users.account_attrs(account), KIND), KIND),
     ]
     if query is None:
         return Response(status=204, headerlist=headers)
@@ -85,11 +90,12 @@ def select(items: list[dict], query: ListingQuery) -> list[dict]:
 
 def _post(ctx: Context) -> Response:
     ctx.authorize(ADMIN)
-    user = ctx.rgw.users.get(ctx.path.uid)
+    account = ctx.account()
+    attrs = ctx.rgw.users.account_attrs(account)
     to_set, to_remove = metadata.requested_changes(ctx.request.headers, KIND)
     check_metadata(to_set, KIND, ctx.limits)
-    items = {k: v for k, v in metadata.stored_items(user.attrs, KIND).items() if k not in to_remove}
+    items = {k: v for k, v in metadata.stored_items(attrs, KIND).items() if k not in to_remove}
     items.update(to_set)
     check_metadata(items, KIND, ctx.limits)
-    ctx.rgw.users.set_attrs(user.user_id, metadata.with_items(user.attrs, KIND, items))
+    ctx.rgw.users.set_account_attrs(account, metadata.with_items(attrs, KIND, items))
     return Response(status=204)

@@ -28,7 +28,7 @@ from webob import Response, exc
 from librgw.authorization import ADMIN, LIST, WRITE
 from librgw.bucket_index import IndexEntry
 from librgw.bucket_info import BucketInfo
-from librgw.errors import BucketAlreadyOwnedByYou, NoSuchBucket
+from librgw.errors import BucketAlreadyOwnedByYou
 
 from . import access_control, metadata, multipart, subresources, versions
 from .account import container_stats
@@ -57,22 +57,27 @@ def handle(ctx: Context) -> Response:
     if method == "POST":
         return _post(ctx)
     if method == "DELETE":
-        ctx.authorize(WRITE, ctx.bucket())  # the owner's alone, unless the bucket policy denies it
-        ctx.rgw.buckets.delete(ctx.path.container, ctx.path.uid)
+        bucket = ctx.bucket()
+        ctx.authorize(WRITE, bucket)  # the owner's alone, unless the bucket policy denies it
+        ctx.rgw.buckets.delete(bucket.name, bucket.owner)
         return Response(status=204)
     raise exc.HTTPMethodNotAllowed(headers={"Allow": "GET, HEAD, PUT, POST, DELETE"})
 
 
-def _requested_attrs(ctx: Context, attrs: dict[str, str], creating: bool = False) -> dict[str, str] | None:
-    """The container's attributes after this request's metadata and ACL headers; None if it
-    asks for no change. Authorizes the change (an ACL takes ``ADMIN``)."""
+def _requested_attrs(ctx: Context, info: BucketInfo | None) -> dict[str, str] | None:
+    """The attributes of container ``info`` (None: one this request creates) after this
+    request's metadata and ACL headers; None if it asks for no change. Authorizes the change
+    (an ACL takes ``ADMIN``)."""
+    creating = info is None
+    attrs = info.attrs if info is not None else {}
     to_set, to_remove = metadata.requested_changes(ctx.request.headers, KIND)
     sets_acl = _sets_acl(ctx, creating)
     ctx.authorize(ADMIN if sets_acl else WRITE)
     if not to_set and not to_remove and not sets_acl:
         return None
     if sets_acl:
-        attrs = access_control.container_attrs(ctx, attrs, creating)
+        owner = info.owner if info is not None else ctx.account_owner()
+        attrs = access_control.container_attrs(ctx, attrs, owner, creating)
     check_metadata(to_set, KIND, ctx.limits)
     items = {k: v for k, v in metadata.stored_items(attrs, KIND).items() if k not in to_remove}
     items.update(to_set)
@@ -89,32 +94,27 @@ def _sets_acl(ctx: Context, creating: bool) -> bool:
 
 def _put(ctx: Context) -> Response:
     name = ctx.path.container
-    try:
-        info = ctx.rgw.buckets.get(name)
-    except NoSuchBucket:
-        info = None
-    if info is not None and info.owner != ctx.path.uid:
-        raise exc.HTTPConflict(f"Container {name!r} belongs to another account")
+    info = ctx.find_bucket(name)  # (users without a tenant share one namespace: 409 from the core)
     state = versions.requested_state(ctx.request)
-    attrs = _requested_attrs(ctx, info.attrs if info else {}, creating=info is None)
+    attrs = _requested_attrs(ctx, info)
     status = 202
     if info is None:
         try:
-            ctx.rgw.buckets.create(ctx.path.uid, name, swift=True)
+            info = ctx.rgw.buckets.create(ctx.account_owner(), name, swift=True)
             status = 201
         except BucketAlreadyOwnedByYou:
-            pass  # made by a concurrent PUT
+            info = ctx.bucket()  # made by a concurrent PUT
     if attrs is not None:
-        ctx.rgw.buckets.set_attrs(name, attrs)
+        ctx.rgw.buckets.set_attrs(info.name, attrs)
     if state is not None:
-        ctx.rgw.buckets.set_versioning(name, state)
+        ctx.rgw.buckets.set_versioning(info.name, state)
     return Response(status=status)
 
 
 def _post(ctx: Context) -> Response:
     info = ctx.bucket()
     state = versions.requested_state(ctx.request)
-    attrs = _requested_attrs(ctx, info.attrs)
+    attrs = _requested_attrs(ctx, info)
     if attrs is not None:
         ctx.rgw.buckets.set_attrs(info.name, attrs)
     if state is not None:
@@ -132,7 +132,7 @@ def container_headers(ctx: Context, info: BucketInfo) -> list[tuple[str, str]]:
         *timestamp_headers(info.creation_time),
         *metadata.headers_of(metadata.stored_items(info.attrs, KIND), KIND),
     ]
-    if ctx.is_owner():
+    if ctx.is_owner(info):
         headers += access_control.swift_acl_headers(info)
     return headers
 
@@ -148,7 +148,7 @@ def _get(ctx: Context, listing: bool) -> Response:
         items = versions.listed_versions(ctx, info, query)
     else:
         items = [_item(entry) for entry in listed(ctx, info, query)]
-    return render(query.format, KIND, info.name, items, headers)
+    return render(query.format, KIND, info.local_name, items, headers)
 
 
 def _item(entry: IndexEntry | str) -> dict:

@@ -2,13 +2,20 @@
 
 ``parse_path`` reads ``/v1/<account>[/<container>[/<object>]]`` from the raw WSGI path:
 bytes that are not UTF-8, or a NUL, are 412 (Swift's "Invalid UTF8 or contains NULL"); an
-account is ``AUTH_<user id>``. Object names are opaque keys: ``..`` or ``//`` in them are
+account is ``AUTH_<tenant>``, or ``AUTH_<user id>`` for a user without a tenant
+(``librgw/tenants.py``). Object names are opaque keys: ``..`` or ``//`` in them are
 just characters, as in Swift and S3; nothing maps a name to a file path.
+
+A container of the account is found by name without asking what the account is: the bucket
+of that name without a tenant if the account's user owns it, else the tenant's bucket
+``<account>/<name>``; so requests to accounts without a tenant cost what they did before
+tenants. What the account is (``Account``) is read only for requests on the account itself
+and for creating containers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from webob import Request, exc
 from webob.multidict import MultiDict
@@ -16,8 +23,10 @@ from webob.multidict import MultiDict
 import librgw
 from librgw.authorization import ACCOUNT_PREFIX, LIST, READ, WRITE, Access, Identity, bucket_access, native_s3_action
 from librgw.bucket_info import BucketInfo
-from librgw.errors import DeleteMarkerRead, NoSuchKey
+from librgw.errors import DeleteMarkerRead, NoSuchBucket, NoSuchKey
 from librgw.objects import ObjectState
+from librgw.tenants import bucket_entry, tenant_problem
+from librgw.users import Account
 
 from ..request_identity import IDENTITY_KEY, refusal
 from .constraints import Limits
@@ -25,12 +34,12 @@ from .constraints import Limits
 
 @dataclass
 class SwiftPath:
-    account: str  # as in the path: AUTH_<uid>
+    account: str  # as in the path: AUTH_<tenant or uid>
     container: str | None = None
     obj: str | None = None
 
     @property
-    def uid(self) -> str:
+    def account_name(self) -> str:
         return self.account[len(ACCOUNT_PREFIX) :]
 
 
@@ -70,6 +79,7 @@ class Context:
     limits: Limits
     request: Request
     path: SwiftPath
+    _account: Account | None = field(default=None, init=False, repr=False)
 
     @property
     def identity(self) -> Identity | None:
@@ -104,10 +114,11 @@ class Context:
         obj: ObjectState | None = None,
         s3_action: str | None = None,
     ) -> Access:
-        """What this request asks for, as ``authorization.decide`` takes it."""
-        account_uid = account_uid if account_uid is not None else self.path.uid
+        """What this request asks for, as ``authorization.decide`` takes it: in ``bucket``, its
+        owner's; else the account's (``account_owner``)."""
         if bucket is None:
-            return Access(account_uid, action)
+            return Access(account_uid if account_uid is not None else self.account_owner(), action)
+        account_uid = account_uid if account_uid is not None else bucket.owner
         if s3_action is None:
             on_object = key is not None
             versions = self._asks_for_versions(VERSION_ID if on_object else VERSIONS)
@@ -148,19 +159,57 @@ class Context:
         self.authorize(action, bucket, key=key, obj=info, s3_action=s3_action)
         return info
 
-    def is_owner(self) -> bool:
-        """May the asker see and set the account's private details (ACLs)?"""
+    def is_owner(self, bucket: BucketInfo) -> bool:
+        """May the asker see and set the bucket's private details (ACLs)?"""
         identity = self.identity
         if identity is None or identity.role:  # a role acts as the role, never as the account's owner
             return False
-        return identity.reseller_admin or identity.user_id == self.path.uid
+        return identity.reseller_admin or identity.user_id == bucket.owner
 
-    def bucket(self, name: str | None = None) -> BucketInfo:
-        """The container ``name`` (the path's by default) of this account: 404 if it is not one."""
+    def account(self) -> Account:
+        """The path's account (404 if there is none), read once per request."""
+        if self._account is None:
+            self._account = self.rgw.users.account(self.path.account_name)
+        return self._account
+
+    def account_owner(self) -> str:
+        """The user the account's own resources (its listing, metadata, new containers) count
+        as owned by for this request: the account's user; in a tenant's, the asker if it is
+        one of the tenant's users, else the tenant's first."""
+        account = self.account()
+        if not account.tenant:
+            return account.name
+        identity = self.identity
+        if identity is not None and account.holds(identity.user_id):
+            return identity.user_id
+        return self.rgw.users.tenant_users(account.tenant)[0]
+
+    def find_bucket(self, name: str, account_name: str | None = None) -> BucketInfo | None:
+        """The container ``name`` of account ``account_name`` (the path's by default), or None."""
+        account_name = account_name if account_name is not None else self.path.account_name
+        try:
+            info = self.rgw.buckets.get(name)
+            if info.owner == account_name:  # a bucket of the user without a tenant
+                return info
+        except NoSuchBucket:
+            pass
+        if tenant_problem(account_name) is not None:
+            return None
+        try:
+            return self.rgw.buckets.get(bucket_entry(account_name, name))
+        except NoSuchBucket:
+            return None
+
+    def bucket(self, name: str | None = None, account: str | None = None) -> BucketInfo:
+        """The container ``name`` (the path's by default) of ``account`` (``AUTH_<...>``, the
+        path's by default): 404 if it is not one."""
         name = name or self.path.container
-        info = self.rgw.buckets.get(name)
-        if info.owner != self.path.uid:
-            raise exc.HTTPNotFound(f"No container {name!r} in account {self.path.account}")
+        account = account or self.path.account
+        info = (
+            self.find_bucket(name, account.removeprefix(ACCOUNT_PREFIX)) if account.startswith(ACCOUNT_PREFIX) else None
+        )
+        if info is None:
+            raise exc.HTTPNotFound(f"No container {name!r} in account {account}")
         return info
 
     def configured_bucket(self, s3_actions: dict[str, str]) -> BucketInfo:

@@ -1,5 +1,6 @@
 """What a request writing an object asks for in its headers: the metadata, content type and
-content headers to keep, and the objects ``X-Copy-From`` and ``Destination`` name.
+content headers to keep, and the objects ``X-Copy-From`` and ``Destination`` name (in the
+accounts ``X-Copy-From-Account`` and ``Destination-Account`` name, the path's by default).
 
 Shared by the writes that make an object's record: PUT, COPY and POST (``objects.py``) and
 a multipart upload's initiation (``multipart.py``), so each reads them the same way.
@@ -42,6 +43,23 @@ def requested_metadata(ctx: Context) -> dict[str, str]:
     to_set, _ = metadata.requested_changes(ctx.request.headers, KIND)
     check_metadata(to_set, KIND, ctx.limits)
     return to_set
+
+
+def copy_account(ctx: Context, header: str) -> str:
+    """The account (``AUTH_<...>``) a copy's ``header`` names, URL-encoded, or the path's
+    without it; 412 for an empty one or one with a ``/``, as Swift's copy middleware answers."""
+    value = ctx.request.headers.get(header)
+    if value is None:
+        return ctx.path.account
+    try:
+        account = unquote(metadata.from_wsgi(value), errors="strict")
+    except UnicodeDecodeError:
+        raise exc.HTTPPreconditionFailed(f"{header} header is not URL-encoded UTF-8") from None
+    if not account:
+        raise exc.HTTPPreconditionFailed("Account name cannot be empty")
+    if "/" in account:
+        raise exc.HTTPPreconditionFailed("Account name cannot contain slashes")
+    return account
 
 
 def object_path(value: str, header: str) -> tuple[str, str]:

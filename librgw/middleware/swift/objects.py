@@ -5,7 +5,8 @@
   against the body's MD5 before the object becomes visible (422 if it differs);
   ``If-None-Match: *`` refuses to overwrite and ``If-Match`` to replace another object than
   the one named (412, ``conditions.py``). ``X-Copy-From: <container>/<object>`` makes it a
-  server-side copy (its conditions are the destination's). ``Content-Type`` (guessed from
+  server-side copy (its conditions are the destination's), from the account
+  ``X-Copy-From-Account`` names (``AUTH_<...>``) if given. ``Content-Type`` (guessed from
   the name when absent), ``Content-Disposition``, ``Content-Encoding`` and the other
   ``CONTENT_HEADERS``, and ``X-Object-Meta-*`` are kept with the object.
 - **GET/HEAD** answer with them, ``ETag``, ``Last-Modified`` and ``X-Timestamp``; ``Range``
@@ -16,7 +17,11 @@
   (a damaged one a 500) rather than a 200; a read that fails once the body has started
   aborts the connection, so the client sees fewer bytes than ``Content-Length`` promised.
 - **POST** replaces the metadata and content headers (202); **DELETE** removes (204); both
-  404 for a missing object. **COPY** with ``Destination: <container>/<object>`` copies.
+  404 for a missing object. **COPY** with ``Destination: <container>/<object>`` copies, into
+  the account ``Destination-Account`` names if given. A copy needs READ of the source and
+  WRITE of the destination, whichever accounts they are in, and answers with
+  ``X-Copied-From``, ``X-Copied-From-Account`` and ``X-Copied-From-Last-Modified``, as Swift's
+  copy middleware does.
 
 A copy shares the source's tail objects, so it costs one head write, whatever the size.
 Segmented objects (Swift's DLO ``X-Object-Manifest`` and SLO ``?multipart-manifest=put``)
@@ -50,7 +55,7 @@ from . import access_control, lifecycle, metadata, multipart, tagging, versions
 from .conditions import check_read_conditions, write_condition
 from .constraints import check_container_name, check_metadata, check_object_name
 from .context import Context
-from .object_request import content_headers, content_type_of, object_path, requested_metadata
+from .object_request import content_headers, content_type_of, copy_account, object_path, requested_metadata
 from .ranges import multipart_body, satisfiable_ranges
 from .request_body import upload_body
 from .timestamps import timestamp_headers
@@ -76,12 +81,20 @@ def handle(ctx: Context) -> Response:
             raise exc.HTTPBadRequest("Segmented objects (DLO and SLO manifests) are not supported yet")
         versions.refuse_version_on_write(ctx.request)
         if "X-Copy-From" in ctx.request.headers:
-            source = object_path(ctx.request.headers["X-Copy-From"], "X-Copy-From")
-            return _copy(ctx, source, (ctx.path.container, ctx.path.obj), versions.copy_source_version(ctx.request))
+            source = (
+                copy_account(ctx, "X-Copy-From-Account"),
+                *object_path(ctx.request.headers["X-Copy-From"], "X-Copy-From"),
+            )
+            destination = (ctx.path.account, ctx.path.container, ctx.path.obj)
+            return _copy(ctx, source, destination, versions.copy_source_version(ctx.request))
         return _put(ctx)
     if method == "COPY":
-        destination = object_path(ctx.request.headers.get("Destination", ""), "Destination")
-        return _copy(ctx, (ctx.path.container, ctx.path.obj), destination, versions.requested_version(ctx.request))
+        source = (ctx.path.account, ctx.path.container, ctx.path.obj)
+        destination = (
+            copy_account(ctx, "Destination-Account"),
+            *object_path(ctx.request.headers.get("Destination", ""), "Destination"),
+        )
+        return _copy(ctx, source, destination, versions.requested_version(ctx.request))
     if method == "POST":
         versions.refuse_version_on_write(ctx.request)
         return _post(ctx)
@@ -191,22 +204,25 @@ def _put(ctx: Context) -> Response:
 
 
 def _copy(
-    ctx: Context, source: tuple[str, str], destination: tuple[str, str], version_id: str | None = None
+    ctx: Context, source: tuple[str, str, str], destination: tuple[str, str, str], version_id: str | None = None
 ) -> Response:
-    """Copy ``source`` (its version ``version_id``, if given) to ``destination``."""
-    src_bucket, dst_bucket = ctx.bucket(source[0]), ctx.bucket(destination[0])
+    """Copy ``source`` (its version ``version_id``, if given) to ``destination``, each
+    (account, container, object)."""
+    src_account, src_container, src_key = source
+    dst_account, dst_container, dst_key = destination
+    src_bucket, dst_bucket = ctx.bucket(src_container, src_account), ctx.bucket(dst_container, dst_account)
     src = ctx.authorized_object(
         READ,
         src_bucket,
-        source[1],
+        src_key,
         s3_action="s3:GetObjectVersion" if version_id else "s3:GetObject",
         version_id=version_id,
     )
-    ctx.authorize(WRITE, dst_bucket, key=destination[1], s3_action="s3:PutObject")
-    check_object_name(destination[1], ctx.limits)
+    ctx.authorize(WRITE, dst_bucket, key=dst_key, s3_action="s3:PutObject")
+    check_object_name(dst_key, ctx.limits)
     # a PUT's conditions are its target's, the destination; a COPY's target is the source
     condition = write_condition(ctx.request) if ctx.request.method == "PUT" else None
-    ctx.rgw.object_ops.check_condition(dst_bucket, destination[1], condition)
+    ctx.rgw.object_ops.check_condition(dst_bucket, dst_key, condition)
     fresh = ctx.request.headers.get("X-Fresh-Metadata", "").lower() in ("true", "1", "yes")
     items = {} if fresh else dict(src.metadata)
     items.update(requested_metadata(ctx))
@@ -222,13 +238,14 @@ def _copy(
         tags=tagging.requested_tags(ctx),
         condition=condition,
     )
-    result = ctx.rgw.object_ops.copy(src_bucket, src, dst_bucket, destination[1], request)
+    result = ctx.rgw.object_ops.copy(src_bucket, src, dst_bucket, dst_key, request)
     entry = result.entry
     response = Response(
         status=201,
         headerlist=[
             ("ETag", f'"{entry.etag}"'),
-            ("X-Copied-From", quote(f"{source[0]}/{source[1]}")),
+            ("X-Copied-From", quote(f"{src_container}/{src_key}")),
+            ("X-Copied-From-Account", quote(src_account)),
             ("X-Copied-From-Last-Modified", timestamp_headers(src.mtime)[1][1]),
             *timestamp_headers(entry.mtime),
             *versions.written_headers(result),
