@@ -277,7 +277,7 @@ class UserStore:
         """InvalidArgument unless ``uid`` can name a new user: ``<uid>`` or ``<tenant>$<uid>``,
         and neither a tenant named as a user without one nor the reverse."""
         tenant, name = split_user_id(uid)
-        if not UID_RE.fullmatch(name):
+        if not UID_RE.fullmatch(name) or uid.startswith(TENANT_SEP):
             raise InvalidArgument(f"invalid user id {uid!r}")
         if tenant:
             problem = tenant_problem(tenant)
