@@ -72,7 +72,7 @@ def _requested_attrs(ctx: Context, info: BucketInfo | None) -> dict[str, str] | 
     attrs = info.attrs if info is not None else {}
     to_set, to_remove = metadata.requested_changes(ctx.request.headers, KIND)
     sets_acl = _sets_acl(ctx, creating)
-    ctx.authorize(ADMIN if sets_acl else WRITE)
+    ctx.authorize(ADMIN if sets_acl else WRITE, info)  # the account's for a new one, else its owner's
     if not to_set and not to_remove and not sets_acl:
         return None
     if sets_acl:
