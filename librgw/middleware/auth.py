@@ -3,7 +3,8 @@
 ``GET /auth/v1.0`` (or ``/auth/v1.0/``) with ``X-Auth-User: <uid>:<subuser>`` and
 ``X-Auth-Key: <swift key>`` (a subuser made as with radosgw-admin: ``librgw admin subuser
 create --uid alice --subuser swift``) answers 200 with ``X-Auth-Token``,
-``X-Storage-Token``, ``X-Storage-Url`` (``<this host>/v1/AUTH_<uid>``) and
+``X-Storage-Token``, ``X-Storage-Url`` (``<this host>/v1/AUTH_<uid>``, or for a user of a
+tenant, ``X-Auth-User: <tenant>$<uid>:<subuser>``, its tenant's ``AUTH_<tenant>``) and
 ``X-Auth-Token-Expires``. A wrong user or key is 401, a suspended user 403.
 
 Tokens are kept in the cluster by the core (``librgw/tokens.py``: ``default.rgw.log``,

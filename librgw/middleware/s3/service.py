@@ -1,4 +1,5 @@
-"""``GET /``: ListBuckets, the buckets of the signed-in user."""
+"""``GET /``: ListBuckets, the buckets of the signed-in user's account: its own, or, for a
+user of a tenant, the tenant's."""
 
 from __future__ import annotations
 

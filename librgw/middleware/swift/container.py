@@ -1,4 +1,6 @@
-"""``/v1/AUTH_<uid>/<container>``: a container is a bucket of the account's user.
+"""``/v1/AUTH_<account>/<container>``: a container is a bucket of the account's user, or of
+its tenant (``librgw/tenants.py``), whose users share one namespace: each may make
+containers in it, and owns the ones it makes.
 
 PUT creates it (201), or updates an existing one's metadata (202); DELETE removes an
 empty one (204; 409 while it holds objects); POST changes metadata (204); HEAD and GET give

@@ -1,4 +1,4 @@
-"""``/v1/AUTH_<uid>/<container>/<object>``: objects, read and written through the core.
+"""``/v1/AUTH_<account>/<container>/<object>``: objects, read and written through the core.
 
 - **PUT** streams the body into the core (``request_body.py``: ``Content-Length`` or
   chunked; 411 without either, 413 over ``max_file_size``); an ``ETag`` header is checked
