@@ -232,3 +232,34 @@ def test_tenants_buckets_through_s3(tenants):
         client.delete_object(Bucket="albums", Key="who")
         client.delete_bucket(Bucket="albums")
     assert one.list_buckets()["Buckets"] == []
+
+
+def test_s3_copies_from_another_tenants_or_users_bucket(tenants):
+    one, two, alice, bob = s3(tenants, "t1"), s3(tenants, "t2"), tenants.s3("alice"), tenants.s3("bob")
+    one.create_bucket(Bucket="source")
+    one.put_object(Bucket="source", Key="k", Body=b"t1 data")
+    two.create_bucket(Bucket="target")
+    with pytest.raises(ClientError) as denied:
+        two.copy_object(Bucket="target", Key="copy", CopySource="t1:source/k")
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    one.put_object_acl(Bucket="source", Key="k", ACL="authenticated-read")
+    two.copy_object(Bucket="target", Key="copy", CopySource="t1:source/k")
+    assert two.get_object(Bucket="target", Key="copy")["Body"].read() == b"t1 data"
+    upload = two.create_multipart_upload(Bucket="target", Key="parts")["UploadId"]
+    part = two.upload_part_copy(Bucket="target", Key="parts", UploadId=upload, PartNumber=1, CopySource="t1:source/k")
+    parts = [{"PartNumber": 1, "ETag": part["CopyPartResult"]["ETag"]}]
+    two.complete_multipart_upload(Bucket="target", Key="parts", UploadId=upload, MultipartUpload={"Parts": parts})
+    assert two.get_object(Bucket="target", Key="parts")["Body"].read() == b"t1 data"
+    with pytest.raises(ClientError) as missing:
+        two.copy_object(Bucket="target", Key="copy", CopySource="t9:source/k")
+    assert missing.value.response["Error"]["Code"] == "NoSuchBucket"
+    # users without a tenant: another user's bucket, by its plain name
+    alice.create_bucket(Bucket="alice-source")
+    alice.put_object(Bucket="alice-source", Key="k", Body=b"alice data", ACL="authenticated-read")
+    bob.create_bucket(Bucket="bob-target")
+    bob.copy_object(Bucket="bob-target", Key="k", CopySource="alice-source/k")
+    assert bob.get_object(Bucket="bob-target", Key="k")["Body"].read() == b"alice data"
+    for client, bucket in ((one, "source"), (two, "target"), (alice, "alice-source"), (bob, "bob-target")):
+        for item in client.list_objects_v2(Bucket=bucket).get("Contents", []):
+            client.delete_object(Bucket=bucket, Key=item["Key"])
+        client.delete_bucket(Bucket=bucket)

@@ -64,6 +64,7 @@ from . import (
     versioning,
 )
 from .authenticate import chunk_signing_key, identity_of
+from .copy_source import parse_copy_source
 from .errors import S3Error
 from .native import Native
 from .s3_request import S3Request, is_s3, parse_request
@@ -129,7 +130,8 @@ class S3:
                 raise S3Error("MethodNotAllowed", "The specified method is not allowed against this resource.")
             name = rgw.users.get(identity.user_id).display_name if identity else ""
             return service.list_buckets(native, name)
-        s3.address(tenant_of(identity.user_id) if identity is not None else "")
+        requester_tenant = tenant_of(identity.user_id) if identity is not None else ""
+        s3.address(requester_tenant)
         unserved = [name for name in UNSERVED if name in s3.params]
         if unserved:
             raise S3Error("NotImplemented", f"The {unserved[0]} sub-resource is not supported yet")
@@ -144,6 +146,12 @@ class S3:
             raise S3Error("NoSuchBucket", "The specified bucket does not exist", BucketName=s3.bucket) from None
         if access_control:  # ?acl and ?policy (acl.py, policy.py)
             return acl.handle(native, owner, s3, rgw.users) if acl.applies(s3) else policy.handle(native, owner, s3)
+        if method == "PUT" and s3.key and "x-amz-copy-source" in s3.request.headers:  # CopyObject, UploadPartCopy
+            source = parse_copy_source(s3.request.headers["x-amz-copy-source"])
+            try:
+                s3.source_owner = rgw.buckets.get(source.bucket_entry(requester_tenant)).owner
+            except NoSuchBucket:
+                raise S3Error("NoSuchBucket", "The specified bucket does not exist", BucketName=source.bucket) from None
         if method == "PUT" and s3.key:  # PutObject, UploadPart: the body checked and decoded (payload.py)
             body = payload.upload_body(s3, claim, lambda: chunk_signing_key(rgw, claim, s3.request.environ))
             with body.refusals():

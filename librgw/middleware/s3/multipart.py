@@ -142,9 +142,10 @@ def upload_part(native: Native, owner: str, s3: S3Request, stream: object) -> Re
 
 def upload_part_copy(native: Native, owner: str, s3: S3Request) -> Response:
     query = _part_query(s3)
-    src_bucket, src_key, version_id = parse_copy_source(s3.request.headers["x-amz-copy-source"])
-    check_copy_conditions(native, owner, src_bucket, src_key, s3, version_id)
-    headers = {"X-Copy-From": quote(f"/{src_bucket}/{src_key}"), **versioning.copy_source_headers(version_id)}
+    source = parse_copy_source(s3.request.headers["x-amz-copy-source"])
+    version_id = source.version_id
+    check_copy_conditions(native, source, s3)
+    headers = {**source.native_headers(s3.source_owner), **versioning.copy_source_headers(version_id)}
     if "x-amz-copy-source-range" in s3.request.headers:
         headers["X-Copy-From-Range"] = s3.request.headers["x-amz-copy-source-range"]
     answer = native.call("PUT", owner, s3.bucket, s3.key, headers, query=query)

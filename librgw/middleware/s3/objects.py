@@ -17,8 +17,6 @@ where there is no object ``NoSuchKey`` (404), as AWS answers.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from webob import Response
 
 from ..swift.errors import ERROR_HEADER
@@ -133,19 +131,21 @@ def delete_object(native: Native, owner: str, s3: S3Request) -> Response:
 
 
 def copy_object(native: Native, owner: str, s3: S3Request) -> Response:
-    src_bucket, src_key, version_id = parse_copy_source(s3.request.headers["x-amz-copy-source"])
+    source = parse_copy_source(s3.request.headers["x-amz-copy-source"])
+    version_id = source.version_id
     directive = s3.request.headers.get("x-amz-metadata-directive", "COPY").upper()
     if directive not in ("COPY", "REPLACE"):
         raise S3Error("InvalidArgument", "Unknown metadata directive.", ArgumentName="x-amz-metadata-directive")
-    if directive == "COPY" and (src_bucket, src_key) == (s3.bucket, s3.key) and not version_id:
+    same = (source.bucket_entry(s3.tenant), source.key) == (s3.bucket_entry, s3.key)
+    if directive == "COPY" and same and not version_id:
         raise S3Error(
             "InvalidRequest",
             "This copy request is illegal because it is trying to copy an object to itself without changing "
             "the object's metadata, storage class, website redirect location or encryption attributes.",
         )
-    check_copy_conditions(native, owner, src_bucket, src_key, s3, version_id)
+    check_copy_conditions(native, source, s3)
     headers = {
-        "X-Copy-From": quote(f"/{src_bucket}/{src_key}"),
+        **source.native_headers(s3.source_owner),
         **versioning.copy_source_headers(version_id),
         **requested_acl_headers(s3, private_by_default=True),
     }

@@ -38,6 +38,7 @@ class S3Request:
     params: dict[str, str] = field(default_factory=dict)  # the query, decoded
     host_bucket: str = ""  # the bucket, when the Host header named it
     tenant: str = ""  # the bucket's, once ``address`` has read it
+    source_owner: str = ""  # a copy's: the owner of the bucket of ``x-amz-copy-source``, once found
 
     @property
     def resource(self) -> str:

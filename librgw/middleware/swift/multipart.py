@@ -15,8 +15,9 @@ On ``/v1/AUTH_<uid>/<container>/<object>``:
   PUT's (``Content-Length`` or chunked, at most ``max_file_size``); an ``ETag`` header is
   checked against the part's MD5 (422, and the part is not kept). Uploading a number again
   replaces that part. 201 with the part's ``ETag``, ``X-Timestamp`` and ``Last-Modified``.
-- the same with ``X-Copy-From: /<container>/<object>`` (URL-encoded): the part is the
-  object's bytes, or with ``X-Copy-From-Range: bytes=<first>-<last>`` those bytes of it
+- the same with ``X-Copy-From: /<container>/<object>`` (URL-encoded; in the account
+  ``X-Copy-From-Account`` names, if given): the part is the object's bytes, or with
+  ``X-Copy-From-Range: bytes=<first>-<last>`` those bytes of it
   (400 if the header is not of that form, 416 if they are not all in the object). The
   bytes are read and written again (parts are stored per upload). 201 as above, plus
   ``X-Copied-From`` and ``X-Copied-From-Last-Modified``. ``X-Copy-From-Version-Id`` copies
@@ -87,7 +88,7 @@ from . import access_control, versions
 from .conditions import write_condition
 from .context import Context
 from .listing import swift_time
-from .object_request import content_headers, content_type_of, object_path, requested_metadata
+from .object_request import content_headers, content_type_of, copy_account, object_path, requested_metadata
 from .ranges import byte_position
 from .request_body import upload_body
 from .tagging import requested_tags
@@ -246,7 +247,7 @@ def copy_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 def _copy_part(ctx: Context, upload_id: str, number: int) -> Response:
     container, name = object_path(ctx.request.headers["X-Copy-From"], "X-Copy-From")
-    src_bucket, bucket = ctx.bucket(container), ctx.bucket()
+    src_bucket, bucket = ctx.bucket(container, copy_account(ctx, "X-Copy-From-Account")), ctx.bucket()
     version_id = versions.copy_source_version(ctx.request)
     source = ctx.authorized_object(
         READ,
