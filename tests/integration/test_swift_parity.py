@@ -14,7 +14,6 @@ Swift parity is a property of the wire protocol, so it runs on the embedded back
 from __future__ import annotations
 
 import http.client
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
