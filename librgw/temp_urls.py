@@ -45,9 +45,14 @@ class Scope:
 
 def sign(scope: Scope, key: str, digest: str = "sha256") -> str:
     """The hex signature of ``scope`` with ``key``."""
+    return sign_message(scope.message(), key, digest)
+
+
+def sign_message(message: bytes, key: str, digest: str) -> str:
+    """The hex HMAC of ``message`` (a form post's signs other lines than a temp URL's)."""
     if digest not in DIGESTS:
         raise ValueError(f"unknown digest {digest!r}: one of {', '.join(DIGESTS)}")
-    return hmac.new(key.encode(), scope.message(), DIGESTS[digest]).hexdigest()
+    return hmac.new(key.encode(), message, DIGESTS[digest]).hexdigest()
 
 
 def parse_signature(value: str) -> tuple[str, str]:
@@ -82,4 +87,9 @@ def parse_expires(value: str) -> int:
 
 def matches(given: str, scope: Scope, key: str, digest: str) -> bool:
     """Whether hex signature ``given`` is ``scope``'s with ``key``, compared in constant time."""
-    return hmac.compare_digest(given.encode(), sign(scope, key, digest).encode())
+    return matches_message(given, scope.message(), key, digest)
+
+
+def matches_message(given: str, message: bytes, key: str, digest: str) -> bool:
+    """Whether hex signature ``given`` is ``message``'s with ``key``, compared in constant time."""
+    return hmac.compare_digest(given.encode(), sign_message(message, key, digest).encode())

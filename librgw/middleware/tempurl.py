@@ -8,7 +8,7 @@ them): the method must be one of ``methods``, the path an object's (``/v1/<accou
 signature the HMAC of one of the account's keys (``X-Account-Meta-Temp-URL-Key`` and ``-2``) or
 the container's (``X-Container-Meta-Temp-URL-Key`` and ``-2``) with an allowed digest; a HEAD
 may use a GET, PUT or POST signature. The keys are read with HEAD requests sent down the
-pipeline, authorized by this filter alone. Anything else is ``401 Unauthorized: Temp URL
+pipeline, authorized by this filter alone (``temp_url_keys.py``). Anything else is ``401 Unauthorized: Temp URL
 invalid``, the same for every reason, so a prober learns nothing. A valid URL's request goes
 on authorized for its account (account key) or container (container key) only, through
 Swift's ``swift.authorize`` / ``swift.authorize_override`` in the environ, which the gateway
@@ -43,13 +43,14 @@ from webob import Request, exc
 
 from librgw import temp_urls
 
+from .temp_url_keys import signing_keys
+
 DEFAULT_METHODS = "GET HEAD PUT POST DELETE"
 DEFAULT_DIGESTS = "sha1 sha256 sha512"
 DEFAULT_INCOMING_REMOVE = "x-timestamp x-open-expired"
 DEFAULT_OUTGOING_REMOVE = "x-object-meta-*"
 DEFAULT_OUTGOING_ALLOW = "x-object-meta-public-*"
 DISALLOWED_HEADERS = ("X-Object-Manifest", "X-Symlink-Target", "X-Copy-From")
-KEY_NAMES = ("temp-url-key", "temp-url-key-2")
 HEAD_SIGNED_AS = ("HEAD", "GET", "POST", "PUT")
 INVALID_BODY = b"401 Unauthorized: Temp URL invalid\n"
 TEMPURL_USER = ".wsgi.tempurl"
@@ -247,44 +248,12 @@ class TempURL:
         signed_path = f"/v1/{path.account}/{path.container}/" + (path.obj if query.prefix is None else query.prefix)
         methods = HEAD_SIGNED_AS if method == "HEAD" else (method,)
         granted = None
-        for key, account_scope in self._keys(environ, path):
+        for key in signing_keys(self.app, environ, path.account, path.container, TEMPURL_USER):
             for signed_method in methods:
                 scope = temp_urls.Scope(signed_method, expires, signed_path, query.prefix is not None, query.ip_range)
-                if temp_urls.matches(sig, scope, key, digest):  # every key is tried: the time says nothing
-                    granted = (path, expires, account_scope)
+                if temp_urls.matches(sig, scope, key.value, digest):  # every key is tried: the time says nothing
+                    granted = (path, expires, key.account_scope)
         return granted
-
-    def _keys(self, environ: dict, path: ObjectPath) -> list[tuple[str, bool]]:
-        """(key, whether the account's) for each Temp-URL-Key of the account and the container."""
-        keys = []
-        for where, prefix in (
-            (f"/v1/{path.account}", "x-account-meta-"),
-            (f"/v1/{path.account}/{path.container}", "x-container-meta-"),
-        ):
-            headers = self._head(environ, where)
-            keys += [
-                (headers[prefix + name], prefix == "x-account-meta-") for name in KEY_NAMES if prefix + name in headers
-            ]
-        return keys
-
-    def _head(self, environ: dict, path: str) -> dict[str, str]:
-        """The headers of a HEAD of ``path`` sent down the pipeline, authorized by this filter
-        alone (lower-cased names); empty if it fails."""
-        sub = Request.blank(
-            quote(path),
-            environ={
-                "REQUEST_METHOD": "HEAD",
-                "swift.authorize": lambda _request: None,
-                "swift.authorize_override": True,
-                "swift_owner": True,
-                "REMOTE_USER": TEMPURL_USER,
-                **{k: environ[k] for k in PASSED_ON if k in environ},
-            },
-        )
-        response = sub.get_response(self.app)
-        if response.status_int // 100 != 2:
-            return {}
-        return {name.lower(): value for name, value in response.headerlist}
 
     def _disposition(
         self, headers: list[tuple[str, str]], path: ObjectPath, query: TempURLQuery

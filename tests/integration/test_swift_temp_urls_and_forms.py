@@ -1,11 +1,15 @@
-"""Temp URLs over real sockets: ``swift tempurl`` URLs against our gunicorn gateway with curl,
-``librgw tempurl`` URLs against it, and this project's ``tempurl`` filter inside a real
-OpenStack Swift proxy (``tests/swift/aio.py``), checked with URLs made by both tools."""
+"""Temp URLs and form posts over real sockets: ``swift tempurl`` URLs against our gunicorn
+gateway with curl, ``librgw tempurl`` URLs against it, browser-style form uploads with
+``requests``, and this project's ``tempurl`` and ``formpost`` filters inside a real OpenStack
+Swift proxy (``tests/swift/aio.py``), checked with URLs made by both tools."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +21,18 @@ pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
 KEY = "tempurl-secret"
+
+
+def form_post(url: str, path: str, files: dict[str, bytes], max_file_size: int = 1024, redirect: str = ""):
+    """A browser's form upload of ``files`` to ``url`` (whose path is ``path``), signed with KEY."""
+    expires = int(time.time()) + 60
+    message = f"{path}\n{redirect}\n{max_file_size}\n{len(files)}\n{expires}".encode()
+    fields = {"max_file_size": str(max_file_size), "max_file_count": str(len(files)), "expires": str(expires)}
+    fields["signature"] = hmac.new(KEY.encode(), message, hashlib.sha256).hexdigest()
+    if redirect:
+        fields["redirect"] = redirect
+    uploads = {f"file{i}": (name, data, "text/plain") for i, (name, data) in enumerate(files.items())}
+    return requests.post(url, data=fields, files=uploads, allow_redirects=False, timeout=30)
 
 
 def curl(method: str, url: str, data: bytes | None = None) -> tuple[int, bytes]:
@@ -94,7 +110,8 @@ def swift_proxy(tmp_path_factory):
     if reason:
         pytest.skip(f"no Swift all-in-one here: {reason}")
     server = aio.SwiftAIO(
-        Path(tmp_path_factory.mktemp("swift-aio")), filters=(aio.ProxyFilter("tempurl", "egg:librgw#tempurl"),)
+        Path(tmp_path_factory.mktemp("swift-aio")),
+        filters=(aio.ProxyFilter("tempurl", "egg:librgw#tempurl"), aio.ProxyFilter("formpost", "egg:librgw#formpost")),
     ).start()
     yield server
     server.stop()
@@ -118,3 +135,30 @@ def test_our_filter_in_a_swift_proxy_takes_urls_from_both_tools(swift_proxy):
     expired = librgw_tempurl("GET", "1", f"{account_path}/photos/cat.jpg", KEY, "--absolute")
     assert curl("GET", swift_proxy.url + expired) == (401, b"401 Unauthorized: Temp URL invalid\n")
     assert curl("GET", f"{swift_proxy.url}{account_path}/photos/cat.jpg")[0] == 401  # and no token, no URL: no access
+
+
+def test_form_posts_upload_through_the_gateway(photos):
+    path = "/v1/AUTH_alice/photos/forms/"
+    answer = form_post(photos.url + path, path, {"a.txt": b"alpha", "b.txt": b"beta"}, redirect="http://app/done")
+    assert answer.status_code == 303 and answer.headers["Location"] == "http://app/done?status=201&message="
+    conn = photos.connection()
+    assert conn.get_object("photos", "forms/a.txt")[1] == b"alpha"
+    assert conn.get_object("photos", "forms/b.txt")[1] == b"beta"
+    too_big = form_post(photos.url + path, path, {"c.txt": b"c" * 2000})
+    assert (too_big.status_code, too_big.content) == (400, b"FormPost: max_file_size exceeded")
+    forged = form_post(photos.url + path, "/v1/AUTH_alice/other/", {"d.txt": b"d"})
+    assert (forged.status_code, forged.content) == (401, b"FormPost: Invalid Signature")
+
+
+def test_our_form_posts_in_a_swift_proxy(swift_proxy):
+    token, url = swift_proxy.token()
+    account_path = url.split(str(swift_proxy.ports["proxy"]), 1)[1]
+    headers = {"X-Auth-Token": token}
+    requests.post(url, headers={**headers, "X-Account-Meta-Temp-URL-Key": KEY}, timeout=10).raise_for_status()
+    requests.put(f"{url}/forms", headers=headers, timeout=10).raise_for_status()
+    path = f"{account_path}/forms"
+    answer = form_post(swift_proxy.url + path, path, {"hello.txt": b"hello swift"})
+    assert (answer.status_code, answer.content) == (201, b"201 Created")
+    assert requests.get(f"{url}/forms/hello.txt", headers=headers, timeout=10).content == b"hello swift"
+    forged = form_post(swift_proxy.url + path, f"{account_path}/elsewhere", {"x.txt": b"x"})
+    assert forged.status_code == 401
