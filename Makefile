@@ -14,9 +14,11 @@ comma  := ,
 # ceph: backend's tests run a throwaway cluster with (tests/ceph/cluster.sh). Only `make test`
 # installs them, as root or with sudo (tools/apt-need.sh).
 S3_CLIENTS := s3cmd:s3cmd rclone:rclone
+# The memcached the Swift all-in-one's tempauth keeps its tokens in (tests/swift/aio.py).
+SWIFT_AIO  := memcached:memcached
 CEPH       := ceph-mon:ceph-mon ceph-mgr:ceph-mgr ceph-osd:ceph-osd rados:ceph-common uuidgen:uuid-runtime
 
-.PHONY: run test lint bench clean s3-clients ceph
+.PHONY: run test lint bench clean s3-clients swift-aio ceph
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { apt-get update && apt-get install -y python3-venv && $(PYTHON) -m venv $(VENV); }
@@ -36,13 +38,16 @@ run: $(VENV)/.installed $(DATA)/cluster.conf
 s3-clients:
 	tools/apt-need.sh "the S3 client tests" $(S3_CLIENTS)
 
+swift-aio:
+	tools/apt-need.sh "the Swift all-in-one tests" $(SWIFT_AIO)
+
 # python3-rados has no command: it is wanted whenever the daemons are, and then made
 # importable in .venv (only it, not the rest of Debian's dist-packages).
 ceph: $(VENV)/.installed
 	tools/apt-need.sh "the ceph: backend tests" $(CEPH) $$(dpkg -s python3-rados >/dev/null 2>&1 || echo rados-module:python3-rados)
 	@if dpkg -s python3-rados >/dev/null 2>&1; then tests/ceph/venv_rados.sh $(VENV) || echo "*** the ceph: backend tests cannot run: see above"; fi
 
-test: $(VENV)/.installed s3-clients ceph
+test: $(VENV)/.installed s3-clients swift-aio ceph
 	$(BIN)/ruff check librgw tests benchmarks libcloud_driver examples
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q

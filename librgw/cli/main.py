@@ -40,6 +40,7 @@ from . import (
     scrub_commands,
     serve_command,
     status_commands,
+    tempurl_command,
 )
 from .arguments import help_text
 from .errors import CommandError, UsageError
@@ -60,6 +61,7 @@ COMMAND_MODULES = (
     recovery_commands,
     admin_commands,
     serve_command,
+    tempurl_command,
 )
 
 

@@ -5,15 +5,23 @@ The ``auth`` filter (a Swift token) or the ``s3`` filter (a signature) puts the 
 ``Identity`` in ``environ[IDENTITY_KEY]``; a request without one is anonymous. ``refusal``
 turns ``decide``'s answer into None (go on), 401 (no credentials: log in, then ask again)
 or 403 (credentials that do not allow this).
+
+A filter that authorizes a request itself (``tempurl``: the signed URL is the credential) says so
+as it would to Swift's proxy: ``environ["swift.authorize"]``, a callable taking the request and
+answering None or the error to send, with ``environ["swift.authorize_override"]`` set;
+``request_refusal`` then asks it instead of ``decide``. Only filters can put them there: a
+client's headers reach the environ as ``HTTP_*`` keys.
 """
 
 from __future__ import annotations
 
-from webob import exc
+from webob import Request, exc
 
 from librgw.authorization import Access, Identity, decide
 
 IDENTITY_KEY = "librgw.identity"
+AUTHORIZE_KEY, OVERRIDE_KEY = "swift.authorize", "swift.authorize_override"
+OWNER_KEY = "swift_owner"  # set by a filter whose request acts as the account's owner
 
 
 def refusal(identity: Identity | None, access: Access) -> exc.HTTPException | None:
@@ -24,3 +32,11 @@ def refusal(identity: Identity | None, access: Access) -> exc.HTTPException | No
     if status == 401:
         return exc.HTTPUnauthorized("Unauthorized: this needs a token (X-Auth-Token) or a signature")
     return exc.HTTPForbidden("Forbidden: your credentials do not allow this")
+
+
+def request_refusal(request: Request, identity: Identity | None, access: Access) -> exc.HTTPException | None:
+    """``refusal``, unless a filter authorized the request itself: then its ``swift.authorize``'s answer."""
+    environ = request.environ
+    if environ.get(OVERRIDE_KEY) and callable(environ.get(AUTHORIZE_KEY)):
+        return environ[AUTHORIZE_KEY](request)
+    return refusal(identity, access)

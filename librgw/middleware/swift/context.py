@@ -28,7 +28,7 @@ from librgw.objects import ObjectState
 from librgw.tenants import bucket_entry, tenant_problem
 from librgw.users import Account
 
-from ..request_identity import IDENTITY_KEY, refusal
+from ..request_identity import IDENTITY_KEY, OWNER_KEY, request_refusal
 from .constraints import Limits
 
 
@@ -101,7 +101,9 @@ class Context:
         by default what its method is (``native_s3_action``)."""
         if bucket is not None and key is None:
             key = self.path.obj
-        denied = refusal(self.identity, self.access(action, bucket, account_uid, key, obj, s3_action))
+        denied = request_refusal(
+            self.request, self.identity, self.access(action, bucket, account_uid, key, obj, s3_action)
+        )
         if denied is not None:
             raise denied
 
@@ -152,8 +154,11 @@ class Context:
         try:
             info = self.rgw.object_ops.stat(bucket, key, version_id)
         except (NoSuchKey, DeleteMarkerRead):
-            denied = refusal(self.identity, self.access(action, bucket, None, key, None, s3_action))
-            if denied is not None and refusal(self.identity, self.access(LIST, bucket, None, None)) is not None:
+            denied = request_refusal(
+                self.request, self.identity, self.access(action, bucket, None, key, None, s3_action)
+            )
+            listing = self.access(LIST, bucket, None, None)
+            if denied is not None and request_refusal(self.request, self.identity, listing) is not None:
                 raise denied from None
             raise
         self.authorize(action, bucket, key=key, obj=info, s3_action=s3_action)
@@ -161,6 +166,8 @@ class Context:
 
     def is_owner(self, bucket: BucketInfo) -> bool:
         """May the asker see and set the bucket's private details (ACLs)?"""
+        if self.request.environ.get(OWNER_KEY):
+            return True
         identity = self.identity
         if identity is None or identity.role:  # a role acts as the role, never as the account's owner
             return False
