@@ -5,15 +5,31 @@ The ``auth`` filter (a Swift token) or the ``s3`` filter (a signature) puts the 
 ``Identity`` in ``environ[IDENTITY_KEY]``; a request without one is anonymous. ``refusal``
 turns ``decide``'s answer into None (go on), 401 (no credentials: log in, then ask again)
 or 403 (credentials that do not allow this).
+
+Every 401 carries ``WWW-Authenticate: Swift realm="<account>"``, as Swift's responses do
+(``swob.Response.www_authenticate``): the account the path names, URL-quoted, or
+``unknown`` for a path without one (``/auth/v1.0``, ``/v1``); ``www_authenticate`` says which.
 """
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 from webob import exc
 
 from librgw.authorization import Access, Identity, decide
 
 IDENTITY_KEY = "librgw.identity"
+NO_REALM = ("", "auth", "v1.0")  # where Swift's realm would be a path segment that is no account
+
+
+def www_authenticate(path: str, account: str = "") -> str:
+    """The ``WWW-Authenticate`` value of a 401 to a request for ``path`` (a WSGI path): the
+    realm is ``account`` if given, else the path's second segment."""
+    realm = account or (path.split("/", 3)[2] if path.count("/") >= 2 else "")
+    if realm in NO_REALM:
+        realm = "unknown"
+    return f'Swift realm="{quote(realm, safe="", encoding="latin-1")}"'
 
 
 def refusal(identity: Identity | None, access: Access) -> exc.HTTPException | None:

@@ -28,7 +28,7 @@ from webob import Response, exc
 from librgw.authorization import ADMIN, LIST, WRITE
 from librgw.bucket_index import IndexEntry
 from librgw.bucket_info import BucketInfo
-from librgw.errors import BucketAlreadyOwnedByYou, NoSuchBucket
+from librgw.errors import BucketAlreadyOwnedByYou, BucketNotEmpty, NoSuchBucket
 
 from . import access_control, metadata, multipart, subresources, versions
 from .account import container_stats
@@ -57,9 +57,7 @@ def handle(ctx: Context) -> Response:
     if method == "POST":
         return _post(ctx)
     if method == "DELETE":
-        ctx.authorize(WRITE, ctx.bucket())  # the owner's alone, unless the bucket policy denies it
-        ctx.rgw.buckets.delete(ctx.path.container, ctx.path.uid)
-        return Response(status=204)
+        return _delete(ctx)
     raise exc.HTTPMethodNotAllowed(headers={"Allow": "GET, HEAD, PUT, POST, DELETE"})
 
 
@@ -119,6 +117,21 @@ def _post(ctx: Context) -> Response:
         ctx.rgw.buckets.set_attrs(info.name, attrs)
     if state is not None:
         ctx.rgw.buckets.set_versioning(info.name, state)
+    return Response(status=204)
+
+
+def _delete(ctx: Context) -> Response:
+    """Delete an empty container: 409 while it holds objects; entries that interrupted writes
+    left without an object do not count (``BucketIndex.holds_objects`` drops them)."""
+    info = ctx.bucket()
+    ctx.authorize(WRITE, info)  # the owner's alone, unless the bucket policy denies it
+    try:
+        ctx.rgw.buckets.delete(ctx.path.container, ctx.path.uid)
+    except BucketNotEmpty:
+        with ctx.rgw.indexes.open(info) as index:
+            if index.holds_objects():
+                raise
+        ctx.rgw.buckets.delete(ctx.path.container, ctx.path.uid)
     return Response(status=204)
 
 
