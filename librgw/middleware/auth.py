@@ -154,5 +154,5 @@ def _deny(status: int, message: str, challenge: str = "") -> Response:
 
 def filter_factory(global_conf: dict, **local_conf: str) -> Callable:
     conf = {**global_conf, **local_conf}
-    register_swift_info("tempauth", account_acls=False)
+    register_swift_info("tempauth", account_acls=True)  # X-Account-Access-Control (swift/account.py)
     return lambda app: Auth(app, conf)

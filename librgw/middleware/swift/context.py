@@ -14,7 +14,19 @@ from webob import Request, exc
 from webob.multidict import MultiDict
 
 import librgw
-from librgw.authorization import ACCOUNT_PREFIX, LIST, READ, WRITE, Access, Identity, bucket_access, native_s3_action
+from librgw.authorization import (
+    ACCOUNT_ACL_ATTR,
+    ACCOUNT_PREFIX,
+    ADMIN,
+    LIST,
+    READ,
+    WRITE,
+    Access,
+    AccountAcl,
+    Identity,
+    bucket_access,
+    native_s3_action,
+)
 from librgw.bucket_info import BucketInfo
 from librgw.errors import DeleteMarkerRead, NoSuchKey
 from librgw.objects import ObjectState
@@ -107,7 +119,7 @@ class Context:
         """What this request asks for, as ``authorization.decide`` takes it."""
         account_uid = account_uid if account_uid is not None else self.path.uid
         if bucket is None:
-            return Access(account_uid, action)
+            return Access(account_uid, action, account_acl=self.account_acl(account_uid))
         if s3_action is None:
             on_object = key is not None
             versions = self._asks_for_versions(VERSION_ID if on_object else VERSIONS)
@@ -118,7 +130,17 @@ class Context:
             referrer=self.request.headers.get("Referer", ""),
             source_ip=environ.get("REMOTE_ADDR", ""),
             secure=environ.get("wsgi.url_scheme") == "https",
+            account_acl=self.account_acl(account_uid),
         )
+
+    def account_acl(self, account_uid: str) -> AccountAcl | None:
+        """The ACL of ``account_uid``'s account, for a requester who may be granted by it (not
+        its owner, not anonymous: an owner needs no grant, and the ACL grants no one
+        anonymous); None for others, at the cost of no read."""
+        identity = self.identity
+        if identity is None or identity.user_id == account_uid or identity.reseller_admin or identity.role:
+            return None
+        return AccountAcl.decode(self.rgw.users.get(account_uid).attrs.get(ACCOUNT_ACL_ATTR, ""))
 
     def _asks_for_versions(self, param: str) -> bool:
         query = self.request.environ.get("QUERY_STRING", "")
@@ -153,7 +175,9 @@ class Context:
         identity = self.identity
         if identity is None or identity.role:  # a role acts as the role, never as the account's owner
             return False
-        return identity.reseller_admin or identity.user_id == self.path.uid
+        if identity.reseller_admin or identity.user_id == self.path.uid:
+            return True
+        return ADMIN in self.account_acl(self.path.uid).actions_of(identity)  # an admin of the account's ACL
 
     def bucket(self, name: str | None = None) -> BucketInfo:
         """The container ``name`` (the path's by default) of this account: 404 if it is not one."""
