@@ -238,6 +238,9 @@ def decide(identity: Identity | None, access: Access) -> int | None:
     if identity is not None and _acts_as_owner(identity, access):
         if target != OBJECT or access.object_acl is None:
             return None
+        owner = Identity(access.account_uid, access.account_uid, 0.0)
+        if identity.user_id != access.account_uid and _acl_allows(owner, access):
+            return None  # the account's ACL grants what the object's ACL gives the account's owner
     if effect == ALLOW and access.s3_action in POLICY_GRANTABLE:
         return None
     if target and _acl_allows(identity, access):

@@ -26,6 +26,7 @@ from webob import exc
 # What a response header value cannot hold (gunicorn refuses to send it): controls but the tab.
 UNSENDABLE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 NOT_UTF8 = "Metadata must be valid UTF-8"
+OWS = " \t"  # the whitespace HTTP allows around a header value
 
 
 def header_text(value: str, refusal: str) -> str:
@@ -66,8 +67,9 @@ def requested_changes(headers: Mapping[str, str], kind: str) -> tuple[dict[str, 
         lowered = header.lower()
         if lowered.startswith(prefix):
             name = lowered[len(prefix) :]  # a header name is ASCII (an HTTP token)
-            if value.strip():
-                to_set[name] = header_text(value.strip(), NOT_UTF8)
+            value = value.strip(OWS)  # not str.strip(): "\x85" and "\xa0" are bytes of UTF-8 text here
+            if value:
+                to_set[name] = header_text(value, NOT_UTF8)
             else:
                 to_remove.add(name)
         elif lowered.startswith(remove_prefix):
