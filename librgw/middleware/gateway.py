@@ -8,6 +8,11 @@
   users, containers are buckets, objects are RGW objects; whoever the ``auth`` filter
   says is asking, ``authorization.py`` decides what they may do.
 
+``/v1`` alone is 412 "Bad URL", as Swift's proxy answers a path without an account. A
+``Transfer-Encoding`` other than ``chunked`` is answered before anything else, the body
+unread (501 for a list such as ``gzip, chunked``, 400 for one coding: ``swift/request_body.py``).
+Every 401 carries ``WWW-Authenticate: Swift realm="<account>"``.
+
 Errors of the core and the cluster become Swift statuses in ``swift/errors.py``; anything
 else is left to ``catch_errors``.
 

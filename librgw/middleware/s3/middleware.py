@@ -18,6 +18,9 @@ policies (``policy.py``); bucket and object tagging, CORS with preflight request
 configuration (``subresources.py``). Other sub-resources answer ``NotImplemented``, and so does
 any request asking for server-side encryption, which is not offered (``encryption.py``).
 
+A request whose ``Transfer-Encoding`` is anything but ``chunked`` (``gzip, chunked``) is
+``NotImplemented`` (501) at once, as s3api answers it, before any of its body is read.
+
 A request's body is read through ``payload.ServerInput``: one the server cannot read whole (a
 broken chunk, chunks or a ``Content-Length`` cut short) is ``IncompleteBody`` (400), whatever
 the operation reading it.
@@ -28,6 +31,9 @@ Settings (``[filter:s3]``):
   keys and buckets' owners from the core.
 - ``storage_domain`` (default empty: path-style only): the domain under which
   ``<bucket>.<domain>`` hosts address buckets.
+
+Building the filter registers ``s3api`` in ``/info`` (``registry.py``) with the settings Swift's
+``s3api`` publishes (``max_bucket_listing``, ``max_upload_part_num``, ``min_segment_size``, ...).
 
 ``paste.ini``::
 
