@@ -11,6 +11,7 @@ import socket
 import time
 
 import pytest
+from swiftclient import client as swift
 from swiftclient.exceptions import ClientException
 
 pytestmark = pytest.mark.slow
@@ -64,9 +65,11 @@ def test_invalid_utf8_in_the_path_is_412(gateway, alice):
 
 @pytest.mark.parametrize("kind", ["object", "container", "account"])
 def test_metadata_over_swifts_limits_is_400_with_swifts_messages(gateway, alice, kind):
-    conn = gateway.connection()
+    url, token = gateway.connection().get_auth()
 
     def write(headers: dict) -> None:
+        # a connection of its own: one whose request was refused before its body was read is closed
+        conn = swift.Connection(preauthurl=url, preauthtoken=token, retries=0)
         if kind == "object":
             conn.put_object("errs", "meta", b"x", headers=headers)
         elif kind == "container":
