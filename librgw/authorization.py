@@ -24,6 +24,11 @@ In order, as RGW and AWS evaluate:
    S3 has it (its writer owns it; ``bucket-owner-read`` and ``bucket-owner-full-control``
    are how a writer shares it with the bucket's owner). An object without an ACL of its
    own (written through Swift, or by the bucket's owner) is the bucket owner's, as in Swift.
+   Whom the account's ACL (``AccountAcl``: Swift's ``X-Account-Access-Control``) names
+   may do, in the account, what its level allows, as the owner does: ``admin`` anything
+   (it is an owner, ``swift_owner``), ``read-write`` READ, LIST and WRITE (containers made
+   and deleted, objects written; not the account's metadata or ACLs), ``read-only`` READ
+   and LIST.
 5. A statement of the bucket policy that allows the request allows it (what a policy may
    allow is ``POLICY_GRANTABLE``).
 6. The ACLs: for an object's data or ACL, the object's ACL (or Swift's READ_OBJS on the
@@ -40,13 +45,21 @@ Owning the account counts for nothing, and what has no S3 action (the account's 
 metadata, creating buckets) is refused. The bucket policy is matched with the assumed
 role's ARN as the requester, so only its ``"*"`` statements name a role.
 
+How a subuser's permission maps to Swift's rights follows RGW: a subuser acts in its
+user's account with its permission as a mask (RGW's ``perm_mask``, checked before the
+account's ACL, ``verify_user_permission_no_policy``). So ``full-control`` is the account's
+owner (tempauth's ``.admin``); ``readwrite`` and ``write`` may make and delete containers,
+as RGW's WRITE on the account allows and as Swift's ``read-write`` account ACL does, but
+never change the account's metadata or any ACL, which take ADMIN; ``read`` only reads.
+
 A refusal is 401 for a request without credentials (log in, then ask again) and 403 for
 one with them; the gateway sends it as such (``middleware/request_identity.py``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, fields
 
 from . import acl as acls
 from .acl import Acl
@@ -63,6 +76,13 @@ PERMISSION_ACTIONS = {
     "full-control": {READ, LIST, WRITE, ADMIN, READ_ACP, WRITE_ACP},
 }
 ACCOUNT_PREFIX = "AUTH_"
+# What each level of an account's ACL lets its grantees do in the account (Swift's tempauth).
+ACCOUNT_ACL_ACTIONS = {
+    "admin": PERMISSION_ACTIONS["full-control"],
+    "read-write": {READ, LIST, WRITE},
+    "read-only": {READ, LIST},
+}
+ACCOUNT_ACL_ATTR = "x-account-access-control"  # where a user's attrs keep its account's ACL
 
 BUCKET, OBJECT = "bucket", "object"
 # What an ACL must grant for an S3 action: on the bucket's ACL or the object's.
@@ -111,6 +131,40 @@ class Identity:
         return {self.user_id, self.swift_user, self.account}
 
 
+@dataclass(frozen=True)
+class AccountAcl:
+    """An account's ACL: who may do what in it besides its owner (Swift's account ACL, v2).
+    Grantees are names a requester goes by (``Identity.names``: a user, ``user:subuser``,
+    ``AUTH_<user>``)."""
+
+    admin: tuple[str, ...] = ()
+    read_write: tuple[str, ...] = ()
+    read_only: tuple[str, ...] = ()
+
+    @classmethod
+    def from_levels(cls, levels: dict[str, list[str]]) -> AccountAcl:
+        """From Swift's document (``{"admin": [...], "read-write": [...], ...}``), checked by the caller."""
+        return cls(**{f.name: tuple(levels.get(f.name.replace("_", "-"), ())) for f in fields(cls)})
+
+    @classmethod
+    def decode(cls, text: str) -> AccountAcl:
+        return cls.from_levels(json.loads(text)) if text else cls()
+
+    def encode(self) -> str:
+        """Swift's document, as an account's HEAD shows it: the levels that name someone."""
+        levels = {f.name.replace("_", "-"): list(getattr(self, f.name)) for f in fields(self)}
+        return json.dumps({level: names for level, names in levels.items() if names}, separators=(",", ":"))
+
+    def actions_of(self, identity: Identity) -> set[str]:
+        """What the ACL lets ``identity`` do in the account."""
+        names = identity.names()
+        actions: set[str] = set()
+        for f in fields(self):
+            if names.intersection(getattr(self, f.name)):
+                actions |= ACCOUNT_ACL_ACTIONS[f.name.replace("_", "-")]
+        return actions
+
+
 @dataclass
 class Access:
     """What a request asks for."""
@@ -126,6 +180,7 @@ class Access:
     referrer: str = ""
     source_ip: str = ""
     secure: bool = False  # made over https
+    account_acl: AccountAcl | None = None  # the account's, when the requester is not its owner
 
 
 def bucket_access(
@@ -183,14 +238,24 @@ def decide(identity: Identity | None, access: Access) -> int | None:
     if effect == DENY and access.s3_action not in POLICY_ACTIONS:
         return refused
     target = REQUIRED_PERMISSION.get(access.s3_action, ("",))[0]
-    if identity is not None and identity.user_id == access.account_uid:
+    if identity is not None and _acts_as_owner(identity, access):
         if target != OBJECT or access.object_acl is None:
             return None
+        owner = Identity(access.account_uid, access.account_uid, 0.0)
+        if identity.user_id != access.account_uid and _acl_allows(owner, access):
+            return None  # the account's ACL grants what the object's ACL gives the account's owner
     if effect == ALLOW and access.s3_action in POLICY_GRANTABLE:
         return None
     if target and _acl_allows(identity, access):
         return None
     return refused
+
+
+def _acts_as_owner(identity: Identity, access: Access) -> bool:
+    """Is ``identity`` the account's owner, or granted ``access.action`` by the account's ACL?"""
+    if identity.user_id == access.account_uid:
+        return True
+    return access.account_acl is not None and access.action in access.account_acl.actions_of(identity)
 
 
 def _role_decision(identity: Identity, access: Access) -> int | None:

@@ -384,6 +384,18 @@ class BucketIndex:
         headers = [self._read_header(oid)[1] for oid in self.info.index_objects()]
         return sum(h.num_objects for h in headers), sum(h.size for h in headers)
 
+    def holds_objects(self) -> bool:
+        """Whether any key has an object, as a bucket delete asks (RGW's ``check_bucket_empty``,
+        whose listing checks each pending entry's head): an entry whose pending operations left
+        no head (a write cut off before its head, whatever its age) does not count, and is
+        removed on the way, so it never keeps an empty bucket from being deleted. Stops at the
+        first entry that counts."""
+        for oid in self.info.index_objects():
+            for entry in _ShardCursor(self.ioctx, oid, "", "", MIN_SHARD_PAGE):
+                if not entry.pending or self._resolve(entry, self._head_of(entry.key)) is not None:
+                    return True
+        return False
+
     # -- repair and reshard ---------------------------------------------------------
 
     def check(self, head_of: Callable[[str], IndexEntry | None] | None = None, fix: bool = False) -> dict:

@@ -5,7 +5,8 @@
 create --uid alice --subuser swift``) answers 200 with ``X-Auth-Token``,
 ``X-Storage-Token``, ``X-Storage-Url`` (``<this host>/v1/AUTH_<uid>``, or for a user of a
 tenant, ``X-Auth-User: <tenant>$<uid>:<subuser>``, its tenant's ``AUTH_<tenant>``) and
-``X-Auth-Token-Expires``. A wrong user or key is 401, a suspended user 403.
+``X-Auth-Token-Expires``. A wrong user or key is 401 (``WWW-Authenticate: Swift
+realm="<account>"``, as tempauth answers), a suspended user 403.
 
 Tokens are kept in the cluster by the core (``librgw/tokens.py``: ``default.rgw.log``,
 namespace ``tokens``, one object per token), so every worker of every gateway process
@@ -45,7 +46,8 @@ from librgw.errors import NoSuchUser
 from librgw.tokens import TOKEN_RE, TokenStore
 
 from .core_connection import WorkerConnection, cluster_spec
-from .request_identity import IDENTITY_KEY
+from .registry import register_swift_info
+from .request_identity import IDENTITY_KEY, www_authenticate
 
 AUTH_PATHS = ("/auth/v1.0", "/auth/v1.0/", "/v1.0", "/v1.0/")
 OPEN_PATHS = ("/healthcheck", "/info")
@@ -107,21 +109,23 @@ class Auth:
         if token:
             identity = self.tokens.lookup(token)
             if identity is None:
-                return _deny(401, "Unauthorized: unknown or expired token")(environ, start_response)
+                denied = _deny(401, "Unauthorized: unknown or expired token", www_authenticate(path))
+                return denied(environ, start_response)
             environ[IDENTITY_KEY] = identity
         return self.app(environ, start_response)
 
     def authenticate(self, request: Request) -> Response:
         swift_user = request.headers.get("X-Auth-User", "")
         key = request.headers.get("X-Auth-Key", "")
+        challenge = www_authenticate(request.path_info, swift_user.partition(":")[0])  # tempauth's realm
         if ":" not in swift_user or not key:
-            return _deny(401, "Unauthorized: X-Auth-User (account:user) and X-Auth-Key are required")
+            return _deny(401, "Unauthorized: X-Auth-User (account:user) and X-Auth-Key are required", challenge)
         try:
             user, secret = self.core.rgw.users.lookup_swift(swift_user)
         except NoSuchUser:
             secret, user = "", None
         if user is None or not hmac.compare_digest(secret.encode(), key.encode()):
-            return _deny(401, "Unauthorized: wrong user or key")
+            return _deny(401, "Unauthorized: wrong user or key", challenge)
         if user.suspended:
             return _deny(403, "Forbidden: the user is suspended")
         permissions = next((s["permissions"] for s in user.subusers if s["id"] == swift_user), "")
@@ -141,10 +145,15 @@ class Auth:
         return response
 
 
-def _deny(status: int, message: str) -> Response:
-    return Response(status=status, text=message + "\n", content_type="text/plain")
+def _deny(status: int, message: str, challenge: str = "") -> Response:
+    """A refusal; a 401's ``challenge`` is its ``WWW-Authenticate`` (``request_identity.www_authenticate``)."""
+    response = Response(status=status, text=message + "\n", content_type="text/plain")
+    if challenge:
+        response.headers["WWW-Authenticate"] = challenge
+    return response
 
 
 def filter_factory(global_conf: dict, **local_conf: str) -> Callable:
     conf = {**global_conf, **local_conf}
+    register_swift_info("tempauth", account_acls=True)  # X-Account-Access-Control (swift/account.py)
     return lambda app: Auth(app, conf)

@@ -36,6 +36,7 @@ from xml.sax.saxutils import escape
 
 from webob import Request, Response, exc
 
+from .registry import register_swift_info
 from .request_identity import IDENTITY_KEY
 from .request_log import TRANS_ID_KEY
 from .swift.listing import accepted_type
@@ -153,4 +154,9 @@ def _status_line(status: int) -> str:
 
 def filter_factory(global_conf: dict, **local_conf: str) -> Callable:
     conf = {**global_conf, **local_conf}
+    register_swift_info(
+        "bulk_delete",
+        max_deletes_per_request=int(conf.get("max_deletes_per_request", DEFAULT_MAX_DELETES)),
+        max_failed_deletes=int(conf.get("max_failed_deletes", DEFAULT_MAX_FAILED)),
+    )
     return lambda app: Bulk(app, conf)

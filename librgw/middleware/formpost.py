@@ -43,6 +43,7 @@ from webob import Request
 
 from librgw import temp_urls
 
+from .registry import register_swift_info
 from .temp_url_keys import pre_authorized, signing_keys
 
 READ_CHUNK = 64 * 1024
@@ -284,5 +285,6 @@ def _path_text(environ: dict) -> str:
 
 def filter_factory(global_conf: dict, **local_conf: str) -> Callable:
     conf = {**global_conf, **local_conf}
-    FormPost(None, conf)  # a bad setting fails when the pipeline is built, not on the first request
+    checked = FormPost(None, conf)  # a bad setting fails when the pipeline is built, not on the first request
+    register_swift_info("formpost", allowed_digests=sorted(checked.digests))
     return lambda app: FormPost(app, conf)

@@ -1,10 +1,17 @@
 """``gateway``: the terminal app of the pipeline: the Swift API over the core (``librgw.connect``).
 
 - ``GET /healthcheck``: ``OK``, without auth, as Swift's healthcheck filter.
-- ``GET /info``: what this gateway offers and its limits, without auth, as Swift's ``/info``.
+- ``GET /info``: what this gateway offers and its limits, without auth, as Swift's ``/info``:
+  every feature the pipeline's filters registered (``registry.py``), and the app's own,
+  ``swift`` (its limits) and ``object_versioning``.
 - ``/v1/AUTH_<uid>[/<container>[/<object>]]``: the Swift API (``swift/``): accounts are
   users, containers are buckets, objects are RGW objects; whoever the ``auth`` filter
   says is asking, ``authorization.py`` decides what they may do.
+
+``/v1`` alone is 412 "Bad URL", as Swift's proxy answers a path without an account. A
+``Transfer-Encoding`` other than ``chunked`` is answered before anything else, the body
+unread (501 for a list such as ``gzip, chunked``, 400 for one coding: ``swift/request_body.py``).
+Every 401 carries ``WWW-Authenticate: Swift realm="<account>"``.
 
 Errors of the core and the cluster become Swift statuses in ``swift/errors.py``; anything
 else is left to ``catch_errors``.
@@ -35,13 +42,18 @@ from webob import Request, Response, exc
 
 import librgw
 
+from . import registry
 from .core_connection import WorkerConnection, cluster_spec
+from .registry import register_swift_info, swift_info
+from .request_identity import www_authenticate
 from .swift import account, container, objects
 from .swift.constraints import Limits
 from .swift.context import Context, parse_path, query_params
 from .swift.errors import swift_error
+from .swift.request_body import transfer_coding_refusal
 
 API_PREFIX = "/v1/"
+BARE_API_PATHS = ("/v1", "/v1/")
 
 
 class Gateway:
@@ -55,14 +67,21 @@ class Gateway:
         if path == "/healthcheck" and request.method in ("GET", "HEAD"):
             response = Response(text="OK", content_type="text/plain")
         elif path == "/info" and request.method in ("GET", "HEAD"):
-            response = Response(json_body=self.info(), content_type="application/json")
+            response = Response(json_body=swift_info(), content_type="application/json")
+        elif path in BARE_API_PATHS:
+            response = exc.HTTPPreconditionFailed("Bad URL")  # Swift's answer to a path without an account
         elif path.startswith(API_PREFIX):
             response = self.swift(request)
         else:
             response = exc.HTTPNotFound()
+        if response.status_code == 401:
+            response.headers["WWW-Authenticate"] = www_authenticate(path)
         return response(environ, start_response)
 
     def swift(self, request: Request) -> Response:
+        refused = transfer_coding_refusal(request.environ)
+        if refused is not None:
+            return refused
         try:
             query_params(request)
             ctx = Context(self.core.rgw, self.limits, request, parse_path(request.environ))
@@ -77,13 +96,11 @@ class Gateway:
                 raise
             return response
 
-    def info(self) -> dict:
-        return {
-            "librgw": {"version": librgw.__version__},
-            "swift": {"version": librgw.__version__, **self.limits.as_info()},
-            "tempauth": {"account_acls": False},
-        }
-
 
 def app_factory(global_conf: dict, **local_conf: str) -> Gateway:
-    return Gateway({**global_conf, **local_conf})
+    gateway = Gateway({**global_conf, **local_conf})
+    registry.start()  # Paste builds the app first, then its filters, which register themselves
+    register_swift_info("librgw", version=librgw.__version__)
+    register_swift_info("swift", version=librgw.__version__, **gateway.limits.as_info())
+    register_swift_info("object_versioning")
+    return gateway

@@ -11,9 +11,15 @@ as it would to Swift's proxy: ``environ["swift.authorize"]``, a callable taking 
 answering None or the error to send, with ``environ["swift.authorize_override"]`` set;
 ``request_refusal`` then asks it instead of ``decide``. Only filters can put them there: a
 client's headers reach the environ as ``HTTP_*`` keys.
+
+Every 401 carries ``WWW-Authenticate: Swift realm="<account>"``, as Swift's responses do
+(``swob.Response.www_authenticate``): the account the path names, URL-quoted, or
+``unknown`` for a path without one (``/auth/v1.0``, ``/v1``); ``www_authenticate`` says which.
 """
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 from webob import Request, exc
 
@@ -22,6 +28,16 @@ from librgw.authorization import Access, Identity, decide
 IDENTITY_KEY = "librgw.identity"
 AUTHORIZE_KEY, OVERRIDE_KEY = "swift.authorize", "swift.authorize_override"
 OWNER_KEY = "swift_owner"  # set by a filter whose request acts as the account's owner
+NO_REALM = ("", "auth", "v1.0")  # where Swift's realm would be a path segment that is no account
+
+
+def www_authenticate(path: str, account: str = "") -> str:
+    """The ``WWW-Authenticate`` value of a 401 to a request for ``path`` (a WSGI path): the
+    realm is ``account`` if given, else the path's second segment."""
+    realm = account or (path.split("/", 3)[2] if path.count("/") >= 2 else "")
+    if realm in NO_REALM:
+        realm = "unknown"
+    return f'Swift realm="{quote(realm, safe="", encoding="latin-1")}"'
 
 
 def refusal(identity: Identity | None, access: Access) -> exc.HTTPException | None:

@@ -43,6 +43,7 @@ from webob import Request, exc
 
 from librgw import temp_urls
 
+from .registry import register_swift_info
 from .temp_url_keys import signing_keys
 
 DEFAULT_METHODS = "GET HEAD PUT POST DELETE"
@@ -294,5 +295,19 @@ def _client_in(address: str | None, ip_range: str) -> bool:
 
 def filter_factory(global_conf: dict, **local_conf: str) -> Callable:
     conf = {**global_conf, **local_conf}
-    TempURL(None, conf)  # a bad setting fails when the pipeline is built, not on the first request
+    checked = TempURL(None, conf)  # a bad setting fails when the pipeline is built, not on the first request
+    register_swift_info(
+        "tempurl",
+        methods=conf.get("methods", DEFAULT_METHODS).upper().split(),
+        allowed_digests=sorted(checked.digests),
+        **{
+            name: conf.get(name, default).split()
+            for name, default in (
+                ("incoming_remove_headers", DEFAULT_INCOMING_REMOVE),
+                ("incoming_allow_headers", ""),
+                ("outgoing_remove_headers", DEFAULT_OUTGOING_REMOVE),
+                ("outgoing_allow_headers", DEFAULT_OUTGOING_ALLOW),
+            )
+        },
+    )
     return lambda app: TempURL(app, conf)

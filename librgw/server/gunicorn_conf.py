@@ -10,9 +10,15 @@ so that ``gunicorn --paste paste.ini`` run there gets them too. Command-line opt
 - ``keepalive``: seconds an idle kept-alive connection, or one whose request head has
   stopped arriving, stays open (gunicorn's default is 2; 5 as Apache's ``KeepAliveTimeout``,
   so that clients reusing connections rarely find them closed).
+- ``header_map``: a request with a header whose name holds ``_`` is refused (400, "Invalid
+  HTTP Header Name"). WSGI spells ``-`` as ``_`` in environ keys, so such a name cannot reach
+  the gateway as it was sent: gunicorn's default drops the header without a word (an
+  ``X-Object-Meta-c_real`` lost, an S3 ``x-amz-meta-c_real`` then failing its signature), and
+  ``dangerous`` would rename it (``c-real``). Refusing says so at once.
 """
 
 worker_class = "librgw.server.worker.HeadDeadlineWorker"
 workers = 2
 threads = 8
 keepalive = 5
+header_map = "refuse"

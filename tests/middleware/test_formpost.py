@@ -161,3 +161,9 @@ def test_other_posts_go_on_down_the_pipeline(app):
 def test_bad_settings_fail_when_the_pipeline_is_built():
     with pytest.raises(ValueError):
         formpost.filter_factory({}, allowed_digests="md5")
+
+
+def test_info_lists_formpost(app):
+    assert Request.blank("/info").get_response(app).json["formpost"] == {
+        "allowed_digests": ["sha1", "sha256", "sha512"]
+    }

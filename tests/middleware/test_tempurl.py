@@ -218,3 +218,10 @@ def test_only_allowed_digests_and_methods_pass(conf, photos):
     assert call(strict, "DELETE", signed("DELETE", path, ACCOUNT_KEY, digest="sha512")).status_int == 401
     with pytest.raises(ValueError):
         tempurl.filter_factory({}, allowed_digests="md5")
+
+
+def test_info_lists_tempurl_with_swifts_settings(app):
+    info = Request.blank("/info").get_response(app).json
+    assert info["tempurl"]["methods"] == ["GET", "HEAD", "PUT", "POST", "DELETE"]
+    assert info["tempurl"]["allowed_digests"] == ["sha1", "sha256", "sha512"]
+    assert info["tempurl"]["outgoing_allow_headers"] == ["x-object-meta-public-*"]

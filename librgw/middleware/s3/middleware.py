@@ -18,6 +18,9 @@ policies (``policy.py``); bucket and object tagging, CORS with preflight request
 configuration (``subresources.py``). Other sub-resources answer ``NotImplemented``, and so does
 any request asking for server-side encryption, which is not offered (``encryption.py``).
 
+A request whose ``Transfer-Encoding`` is anything but ``chunked`` (``gzip, chunked``) is
+``NotImplemented`` (501) at once, as s3api answers it, before any of its body is read.
+
 A request's body is read through ``payload.ServerInput``: one the server cannot read whole (a
 broken chunk, chunks or a ``Content-Length`` cut short) is ``IncompleteBody`` (400), whatever
 the operation reading it.
@@ -28,6 +31,9 @@ Settings (``[filter:s3]``):
   keys and buckets' owners from the core.
 - ``storage_domain`` (default empty: path-style only): the domain under which
   ``<bucket>.<domain>`` hosts address buckets.
+
+Building the filter registers ``s3api`` in ``/info`` (``registry.py``) with the settings Swift's
+``s3api`` publishes (``max_bucket_listing``, ``max_upload_part_num``, ``min_segment_size``, ...).
 
 ``paste.ini``::
 
@@ -43,11 +49,15 @@ from collections.abc import Callable, Iterable
 from webob import Request, Response
 
 from librgw.errors import NoSuchBucket, cluster_busy
+from librgw.multipart import MIN_PART_SIZE
 from librgw.tenants import tenant_of
 
 from ..catch_errors import ERROR_LOG
 from ..core_connection import WorkerConnection, cluster_spec
+from ..registry import register_swift_info
 from ..request_log import TRANS_ID_KEY
+from ..swift.multipart import MAX_LISTED
+from ..swift.request_body import transfer_coding_refusal
 from . import (
     acl,
     buckets,
@@ -70,6 +80,7 @@ from .native import Native
 from .s3_request import S3Request, is_s3, parse_request
 from .signature import SignatureError, parse_s3_auth
 
+UNSUPPORTED_HEADER = "A header you provided implies functionality that is not implemented"
 # Bucket sub-resources this filter does not serve yet: refused, never mistaken for a listing.
 UNSERVED = (
     "website", "logging", "notification", "replication", "object-lock", "accelerate",
@@ -120,6 +131,8 @@ class S3:
         if s3.request.method == "OPTIONS":  # a CORS preflight: no authentication (cors.py)
             s3.address("")
             return cors.preflight(rgw, s3)
+        if transfer_coding_refusal(s3.request.environ) is not None:  # s3api's answer to Swift's 400 and 501
+            raise S3Error("NotImplemented", UNSUPPORTED_HEADER, Header="Transfer-Encoding")
         claim = parse_s3_auth(s3.request.environ, bucket_in_host=s3.host_bucket)
         identity = identity_of(rgw, claim, s3.request.environ)
         encryption.refuse_requested_encryption(s3)
@@ -190,4 +203,14 @@ class S3:
 
 def filter_factory(global_conf: dict, **local_conf: str) -> Callable:
     conf = {**global_conf, **local_conf}
+    register_swift_info(  # what Swift's s3api says of itself in /info, with this filter's values
+        "s3api",
+        max_bucket_listing=buckets.MAX_KEYS,
+        max_parts_listing=MAX_LISTED,
+        max_upload_part_num=multipart.MAX_PART_NUMBER,
+        max_multi_delete_objects=objects.MAX_DELETE_KEYS,
+        allow_multipart_uploads=True,
+        min_segment_size=MIN_PART_SIZE,
+        s3_acl=True,
+    )
     return lambda app: S3(app, conf)

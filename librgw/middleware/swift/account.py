@@ -6,13 +6,23 @@ HEAD and GET give ``X-Account-Container-Count``, ``X-Account-Object-Count`` and
 and, for GET, the listing of its containers (``listing.py``). POST sets metadata
 (``X-Account-Meta-*``), which only a full-control user of the account may do. Accounts
 are made and removed with ``librgw admin user``, so PUT and DELETE are 405.
+
+``X-Account-Access-Control`` on POST sets the account's ACL, Swift's (tempauth's) v2
+document: ``{"admin": [...], "read-write": [...], "read-only": [...]}``, each a list of
+the names a requester goes by (``bob``, ``bob:swift``, ``AUTH_bob``); what each level
+allows is ``librgw/authorization.py``'s. An empty value or ``{}`` removes it. A document
+that is not one is 400 with tempauth's message ("Syntax error in input (...)", "Key 'x'
+not recognized", ...). Only an owner (a full-control user, a reseller admin, an ``admin``
+of the ACL) may set it, and only an owner sees it on HEAD and GET.
 """
 
 from __future__ import annotations
 
+import json
+
 from webob import Response, exc
 
-from librgw.authorization import ADMIN, LIST
+from librgw.authorization import ACCOUNT_ACL_ACTIONS, ACCOUNT_ACL_ATTR, ADMIN, LIST, AccountAcl
 from librgw.bucket_info import BucketInfo
 from librgw.tenants import bucket_entry
 
@@ -22,6 +32,7 @@ from .context import Context
 from .listing import ListingQuery, listing_query, render, swift_time
 
 KIND = "account"
+ACL_HEADER = "X-Account-Access-Control"
 
 
 def container_stats(ctx: Context, info: BucketInfo) -> tuple[int, int]:
@@ -53,12 +64,15 @@ def _get(ctx: Context, listing: bool) -> Response:
         count, used = container_stats(ctx, info)
         objects, size = objects + count, size + used
         items.append({"name": name, "count": count, "bytes": used, "last_modified": swift_time(info.creation_time)})
+    attrs = ctx.rgw.users.account_attrs(account)
     headers = [
         ("X-Account-Container-Count", str(len(names))),
         ("X-Account-Object-Count", str(objects)),
         ("X-Account-Bytes-Used", str(size)),
-        *metadata.headers_of(metadata.stored_items(ctx.rgw.users.account_attrs(account), KIND), KIND),
+        *metadata.headers_of(metadata.stored_items(attrs, KIND), KIND),
     ]
+    if attrs.get(ACCOUNT_ACL_ATTR) and ctx.is_owner():
+        headers.append((ACL_HEADER, AccountAcl.decode(attrs[ACCOUNT_ACL_ATTR]).encode()))
     if query is None:
         return Response(status=204, headerlist=headers)
     return render(query.format, KIND, ctx.path.account, select(items, query), headers)
@@ -97,5 +111,31 @@ def _post(ctx: Context) -> Response:
     items = {k: v for k, v in metadata.stored_items(attrs, KIND).items() if k not in to_remove}
     items.update(to_set)
     check_metadata(items, KIND, ctx.limits)
-    ctx.rgw.users.set_account_attrs(account, metadata.with_items(attrs, KIND, items))
+    attrs = metadata.with_items(attrs, KIND, items)
+    if ACL_HEADER in ctx.request.headers:
+        acl = requested_account_acl(ctx.request.headers[ACL_HEADER])
+        attrs = {k: v for k, v in attrs.items() if k != ACCOUNT_ACL_ATTR}
+        if acl != AccountAcl():
+            attrs[ACCOUNT_ACL_ATTR] = acl.encode()
+    ctx.rgw.users.set_account_attrs(account, attrs)
     return Response(status=204)
+
+
+def requested_account_acl(value: str) -> AccountAcl:
+    """The ACL an ``X-Account-Access-Control`` value asks for; 400 with tempauth's message if it
+    is not a v2 document of tempauth's levels."""
+    text = metadata.from_wsgi(value).strip()
+    try:
+        doc = json.loads(text) if text else {}
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict):
+        raise exc.HTTPBadRequest(f"Syntax error in input ({text!r})")
+    for level, grantees in doc.items():
+        if level not in ACCOUNT_ACL_ACTIONS:
+            raise exc.HTTPBadRequest(f"Key {level!r} not recognized")
+        if not isinstance(grantees, list):
+            raise exc.HTTPBadRequest(f"Value for key {level!r} must be a list")
+        if not all(isinstance(grantee, str) for grantee in grantees):
+            raise exc.HTTPBadRequest(f"Elements of {level!r} list must be strings")
+    return AccountAcl.from_levels(doc)

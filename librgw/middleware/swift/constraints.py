@@ -51,17 +51,21 @@ def check_object_name(name: str, limits: Limits) -> None:
 
 
 def check_metadata(metadata: dict[str, str], kind: str, limits: Limits) -> None:
-    """400 for metadata (``name -> value`` as the request gives it) beyond Swift's limits."""
+    """400 for metadata (``name -> value`` as the request gives it) beyond Swift's limits, item
+    by item in order, with Swift's messages (``swift.common.constraints.check_metadata``); sizes
+    are counted in UTF-8 bytes, as Swift counts the header's."""
+    prefix = f"x-{kind}-meta-"
     size = 0
-    for name, value in metadata.items():
+    for count, (name, value) in enumerate(metadata.items(), start=1):
         if not name:
-            raise exc.HTTPBadRequest(f"Metadata name cannot be empty ({kind})")
-        if len(name.encode()) > limits.max_meta_name_length:
-            raise exc.HTTPBadRequest(f"Metadata name too long; max {limits.max_meta_name_length}: {name[:64]}")
-        if len(value.encode()) > limits.max_meta_value_length:
-            raise exc.HTTPBadRequest(f"Metadata value longer than {limits.max_meta_value_length}: {name}")
-        size += len(name.encode()) + len(value.encode())
-    if len(metadata) > limits.max_meta_count:
-        raise exc.HTTPBadRequest(f"Too many metadata items; max {limits.max_meta_count}")
-    if size > limits.max_meta_overall_size:
-        raise exc.HTTPBadRequest(f"Total metadata too large; max {limits.max_meta_overall_size}")
+            raise exc.HTTPBadRequest("Metadata name cannot be empty")
+        name_bytes, value_bytes = len(name.encode()), len(value.encode())
+        size += name_bytes + value_bytes
+        if name_bytes > limits.max_meta_name_length:
+            raise exc.HTTPBadRequest(f"Metadata name too long: {prefix}{name}")
+        if value_bytes > limits.max_meta_value_length:
+            raise exc.HTTPBadRequest(f"Metadata value longer than {limits.max_meta_value_length}: {prefix}{name}")
+        if count > limits.max_meta_count:
+            raise exc.HTTPBadRequest(f"Too many metadata items; max {limits.max_meta_count}")
+        if size > limits.max_meta_overall_size:
+            raise exc.HTTPBadRequest(f"Total metadata too large; max {limits.max_meta_overall_size}")

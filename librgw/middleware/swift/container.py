@@ -30,7 +30,7 @@ from webob import Response, exc
 from librgw.authorization import ADMIN, LIST, WRITE
 from librgw.bucket_index import IndexEntry
 from librgw.bucket_info import BucketInfo
-from librgw.errors import BucketAlreadyOwnedByYou
+from librgw.errors import BucketAlreadyOwnedByYou, BucketNotEmpty
 
 from . import access_control, metadata, multipart, subresources, versions
 from .account import container_stats
@@ -59,10 +59,7 @@ def handle(ctx: Context) -> Response:
     if method == "POST":
         return _post(ctx)
     if method == "DELETE":
-        bucket = ctx.bucket()
-        ctx.authorize(WRITE, bucket)  # the owner's alone, unless the bucket policy denies it
-        ctx.rgw.buckets.delete(bucket.name, bucket.owner)
-        return Response(status=204)
+        return _delete(ctx)
     raise exc.HTTPMethodNotAllowed(headers={"Allow": "GET, HEAD, PUT, POST, DELETE"})
 
 
@@ -121,6 +118,21 @@ def _post(ctx: Context) -> Response:
         ctx.rgw.buckets.set_attrs(info.name, attrs)
     if state is not None:
         ctx.rgw.buckets.set_versioning(info.name, state)
+    return Response(status=204)
+
+
+def _delete(ctx: Context) -> Response:
+    """Delete an empty container: 409 while it holds objects; entries that interrupted writes
+    left without an object do not count (``BucketIndex.holds_objects`` drops them)."""
+    info = ctx.bucket()
+    ctx.authorize(WRITE, info)  # the owner's alone, unless the bucket policy denies it
+    try:
+        ctx.rgw.buckets.delete(info.name, info.owner)
+    except BucketNotEmpty:
+        with ctx.rgw.indexes.open(info) as index:
+            if index.holds_objects():
+                raise
+        ctx.rgw.buckets.delete(info.name, info.owner)
     return Response(status=204)
 
 

@@ -21,11 +21,23 @@ from webob import Request, exc
 from webob.multidict import MultiDict
 
 import librgw
-from librgw.authorization import ACCOUNT_PREFIX, LIST, READ, WRITE, Access, Identity, bucket_access, native_s3_action
+from librgw.authorization import (
+    ACCOUNT_ACL_ATTR,
+    ACCOUNT_PREFIX,
+    ADMIN,
+    LIST,
+    READ,
+    WRITE,
+    Access,
+    AccountAcl,
+    Identity,
+    bucket_access,
+    native_s3_action,
+)
 from librgw.bucket_info import BucketInfo
 from librgw.errors import DeleteMarkerRead, NoSuchBucket, NoSuchKey
 from librgw.objects import ObjectState
-from librgw.tenants import bucket_entry, tenant_problem
+from librgw.tenants import bucket_entry, split_user_id, tenant_problem
 from librgw.users import Account
 
 from ..request_identity import IDENTITY_KEY, OWNER_KEY, request_refusal
@@ -119,7 +131,8 @@ class Context:
         """What this request asks for, as ``authorization.decide`` takes it: in ``bucket``, its
         owner's; else the account's (``account_owner``)."""
         if bucket is None:
-            return Access(account_uid if account_uid is not None else self.account_owner(), action)
+            account_uid = account_uid if account_uid is not None else self.account_owner()
+            return Access(account_uid, action, account_acl=self.account_acl(account_uid))
         account_uid = account_uid if account_uid is not None else bucket.owner
         if s3_action is None:
             on_object = key is not None
@@ -131,7 +144,19 @@ class Context:
             referrer=self.request.headers.get("Referer", ""),
             source_ip=environ.get("REMOTE_ADDR", ""),
             secure=environ.get("wsgi.url_scheme") == "https",
+            account_acl=self.account_acl(account_uid),
         )
+
+    def account_acl(self, account_uid: str) -> AccountAcl | None:
+        """The ACL of ``account_uid``'s account, for a requester who may be granted by it (not
+        its owner, not anonymous: an owner needs no grant, and the ACL grants no one
+        anonymous); None for others, at the cost of no read."""
+        identity = self.identity
+        if identity is None or identity.user_id == account_uid or identity.reseller_admin or identity.role:
+            return None
+        tenant, _ = split_user_id(account_uid)
+        account = Account(tenant, tenant) if tenant else Account(account_uid)
+        return AccountAcl.decode(self.rgw.users.account_attrs(account).get(ACCOUNT_ACL_ATTR, ""))
 
     def _asks_for_versions(self, param: str) -> bool:
         query = self.request.environ.get("QUERY_STRING", "")
@@ -164,14 +189,19 @@ class Context:
         self.authorize(action, bucket, key=key, obj=info, s3_action=s3_action)
         return info
 
-    def is_owner(self, bucket: BucketInfo) -> bool:
-        """May the asker see and set the bucket's private details (ACLs)?"""
+    def is_owner(self, bucket: BucketInfo | None = None) -> bool:
+        """May the asker see and set the bucket's private details (ACLs), or, with no bucket,
+        the account's (its metadata keys and ACL)?"""
         if self.request.environ.get(OWNER_KEY):
             return True
         identity = self.identity
         if identity is None or identity.role:  # a role acts as the role, never as the account's owner
             return False
-        return identity.reseller_admin or identity.user_id == bucket.owner
+        owner = bucket.owner if bucket is not None else self.account_owner()
+        if identity.reseller_admin or identity.user_id == owner:
+            return True
+        acl = self.account_acl(owner)
+        return acl is not None and ADMIN in acl.actions_of(identity)  # an admin of the account's ACL
 
     def account(self) -> Account:
         """The path's account (404 if there is none), read once per request."""

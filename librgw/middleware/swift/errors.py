@@ -3,7 +3,10 @@
 Core errors (``librgw.errors``) carry an S3 code; Swift answers the same conditions with
 its own statuses (``BadDigest`` is Swift's 422 Unprocessable Entity, for instance). A
 cluster that cannot take a write now (too few OSDs up, a busy object) is 503, a full one
-507. Anything else is a bug, left to ``catch_errors``.
+507. A metadata name longer than the cluster keeps in an attribute's name (a Ceph OSD's
+``osd_max_attr_name_len``, 100 bytes by default, for ``user.rgw.x-amz-meta-<name>``: shorter
+than Swift's 128) is 400 "Metadata name too long", as RGW answers ``ENAMETOOLONG``.
+Anything else is a bug, left to ``catch_errors``.
 
 Several conditions share a status (a multipart upload's ``InvalidPart``, ``InvalidPartOrder``
 and ``EntityTooSmall`` are all 400), so the response to a core error also names it:
@@ -43,6 +46,7 @@ STATUS_OF = {
     errors.IndexBusy: exc.HTTPServiceUnavailable,
 }
 ERROR_HEADER = "X-Librgw-Error"
+ATTR_NAME_TOO_LONG = "Metadata name too long for this cluster's attribute names (osd_max_attr_name_len)"
 
 
 class InsufficientStorage(exc.HTTPServerError):
@@ -64,6 +68,8 @@ def swift_error(error: Exception) -> exc.HTTPException | None:
         return None
     if isinstance(error, rados.Error) and error.errno == errno.ENOSPC:
         return InsufficientStorage()
+    if isinstance(error, rados.Error) and error.errno == errno.ENAMETOOLONG:  # as RGW answers it
+        return exc.HTTPBadRequest(ATTR_NAME_TOO_LONG)
     if errors.cluster_busy(error):
         return exc.HTTPServiceUnavailable("The cluster cannot serve this now; try again")
     return None

@@ -2,15 +2,43 @@
 
 A request sets an item with ``X-<Kind>-Meta-<name>: value`` and removes it with an empty
 value or ``X-Remove-<Kind>-Meta-<name>``. Names are case-insensitive and stored lower-case;
-values are UTF-8 text (WSGI hands headers over as Latin-1 strings; ``from_wsgi`` and
+values are UTF-8 text (WSGI hands headers over as Latin-1 strings; ``header_text`` and
 ``to_wsgi`` convert). Object metadata lives in the core's ``x-amz-meta-*`` attributes, the
 same items S3 clients see; container and account metadata live in the bucket's and the
 user's ``attrs`` under their header names (``x-container-meta-color``).
+
+Every header value kept with an object, container or account (metadata, ``Content-Type`` and
+the other content headers) must be readable back: one that is not UTF-8 is refused at write
+time with 400, as Swift refuses a ``Content-Type`` that is not ("Invalid Content-Type") and
+account and container metadata that is not ("Metadata must be valid UTF-8"); here object
+metadata too, since it is kept as text. So is one holding a control character (other than a
+tab), which no HTTP response may carry. On the way out ``to_wsgi`` percent-encodes any such
+character in a value stored before (or another way), so a read never breaks on stored data.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+
+from webob import exc
+
+# What a response header value cannot hold (gunicorn refuses to send it): controls but the tab.
+UNSENDABLE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+NOT_UTF8 = "Metadata must be valid UTF-8"
+OWS = " \t"  # the whitespace HTTP allows around a header value
+
+
+def header_text(value: str, refusal: str) -> str:
+    """A header value to keep, as text: 400 with ``refusal`` if its bytes are not UTF-8 or
+    hold a control character (other than a tab)."""
+    try:
+        text = value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        raise exc.HTTPBadRequest(refusal) from None
+    if UNSENDABLE.search(text):
+        raise exc.HTTPBadRequest(f"{refusal} (control characters are not allowed)")
+    return text
 
 
 def from_wsgi(value: str) -> str:
@@ -23,8 +51,10 @@ def from_wsgi(value: str) -> str:
 
 
 def to_wsgi(value: str) -> str:
-    """Text as a WSGI header value (UTF-8 bytes, carried in a Latin-1 string)."""
-    return value.encode("utf-8").decode("latin-1")
+    """Text as a WSGI header value (UTF-8 bytes, carried in a Latin-1 string) that a response
+    can carry: control characters (but the tab) percent-encoded."""
+    sendable = UNSENDABLE.sub(lambda match: f"%{ord(match[0]):02X}", value)
+    return sendable.encode("utf-8", "replace").decode("latin-1")
 
 
 def requested_changes(headers: Mapping[str, str], kind: str) -> tuple[dict[str, str], set[str]]:
@@ -36,13 +66,14 @@ def requested_changes(headers: Mapping[str, str], kind: str) -> tuple[dict[str, 
     for header, value in headers.items():
         lowered = header.lower()
         if lowered.startswith(prefix):
-            name = from_wsgi(lowered[len(prefix) :])
-            if value.strip():
-                to_set[name] = from_wsgi(value.strip())
+            name = lowered[len(prefix) :]  # a header name is ASCII (an HTTP token)
+            value = value.strip(OWS)  # not str.strip(): "\x85" and "\xa0" are bytes of UTF-8 text here
+            if value:
+                to_set[name] = header_text(value, NOT_UTF8)
             else:
                 to_remove.add(name)
         elif lowered.startswith(remove_prefix):
-            to_remove.add(from_wsgi(lowered[len(remove_prefix) :]))
+            to_remove.add(lowered[len(remove_prefix) :])
     return to_set, to_remove - to_set.keys()
 
 

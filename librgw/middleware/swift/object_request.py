@@ -24,18 +24,23 @@ DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 
 def content_headers(ctx: Context) -> dict[str, str]:
-    """The ``CONTENT_HEADERS`` the request gives, as the core keeps them."""
-    return {
-        name: metadata.from_wsgi(ctx.request.headers[name]) for name in CONTENT_HEADERS if name in ctx.request.headers
-    }
+    """The ``CONTENT_HEADERS`` the request gives, as the core keeps them; 400 for one that
+    could not be sent back (``metadata.header_text``)."""
+    given = ctx.request.headers
+    named = [name for name in CONTENT_HEADERS if name in given]
+    return {name: metadata.header_text(given[name], f"Invalid {name.title()}") for name in named}
+
+
+def requested_content_type(ctx: Context) -> str:
+    """The request's ``Content-Type`` ("" without one); 400 "Invalid Content-Type", as Swift
+    answers, for one that is not UTF-8 (or could not be sent back)."""
+    given = ctx.request.headers.get("Content-Type", "")
+    return metadata.header_text(given, "Invalid Content-Type") if given else ""
 
 
 def content_type_of(ctx: Context, name: str) -> str:
     """The request's ``Content-Type``, or the one object ``name`` suggests."""
-    given = ctx.request.headers.get("Content-Type", "")
-    if given:
-        return metadata.from_wsgi(given)
-    return mimetypes.guess_type(name)[0] or DEFAULT_CONTENT_TYPE
+    return requested_content_type(ctx) or mimetypes.guess_type(name)[0] or DEFAULT_CONTENT_TYPE
 
 
 def requested_metadata(ctx: Context) -> dict[str, str]:

@@ -55,7 +55,14 @@ from . import access_control, lifecycle, metadata, multipart, tagging, versions
 from .conditions import check_read_conditions, write_condition
 from .constraints import check_container_name, check_metadata, check_object_name
 from .context import Context
-from .object_request import content_headers, content_type_of, copy_account, object_path, requested_metadata
+from .object_request import (
+    content_headers,
+    content_type_of,
+    copy_account,
+    object_path,
+    requested_content_type,
+    requested_metadata,
+)
 from .ranges import multipart_body, satisfiable_ranges
 from .request_body import upload_body
 from .timestamps import timestamp_headers
@@ -141,7 +148,7 @@ def _get(ctx: Context, head: bool) -> Response:
         body = None if head else body
     response = Response(status=status, headerlist=headers, app_iter=body if body is not None else [b""])
     # after the body: webob forgets a Content-Length set before app_iter, and HEAD sends none
-    response.headers["Content-Type"] = content_type
+    response.headers["Content-Type"] = metadata.to_wsgi(content_type)
     response.content_length = length
     return response
 
@@ -231,7 +238,7 @@ def _copy(
     headers.update(content_headers(ctx))
     request = WriteRequest(
         metadata=items,
-        content_type=ctx.request.headers.get("Content-Type") or src.content_type,
+        content_type=requested_content_type(ctx) or src.content_type,
         headers=headers,
         owner=ctx.identity.user_id if ctx.identity else dst_bucket.owner,
         acl=access_control.new_object_acl(ctx, dst_bucket),
@@ -261,7 +268,7 @@ def _post(ctx: Context) -> Response:
     ctx.authorize(WRITE, bucket)
     request = WriteRequest(
         metadata=requested_metadata(ctx),
-        content_type=ctx.request.headers.get("Content-Type", ""),
+        content_type=requested_content_type(ctx),
         headers=content_headers(ctx),
     )
     result = ctx.rgw.object_ops.update_metadata(bucket, ctx.path.obj, request)

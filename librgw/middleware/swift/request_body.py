@@ -8,6 +8,11 @@ and raises ``exc.HTTPRequestEntityTooLarge`` as soon as the body passes the size
 error the server raises while reading is a ``ClientDisconnect`` if the connection failed,
 else (a broken chunk: the server's own exception types, not ``OSError``) a 400.
 
+``Transfer-Encoding`` is ``chunked`` or nothing, as Swift's ``swob.is_chunked`` has it
+(``transfer_coding_refusal``, asked by the gateway before anything else): a list of codings
+(``gzip, chunked``) is 501, a single one other than ``chunked`` 400, both answered at once,
+before any of the body is read.
+
 ``read_document`` reads a small body (a policy, an ACL, a bulk-delete list) the same way, so
 a broken or cut one is 400 or 499 there too, never the server's exception escaping as a 500.
 """
@@ -25,6 +30,27 @@ class ClientDisconnect(exc.HTTPClientError):
     code = 499
     title = "Client Disconnect"
     explanation = "The client sent less of the body than it announced."
+
+
+UNSUPPORTED_CODING = "Unsupported Transfer-Coding header value specified in Transfer-Encoding header"
+
+
+class UnsupportedTransferCoding(exc.HTTPNotImplemented):
+    explanation = "The body's transfer coding is not one this server decodes."
+
+
+def transfer_coding_refusal(environ: dict) -> exc.HTTPException | None:
+    """501 for a ``Transfer-Encoding`` listing several codings, 400 for one that is not
+    ``chunked``, as Swift answers them; None for none, or ``chunked``."""
+    value = environ.get("HTTP_TRANSFER_ENCODING")
+    if value is None:
+        return None
+    codings = value.split(",")
+    if len(codings) > 1:
+        return UnsupportedTransferCoding(UNSUPPORTED_CODING)
+    if codings[0].strip().lower() != "chunked":
+        return exc.HTTPBadRequest("Invalid Transfer-Encoding header value")
+    return None
 
 
 class BodyReader:
