@@ -1,23 +1,32 @@
 """``/v1/AUTH_<uid>``: an account is a user; its containers are the user's buckets.
 
 HEAD and GET give ``X-Account-Container-Count``, ``X-Account-Object-Count`` and
-``X-Account-Bytes-Used`` (summed from the buckets' index headers), the account's metadata
-and, for GET, the listing of its containers (``listing.py``). POST sets metadata
+``X-Account-Bytes-Used`` (summed from the buckets' index headers), the same three per
+storage policy (``X-Account-Storage-Policy-<policy>-Object-Count``, ...), ``X-Timestamp``
+and ``X-Put-Timestamp``, the account's metadata and, for GET, the listing of its containers
+(``listing.py``: each with ``count``, ``bytes``, ``last_modified``, ``storage_policy``).
+Swift makes an account's database with its first container, so these times are the oldest
+container's creation (now, for an account without containers, as Swift's answer for an
+account it has not made yet). POST sets metadata
 (``X-Account-Meta-*``), which only a full-control user may do. Accounts are made and
 removed with ``librgw admin user``, so PUT and DELETE are 405.
 """
 
 from __future__ import annotations
 
+import time
+
 from webob import Response, exc
 
 from librgw.authorization import ADMIN, LIST
+from librgw.bucket_index import common_prefix
 from librgw.bucket_info import BucketInfo
 
 from . import metadata
 from .constraints import check_metadata
 from .context import Context
-from .listing import ListingQuery, listing_query, render, swift_time
+from .listing import ListingQuery, described, listing_query, listing_type, render
+from .timestamps import normal, swift_time
 
 KIND = "account"
 
@@ -39,24 +48,53 @@ def handle(ctx: Context) -> Response:
 
 def _get(ctx: Context, listing: bool) -> Response:
     query = listing_query(ctx.request, ctx.limits.account_listing_limit) if listing else None
+    media_type = query.media_type if query else listing_type(ctx.request)
     ctx.authorize(LIST)
     user = ctx.rgw.users.get(ctx.path.uid)
     names = ctx.rgw.buckets.list(user.user_id)
-    items, objects, size = [], 0, 0
+    items, created = [], []
+    policies: dict[str, list[int]] = {}  # policy: [containers, objects, bytes]
     for name in names:
         info = ctx.rgw.buckets.get(name)
         count, used = container_stats(ctx, info)
-        objects, size = objects + count, size + used
-        items.append({"name": name, "count": count, "bytes": used, "last_modified": swift_time(info.creation_time)})
+        totals = policies.setdefault(info.placement_rule, [0, 0, 0])
+        totals[0], totals[1], totals[2] = totals[0] + 1, totals[1] + count, totals[2] + used
+        created.append(info.creation_time)
+        items.append(
+            {
+                "name": name,
+                "count": count,
+                "bytes": used,
+                "last_modified": swift_time(info.creation_time),
+                "storage_policy": info.placement_rule,
+            }
+        )
+    timestamp = normal(min(created, default=time.time()))
     headers = [
         ("X-Account-Container-Count", str(len(names))),
-        ("X-Account-Object-Count", str(objects)),
-        ("X-Account-Bytes-Used", str(size)),
+        ("X-Account-Object-Count", str(sum(t[1] for t in policies.values()))),
+        ("X-Account-Bytes-Used", str(sum(t[2] for t in policies.values()))),
+        ("X-Timestamp", timestamp),
+        ("X-Put-Timestamp", timestamp),
+        *_policy_headers(policies),
         *metadata.headers_of(metadata.stored_items(user.attrs, KIND), KIND),
     ]
     if query is None:
-        return Response(status=204, headerlist=headers)
-    return render(query.format, KIND, ctx.path.account, select(items, query), headers)
+        return described(Response(status=204, headerlist=headers), media_type, "format" not in ctx.request.GET)
+    return render(query, KIND, ctx.path.account, select(items, query), headers)
+
+
+def _policy_headers(policies: dict[str, list[int]]) -> list[tuple[str, str]]:
+    """Swift's per-policy account stats, ``X-Account-Storage-Policy-<policy>-<stat>``."""
+    headers = []
+    for policy, (containers, objects, used) in sorted(policies.items()):
+        prefix = f"X-Account-Storage-Policy-{policy.title()}"
+        headers += [
+            (f"{prefix}-Container-Count", str(containers)),
+            (f"{prefix}-Object-Count", str(objects)),
+            (f"{prefix}-Bytes-Used", str(used)),
+        ]
+    return headers
 
 
 def select(items: list[dict], query: ListingQuery) -> list[dict]:
@@ -69,14 +107,12 @@ def select(items: list[dict], query: ListingQuery) -> list[dict]:
         name = item["name"]
         if not name.startswith(query.prefix) or (low and name <= low) or (high and name >= high):
             continue
-        if query.delimiter:
-            at = name.find(query.delimiter, len(query.prefix))
-            if at >= 0:
-                subdir = name[: at + 1]
-                if subdir not in seen_prefixes:
-                    seen_prefixes.add(subdir)
-                    chosen.append({"subdir": subdir})
-                continue
+        subdir = common_prefix(name, query.prefix, query.delimiter)
+        if subdir:
+            if subdir not in seen_prefixes:
+                seen_prefixes.add(subdir)
+                chosen.append({"subdir": subdir})
+            continue
         chosen.append(item)
     if query.reverse:
         chosen.reverse()

@@ -8,7 +8,8 @@
   server-side copy (its conditions are the destination's). ``Content-Type`` (guessed from
   the name when absent), ``Content-Disposition``, ``Content-Encoding`` and the other
   ``CONTENT_HEADERS``, and ``X-Object-Meta-*`` are kept with the object.
-- **GET/HEAD** answer with them, ``ETag``, ``Last-Modified`` and ``X-Timestamp``; ``Range``
+- **GET/HEAD** answer with them, ``ETag``, ``Last-Modified`` and ``X-Timestamp``
+  (``timestamps.py``); ``Range``
   (one range or several, ``ranges.py``) and the conditional headers (``conditions.py``);
   ``?part-number=N`` reads part N of an object made by a multipart upload (206, with
   ``X-Parts-Count``; any other object is one part). A GET reads the head's share and the
@@ -17,6 +18,11 @@
   aborts the connection, so the client sees fewer bytes than ``Content-Length`` promised.
 - **POST** replaces the metadata and content headers (202); **DELETE** removes (204); both
   404 for a missing object. **COPY** with ``Destination: <container>/<object>`` copies.
+
+An ``ETag`` header is the bare MD5, unquoted, as Swift's proxy sends it (on PUT, COPY, GET,
+HEAD, 304 and 412 alike); an object joined from a multipart upload, whose ETag is no MD5
+(``<md5 of the parts' md5s>-<parts>``), gets it quoted, as Swift quotes a large object's.
+S3 quotes every ETag; the ``s3`` filter adds the quotes.
 
 A copy shares the source's tail objects, so it costs one head write, whatever the size.
 Segmented objects (Swift's DLO ``X-Object-Manifest`` and SLO ``?multipart-manifest=put``)
@@ -53,9 +59,10 @@ from .context import Context
 from .object_request import content_headers, content_type_of, object_path, requested_metadata
 from .ranges import multipart_body, satisfiable_ranges
 from .request_body import upload_body
-from .timestamps import timestamp_headers
+from .timestamps import http_date, timestamp_headers
 
 KIND = "object"
+CREATED_TYPE = "text/html; charset=UTF-8"
 READ_CHUNK = 1024 * 1024
 
 
@@ -90,9 +97,14 @@ def handle(ctx: Context) -> Response:
     raise exc.HTTPMethodNotAllowed(headers={"Allow": "GET, HEAD, PUT, POST, DELETE, COPY"})
 
 
+def etag_header(etag: str) -> str:
+    """An object's ``ETag`` header: bare, or quoted for a multipart object's (which is no MD5)."""
+    return f'"{etag}"' if "-" in etag else etag
+
+
 def object_headers(info: ObjectState) -> list[tuple[str, str]]:
     return [
-        ("ETag", f'"{info.etag}"'),
+        ("ETag", etag_header(info.etag)),
         ("Accept-Ranges", "bytes"),
         *timestamp_headers(info.mtime),
         *[(name.title(), metadata.to_wsgi(value)) for name, value in sorted(info.headers.items())],
@@ -104,7 +116,7 @@ def _get(ctx: Context, head: bool) -> Response:
     bucket = ctx.bucket()
     version_id = versions.requested_version(ctx.request)
     info = ctx.authorized_object(READ, bucket, version_id=version_id)
-    check_read_conditions(ctx.request, info.etag, info.mtime)
+    check_read_conditions(ctx.request, info.etag, info.mtime, etag_header(info.etag))
     headers = object_headers(info) + versions.read_headers(bucket, info)
     headers += tagging.count_headers(info) + lifecycle.expiration_headers(bucket, info)
     ranges = _part_ranges(ctx, info, headers) or satisfiable_ranges(ctx.request.headers.get("Range"), info.size)
@@ -184,9 +196,15 @@ def _put(ctx: Context) -> Response:
     )
     result = ctx.rgw.object_ops.put(bucket, ctx.path.obj, body, request)
     entry = result.entry
-    headerlist = [("ETag", f'"{entry.etag}"'), *timestamp_headers(entry.mtime), *versions.written_headers(result)]
+    headerlist = [("ETag", etag_header(entry.etag)), *timestamp_headers(entry.mtime), *versions.written_headers(result)]
+    return created(headerlist)
+
+
+def created(headerlist: list[tuple[str, str]]) -> Response:
+    """A 201 as Swift's proxy answers a write: no body, ``text/html; charset=UTF-8`` all the same."""
     response = Response(status=201, headerlist=headerlist)
-    response.content_type = None
+    response.headers["Content-Type"] = CREATED_TYPE
+    response.headers["Content-Length"] = "0"
     return response
 
 
@@ -224,18 +242,15 @@ def _copy(
     )
     result = ctx.rgw.object_ops.copy(src_bucket, src, dst_bucket, destination[1], request)
     entry = result.entry
-    response = Response(
-        status=201,
-        headerlist=[
-            ("ETag", f'"{entry.etag}"'),
+    return created(
+        [
+            ("ETag", etag_header(entry.etag)),
             ("X-Copied-From", quote(f"{source[0]}/{source[1]}")),
-            ("X-Copied-From-Last-Modified", timestamp_headers(src.mtime)[1][1]),
+            ("X-Copied-From-Last-Modified", http_date(src.mtime)),
             *timestamp_headers(entry.mtime),
             *versions.written_headers(result),
-        ],
+        ]
     )
-    response.content_type = None
-    return response
 
 
 def _post(ctx: Context) -> Response:
