@@ -62,7 +62,7 @@ from .request_body import upload_body
 from .timestamps import http_date, timestamp_headers
 
 KIND = "object"
-CREATED_TYPE = "text/html; charset=UTF-8"
+WRITE_ANSWER_TYPE = "text/html; charset=UTF-8"  # swob.Response's default, on every bodiless write answer
 READ_CHUNK = 1024 * 1024
 
 
@@ -197,13 +197,13 @@ def _put(ctx: Context) -> Response:
     result = ctx.rgw.object_ops.put(bucket, ctx.path.obj, body, request)
     entry = result.entry
     headerlist = [("ETag", etag_header(entry.etag)), *timestamp_headers(entry.mtime), *versions.written_headers(result)]
-    return created(headerlist)
+    return write_answer(201, headerlist)
 
 
-def created(headerlist: list[tuple[str, str]]) -> Response:
-    """A 201 as Swift's proxy answers a write: no body, ``text/html; charset=UTF-8`` all the same."""
-    response = Response(status=201, headerlist=headerlist)
-    response.headers["Content-Type"] = CREATED_TYPE
+def write_answer(status: int, headerlist: list[tuple[str, str]]) -> Response:
+    """A write's answer as Swift's proxy gives it: no body, ``text/html; charset=UTF-8`` all the same."""
+    response = Response(status=status, headerlist=headerlist)
+    response.headers["Content-Type"] = WRITE_ANSWER_TYPE
     response.headers["Content-Length"] = "0"
     return response
 
@@ -242,14 +242,15 @@ def _copy(
     )
     result = ctx.rgw.object_ops.copy(src_bucket, src, dst_bucket, destination[1], request)
     entry = result.entry
-    return created(
+    return write_answer(
+        201,
         [
             ("ETag", etag_header(entry.etag)),
             ("X-Copied-From", quote(f"{source[0]}/{source[1]}")),
             ("X-Copied-From-Last-Modified", http_date(src.mtime)),
             *timestamp_headers(entry.mtime),
             *versions.written_headers(result),
-        ]
+        ],
     )
 
 
@@ -263,7 +264,7 @@ def _post(ctx: Context) -> Response:
         headers=content_headers(ctx),
     )
     result = ctx.rgw.object_ops.update_metadata(bucket, ctx.path.obj, request)
-    return Response(status=202, headerlist=versions.written_headers(result))
+    return write_answer(202, versions.written_headers(result))
 
 
 def _delete(ctx: Context) -> Response:
@@ -277,4 +278,4 @@ def _delete(ctx: Context) -> Response:
         if result.version_id is None:
             raise NoSuchKey(f"{bucket.name}/{ctx.path.obj} does not exist")
         raise exc.HTTPNotFound(headers=headers)
-    return Response(status=204, headerlist=headers)
+    return write_answer(204, headers)
