@@ -15,6 +15,7 @@ removed with ``librgw admin user``, so PUT and DELETE are 405.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from webob import Response, exc
 
@@ -25,10 +26,24 @@ from librgw.bucket_info import BucketInfo
 from . import metadata
 from .constraints import check_metadata
 from .context import Context
-from .listing import ListingQuery, described, listing_query, listing_type, render
+from .listing import ListingQuery, described, listing_format, listing_query, render
 from .timestamps import normal, swift_time
 
 KIND = "account"
+
+
+@dataclass
+class PolicyStats:
+    """An account's containers in one storage policy, and their objects and bytes."""
+
+    containers: int = 0
+    objects: int = 0
+    bytes_used: int = 0
+
+    def add(self, objects: int, bytes_used: int) -> None:
+        self.containers += 1
+        self.objects += objects
+        self.bytes_used += bytes_used
 
 
 def container_stats(ctx: Context, info: BucketInfo) -> tuple[int, int]:
@@ -48,17 +63,16 @@ def handle(ctx: Context) -> Response:
 
 def _get(ctx: Context, listing: bool) -> Response:
     query = listing_query(ctx.request, ctx.limits.account_listing_limit) if listing else None
-    media_type = query.media_type if query else listing_type(ctx.request)
+    fmt = query.format if query else listing_format(ctx.request)
     ctx.authorize(LIST)
     user = ctx.rgw.users.get(ctx.path.uid)
     names = ctx.rgw.buckets.list(user.user_id)
     items, created = [], []
-    policies: dict[str, list[int]] = {}  # policy: [containers, objects, bytes]
+    policies: dict[str, PolicyStats] = {}
     for name in names:
         info = ctx.rgw.buckets.get(name)
         count, used = container_stats(ctx, info)
-        totals = policies.setdefault(info.placement_rule, [0, 0, 0])
-        totals[0], totals[1], totals[2] = totals[0] + 1, totals[1] + count, totals[2] + used
+        policies.setdefault(info.placement_rule, PolicyStats()).add(count, used)
         created.append(info.creation_time)
         items.append(
             {
@@ -72,27 +86,27 @@ def _get(ctx: Context, listing: bool) -> Response:
     timestamp = normal(min(created, default=time.time()))
     headers = [
         ("X-Account-Container-Count", str(len(names))),
-        ("X-Account-Object-Count", str(sum(t[1] for t in policies.values()))),
-        ("X-Account-Bytes-Used", str(sum(t[2] for t in policies.values()))),
+        ("X-Account-Object-Count", str(sum(p.objects for p in policies.values()))),
+        ("X-Account-Bytes-Used", str(sum(p.bytes_used for p in policies.values()))),
         ("X-Timestamp", timestamp),
         ("X-Put-Timestamp", timestamp),
         *_policy_headers(policies),
         *metadata.headers_of(metadata.stored_items(user.attrs, KIND), KIND),
     ]
     if query is None:
-        return described(Response(status=204, headerlist=headers), media_type, "format" not in ctx.request.GET)
+        return described(Response(status=204, headerlist=headers), fmt)
     return render(query, KIND, ctx.path.account, select(items, query), headers)
 
 
-def _policy_headers(policies: dict[str, list[int]]) -> list[tuple[str, str]]:
+def _policy_headers(policies: dict[str, PolicyStats]) -> list[tuple[str, str]]:
     """Swift's per-policy account stats, ``X-Account-Storage-Policy-<policy>-<stat>``."""
     headers = []
-    for policy, (containers, objects, used) in sorted(policies.items()):
+    for policy, stats in sorted(policies.items()):
         prefix = f"X-Account-Storage-Policy-{policy.title()}"
         headers += [
-            (f"{prefix}-Container-Count", str(containers)),
-            (f"{prefix}-Object-Count", str(objects)),
-            (f"{prefix}-Bytes-Used", str(used)),
+            (f"{prefix}-Container-Count", str(stats.containers)),
+            (f"{prefix}-Object-Count", str(stats.objects)),
+            (f"{prefix}-Bytes-Used", str(stats.bytes_used)),
         ]
     return headers
 

@@ -34,7 +34,7 @@ from . import access_control, metadata, multipart, subresources, versions
 from .account import container_stats
 from .constraints import check_container_name, check_metadata
 from .context import Context
-from .listing import ListingQuery, described, listing_query, listing_type, render
+from .listing import ListingQuery, described, listing_format, listing_query, render
 from .timestamps import normal, swift_time, timestamp_headers
 
 KIND = "container"
@@ -140,12 +140,12 @@ def container_headers(ctx: Context, info: BucketInfo) -> list[tuple[str, str]]:
 
 def _get(ctx: Context, listing: bool) -> Response:
     query = listing_query(ctx.request, ctx.limits.container_listing_limit) if listing else None
-    media_type = query.media_type if query else listing_type(ctx.request)
+    fmt = query.format if query else listing_format(ctx.request)
     info = ctx.bucket()
     ctx.authorize(LIST, info)
     headers = container_headers(ctx, info)
     if query is None:
-        return described(Response(status=204, headerlist=headers), media_type, "format" not in ctx.request.GET)
+        return described(Response(status=204, headerlist=headers), fmt)
     if versions.is_versions_listing(ctx.request):
         items = versions.listed_versions(ctx, info, query)
     else:

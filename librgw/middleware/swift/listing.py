@@ -46,6 +46,12 @@ XML_FIELDS = {
 }
 
 
+@dataclass(frozen=True)
+class ListingFormat:
+    media_type: str  # what the answer's Content-Type names
+    negotiated: bool  # chosen by Accept (no format=): the answer varies with it
+
+
 @dataclass
 class ListingQuery:
     limit: int
@@ -54,8 +60,7 @@ class ListingQuery:
     prefix: str
     delimiter: str
     reverse: bool
-    media_type: str  # what the answer's Content-Type names
-    negotiated: bool  # chosen by Accept (no format=): the answer varies with it
+    format: ListingFormat
 
 
 def listing_query(request: Request, max_limit: int) -> ListingQuery:
@@ -74,8 +79,7 @@ def listing_query(request: Request, max_limit: int) -> ListingQuery:
         params.get("prefix", ""),
         params.get("delimiter", ""),
         params.get("reverse", "").lower() in TRUE,
-        listing_type(request),
-        "format" not in params,
+        listing_format(request),
     )
 
 
@@ -86,18 +90,19 @@ def _params(request: Request) -> dict[str, str]:
         raise exc.HTTPBadRequest("The query string is not UTF-8") from None
 
 
-def listing_type(request: Request) -> str:
+def listing_format(request: Request) -> ListingFormat:
     """The media type a listing (or its HEAD) is answered in: ``format=``, else ``Accept``'s
     choice; 406 if ``Accept`` takes none of them, 400 if it does not parse."""
-    asked = _params(request).get("format", "")
+    params = _params(request)
+    asked = params.get("format", "")
     if asked:
-        return FORMATS.get(asked.lower(), FORMATS["plain"])
+        return ListingFormat(FORMATS.get(asked.lower(), FORMATS["plain"]), negotiated=False)
     if isinstance(request.accept, AcceptInvalidHeader):
         raise exc.HTTPBadRequest("Invalid Accept header")
     offers = request.accept.acceptable_offers(OFFERS)
     if not offers:
         raise exc.HTTPNotAcceptable()
-    return offers[0][0]
+    return ListingFormat(offers[0][0], negotiated="format" not in params)
 
 
 def accepted_type(request: Request) -> str:
@@ -106,11 +111,11 @@ def accepted_type(request: Request) -> str:
     return offers[0][0] if offers else "text/plain"
 
 
-def described(response: Response, media_type: str, negotiated: bool) -> Response:
+def described(response: Response, fmt: ListingFormat) -> Response:
     """``response`` (a listing, or its HEAD) with the headers Swift's ``listing_formats`` sets."""
-    response.headers["Content-Type"] = f"{media_type}; charset=utf-8"
+    response.headers["Content-Type"] = f"{fmt.media_type}; charset=utf-8"
     response.headers["Content-Length"] = str(len(response.body))
-    if negotiated:
+    if fmt.negotiated:
         response.headers["Vary"] = "Accept"
     return response
 
@@ -118,14 +123,15 @@ def described(response: Response, media_type: str, negotiated: bool) -> Response
 def render(query: ListingQuery, root: str, name: str, items: list[dict], headers: list[tuple[str, str]]) -> Response:
     """A listing response; ``root`` is ``account`` or ``container``, ``items`` its entries
     (each a dict of fields in Swift's order, or ``{"subdir": prefix}``)."""
-    if query.media_type == "application/json":
+    media_type = query.format.media_type
+    if media_type == "application/json":
         body = json.dumps(items).encode("ascii")
-    elif query.media_type.endswith("/xml"):
+    elif media_type.endswith("/xml"):
         body = _xml(root, name, items)
     else:
         body = "".join(item.get("name", item.get("subdir", "")) + "\n" for item in items).encode()
     response = Response(status=200 if body else 204, body=body, headerlist=list(headers))
-    return described(response, query.media_type, query.negotiated)
+    return described(response, query.format)
 
 
 def _xml(root: str, name: str, items: list[dict]) -> bytes:
