@@ -19,8 +19,9 @@ The format: ``format=json``, ``xml`` or ``plain`` (any other value is plain), el
   ``storage_policy``.
 - XML: ``<?xml version="1.0" encoding="UTF-8"?>`` and a newline, then ElementTree's
   serialization: a container's ``<object>`` elements with no text between them, ``<subdir
-  name="p"><name>p</name></subdir>`` for a common prefix; an account's elements each followed
-  by a newline (Swift's ``account_to_xml`` writes them so), ``<subdir name="p" />``.
+  name="p"><name>p</name></subdir>`` for a common prefix; in an account's, a newline after the
+  start tag and after each entry (Swift's ``account_to_xml`` writes them so), and ``<subdir
+  name="p" />``.
   Entry fields other than Swift's (a ``?versions`` listing's ``version_id`` and
   ``is_latest``) follow Swift's ones.
 - Plain: one name per line.
