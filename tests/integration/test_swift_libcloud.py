@@ -28,7 +28,7 @@ def driver(gateway):
         "alice:swift",
         "alice-key",
         secure=False,
-        ex_force_auth_url=gateway.url + "/auth",
+        ex_force_auth_url=gateway.url + "/auth",  # v1 auth asks <this>/v1.0
         ex_force_auth_version="1.0",
         ex_force_base_url=storage_url,
     )
