@@ -1,8 +1,9 @@
 """``request_log``: a request id on every request and response, and one access-log line per request.
 
 The id (Swift's form, ``tx<hex>-<hex time>``) goes into ``environ["librgw.trans_id"]`` for
-the filters and app below, and back to the client as ``X-Trans-Id`` and, for S3 clients,
-``x-amz-request-id``. The log line (logger ``librgw.access``, INFO) is::
+the filters and app below, and back to the client as ``X-Trans-Id`` and
+``X-Openstack-Request-Id`` (both, as Swift's ``catch_errors`` sends them) and, for S3
+clients, ``x-amz-request-id``. The log line (logger ``librgw.access``, INFO) is::
 
     127.0.0.1 - - [21/Nov/2026:17:00:00 +0000] "GET /v1/AUTH_alice/photos HTTP/1.1" 200 512 0.004 tx3f2...
 
@@ -35,6 +36,8 @@ SECRET_PARAMS = frozenset(
     {"signature", "x-amz-signature", "x-amz-credential", "x-amz-security-token", "temp_url_sig", "awsaccesskeyid"}
 )
 TRANS_ID_KEY = "librgw.trans_id"
+ID_HEADERS = ("X-Trans-Id", "X-Openstack-Request-Id", "x-amz-request-id")
+ID_HEADER_NAMES = frozenset(name.lower() for name in ID_HEADERS)
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -67,8 +70,8 @@ class RequestLog:
 
         def start(status: str, headers: list[tuple[str, str]], exc_info=None):
             status_holder.append(status)
-            headers = [h for h in headers if h[0].lower() not in ("x-trans-id", "x-amz-request-id")]
-            headers += [("X-Trans-Id", trans_id), ("x-amz-request-id", trans_id)]
+            headers = [h for h in headers if h[0].lower() not in ID_HEADER_NAMES]
+            headers += [(name, trans_id) for name in ID_HEADERS]
             return start_response(status, headers, exc_info)
 
         sent = 0

@@ -329,22 +329,20 @@ def test_bad_listing_parameters_are_4xx(gateway, alice, where):
     account, token = alice
     path = account if where == "account" else f"{account}/{CONTAINER}"
     for query, expected in (
-        ("format=bogus", 400),
         ("format=%FF", 400),
-        ("limit=abc", 412),
-        ("limit=-1", 412),
-        ("limit=", 412),
         ("limit=10001", 412),
         ("limit=99999999999999999999999999", 412),
-        ("limit=%C2%B2", 412),  # "²", a digit to str.isdigit, not to int
-        ("limit=%D9%A3", 412),  # "٣", an Arabic-Indic three
-        ("limit=1%00", 412),
-        ("delimiter=ab", 412),
         ("marker=%FF", 400),
         ("prefix=%C3%28", 400),
     ):
         status = gateway.raw("GET", f"{path}?{query}", {"X-Auth-Token": token})[0]
         assert status == expected, (query, status)
+    # what Swift takes (listing_formats.py: an unknown format is plain; request_helpers.py
+    # constrain_req_limit: a limit that is not all digits is ignored; any delimiter), a listing
+    for query in ("format=bogus", "limit=abc", "limit=-1", "limit=", "limit=%C2%B2", "limit=%D9%A3", "limit=1%00"):
+        status = gateway.raw("GET", f"{path}?{query}", {"X-Auth-Token": token})[0]
+        assert status in (200, 204), (query, status)
+    assert gateway.raw("GET", f"{path}?delimiter=ab", {"X-Auth-Token": token})[0] in (200, 204)
     status = gateway.raw("GET", path, {"X-Auth-Token": token, "Accept": "\xff/;;q=x,,*"})[0]
     assert status in (200, 204) or is_client_error(status)
 

@@ -33,6 +33,11 @@ def wsgi_path(*segments: str) -> str:
     return "/" + "/".join(segments).encode("utf-8").decode("latin-1")
 
 
+def s3_etag(answer: Response) -> str:
+    """A native answer's ``ETag`` as S3 writes every ETag, quoted (Swift sends an MD5 bare)."""
+    return '"' + answer.headers["ETag"].strip('"') + '"'
+
+
 @dataclass(frozen=True)
 class StreamedBody:
     """An upload's body, passed down as it arrives: ``stream`` (the S3 request's, decoded) of

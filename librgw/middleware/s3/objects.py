@@ -24,7 +24,7 @@ from . import lifecycle, tagging, versioning
 from .acl import requested_acl_headers
 from .copy_source import check_copy_conditions, parse_copy_source
 from .errors import S3Error, from_native
-from .native import Native, StreamedBody
+from .native import Native, StreamedBody, s3_etag
 from .object_headers import META_IN, digest_check, native_object_headers, upload_length
 from .s3_request import S3Request
 from .xml_doc import add, document, parse, s3_time, serialize
@@ -71,7 +71,7 @@ def put_object(native: Native, owner: str, s3: S3Request, stream: object) -> Res
         raise S3Error("BadDigest", "The Content-MD5 you specified did not match what we received.")
     if answer.status_int // 100 != 2:
         raise write_failure(answer, s3)
-    return Response(status=200, headerlist=[("ETag", answer.headers["ETag"]), *versioning.version_headers(answer)])
+    return Response(status=200, headerlist=[("ETag", s3_etag(answer)), *versioning.version_headers(answer)])
 
 
 def write_conditions(s3: S3Request) -> dict[str, str]:
@@ -105,6 +105,7 @@ def get_object(native: Native, owner: str, s3: S3Request, head: bool) -> Respons
     if answer.status_int // 100 != 2:
         raise versioning.object_failure(answer, s3)
     headers = [(name, answer.headers[name]) for name in PASSED_BACK if name in answer.headers]
+    headers = [(name, s3_etag(answer) if name == "ETag" else value) for name, value in headers]
     headers += versioning.version_headers(answer)
     headers += tagging.count_header(answer) + lifecycle.expiration_header(answer)
     if "X-Parts-Count" in answer.headers:
@@ -161,7 +162,7 @@ def copy_object(native: Native, owner: str, s3: S3Request) -> Response:
         raise versioning.copy_failure(answer, s3, version_id)
     root = document("CopyObjectResult")
     add(root, "LastModified", s3_time(float(answer.headers["X-Timestamp"])))
-    add(root, "ETag", answer.headers["ETag"])
+    add(root, "ETag", s3_etag(answer))
     response = Response(body=serialize(root), content_type="application/xml")
     response.headerlist.extend(versioning.copy_version_headers(answer))
     return response

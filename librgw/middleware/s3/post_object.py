@@ -39,7 +39,7 @@ from .acl import canned_acl_header
 from .authenticate import identity_of_key, signing_key_of
 from .encryption import asked_for, refuse
 from .errors import S3Error, from_native
-from .native import Native, StreamedBody
+from .native import Native, StreamedBody, s3_etag
 from .s3_request import S3Request
 from .signature import v4_signing_key
 from .xml_doc import add, document, serialize
@@ -170,7 +170,7 @@ def post_object(rgw: librgw.RGW, native_of: Callable[[Identity], Native], owner:
     answer = native.call("PUT", owner, s3.bucket, key, headers, body=StreamedBody(upload.file, str(size)))
     if answer.status_int // 100 != 2:
         raise from_native(answer.status_int, answer.body, "NoSuchKey")
-    etag = answer.headers["ETag"]
+    etag = s3_etag(answer)
     redirect = fields.get("success_action_redirect")
     if redirect:
         query = urlencode({"bucket": s3.bucket, "key": key, "etag": etag})

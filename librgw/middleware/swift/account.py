@@ -2,8 +2,13 @@
 containers are the tenant's buckets, or the user's.
 
 HEAD and GET give ``X-Account-Container-Count``, ``X-Account-Object-Count`` and
-``X-Account-Bytes-Used`` (summed from the buckets' index headers), the account's metadata
-and, for GET, the listing of its containers (``listing.py``). POST sets metadata
+``X-Account-Bytes-Used`` (summed from the buckets' index headers), the same three per
+storage policy (``X-Account-Storage-Policy-<policy>-Object-Count``, ...), ``X-Timestamp``
+and ``X-Put-Timestamp``, the account's metadata and, for GET, the listing of its containers
+(``listing.py``: each with ``count``, ``bytes``, ``last_modified``, ``storage_policy``).
+Swift makes an account's database with its first container, so these times are the oldest
+container's creation (now, for an account without containers, as Swift's answer for an
+account it has not made yet). POST sets metadata
 (``X-Account-Meta-*``), which only a full-control user of the account may do. Accounts
 are made and removed with ``librgw admin user``, so PUT and DELETE are 405.
 
@@ -19,20 +24,38 @@ of the ACL) may set it, and only an owner sees it on HEAD and GET.
 from __future__ import annotations
 
 import json
+import time
+from dataclasses import dataclass
 
 from webob import Response, exc
 
 from librgw.authorization import ACCOUNT_ACL_ACTIONS, ACCOUNT_ACL_ATTR, ADMIN, LIST, AccountAcl
+from librgw.bucket_index import common_prefix
 from librgw.bucket_info import BucketInfo
 from librgw.tenants import bucket_entry
 
 from . import metadata
 from .constraints import check_metadata
 from .context import Context
-from .listing import ListingQuery, listing_query, render, swift_time
+from .listing import ListingQuery, described, listing_format, listing_query, render
+from .timestamps import normal, swift_time
 
 KIND = "account"
 ACL_HEADER = "X-Account-Access-Control"
+
+
+@dataclass
+class PolicyStats:
+    """An account's containers in one storage policy, and their objects and bytes."""
+
+    containers: int = 0
+    objects: int = 0
+    bytes_used: int = 0
+
+    def add(self, objects: int, bytes_used: int) -> None:
+        self.containers += 1
+        self.objects += objects
+        self.bytes_used += bytes_used
 
 
 def container_stats(ctx: Context, info: BucketInfo) -> tuple[int, int]:
@@ -52,30 +75,58 @@ def handle(ctx: Context) -> Response:
 
 def _get(ctx: Context, listing: bool) -> Response:
     query = listing_query(ctx.request, ctx.limits.account_listing_limit) if listing else None
+    fmt = query.format if query else listing_format(ctx.request)
     ctx.authorize(LIST)
     account = ctx.account()
     if account.tenant:
         names = ctx.rgw.buckets.list_tenant(account.tenant)
     else:
         names = ctx.rgw.buckets.list(account.name)
-    items, objects, size = [], 0, 0
+    items, created = [], []
+    policies: dict[str, PolicyStats] = {}
     for name in names:
         info = ctx.rgw.buckets.get(bucket_entry(account.tenant, name))
         count, used = container_stats(ctx, info)
-        objects, size = objects + count, size + used
-        items.append({"name": name, "count": count, "bytes": used, "last_modified": swift_time(info.creation_time)})
+        policies.setdefault(info.placement_rule, PolicyStats()).add(count, used)
+        created.append(info.creation_time)
+        items.append(
+            {
+                "name": name,
+                "count": count,
+                "bytes": used,
+                "last_modified": swift_time(info.creation_time),
+                "storage_policy": info.placement_rule,
+            }
+        )
     attrs = ctx.rgw.users.account_attrs(account)
+    timestamp = normal(min(created, default=time.time()))
     headers = [
         ("X-Account-Container-Count", str(len(names))),
-        ("X-Account-Object-Count", str(objects)),
-        ("X-Account-Bytes-Used", str(size)),
+        ("X-Account-Object-Count", str(sum(p.objects for p in policies.values()))),
+        ("X-Account-Bytes-Used", str(sum(p.bytes_used for p in policies.values()))),
+        ("X-Timestamp", timestamp),
+        ("X-Put-Timestamp", timestamp),
+        *_policy_headers(policies),
         *metadata.headers_of(metadata.stored_items(attrs, KIND), KIND),
     ]
     if attrs.get(ACCOUNT_ACL_ATTR) and ctx.is_owner():
         headers.append((ACL_HEADER, AccountAcl.decode(attrs[ACCOUNT_ACL_ATTR]).encode()))
     if query is None:
-        return Response(status=204, headerlist=headers)
-    return render(query.format, KIND, ctx.path.account, select(items, query), headers)
+        return described(Response(status=204, headerlist=headers), fmt)
+    return render(query, KIND, ctx.path.account, select(items, query), headers)
+
+
+def _policy_headers(policies: dict[str, PolicyStats]) -> list[tuple[str, str]]:
+    """Swift's per-policy account stats, ``X-Account-Storage-Policy-<policy>-<stat>``."""
+    headers = []
+    for policy, stats in sorted(policies.items()):
+        prefix = f"X-Account-Storage-Policy-{policy.title()}"
+        headers += [
+            (f"{prefix}-Container-Count", str(stats.containers)),
+            (f"{prefix}-Object-Count", str(stats.objects)),
+            (f"{prefix}-Bytes-Used", str(stats.bytes_used)),
+        ]
+    return headers
 
 
 def select(items: list[dict], query: ListingQuery) -> list[dict]:
@@ -88,14 +139,12 @@ def select(items: list[dict], query: ListingQuery) -> list[dict]:
         name = item["name"]
         if not name.startswith(query.prefix) or (low and name <= low) or (high and name >= high):
             continue
-        if query.delimiter:
-            at = name.find(query.delimiter, len(query.prefix))
-            if at >= 0:
-                subdir = name[: at + 1]
-                if subdir not in seen_prefixes:
-                    seen_prefixes.add(subdir)
-                    chosen.append({"subdir": subdir})
-                continue
+        subdir = common_prefix(name, query.prefix, query.delimiter)
+        if subdir:
+            if subdir not in seen_prefixes:
+                seen_prefixes.add(subdir)
+                chosen.append({"subdir": subdir})
+            continue
         chosen.append(item)
     if query.reverse:
         chosen.reverse()

@@ -15,27 +15,29 @@ the write (``librgw.write_condition``).
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 
 from webob import Request, exc
 
 from librgw.write_condition import ANY, WriteCondition
 
+from .timestamps import modified_second
 
-def check_read_conditions(request: Request, etag: str, mtime: float) -> None:
-    """Raise 304 or 412 when the request's preconditions fail for an object with ``etag`` and ``mtime``."""
-    modified = datetime.fromtimestamp(math.ceil(mtime), UTC)
+
+def check_read_conditions(request: Request, etag: str, mtime: float, etag_header: str) -> None:
+    """Raise 304 or 412 when the request's preconditions fail for an object with ``etag`` and
+    ``mtime``; the answer names the object's ETag as its GET would (``etag_header``)."""
+    modified = datetime.fromtimestamp(modified_second(mtime), UTC)
     if request.if_match is not None and "If-Match" in request.headers and etag not in request.if_match:
-        raise exc.HTTPPreconditionFailed(headers={"ETag": f'"{etag}"'})
+        raise exc.HTTPPreconditionFailed(headers={"ETag": etag_header})
     if request.if_unmodified_since is not None and "If-Match" not in request.headers:
         if modified > request.if_unmodified_since:
-            raise exc.HTTPPreconditionFailed(headers={"ETag": f'"{etag}"'})
+            raise exc.HTTPPreconditionFailed(headers={"ETag": etag_header})
     if "If-None-Match" in request.headers:
         if etag in request.if_none_match:
-            raise exc.HTTPNotModified(headers={"ETag": f'"{etag}"'})
+            raise exc.HTTPNotModified(headers={"ETag": etag_header})
     elif request.if_modified_since is not None and modified <= request.if_modified_since:
-        raise exc.HTTPNotModified(headers={"ETag": f'"{etag}"'})
+        raise exc.HTTPNotModified(headers={"ETag": etag_header})
 
 
 def write_condition(request: Request) -> WriteCondition | None:

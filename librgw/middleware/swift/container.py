@@ -36,8 +36,8 @@ from . import access_control, metadata, multipart, subresources, versions
 from .account import container_stats
 from .constraints import check_container_name, check_metadata
 from .context import Context
-from .listing import ListingQuery, listing_query, render, swift_time
-from .timestamps import timestamp_headers
+from .listing import ListingQuery, described, listing_format, listing_query, render
+from .timestamps import normal, swift_time, timestamp_headers
 
 KIND = "container"
 PAGE = 1000
@@ -144,6 +144,7 @@ def container_headers(ctx: Context, info: BucketInfo) -> list[tuple[str, str]]:
         ("X-Storage-Policy", info.placement_rule),
         *versions.state_headers(info),
         *timestamp_headers(info.creation_time),
+        ("X-Put-Timestamp", normal(info.creation_time)),
         *metadata.headers_of(metadata.stored_items(info.attrs, KIND), KIND),
     ]
     if ctx.is_owner(info):
@@ -153,25 +154,26 @@ def container_headers(ctx: Context, info: BucketInfo) -> list[tuple[str, str]]:
 
 def _get(ctx: Context, listing: bool) -> Response:
     query = listing_query(ctx.request, ctx.limits.container_listing_limit) if listing else None
+    fmt = query.format if query else listing_format(ctx.request)
     info = ctx.bucket()
     ctx.authorize(LIST, info)
     headers = container_headers(ctx, info)
     if query is None:
-        return Response(status=204, headerlist=headers)
+        return described(Response(status=204, headerlist=headers), fmt)
     if versions.is_versions_listing(ctx.request):
         items = versions.listed_versions(ctx, info, query)
     else:
         items = [_item(entry) for entry in listed(ctx, info, query)]
-    return render(query.format, KIND, info.local_name, items, headers)
+    return render(query, KIND, info.local_name, items, headers)
 
 
 def _item(entry: IndexEntry | str) -> dict:
     if isinstance(entry, str):
         return {"subdir": entry}
-    return {
-        "name": entry.key,
-        "hash": entry.etag,
+    return {  # the container server's order
         "bytes": entry.size,
+        "hash": entry.etag,
+        "name": entry.key,
         "content_type": entry.content_type,
         "last_modified": swift_time(entry.mtime),
     }

@@ -1,24 +1,56 @@
-"""Account and container listings: their query parameters and the three formats Swift serves.
+"""Account and container listings: their query parameters and the three formats Swift serves,
+byte for byte as Swift's ``listing_formats`` middleware and account/container servers write them.
 
-Parameters: ``limit`` (at most the configured listing limit, else 412), ``marker`` and
-``end_marker`` (exclusive bounds), ``prefix``, ``delimiter`` (one character; names sharing a
-prefix up to it roll up into one ``subdir``) and ``reverse``. The format is ``format=json``,
-``xml`` or ``plain`` (the default), or the ``Accept`` header's choice. An empty plain
-listing is 204 No Content, as in Swift.
+Parameters: ``limit`` (at most the configured listing limit, else 412; a value that is not
+all digits, such as ``5000.0`` or ``-1``, is ignored and the listing limit applies, as Swift's
+``constrain_req_limit`` does), ``marker`` and ``end_marker`` (exclusive bounds), ``prefix``,
+``delimiter`` (any length: names sharing a prefix up to it roll up into one ``subdir``) and
+``reverse``.
+
+The format: ``format=json``, ``xml`` or ``plain`` (any other value is plain), else the
+``Accept`` header's best match among ``text/plain`` (the default), ``application/json``,
+``application/xml`` and ``text/xml``; none acceptable is 406, an ``Accept`` that does not parse
+400. The answer, HEAD's too, says ``Content-Type: <type>; charset=utf-8`` and, when no
+``format`` was given, ``Vary: Accept``. An empty plain listing is 204 No Content.
+
+- JSON: ``json.dumps`` of the entries, ASCII-escaped; a container's entries are ``bytes``,
+  ``hash``, ``name``, ``content_type``, ``last_modified`` in that order (the container
+  server's), an account's ``name``, ``count``, ``bytes``, ``last_modified``,
+  ``storage_policy``.
+- XML: ``<?xml version="1.0" encoding="UTF-8"?>`` and a newline, then ElementTree's
+  serialization: a container's ``<object>`` elements with no text between them, ``<subdir
+  name="p"><name>p</name></subdir>`` for a common prefix; in an account's, a newline after the
+  start tag and after each entry (Swift's ``account_to_xml`` writes them so), and ``<subdir
+  name="p" />``.
+  Entry fields other than Swift's (a ``?versions`` listing's ``version_id`` and
+  ``is_latest``) follow Swift's ones.
+- Plain: one name per line.
 """
 
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from xml.sax.saxutils import escape, quoteattr
 
 from webob import Request, Response, exc
+from webob.acceptparse import AcceptInvalidHeader
 
 FORMATS = {"json": "application/json", "xml": "application/xml", "plain": "text/plain"}
-FORMAT_OF_TYPE = {"application/json": "json", "application/xml": "xml", "text/xml": "xml"}
+OFFERS = ["text/plain", "application/json", "application/xml", "text/xml"]
 TRUE = {"true", "1", "yes", "on", "t", "y"}
+XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+# the fields Swift writes in an XML listing's entries, in its order
+XML_FIELDS = {
+    "container": ("name", "hash", "bytes", "content_type", "last_modified"),
+    "account": ("name", "count", "bytes", "last_modified", "storage_policy"),
+}
+
+
+@dataclass(frozen=True)
+class ListingFormat:
+    media_type: str  # what the answer's Content-Type names
+    negotiated: bool  # chosen by Accept (no format=): the answer varies with it
 
 
 @dataclass
@@ -29,29 +61,26 @@ class ListingQuery:
     prefix: str
     delimiter: str
     reverse: bool
-    format: str
+    format: ListingFormat
 
 
 def listing_query(request: Request, max_limit: int) -> ListingQuery:
     """The listing parameters of ``request``: 412 for a limit over ``max_limit``, 400 for bad ones."""
     params = _params(request)
-    limit_text = params.get("limit", str(max_limit))
-    if not (limit_text.isascii() and limit_text.isdigit()):  # "²" is a digit to isdigit, not to int
-        raise exc.HTTPPreconditionFailed(f"Value of limit must be a non-negative integer: {limit_text[:32]}")
-    limit = int(limit_text)
-    if limit > max_limit:
-        raise exc.HTTPPreconditionFailed(f"Maximum limit is {max_limit}")
-    delimiter = params.get("delimiter", "")
-    if len(delimiter) > 1:
-        raise exc.HTTPPreconditionFailed("Bad delimiter: it must be one character")
+    limit_text = params.get("limit", "")
+    limit = max_limit
+    if limit_text.isascii() and limit_text.isdigit():  # "²" is a digit to isdigit, not to int
+        limit = int(limit_text)
+        if limit > max_limit:
+            raise exc.HTTPPreconditionFailed(f"Maximum limit is {max_limit}")
     return ListingQuery(
         limit,
         params.get("marker", ""),
         params.get("end_marker", ""),
         params.get("prefix", ""),
-        delimiter,
+        params.get("delimiter", ""),
         params.get("reverse", "").lower() in TRUE,
-        _format(request, params.get("format", "")),
+        listing_format(request),
     )
 
 
@@ -62,50 +91,65 @@ def _params(request: Request) -> dict[str, str]:
         raise exc.HTTPBadRequest("The query string is not UTF-8") from None
 
 
-def _format(request: Request, asked: str) -> str:
-    asked = asked.lower()
+def listing_format(request: Request) -> ListingFormat:
+    """The media type a listing (or its HEAD) is answered in: ``format=``, else ``Accept``'s
+    choice; 406 if ``Accept`` takes none of them, 400 if it does not parse."""
+    params = _params(request)
+    asked = params.get("format", "")
     if asked:
-        if asked not in FORMATS:
-            raise exc.HTTPBadRequest(f"Unknown format {asked[:16]!r}: use json, xml or plain")
-        return asked
-    return FORMAT_OF_TYPE.get(accepted_type(request), "plain")
+        return ListingFormat(FORMATS.get(asked.lower(), FORMATS["plain"]), negotiated=False)
+    if isinstance(request.accept, AcceptInvalidHeader):
+        raise exc.HTTPBadRequest("Invalid Accept header")
+    offers = request.accept.acceptable_offers(OFFERS)
+    if not offers:
+        raise exc.HTTPNotAcceptable()
+    return ListingFormat(offers[0][0], negotiated="format" not in params)
 
 
 def accepted_type(request: Request) -> str:
     """The listing media type the ``Accept`` header prefers; ``text/plain`` if it names none."""
-    offers = request.accept.acceptable_offers(["text/plain", "application/json", "application/xml", "text/xml"])
+    offers = request.accept.acceptable_offers(OFFERS)
     return offers[0][0] if offers else "text/plain"
 
 
-def swift_time(mtime: float) -> str:
-    """A listing's ``last_modified``: ISO 8601 in UTC with microseconds, no zone, as Swift writes it."""
-    return datetime.fromtimestamp(mtime, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
-
-
-def render(fmt: str, root: str, name: str, items: list[dict], headers: list[tuple[str, str]]) -> Response:
-    """A listing response; ``root`` is ``account`` or ``container``, ``items`` its entries
-    (each a dict of fields, or ``{"subdir": prefix}``)."""
-    if fmt == "json":
-        body = json.dumps(items).encode()
-    elif fmt == "xml":
-        body = _xml(root, name, items)
-    else:
-        if not items:
-            return Response(status=204, headerlist=headers)
-        body = "".join(item.get("name", item.get("subdir", "")) + "\n" for item in items).encode()
-    response = Response(body=body, headerlist=list(headers))
-    response.content_type, response.charset = FORMATS[fmt], "utf-8"  # webob skips them given a headerlist
+def described(response: Response, fmt: ListingFormat) -> Response:
+    """``response`` (a listing, or its HEAD) with the headers Swift's ``listing_formats`` sets."""
+    response.headers["Content-Type"] = f"{fmt.media_type}; charset=utf-8"
+    response.headers["Content-Length"] = str(len(response.body))
+    if fmt.negotiated:
+        response.headers["Vary"] = "Accept"
     return response
 
 
+def render(query: ListingQuery, root: str, name: str, items: list[dict], headers: list[tuple[str, str]]) -> Response:
+    """A listing response; ``root`` is ``account`` or ``container``, ``items`` its entries
+    (each a dict of fields in Swift's order, or ``{"subdir": prefix}``)."""
+    media_type = query.format.media_type
+    if media_type == "application/json":
+        body = json.dumps(items).encode("ascii")
+    elif media_type.endswith("/xml"):
+        body = _xml(root, name, items)
+    else:
+        body = "".join(item.get("name", item.get("subdir", "")) + "\n" for item in items).encode()
+    response = Response(status=200 if body else 204, body=body, headerlist=list(headers))
+    return described(response, query.format)
+
+
 def _xml(root: str, name: str, items: list[dict]) -> bytes:
-    child = "object" if root == "container" else "container"
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', f"<{root} name={quoteattr(name)}>"]
+    doc = ET.Element(root, name=name)
+    child, fields = ("object" if root == "container" else "container"), XML_FIELDS[root]
     for item in items:
         if "subdir" in item:
-            lines.append(f"<subdir name={quoteattr(item['subdir'])}><name>{escape(item['subdir'])}</name></subdir>")
-            continue
-        fields = "".join(f"<{key}>{escape(str(value))}</{key}>" for key, value in item.items())
-        lines.append(f"<{child}>{fields}</{child}>")
-    lines.append(f"</{root}>")
-    return "\n".join(lines).encode()
+            entry = ET.SubElement(doc, "subdir", name=item["subdir"])
+            if root == "container":
+                ET.SubElement(entry, "name").text = item["subdir"]
+        else:
+            entry = ET.SubElement(doc, child)
+            ordered = [key for key in fields if key in item] + [key for key in item if key not in fields]
+            for key in ordered:
+                ET.SubElement(entry, key).text = str(item[key])
+        if root == "account":
+            entry.tail = "\n"
+    if root == "account":
+        doc.text = "\n"
+    return XML_DECLARATION + ET.tostring(doc, encoding="UTF-8")

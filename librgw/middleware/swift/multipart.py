@@ -87,12 +87,11 @@ from librgw.write_request import WriteRequest
 from . import access_control, versions
 from .conditions import write_condition
 from .context import Context
-from .listing import swift_time
 from .object_request import content_headers, content_type_of, copy_account, object_path, requested_metadata
 from .ranges import byte_position
 from .request_body import upload_body
 from .tagging import requested_tags
-from .timestamps import timestamp_headers
+from .timestamps import swift_time, timestamp_headers
 
 UPLOADS = "uploads"
 UPLOAD_ID = "upload-id"

@@ -9,7 +9,8 @@
   ``X-Copy-From-Account`` names (``AUTH_<...>``) if given. ``Content-Type`` (guessed from
   the name when absent), ``Content-Disposition``, ``Content-Encoding`` and the other
   ``CONTENT_HEADERS``, and ``X-Object-Meta-*`` are kept with the object.
-- **GET/HEAD** answer with them, ``ETag``, ``Last-Modified`` and ``X-Timestamp``; ``Range``
+- **GET/HEAD** answer with them, ``ETag``, ``Last-Modified`` and ``X-Timestamp``
+  (``timestamps.py``); ``Range``
   (one range or several, ``ranges.py``) and the conditional headers (``conditions.py``);
   ``?part-number=N`` reads part N of an object made by a multipart upload (206, with
   ``X-Parts-Count``; any other object is one part). A GET reads the head's share and the
@@ -22,6 +23,11 @@
   WRITE of the destination, whichever accounts they are in, and answers with
   ``X-Copied-From``, ``X-Copied-From-Account`` and ``X-Copied-From-Last-Modified``, as Swift's
   copy middleware does.
+
+An ``ETag`` header is the bare MD5, unquoted, as Swift's proxy sends it (on PUT, COPY, GET,
+HEAD, 304 and 412 alike); an object joined from a multipart upload, whose ETag is no MD5
+(``<md5 of the parts' md5s>-<parts>``), gets it quoted, as Swift quotes a large object's.
+S3 quotes every ETag; the ``s3`` filter adds the quotes.
 
 A copy shares the source's tail objects, so it costs one head write, whatever the size.
 Segmented objects (Swift's DLO ``X-Object-Manifest`` and SLO ``?multipart-manifest=put``)
@@ -65,9 +71,10 @@ from .object_request import (
 )
 from .ranges import multipart_body, satisfiable_ranges
 from .request_body import upload_body
-from .timestamps import timestamp_headers
+from .timestamps import http_date, timestamp_headers
 
 KIND = "object"
+WRITE_ANSWER_TYPE = "text/html; charset=UTF-8"  # swob.Response's default, on every bodiless write answer
 READ_CHUNK = 1024 * 1024
 
 
@@ -110,9 +117,14 @@ def handle(ctx: Context) -> Response:
     raise exc.HTTPMethodNotAllowed(headers={"Allow": "GET, HEAD, PUT, POST, DELETE, COPY"})
 
 
+def etag_header(etag: str) -> str:
+    """An object's ``ETag`` header: bare, or quoted for a multipart object's (which is no MD5)."""
+    return f'"{etag}"' if "-" in etag else etag
+
+
 def object_headers(info: ObjectState) -> list[tuple[str, str]]:
     return [
-        ("ETag", f'"{info.etag}"'),
+        ("ETag", etag_header(info.etag)),
         ("Accept-Ranges", "bytes"),
         *timestamp_headers(info.mtime),
         *[(name.title(), metadata.to_wsgi(value)) for name, value in sorted(info.headers.items())],
@@ -124,7 +136,7 @@ def _get(ctx: Context, head: bool) -> Response:
     bucket = ctx.bucket()
     version_id = versions.requested_version(ctx.request)
     info = ctx.authorized_object(READ, bucket, version_id=version_id)
-    check_read_conditions(ctx.request, info.etag, info.mtime)
+    check_read_conditions(ctx.request, info.etag, info.mtime, etag_header(info.etag))
     headers = object_headers(info) + versions.read_headers(bucket, info)
     headers += tagging.count_headers(info) + lifecycle.expiration_headers(bucket, info)
     ranges = _part_ranges(ctx, info, headers) or satisfiable_ranges(ctx.request.headers.get("Range"), info.size)
@@ -204,9 +216,15 @@ def _put(ctx: Context) -> Response:
     )
     result = ctx.rgw.object_ops.put(bucket, ctx.path.obj, body, request)
     entry = result.entry
-    headerlist = [("ETag", f'"{entry.etag}"'), *timestamp_headers(entry.mtime), *versions.written_headers(result)]
-    response = Response(status=201, headerlist=headerlist)
-    response.content_type = None
+    headerlist = [("ETag", etag_header(entry.etag)), *timestamp_headers(entry.mtime), *versions.written_headers(result)]
+    return write_answer(201, headerlist)
+
+
+def write_answer(status: int, headerlist: list[tuple[str, str]]) -> Response:
+    """A write's answer as Swift's proxy gives it: no body, ``text/html; charset=UTF-8`` all the same."""
+    response = Response(status=status, headerlist=headerlist)
+    response.headers["Content-Type"] = WRITE_ANSWER_TYPE
+    response.headers["Content-Length"] = "0"
     return response
 
 
@@ -247,19 +265,17 @@ def _copy(
     )
     result = ctx.rgw.object_ops.copy(src_bucket, src, dst_bucket, dst_key, request)
     entry = result.entry
-    response = Response(
-        status=201,
-        headerlist=[
-            ("ETag", f'"{entry.etag}"'),
+    return write_answer(
+        201,
+        [
+            ("ETag", etag_header(entry.etag)),
             ("X-Copied-From", quote(f"{src_container}/{src_key}")),
             ("X-Copied-From-Account", quote(src_account)),
-            ("X-Copied-From-Last-Modified", timestamp_headers(src.mtime)[1][1]),
+            ("X-Copied-From-Last-Modified", http_date(src.mtime)),
             *timestamp_headers(entry.mtime),
             *versions.written_headers(result),
         ],
     )
-    response.content_type = None
-    return response
 
 
 def _post(ctx: Context) -> Response:
@@ -272,7 +288,7 @@ def _post(ctx: Context) -> Response:
         headers=content_headers(ctx),
     )
     result = ctx.rgw.object_ops.update_metadata(bucket, ctx.path.obj, request)
-    return Response(status=202, headerlist=versions.written_headers(result))
+    return write_answer(202, versions.written_headers(result))
 
 
 def _delete(ctx: Context) -> Response:
@@ -286,4 +302,4 @@ def _delete(ctx: Context) -> Response:
         if result.version_id is None:
             raise NoSuchKey(f"{bucket.name}/{ctx.path.obj} does not exist")
         raise exc.HTTPNotFound(headers=headers)
-    return Response(status=204, headerlist=headers)
+    return write_answer(204, headers)

@@ -73,8 +73,8 @@ from librgw.objects import ObjectState
 from librgw.versioning import VERSION_ID_LEN, Version
 
 from .context import Context
-from .listing import TRUE, ListingQuery, swift_time
-from .timestamps import timestamp_headers
+from .listing import TRUE, ListingQuery
+from .timestamps import swift_time, timestamp_headers
 
 ENABLED_HEADER = "X-Versions-Enabled"
 VERSION_HEADER = "X-Object-Version-Id"
@@ -207,10 +207,10 @@ def version_item(version: Version) -> dict:
         size, etag, content_type = 0, EMPTY_MD5, DELETE_MARKER_CONTENT_TYPE
     else:
         size, etag, content_type = version.size, version.etag, version.content_type
-    return {
-        "name": version.key,
-        "hash": etag,
+    return {  # the container server's order, then the version's
         "bytes": size,
+        "hash": etag,
+        "name": version.key,
         "content_type": content_type,
         "last_modified": swift_time(version.mtime),
         "version_id": version.version_id,
