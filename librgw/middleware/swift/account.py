@@ -98,7 +98,7 @@ def _get(ctx: Context, listing: bool) -> Response:
                 "storage_policy": info.placement_rule,
             }
         )
-    attrs = ctx.rgw.users.account_attrs(account)
+    attrs, owner = ctx.rgw.users.account_attrs(account), ctx.is_owner()
     timestamp = normal(min(created, default=time.time()))
     headers = [
         ("X-Account-Container-Count", str(len(names))),
@@ -107,9 +107,9 @@ def _get(ctx: Context, listing: bool) -> Response:
         ("X-Timestamp", timestamp),
         ("X-Put-Timestamp", timestamp),
         *_policy_headers(policies),
-        *metadata.headers_of(metadata.stored_items(attrs, KIND), KIND),
+        *metadata.headers_of(metadata.owners_view(metadata.stored_items(attrs, KIND), owner), KIND),
     ]
-    if attrs.get(ACCOUNT_ACL_ATTR) and ctx.is_owner():
+    if attrs.get(ACCOUNT_ACL_ATTR) and owner:
         headers.append((ACL_HEADER, AccountAcl.decode(attrs[ACCOUNT_ACL_ATTR]).encode()))
     if query is None:
         return described(Response(status=204, headerlist=headers), fmt)

@@ -71,7 +71,8 @@ def _requested_attrs(ctx: Context, info: BucketInfo | None) -> dict[str, str] | 
     attrs = info.attrs if info is not None else {}
     to_set, to_remove = metadata.requested_changes(ctx.request.headers, KIND)
     sets_acl = _sets_acl(ctx, creating)
-    ctx.authorize(ADMIN if sets_acl else WRITE, info)  # the account's for a new one, else its owner's
+    sets_keys = bool((to_set.keys() | to_remove) & metadata.OWNER_ONLY)
+    ctx.authorize(ADMIN if sets_acl or sets_keys else WRITE, info)  # the account's for a new one, else its owner's
     if not to_set and not to_remove and not sets_acl:
         return None
     if sets_acl:
@@ -138,6 +139,7 @@ def _delete(ctx: Context) -> Response:
 
 def container_headers(ctx: Context, info: BucketInfo) -> list[tuple[str, str]]:
     count, used = container_stats(ctx, info)
+    owner = ctx.is_owner(info)
     headers = [
         ("X-Container-Object-Count", str(count)),
         ("X-Container-Bytes-Used", str(used)),
@@ -145,9 +147,9 @@ def container_headers(ctx: Context, info: BucketInfo) -> list[tuple[str, str]]:
         *versions.state_headers(info),
         *timestamp_headers(info.creation_time),
         ("X-Put-Timestamp", normal(info.creation_time)),
-        *metadata.headers_of(metadata.stored_items(info.attrs, KIND), KIND),
+        *metadata.headers_of(metadata.owners_view(metadata.stored_items(info.attrs, KIND), owner), KIND),
     ]
-    if ctx.is_owner(info):
+    if owner:
         headers += access_control.swift_acl_headers(info)
     return headers
 
