@@ -233,7 +233,10 @@ def test_only_owners_see_or_set_temp_url_keys(conf, photos, token):
         rgw.users.create_subuser("alice", "reader", "read", secret_key="reader-key")
     login = Request.blank("/auth/v1.0", headers={"X-Auth-User": "alice:reader", "X-Auth-Key": "reader-key"})
     reader = login.get_response(photos).headers["X-Auth-Token"]
-    assert call(photos, "POST", "/v1/AUTH_alice/photos", token, **{"X-Container-Read": ".r:*,.rlistings"}).status_int == 204
+    assert (
+        call(photos, "POST", "/v1/AUTH_alice/photos", token, **{"X-Container-Read": ".r:*,.rlistings"}).status_int
+        == 204
+    )
     public = call(photos, "HEAD", "/v1/AUTH_alice/photos")
     assert public.status_int == 204 and "X-Container-Meta-Temp-Url-Key" not in public.headers
     assert "X-Container-Meta-Temp-Url-Key" not in call(photos, "HEAD", "/v1/AUTH_alice/photos", reader).headers

@@ -34,10 +34,11 @@ from librgw.errors import BucketAlreadyOwnedByYou, BucketNotEmpty
 
 from . import access_control, metadata, multipart, subresources, versions
 from .account import container_stats
+from .answer_bodies import bodiless_answer
 from .constraints import check_container_name, check_metadata
 from .context import Context
 from .listing import ListingQuery, described, listing_format, listing_query, render
-from .timestamps import normal, swift_time, timestamp_headers
+from .timestamps import swift_time, timestamp_headers
 
 KIND = "container"
 PAGE = 1000
@@ -108,7 +109,7 @@ def _put(ctx: Context) -> Response:
         ctx.rgw.buckets.set_attrs(info.name, attrs)
     if state is not None:
         ctx.rgw.buckets.set_versioning(info.name, state)
-    return Response(status=status)
+    return bodiless_answer(status)
 
 
 def _post(ctx: Context) -> Response:
@@ -119,7 +120,7 @@ def _post(ctx: Context) -> Response:
         ctx.rgw.buckets.set_attrs(info.name, attrs)
     if state is not None:
         ctx.rgw.buckets.set_versioning(info.name, state)
-    return Response(status=204)
+    return bodiless_answer(204)
 
 
 def _delete(ctx: Context) -> Response:
@@ -134,7 +135,7 @@ def _delete(ctx: Context) -> Response:
             if index.holds_objects():
                 raise
         ctx.rgw.buckets.delete(info.name, info.owner)
-    return Response(status=204)
+    return bodiless_answer(204)
 
 
 def container_headers(ctx: Context, info: BucketInfo) -> list[tuple[str, str]]:
@@ -146,7 +147,7 @@ def container_headers(ctx: Context, info: BucketInfo) -> list[tuple[str, str]]:
         ("X-Storage-Policy", info.placement_rule),
         *versions.state_headers(info),
         *timestamp_headers(info.creation_time),
-        ("X-Put-Timestamp", normal(info.creation_time)),
+        ("Accept-Ranges", "bytes"),
         *metadata.headers_of(metadata.owners_view(metadata.stored_items(info.attrs, KIND), owner), KIND),
     ]
     if owner:
