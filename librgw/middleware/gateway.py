@@ -50,7 +50,7 @@ from .swift import account, container, objects
 from .swift.answer_bodies import swift_answer
 from .swift.constraints import Limits
 from .swift.context import Context, parse_path, query_params
-from .swift.errors import ERROR_HEADER, swift_error
+from .swift.errors import swift_error
 from .swift.request_body import transfer_coding_refusal
 
 API_PREFIX = "/v1/"
@@ -79,7 +79,6 @@ class Gateway:
             response = exc.HTTPNotFound()
         if path.startswith(BARE_API_PATHS[0]) and not environ.get(NATIVE_S3_KEY):
             response = swift_answer(response, request.method)  # a Swift client's: as Swift writes it
-            response.headers.pop(ERROR_HEADER, None)  # meant for the s3 filter alone
         if response.status_code == 401:
             response.headers["WWW-Authenticate"] = www_authenticate(path)
         return response(environ, start_response)

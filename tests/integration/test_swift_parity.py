@@ -43,6 +43,7 @@ KNOWN = {
     ("server", None): "gunicorn names itself in every answer (eventlet, under Swift, sends none)",
     ("content-length", 204): "gunicorn leaves Content-Length out of a 204, as RFC 9110 section 8.6 has a server do",
     ("content-length", 304): "and out of a 304 (RFC 9110 section 8.6 lets it say the length a 200 would have)",
+    ("x-librgw-error", None): "names the core's error where Swift's statuses are shared (swift/errors.py)",
     ("last-modified", 422): "Swift's object server dates its refusal of a body whose MD5 is not the ETag given",
 }
 LISTING_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}")

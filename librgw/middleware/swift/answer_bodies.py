@@ -85,8 +85,8 @@ def swift_answer(response: Response, method: str) -> Response:
     status = response.status_code
     if status == 202:
         return _with_body(response, stock_page(status), STOCK_PAGE_TYPE, method)
-    if status < 400 or status == 500 or not isinstance(response, exc.HTTPException):
-        return response  # a success, catch_errors' 500, or an answer with a body of its own
+    if status < 400 or status == 500 or not isinstance(response, exc.HTTPException) or response.empty_body:
+        return response  # a success, catch_errors' 500, or an answer with a body (or none) of its own
     message = response.detail
     if status in ALWAYS_STOCK or (not message and status in STOCK):
         return _with_body(response, stock_page(status), STOCK_PAGE_TYPE, method)

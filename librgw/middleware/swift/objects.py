@@ -57,6 +57,7 @@ from librgw.errors import NoSuchKey
 from librgw.objects import ObjectReader, ObjectState
 from librgw.write_request import WriteRequest
 
+from ..request_identity import NATIVE_S3_KEY
 from . import access_control, lifecycle, metadata, multipart, tagging, versions
 from .answer_bodies import about_object, bodiless_answer
 from .conditions import check_read_conditions, write_condition
@@ -221,8 +222,16 @@ def _put(ctx: Context) -> Response:
     )
     result = ctx.rgw.object_ops.put(bucket, ctx.path.obj, body, request)
     entry = result.entry
-    headerlist = [("ETag", etag_header(entry.etag)), ("Last-Modified", http_date(entry.mtime))]
+    headerlist = [("ETag", etag_header(entry.etag)), *_written_at(ctx, entry.mtime)]
     return bodiless_answer(201, [*headerlist, *versions.written_headers(result)])
+
+
+def _written_at(ctx: Context, mtime: float) -> list[tuple[str, str]]:
+    """When a write made its object: ``Last-Modified``, as Swift answers; and for the s3
+    filter, which needs the time to the microsecond, ``X-Timestamp`` too."""
+    if ctx.request.environ.get(NATIVE_S3_KEY):
+        return timestamp_headers(mtime)
+    return [("Last-Modified", http_date(mtime))]
 
 
 def _copy(
@@ -269,7 +278,7 @@ def _copy(
             ("X-Copied-From", quote(f"{src_container}/{src_key}")),
             ("X-Copied-From-Account", quote(src_account)),
             ("X-Copied-From-Last-Modified", http_date(src.mtime)),
-            ("Last-Modified", http_date(entry.mtime)),
+            *_written_at(ctx, entry.mtime),
             *metadata.headers_of(items, KIND),  # Swift's copy answers with the copy's metadata
             *versions.written_headers(result),
         ],
