@@ -13,9 +13,9 @@ In order, as RGW and AWS evaluate:
 
 1. A reseller admin (a user with radosgw-admin's ``--admin``) may do anything anywhere.
 2. A subuser may do only the kinds of action its permission allows, in its own account or
-   through any grant: ``read`` (READ and LIST), ``write`` (WRITE), ``readwrite`` (both) or
-   ``full-control`` (both, and ADMIN, READ_ACP and WRITE_ACP: setting and reading ACLs and
-   policies, account metadata).
+   through any grant: ``read`` (READ and LIST), ``write`` (WRITE: objects), ``readwrite``
+   (both) or ``full-control`` (both, and CONTAINERS, ADMIN, READ_ACP and WRITE_ACP: making and
+   deleting containers, setting and reading ACLs and policies, account metadata).
 3. The bucket policy: a statement that denies the request refuses it, whoever asks, the
    bucket's owner too (except the owner's getting, setting and deleting the policy itself,
    so nobody locks themselves out).
@@ -26,9 +26,9 @@ In order, as RGW and AWS evaluate:
    own (written through Swift, or by the bucket's owner) is the bucket owner's, as in Swift.
    Whom the account's ACL (``AccountAcl``: Swift's ``X-Account-Access-Control``) names
    may do, in the account, what its level allows, as the owner does: ``admin`` anything
-   (it is an owner, ``swift_owner``), ``read-write`` READ, LIST and WRITE (containers made
-   and deleted, objects written; not the account's metadata or ACLs), ``read-only`` READ
-   and LIST.
+   (it is an owner, ``swift_owner``), ``read-write`` READ, LIST, WRITE and CONTAINERS
+   (containers made and deleted, objects written; not the account's metadata or ACLs),
+   ``read-only`` READ and LIST.
 5. A statement of the bucket policy that allows the request allows it (what a policy may
    allow is ``POLICY_GRANTABLE``).
 6. The ACLs: for an object's data or ACL, the object's ACL (or Swift's READ_OBJS on the
@@ -45,12 +45,13 @@ Owning the account counts for nothing, and what has no S3 action (the account's 
 metadata, creating buckets) is refused. The bucket policy is matched with the assumed
 role's ARN as the requester, so only its ``"*"`` statements name a role.
 
-How a subuser's permission maps to Swift's rights follows RGW: a subuser acts in its
-user's account with its permission as a mask (RGW's ``perm_mask``, checked before the
-account's ACL, ``verify_user_permission_no_policy``). So ``full-control`` is the account's
-owner (tempauth's ``.admin``); ``readwrite`` and ``write`` may make and delete containers,
-as RGW's WRITE on the account allows and as Swift's ``read-write`` account ACL does, but
-never change the account's metadata or any ACL, which take ADMIN; ``read`` only reads.
+How a subuser's permission maps to Swift's rights: a subuser acts in its user's account
+with its permission as a mask (RGW's ``perm_mask``, checked before the account's ACL,
+``verify_user_permission_no_policy``). ``full-control`` is the account's owner (tempauth's
+``.admin``); as in Swift, a user without account-admin rights makes and deletes containers
+only if the account's ACL grants it (``read-write``), so ``readwrite`` and ``write`` write
+objects in the containers there are (RGW lets them make buckets too: issue 17 chose Swift's
+model); account metadata and ACLs take ADMIN; ``read`` only reads.
 
 A refusal is 401 for a request without credentials (log in, then ask again) and 403 for
 one with them; the gateway sends it as such (``middleware/request_identity.py``).
@@ -69,17 +70,18 @@ from .tenants import account_of
 
 READ, LIST, WRITE, ADMIN = "read", "list", "write", "admin"
 READ_ACP, WRITE_ACP = "read_acp", "write_acp"
+CONTAINERS = "containers"  # making and deleting the account's containers (buckets)
 PERMISSION_ACTIONS = {
     "read": {READ, LIST},
     "write": {WRITE},
     "readwrite": {READ, LIST, WRITE},
-    "full-control": {READ, LIST, WRITE, ADMIN, READ_ACP, WRITE_ACP},
+    "full-control": {READ, LIST, WRITE, CONTAINERS, ADMIN, READ_ACP, WRITE_ACP},
 }
 ACCOUNT_PREFIX = "AUTH_"
 # What each level of an account's ACL lets its grantees do in the account (Swift's tempauth).
 ACCOUNT_ACL_ACTIONS = {
     "admin": PERMISSION_ACTIONS["full-control"],
-    "read-write": {READ, LIST, WRITE},
+    "read-write": {READ, LIST, WRITE, CONTAINERS},
     "read-only": {READ, LIST},
 }
 ACCOUNT_ACL_ATTR = "x-account-access-control"  # where a user's attrs keep its account's ACL

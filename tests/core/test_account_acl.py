@@ -2,7 +2,7 @@
 
 import pytest
 
-from librgw.authorization import ADMIN, LIST, READ, WRITE, Access, AccountAcl, Identity, decide
+from librgw.authorization import ADMIN, CONTAINERS, LIST, READ, WRITE, Access, AccountAcl, Identity, decide
 
 
 def who(uid: str, permissions: str = "full-control") -> Identity:
@@ -23,11 +23,15 @@ def test_the_document_round_trips_and_names_only_levels_that_grant():
 
 @pytest.mark.parametrize(
     ("level", "allowed"),
-    [("read-only", {READ, LIST}), ("read-write", {READ, LIST, WRITE}), ("admin", {READ, LIST, WRITE, ADMIN})],
+    [
+        ("read-only", {READ, LIST}),
+        ("read-write", {READ, LIST, WRITE, CONTAINERS}),
+        ("admin", {READ, LIST, WRITE, CONTAINERS, ADMIN}),
+    ],
 )
 def test_each_level_grants_its_actions_in_the_account(level, allowed):
     acl = AccountAcl.from_levels({level: ["bob"]})
-    for action in (READ, LIST, WRITE, ADMIN):
+    for action in (READ, LIST, WRITE, CONTAINERS, ADMIN):
         expected = None if action in allowed else 403
         assert decide(who("bob"), in_alices_account(action, acl)) == expected, action
 

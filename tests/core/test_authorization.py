@@ -8,6 +8,7 @@ from librgw import acl
 from librgw.acl import Acl, Grant
 from librgw.authorization import (
     ADMIN,
+    CONTAINERS,
     LIST,
     READ,
     READ_ACP,
@@ -71,12 +72,12 @@ def swift(read: str | None = None, write: str | None = None) -> Acl:
         ("read", {READ, LIST}),
         ("write", {WRITE}),
         ("readwrite", {READ, LIST, WRITE}),
-        ("full-control", {READ, LIST, WRITE, ADMIN, READ_ACP, WRITE_ACP}),
+        ("full-control", {READ, LIST, WRITE, CONTAINERS, ADMIN, READ_ACP, WRITE_ACP}),
         ("bogus", set()),
     ],
 )
 def test_in_its_own_account_a_subuser_may_do_what_its_permission_says(permissions, allowed):
-    for action in (READ, LIST, WRITE, ADMIN, READ_ACP, WRITE_ACP):
+    for action in (READ, LIST, WRITE, CONTAINERS, ADMIN, READ_ACP, WRITE_ACP):
         expected = None if action in allowed else 403
         assert decide(who("alice", permissions), Access("alice", action)) == expected, action
 

@@ -10,7 +10,8 @@ gateway. Each test names the Swift source or documentation it follows:
   the same id, on every response.
 - ``swift/account/utils.py`` ``get_response_headers`` and ``swift/container/server.py``
   ``gen_resp_headers``: ``X-Timestamp`` (``Timestamp.normal``, five decimals; their
-  ``X-Put-Timestamp`` does not come through the proxy, as the parity test sees); the proxy's object PUT answer (``Last-Modified``, ``Etag``,
+  ``X-Put-Timestamp`` does not come through the proxy, as the parity test sees); the
+  proxy's object PUT answer (``Last-Modified``, ``Etag``,
   ``Content-Type: text/html; charset=UTF-8``, ``Content-Length: 0``).
 - ``swift/common/utils/timestamp.py``: a listing's ``last_modified`` is ``Timestamp.isoformat``
   of the same time, and ``Last-Modified`` is ``Timestamp.ceil()`` of it (object server GET/HEAD

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 
 from webob import Response, exc
 
-from librgw.authorization import ADMIN, LIST, WRITE
+from librgw.authorization import ADMIN, CONTAINERS, LIST, WRITE
 from librgw.bucket_index import IndexEntry
 from librgw.bucket_info import BucketInfo
 from librgw.errors import BucketAlreadyOwnedByYou, BucketNotEmpty
@@ -73,7 +73,8 @@ def _requested_attrs(ctx: Context, info: BucketInfo | None) -> dict[str, str] | 
     to_set, to_remove = metadata.requested_changes(ctx.request.headers, KIND)
     sets_acl = _sets_acl(ctx, creating)
     sets_keys = bool((to_set.keys() | to_remove) & metadata.OWNER_ONLY)
-    ctx.authorize(ADMIN if sets_acl or sets_keys else WRITE, info)  # the account's for a new one, else its owner's
+    # a new container is the account's to make (CONTAINERS); an existing one's metadata, its owner's
+    ctx.authorize(ADMIN if sets_acl or sets_keys else CONTAINERS if creating else WRITE, info)
     if not to_set and not to_remove and not sets_acl:
         return None
     if sets_acl:
@@ -127,7 +128,7 @@ def _delete(ctx: Context) -> Response:
     """Delete an empty container: 409 while it holds objects; entries that interrupted writes
     left without an object do not count (``BucketIndex.holds_objects`` drops them)."""
     info = ctx.bucket()
-    ctx.authorize(WRITE, info)  # the owner's alone, unless the bucket policy denies it
+    ctx.authorize(CONTAINERS, info)  # the owner's (an account admin's) alone, unless the bucket policy denies it
     try:
         ctx.rgw.buckets.delete(info.name, info.owner)
     except BucketNotEmpty:
