@@ -39,7 +39,17 @@ from typing import BinaryIO
 import librgw
 from librgw import acl as acls
 from librgw import errors
-from librgw.authorization import LIST, READ, WRITE, Access, Identity, bucket_access, decide, native_s3_action
+from librgw.authorization import (
+    CONTAINERS,
+    LIST,
+    READ,
+    WRITE,
+    Access,
+    Identity,
+    bucket_access,
+    decide,
+    native_s3_action,
+)
 from librgw.bucket_info import BucketInfo
 from librgw.objects import CONTENT_HEADERS, ObjectReader, ObjectState
 from librgw.tenants import bucket_entry, s3_bucket_entry, tenant_of
@@ -189,7 +199,7 @@ class InProcessTransport(Transport):
 
     def create_bucket(self, bucket: str) -> None:
         uid = self.identity.user_id
-        if decide(self.identity, Access(uid, WRITE)) is not None:
+        if decide(self.identity, Access(uid, CONTAINERS)) is not None:
             raise AccessDenied(f"Creating bucket {bucket!r} denied")
         try:
             self.rgw.buckets.create(uid, bucket)
@@ -202,7 +212,7 @@ class InProcessTransport(Transport):
 
     def delete_bucket(self, bucket: str) -> None:
         info = self._bucket(bucket)
-        self._authorize(WRITE, info, method="DELETE")
+        self._authorize(CONTAINERS, info, method="DELETE")
         try:
             self.rgw.buckets.delete(info.name, info.owner)
         except errors.NoSuchBucket as e:
