@@ -57,11 +57,14 @@ def about_object(
     error: exc.HTTPException, headers: list[tuple[str, str]], content_type: str | None
 ) -> exc.HTTPException:
     """``error`` (a ``304``, ``412`` or ``416`` to a read) carrying the object's ``headers``, as
-    Swift's do, and its ``content_type`` if given (Swift's ``304`` and ``416`` keep it)."""
+    Swift's do, and its ``content_type`` if given (Swift's ``304`` and ``416`` keep it; a body
+    that ``swift_answer`` writes then goes out with it)."""
     error.headers.update(headers)
     if content_type is not None:
-        error.headers["Content-Type"] = content_type
-        setattr(error, TYPED_MARK, True)
+        if error.empty_body:
+            error.headers["Content-Type"] = content_type
+        else:  # webob would write its own text body in it: the answer's type is set with Swift's body
+            setattr(error, TYPED_MARK, content_type)
     return error
 
 
@@ -95,8 +98,7 @@ def swift_answer(response: Response, method: str) -> Response:
 
 
 def _with_body(response: Response, body: bytes, content_type: str, method: str) -> Response:
-    if getattr(response, TYPED_MARK, False):
-        content_type = response.headers["Content-Type"]
+    content_type = getattr(response, TYPED_MARK, None) or content_type
     dropped = ("content-type", "content-length")
     answer = Response(
         status=response.status, headerlist=[h for h in response.headerlist if h[0].lower() not in dropped]
