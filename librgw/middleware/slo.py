@@ -22,7 +22,8 @@ format ``Accept`` asks for. ``X-Static-Large-Object`` on any other PUT or POST i
 is the filter's to set); a POST to a manifest keeps it.
 
 **GET/HEAD** of a manifest answers the large object: its segments' bytes in order, streamed
-(``segments.py``), ``Content-Length`` their total, ``ETag`` the quoted large-object ETag, which
+(``segments.py``), ``Content-Length`` their total, ``ETag`` the quoted large-object ETag (``X-Manifest-Etag``
+the stored manifest's own), which
 ``If-Match`` / ``If-None-Match`` are checked against; ``Range`` (one range or several) reads
 across or within segments. ``?multipart-manifest=get`` answers the stored manifest itself
 (``application/json; charset=utf-8``); with ``&format=raw``, in the form a PUT takes
@@ -251,9 +252,8 @@ class StaticLargeObject:
         if request.GET.get("heartbeat", "").lower() in ("on", "true", "1", "yes"):
             return Response(status=202, content_type=fmt, charset=None, app_iter=self.heartbeat(request, items, fmt))
         stored, problems = self.check_segments(request, items)
-        if problems:
-            body = upload_report(fmt, {}, problems)
-            return Response(status=400, body=body, content_type=fmt, charset=None)
+        if problems:  # streamed (chunked), as Swift sends it
+            return Response(status=400, app_iter=[upload_report(fmt, {}, problems)], content_type=fmt, charset=None)
         return self.store(request, stored)
 
     def heartbeat(self, request: Request, items: list[dict], fmt: str) -> Iterator[bytes]:
@@ -371,7 +371,9 @@ class StaticLargeObject:
             return manifest
         stored = _manifest_items(manifest, self.max_size)
         assembly = Assembly(self, request.environ, [_segment(request.environ, item) for item in stored])
-        return answer(request, assembly, manifest, slo_etag(stored))
+        response = answer(request, assembly, manifest, slo_etag(stored))
+        response.headers["X-Manifest-Etag"] = bare_etag(manifest.headers.get("ETag"))
+        return response
 
     def fetch_manifest(self, request: Request) -> Response:
         """A GET of the manifest object itself (its stored JSON), with the request's query."""
