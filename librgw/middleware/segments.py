@@ -25,6 +25,7 @@ from .request_log import TRANS_ID_KEY
 from .swift.conditions import check_read_conditions
 from .swift.ranges import multipart_body, satisfiable_ranges
 
+AS_STORED = "multipart-manifest=get"  # the query that has slo and dlo pass an object on as stored
 SWOB_TYPE = "text/html; charset=UTF-8"  # swob's default type, on an error Swift gives a text body
 PASSED_ON = (
     IDENTITY_KEY,
@@ -91,6 +92,7 @@ class Segment:
     first: int
     last: int
     etag: str | None = None
+    nested: bool = False  # itself a large object, to be read through the filter that assembles it
 
     @property
     def length(self) -> int:
@@ -107,10 +109,15 @@ class Piece:
 
 
 class Assembly:
-    """A large object's bytes: its segments' in order, read through ``app`` with ``environ``'s rights."""
+    """A large object's bytes: its segments' in order, read with ``environ``'s rights through
+    ``app`` (the pipeline below the large-object filters: a segment is read as stored), a nested
+    segment through ``nested_app`` (the filter that assembles it)."""
 
-    def __init__(self, app: Callable, environ: dict, segments: list[Segment]) -> None:
+    def __init__(
+        self, app: Callable, environ: dict, segments: list[Segment], nested_app: Callable | None = None
+    ) -> None:
         self.app = app
+        self.nested_app = nested_app or app
         self.environ = environ
         self.segments = [segment for segment in segments if segment.length > 0]
         self.size = sum(segment.length for segment in segments)
@@ -131,8 +138,13 @@ class Assembly:
     def open(self, piece: Piece) -> Response:
         """The response to a GET of ``piece``; SegmentError if it is not what the manifest says."""
         headers = {"Range": f"bytes={piece.first}-{piece.last}"}
-        request = subrequest(self.environ, "GET", piece.segment.path, headers=headers)
-        response = request.get_response(self.app)
+        if piece.segment.nested:
+            response = subrequest(self.environ, "GET", piece.segment.path, headers=headers).get_response(
+                self.nested_app
+            )
+        else:  # as stored: no large-object filter below this one assembles it
+            request = subrequest(self.environ, "GET", piece.segment.path, AS_STORED, headers)
+            response = request.get_response(self.app)
         expected = piece.last - piece.first + 1
         problem = None
         if response.status_int not in (200, 206):

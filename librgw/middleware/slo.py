@@ -62,6 +62,7 @@ from webob import Request, Response, exc
 from .bulk import report_body
 from .registry import register_swift_info
 from .segments import (
+    AS_STORED,
     Assembly,
     Segment,
     account_path,
@@ -357,27 +358,28 @@ class StaticLargeObject:
             if not is_slo(response) or request.method == "HEAD":
                 return response
             return self.manifest_answer(request, response)
+        # A plain GET goes on as it is and the answer shows whether it is a manifest; one with a
+        # Range or conditions (which must apply to the large object) or a HEAD asks first.
         probe = "Range" in request.headers or any(name.startswith("If-") for name in request.headers)
         if probe or request.method == "HEAD":
-            head = subrequest(request.environ, "HEAD", text_path(request), request.query_string).get_response(self.app)
+            head = self.as_stored(request, "HEAD")
             if not is_slo(head):
                 return request.get_response(self.app)
-            manifest = self.fetch_manifest(request)
+            manifest = self.as_stored(request, "GET")
         else:
             manifest = request.get_response(self.app)
-            if not is_slo(manifest):
-                return manifest
-        if not is_slo(manifest):
+        if manifest.status_int != 200 or not is_slo(manifest):
             return manifest
         stored = _manifest_items(manifest, self.max_size)
-        assembly = Assembly(self, request.environ, [_segment(request.environ, item) for item in stored])
+        assembly = Assembly(self.app, request.environ, [_segment(request.environ, item) for item in stored], self)
         response = answer(request, assembly, manifest, slo_etag(stored))
         response.headers["X-Manifest-Etag"] = bare_etag(manifest.headers.get("ETag"))
         return response
 
-    def fetch_manifest(self, request: Request) -> Response:
-        """A GET of the manifest object itself (its stored JSON), with the request's query."""
-        return subrequest(request.environ, "GET", text_path(request), request.query_string).get_response(self.app)
+    def as_stored(self, request: Request, method: str) -> Response:
+        """A ``method`` of the object the request names, as stored (a manifest's own JSON)."""
+        query = "&".join(filter(None, (request.query_string, AS_STORED)))
+        return subrequest(request.environ, method, text_path(request), query).get_response(self.app)
 
     def manifest_answer(self, request: Request, response: Response) -> Response:
         if request.GET.get("format") != "raw":
@@ -401,8 +403,7 @@ class StaticLargeObject:
 
     def post(self, request: Request) -> Response:
         """A POST to a manifest keeps it one (the gateway replaces what a POST does not name)."""
-        head = subrequest(request.environ, "HEAD", text_path(request)).get_response(self.app)
-        if is_slo(head):
+        if is_slo(self.as_stored(request, "HEAD")):
             request.headers[SLO_HEADER] = "True"
         return request.get_response(self.app)
 
@@ -411,7 +412,7 @@ class StaticLargeObject:
         source = copy_source(request)
         if source is None:
             return request.get_response(self.app)
-        head = subrequest(request.environ, "HEAD", source[0]).get_response(self.app)
+        head = subrequest(request.environ, "HEAD", source[0], AS_STORED).get_response(self.app)
         if not is_slo(head):
             return request.get_response(self.app)
         return copy_assembled(self, request, source)
@@ -420,7 +421,7 @@ class StaticLargeObject:
 
     def delete_manifest(self, request: Request) -> Response:
         fmt = accepted_type(request)
-        manifest = self.fetch_manifest(request)
+        manifest = self.as_stored(request, "GET")
         if manifest.status_int == 404:
             raise swift_answer(404, "SLO manifest not found")
         if manifest.status_int // 100 != 2:
@@ -455,7 +456,7 @@ class StaticLargeObject:
         for item in stored:
             path = f"{account_path(request.environ)}/{item['name'].lstrip('/')}"
             if item.get("sub_slo"):
-                nested = subrequest(request.environ, "GET", path, "multipart-manifest=get").get_response(self.app)
+                nested = subrequest(request.environ, "GET", path, AS_STORED).get_response(self.app)
                 if nested.status_int // 100 == 2 and is_slo(nested):
                     paths += self.segment_paths(request, _manifest_items(nested, self.max_size), depth + 1)
             paths.append(path)
@@ -479,8 +480,8 @@ def _segment(environ: dict, item: dict) -> Segment:
     path = f"{account_path(environ)}/{item['name'].lstrip('/')}"
     if item.get("range"):
         first, _, last = item["range"].partition("-")
-        return Segment(path, int(first), int(last), item.get("hash"))
-    return Segment(path, 0, int(item["bytes"]) - 1, item.get("hash"))
+        return Segment(path, int(first), int(last), item.get("hash"), bool(item.get("sub_slo")))
+    return Segment(path, 0, int(item["bytes"]) - 1, item.get("hash"), bool(item.get("sub_slo")))
 
 
 def filter_factory(global_conf: dict, **local_conf: str) -> Callable:
