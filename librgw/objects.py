@@ -68,7 +68,15 @@ READ_CHUNK = 64 * 1024
 HEAD_RETRIES = 5
 SNAPSHOT_RETRIES = 5
 # The HTTP headers an object keeps and returns on GET, as S3 and Swift do.
-CONTENT_HEADERS = ("content-disposition", "content-encoding", "content-language", "cache-control", "expires")
+CONTENT_HEADERS = (
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "cache-control",
+    "expires",
+    "x-object-manifest",  # a Swift DLO manifest's segments (the dlo filter reads it)
+    "x-static-large-object",  # a Swift SLO manifest (set by the slo filter only)
+)
 # How a conditional head write fails when the head changed since it was checked: it was
 # removed (ENOENT), made meanwhile (EEXIST), or is at another version (ERANGE, EOVERFLOW).
 HEAD_CHANGED = frozenset({errno.ENOENT, errno.EEXIST, errno.ERANGE, errno.EOVERFLOW})

@@ -173,13 +173,3 @@ def test_limits_are_4xx(alice, gateway):
     conn_status = gateway.raw("PUT", f"{path}/objs/nolength", {**auth})[0]
     assert conn_status == 411
     assert json.loads(gateway.raw("GET", "/info")[2])["swift"]["max_meta_count"] == 90
-
-
-def test_segmented_uploads_are_refused_not_stored_wrong(alice, gateway):
-    url, token = alice.get_auth()
-    path = url[len(gateway.url) :] + "/objs/segmented"
-    auth = {"X-Auth-Token": token}
-    assert gateway.raw("PUT", path, {**auth, "X-Object-Manifest": "objs_segments/x/"}, b"")[0] == 400
-    assert gateway.raw("PUT", path + "?multipart-manifest=put", auth, b"[]")[0] == 400
-    assert gateway.raw("HEAD", path, auth)[0] == 404
-    assert alice.head_container("objs")["x-storage-policy"] == "default-placement"

@@ -30,9 +30,9 @@ HEAD, 304 and 412 alike); an object joined from a multipart upload, whose ETag i
 S3 quotes every ETag; the ``s3`` filter adds the quotes.
 
 A copy shares the source's tail objects, so it costs one head write, whatever the size.
-Segmented objects (Swift's DLO ``X-Object-Manifest`` and SLO ``?multipart-manifest=put``)
-are refused with 400 rather than stored as empty or as their manifest: a client that
-segments learns at once that it must not.
+Segmented objects are the ``slo`` and ``dlo`` filters' (``../slo.py``, ``../dlo.py``): here a
+manifest is an object like any other, which keeps ``X-Object-Manifest`` and
+``X-Static-Large-Object`` (among the core's ``CONTENT_HEADERS``) for them to read.
 
 ``?uploads`` and ``?upload-id`` address S3-style multipart uploads (``multipart.py``), ``?acl``
 the object's ACL (``access_control.py``, which also says what ``X-Librgw-Acl`` on a PUT or
@@ -92,8 +92,6 @@ def handle(ctx: Context) -> Response:
     if method in ("GET", "HEAD"):
         return _get(ctx, head=method == "HEAD")
     if method == "PUT":
-        if "X-Object-Manifest" in ctx.request.headers or "multipart-manifest" in ctx.request.GET:
-            raise exc.HTTPBadRequest("Segmented objects (DLO and SLO manifests) are not supported yet")
         versions.refuse_version_on_write(ctx.request)
         if "X-Copy-From" in ctx.request.headers:
             source = (
