@@ -20,8 +20,9 @@
 - **POST** replaces the metadata and content headers (202); **DELETE** removes (204); both
   404 for a missing object.
 - ``X-Delete-At`` (which the ``expiration`` filter checks, and makes of ``X-Delete-After``)
-  on a PUT, COPY or POST is when the object expires (a POST without it removes it, as in
-  Swift); GET and HEAD answer it. An expired object is 404 at once (the core's ``stat``).
+  on a PUT, COPY or POST is when the object expires (a copy without it keeps the source's
+  and answers it, a POST without it removes it, as in Swift); GET and HEAD answer it. An
+  expired object is 404 at once (the core's ``stat``).
 - **COPY** with ``Destination: <container>/<object>`` copies, into
   the account ``Destination-Account`` names if given. A copy needs READ of the source and
   WRITE of the destination, whichever accounts they are in, and answers with
@@ -261,6 +262,8 @@ def _copy(
     check_metadata(items, KIND, ctx.limits)
     headers = {} if fresh else dict(src.headers)
     headers.update(content_headers(ctx))
+    delete_at = requested_delete_at(ctx)
+    delete_at = src.delete_at if delete_at is None else delete_at  # kept, as Swift's copy keeps it
     request = WriteRequest(
         metadata=items,
         content_type=requested_content_type(ctx) or src.content_type,
@@ -268,7 +271,7 @@ def _copy(
         owner=ctx.identity.user_id if ctx.identity else dst_bucket.owner,
         acl=access_control.new_object_acl(ctx, dst_bucket),
         tags=tagging.requested_tags(ctx),
-        delete_at=requested_delete_at(ctx),
+        delete_at=delete_at,
         condition=condition,
     )
     result = ctx.rgw.object_ops.copy(src_bucket, src, dst_bucket, dst_key, request)
@@ -282,6 +285,7 @@ def _copy(
             ("X-Copied-From-Last-Modified", http_date(src.mtime)),
             *timestamp_headers(entry.mtime),
             *versions.written_headers(result),
+            *([("X-Delete-At", str(int(delete_at)))] if delete_at is not None else []),
         ],
     )
 
