@@ -116,3 +116,6 @@ def test_our_filter_in_a_swift_proxy_checks_and_swift_keeps_the_time(swift_proxy
     assert 0 < at - time.time() <= 2
     time.sleep(3)
     assert requests.get(f"{url}/tmp/o", headers=headers, timeout=10).status_code == 404  # Swift's object server
+    assert requests.get(f"{url}/tmp", headers=headers, timeout=10).text == "o\n"  # listed until reaped
+    swift_proxy.run_expirer()  # Swift's own object-expirer reaps it, from the queue Swift keeps
+    assert requests.get(f"{url}/tmp", headers=headers, timeout=10).status_code == 204
