@@ -6,12 +6,17 @@ object per hour, ``obj_delete_at_hint.<hour>``, whose omap keys are
 ``<delete at>:<bucket>:<key>``. An agent reads only the hours that are due. An expired
 object is not served even before the agent deletes it; an entry whose object has since
 been overwritten or given another time is dropped without deleting anything.
+
+An entry leaves the queue only after its object is dealt with (``remove``, by the agent),
+so an agent killed midway leaves the entries it had not finished for the next run, which
+finds those it had finished already deleted or replaced and only drops them.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from librgw import rados
@@ -24,15 +29,20 @@ HINT_PREFIX = "obj_delete_at_hint."
 HOUR = 3600
 
 
-@dataclass
+@dataclass(frozen=True)
 class ExpiryEntry:
     delete_at: float
     bucket: str
     key: str
 
+    @property
+    def omap_key(self) -> str:
+        return f"{self.delete_at:017.6f}:{self.bucket}:{self.key}"
 
-def _hint_oid(delete_at: float) -> str:
-    return f"{HINT_PREFIX}{int(delete_at) // HOUR:010d}"
+    @property
+    def hint(self) -> str:
+        """The queue object holding the entry: that of its hour."""
+        return f"{HINT_PREFIX}{int(self.delete_at) // HOUR:010d}"
 
 
 class ExpiryQueue:
@@ -45,32 +55,30 @@ class ExpiryQueue:
         return ioctx
 
     def add(self, bucket: str, key: str, delete_at: float) -> None:
+        entry = ExpiryEntry(delete_at, bucket, key)
         with self._log() as log, rados.WriteOpCtx() as op:
-            log.set_omap(op, (f"{delete_at:017.6f}:{bucket}:{key}",), (b"",))
-            log.operate_write_op(op, _hint_oid(delete_at))
+            log.set_omap(op, (entry.omap_key,), (b"",))
+            log.operate_write_op(op, entry.hint)
 
     def due(self, now: float | None = None) -> list[ExpiryEntry]:
         """The entries whose time has come, oldest first."""
         now = time.time() if now is None else now
         with self._log() as log:
-            return [entry for _, _, entry in self._entries(log, now)]
+            return list(self._entries(log, now))
 
-    def drain(self, expire: Callable[[ExpiryEntry], bool], now: float | None = None) -> int:
-        """Hand each entry that is due to ``expire`` (which deletes its object if it still
-        carries that delete-at time, and says whether it did), then drop it from the queue;
-        returns how many objects went (``expirer.ObjectExpirer``)."""
-        now = time.time() if now is None else now
-        deleted = 0
+    def remove(self, entries: Iterable[ExpiryEntry]) -> None:
+        """Drop ``entries`` from the queue: one write per hour's queue object."""
+        by_hint: dict[str, list[str]] = defaultdict(list)
+        for entry in entries:
+            by_hint[entry.hint].append(entry.omap_key)
         with self._log() as log:
-            for hint, omap_key, entry in self._entries(log, now):
-                deleted += expire(entry)
+            for hint, keys in by_hint.items():
                 with rados.WriteOpCtx() as op:
-                    log.remove_omap_keys(op, (omap_key,))
+                    log.remove_omap_keys(op, keys)
                     log.operate_write_op(op, hint)
-        return deleted
 
     @staticmethod
-    def _entries(log: rados.Ioctx, now: float):
+    def _entries(log: rados.Ioctx, now: float) -> Iterator[ExpiryEntry]:
         hints = sorted(o.key for o in log.list_objects() if o.key.startswith(HINT_PREFIX))
         for hint in hints:
             if int(hint[len(HINT_PREFIX) :]) * HOUR > now:
@@ -78,4 +86,4 @@ class ExpiryQueue:
             for omap_key, _ in omap_items(log, hint):
                 at, bucket, key = omap_key.split(":", 2)
                 if float(at) <= now:
-                    yield hint, omap_key, ExpiryEntry(float(at), bucket, key)
+                    yield ExpiryEntry(float(at), bucket, key)

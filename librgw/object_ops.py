@@ -157,7 +157,8 @@ class ObjectOps:
         """Replace the current object's metadata and content headers with the request's (and
         its content type, unless the request's is ""), its data, owner, ACL and tags kept
         (Swift's POST): in a versioned bucket the current version's, without making a new
-        one. NoSuchKey if there is no current object."""
+        one. Its delete-at time becomes the request's (None: it no longer expires), as a
+        Swift POST's ``X-Delete-At``. NoSuchKey if there is no current object."""
         if not bucket.versioned:
             current = self.heads.stat(bucket, key)
             kept = WriteRequest(
@@ -166,6 +167,7 @@ class ObjectOps:
                 headers=request.headers,
                 owner=current.owner,
                 acl=current.acl,
+                delete_at=request.delete_at,
             )
             source = CopySource(bucket=bucket, key=key, oid=current.oid)
             return WriteResult(entry=self.heads.copy(source, bucket, key, kept))

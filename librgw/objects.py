@@ -206,9 +206,7 @@ class ObjectStore:
         check_key(key)
         check_headers(request.headers or {})
         check_tags(request.tags or {})
-        delete_at = request.delete_at
-        if delete_at is not None:
-            delete_at = round(delete_at, 6)  # as the expiry queue spells it, so the two compare equal
+        delete_at = self._schedule(bucket, key, request.delete_at)
         info = ObjectState(
             key=key,
             size=0,
@@ -226,10 +224,17 @@ class ObjectStore:
             acl=request.acl,
             tags=dict(request.tags or {}),
         )
-        if delete_at is not None:
-            self.expiry.add(bucket.name, key, delete_at)
         with self.indexes.open(bucket) as index:
             return self._write(index, bucket, info, data, request)
+
+    def _schedule(self, bucket: BucketInfo, key: str, delete_at: float | None) -> float | None:
+        """Queue a write's delete-at time (before its head exists, so no head carries a time
+        the queue lacks); the time as the head keeps it."""
+        if delete_at is None:
+            return None
+        delete_at = round(delete_at, 6)  # as the expiry queue spells it, so the two compare equal
+        self.expiry.add(bucket.name, key, delete_at)
+        return delete_at
 
     def _write(
         self,
@@ -476,6 +481,7 @@ class ObjectStore:
             headers=dict(src.headers if keep else request.headers or {}),
             acl=request.acl,
             tags=dict(src.tags if request.tags is None else request.tags),
+            delete_at=self._schedule(dst_bucket, dst_key, request.delete_at),
         )
         tails = src.manifest.tail_oids()
         intent = self.gc.intend(info.tag, info.oid, tails) if tails else ""  # its references go if its head never lands
@@ -531,20 +537,29 @@ class ObjectStore:
                 return
         raise rados.ObjectBusy(f"{oid}: concurrent writes kept changing it", errno=16)
 
-    def delete(self, bucket: BucketInfo, key: str) -> None:
-        """Delete ``key``; its tails go to the GC queue. Deleting a missing key is no error (as S3)."""
+    def delete(self, bucket: BucketInfo, key: str, if_tag: str | None = None) -> bool:
+        """Delete ``key``; its tails go to the GC queue. Deleting a missing key is no error (as
+        S3). With ``if_tag``, only the head of that write (as ``stat`` gave it) goes: one
+        replaced meanwhile stays, checked as the head is removed; the index entry is brought in
+        line with the head either way (so one left by a delete that died goes too). Returns
+        whether a head was removed."""
         check_key(key)
         tag = uuid.uuid4().hex
         with self.indexes.open(bucket) as index, self._data() as data_ioctx:
             index.prepare(key, tag, "delete")
             oid = head_oid(bucket.marker, key)
-            attrs = _read_attrs(data_ioctx, oid)
-            try:
-                data_ioctx.remove_object(oid)
-            except rados.ObjectNotFound:
-                pass
-            self._let_go(attrs)
+            removed = False
+            for _ in range(HEAD_RETRIES):
+                version = _head_version(data_ioctx, oid)
+                attrs = _read_attrs(data_ioctx, oid)
+                if version is None or (if_tag is not None and attrs.get(IDTAG_ATTR) != if_tag.encode()):
+                    break
+                removed = _remove_version(data_ioctx, oid, version)
+                if removed:
+                    self._let_go(attrs)
+                    break
             index.complete(key, tag, None, current=lambda: self.head_tag(oid) is None)
+        return removed
 
 
 class ObjectReader(io.RawIOBase):
@@ -717,6 +732,20 @@ def _read_attrs(data_ioctx: rados.Ioctx, oid: str) -> dict[str, bytes]:
         return dict(data_ioctx.get_xattrs(oid))
     except rados.ObjectNotFound:
         return {}
+
+
+def _remove_version(data_ioctx: rados.Ioctx, oid: str, version: int) -> bool:
+    """Remove head ``oid`` if it is still at rados version ``version``; whether it was."""
+    with rados.WriteOpCtx() as op:
+        op.assert_version(version)
+        op.remove()
+        try:
+            data_ioctx.operate_write_op(op, oid)
+        except rados.OSError as error:
+            if error.errno not in HEAD_CHANGED:
+                raise
+            return False
+    return True
 
 
 def _remove_quietly(data_ioctx: rados.Ioctx, oid: str) -> None:

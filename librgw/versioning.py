@@ -322,6 +322,7 @@ class Versions:
                 headers=request.headers,
                 owner=current.owner,
                 acl=current.acl,
+                delete_at=request.delete_at,
             )
             entry = self.heads.copy(CopySource(bucket=bucket, key=key, oid=oid), bucket, key, kept, current.version_id)
             version = replace(version, content_type=entry.content_type)

@@ -32,6 +32,7 @@ from librgw.storage.errors import StorageError
 from . import (
     admin_commands,
     cluster_commands,
+    expirer_command,
     osd_commands,
     pg_commands,
     pool_commands,
@@ -62,6 +63,7 @@ COMMAND_MODULES = (
     admin_commands,
     serve_command,
     tempurl_command,
+    expirer_command,
 )
 
 

@@ -25,7 +25,7 @@ def test_an_object_expires_and_the_agent_deletes_it(rgw, client, bucket):
     with client.open_ioctx(LOG_POOL) as log:
         log.set_namespace(EXPIRY_NS)
         assert [o.key for o in log.list_objects()] == [f"obj_delete_at_hint.{int(at) // 3600:010d}"]
-    assert rgw.expirer.process(now=at + 1) == 1
+    assert rgw.expirer.process(now=at + 1).deleted == 1
     with pytest.raises(NoSuchKey):
         rgw.get("tmp", "report")
     assert rgw.list("tmp").objects == [] and rgw.objects.expiry.due(now=at + 1) == []
@@ -41,5 +41,5 @@ def test_an_expired_object_is_not_served_before_the_agent_runs(rgw, bucket):
 def test_an_overwritten_object_is_not_deleted_by_its_old_expiry(rgw, bucket):
     rgw.objects.put(bucket, "k", b"old", WriteRequest(delete_at=time.time() - 1))
     rgw.objects.put(bucket, "k", b"new", WriteRequest())
-    assert rgw.expirer.process() == 0
+    assert rgw.expirer.process().deleted == 0
     assert rgw.get("tmp", "k").read() == b"new" and rgw.objects.expiry.due() == []

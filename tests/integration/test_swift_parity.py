@@ -275,3 +275,29 @@ def test_errors(sides):
             Step("PUT", "/" + "c" * 257),
         ],
     )
+
+
+def test_expiration(sides):
+    at = "4102444800"  # 2100-01-01: far enough to answer alike
+    run(
+        sides,
+        [
+            Step("PUT", "/parity-x"),
+            Step("PUT", "/parity-x/o", {"X-Delete-At": "1000"}, b"x"),
+            Step("PUT", "/parity-x/o", {"X-Delete-At": "soon"}, b"x"),
+            Step("PUT", "/parity-x/o", {"X-Delete-After": "-1"}, b"x"),
+            Step("PUT", "/parity-x/o", {"X-Delete-After": "1h"}, b"x"),
+            Step("HEAD", "/parity-x/o"),
+            Step("PUT", "/parity-x/o", {"X-Delete-At": at}, b"x"),
+            Step("HEAD", "/parity-x/o"),
+            Step("GET", "/parity-x/o"),
+            Step("COPY", "/parity-x/o", {"Destination": "parity-x/kept"}),
+            Step("HEAD", "/parity-x/kept"),
+            Step("COPY", "/parity-x/o", {"Destination": "parity-x/given", "X-Delete-At": "4102444801"}),
+            Step("HEAD", "/parity-x/given"),
+            Step("POST", "/parity-x/o", {"X-Delete-At": "1000"}),
+            Step("POST", "/parity-x/o", {"X-Object-Meta-A": "b"}),
+            Step("HEAD", "/parity-x/o"),
+            Step("GET", "/parity-x?format=json"),
+        ],
+    )

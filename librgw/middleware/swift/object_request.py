@@ -50,6 +50,19 @@ def requested_metadata(ctx: Context) -> dict[str, str]:
     return to_set
 
 
+def requested_delete_at(ctx: Context) -> float | None:
+    """The ``X-Delete-At`` the request gives (None without one); 400 "Non-integer X-Delete-At",
+    as Swift answers, for one that is not an integer. The ``expiration`` filter has checked
+    it is in the future, and made it of an ``X-Delete-After``."""
+    given = ctx.request.headers.get("X-Delete-At")
+    if given is None:
+        return None
+    try:
+        return float(int(given))
+    except ValueError:
+        raise exc.HTTPBadRequest("Non-integer X-Delete-At") from None
+
+
 def copy_account(ctx: Context, header: str) -> str:
     """The account (``AUTH_<...>``) a copy's ``header`` names, URL-encoded, or the path's
     without it; 412 for an empty one or one with a ``/``, as Swift's copy middleware answers."""

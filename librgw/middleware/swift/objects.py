@@ -18,7 +18,12 @@
   (a damaged one a 500) rather than a 200; a read that fails once the body has started
   aborts the connection, so the client sees fewer bytes than ``Content-Length`` promised.
 - **POST** replaces the metadata and content headers (202); **DELETE** removes (204); both
-  404 for a missing object. **COPY** with ``Destination: <container>/<object>`` copies, into
+  404 for a missing object.
+- ``X-Delete-At`` (which the ``expiration`` filter checks, and makes of ``X-Delete-After``)
+  on a PUT, COPY or POST is when the object expires (a copy without it keeps the source's
+  and answers it, a POST without it removes it, as in Swift); GET and HEAD answer it. An
+  expired object is 404 at once (the core's ``stat``).
+- **COPY** with ``Destination: <container>/<object>`` copies, into
   the account ``Destination-Account`` names if given. A copy needs READ of the source and
   WRITE of the destination, whichever accounts they are in, and answers with
   ``X-Copied-From``, ``X-Copied-From-Account`` and ``X-Copied-From-Last-Modified``, as Swift's
@@ -69,6 +74,7 @@ from .object_request import (
     copy_account,
     object_path,
     requested_content_type,
+    requested_delete_at,
     requested_metadata,
 )
 from .ranges import multipart_body, satisfiable_ranges
@@ -128,6 +134,7 @@ def object_headers(info: ObjectState) -> list[tuple[str, str]]:
         *timestamp_headers(info.mtime),
         *[(name.title(), metadata.to_wsgi(value)) for name, value in sorted(info.headers.items())],
         *metadata.headers_of(info.metadata, KIND),
+        *([("X-Delete-At", str(int(info.delete_at)))] if info.delete_at is not None else []),
     ]
 
 
@@ -216,6 +223,7 @@ def _put(ctx: Context) -> Response:
         acl=access_control.new_object_acl(ctx, bucket),
         tags=tagging.requested_tags(ctx),
         expected_md5=ctx.request.headers.get("ETag", "").strip().strip('"') or None,
+        delete_at=requested_delete_at(ctx),
         condition=condition,
     )
     result = ctx.rgw.object_ops.put(bucket, ctx.path.obj, body, request)
@@ -258,6 +266,8 @@ def _copy(
     check_metadata(items, KIND, ctx.limits)
     headers = {} if fresh else dict(src.headers)
     headers.update(content_headers(ctx))
+    delete_at = requested_delete_at(ctx)
+    delete_at = src.delete_at if delete_at is None else delete_at  # kept, as Swift's copy keeps it
     request = WriteRequest(
         metadata=items,
         content_type=requested_content_type(ctx) or src.content_type,
@@ -265,6 +275,7 @@ def _copy(
         owner=ctx.identity.user_id if ctx.identity else dst_bucket.owner,
         acl=access_control.new_object_acl(ctx, dst_bucket),
         tags=tagging.requested_tags(ctx),
+        delete_at=delete_at,
         condition=condition,
     )
     result = ctx.rgw.object_ops.copy(src_bucket, src, dst_bucket, dst_key, request)
@@ -279,6 +290,7 @@ def _copy(
             *_written_at(ctx, entry.mtime),
             *metadata.headers_of(items, KIND),  # Swift's copy answers with the copy's metadata
             *versions.written_headers(result),
+            *([("X-Delete-At", str(int(delete_at)))] if delete_at is not None else []),
         ],
     )
 
@@ -291,6 +303,7 @@ def _post(ctx: Context) -> Response:
         metadata=requested_metadata(ctx),
         content_type=requested_content_type(ctx),
         headers=content_headers(ctx),
+        delete_at=requested_delete_at(ctx),
     )
     result = ctx.rgw.object_ops.update_metadata(bucket, ctx.path.obj, request)
     return bodiless_answer(202, versions.written_headers(result))
