@@ -75,8 +75,8 @@ def swift_answer(status: int, text: str, content_type: str = SWOB_TYPE) -> exc.H
 
 
 def text_path(request: Request) -> str:
-    """A request's path, as text."""
-    return request.path_info.encode("latin-1").decode("utf-8", "replace")
+    """A request's path, as text (from the WSGI string: webob's ``path_info`` is decoded already)."""
+    return request.environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
 
 
 def bare_etag(value: str | None) -> str:
