@@ -81,7 +81,10 @@ def write_conditions(s3: S3Request) -> dict[str, str]:
 
 def write_failure(answer: Response, s3: S3Request) -> S3Error:
     """The S3 error for a failed native write of the object's data: a failed condition
-    (``WRITE_CONDITIONS``) as S3's conditional writes answer it, else ``from_native``'s."""
+    (``WRITE_CONDITIONS``) as S3's conditional writes answer it, a quota crossed (a 413 naming
+    ``QuotaExceeded``) as RGW answers it, else ``from_native``'s."""
+    if answer.headers.get(ERROR_HEADER) == "QuotaExceeded":
+        return S3Error("QuotaExceeded", answer.text.strip() or "QuotaExceeded")
     if answer.status_int != 412:
         return from_native(answer.status_int, answer.body, "NoSuchKey")
     if answer.headers.get(ERROR_HEADER) == "NoSuchKey":  # If-Match where there is no object
