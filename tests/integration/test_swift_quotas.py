@@ -10,6 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 from swiftclient import client as swift
 
+import librgw
+
 pytestmark = pytest.mark.slow
 
 
@@ -116,3 +118,20 @@ def test_s3_upload_over_a_container_quota_is_quota_exceeded(gateway, container):
     assert failure.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     s3.put_object(Bucket=name, Key="fits", Body=b"1234")
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=name)["Contents"]] == ["fits"]
+
+
+def test_core_bucket_quota_is_413_on_swift_and_quota_exceeded_on_s3(gateway):
+    conn = gateway.connection()
+    name = f"cq-{uuid.uuid4().hex[:8]}"
+    conn.put_container(name)
+    with librgw.connect(gateway.conf) as rgw:
+        rgw.buckets.set_quota(name, max_size=8, enabled=True)
+    conn.put_object(name, "fits", contents=chunks(b"1234"))
+    assert status_of(lambda: conn.put_object(name, "over", contents=chunks(b"12345"))) == 413
+    assert status_of(lambda: conn.head_object(name, "over")) == 404
+    with pytest.raises(ClientError) as failure:
+        gateway.s3().put_object(Bucket=name, Key="over", Body=b"12345")
+    assert failure.value.response["Error"]["Code"] == "QuotaExceeded"
+    assert failure.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    gateway.s3().put_object(Bucket=name, Key="rest", Body=b"1234")  # exactly at the limit
+    assert [o["name"] for o in conn.get_container(name)[1]] == ["fits", "rest"]
