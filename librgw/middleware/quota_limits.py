@@ -11,9 +11,9 @@ wrapped in ``AllowanceInput``, which fails the read that would take it past what
 leaves (an ``OSError``, so the gateway's write fails as for a client gone away and stores
 nothing); the filter then answers 413 in place of whatever the failed write answered.
 
-The refusal is Swift's: ``413 Upload exceeds quota.``; if a filter above (``tempurl``) or a
-Swift proxy's auth put ``swift.authorize`` in the environ, the refusal waits for it, so a
-client that may not write there learns nothing of the quota. The answer also names the core's
+The refusal is Swift's: ``413 Upload exceeds quota.``, given through ``swift.authorize`` so it
+comes only once the request is authorized (as Swift's ``account_quotas`` does), and a client
+that may not write there learns nothing of the quota. The answer also names the core's
 ``QuotaExceeded`` in ``X-Librgw-Error``, which the ``s3`` filter answers as S3 does (403
 ``QuotaExceeded``, as RGW).
 """
@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import BinaryIO
 from urllib.parse import unquote
 
-from webob import Request, Response
+from webob import Request, Response, exc
 
 from librgw.errors import QuotaExceeded
 
@@ -58,22 +58,21 @@ class AllowanceInput:
         return self.read(size)
 
 
-def over_quota() -> Response:
+def over_quota() -> exc.HTTPException:
     """Swift's answer to an upload over a quota."""
-    response = Response(status=413, body=OVER_QUOTA_BODY, content_type="text/html")
-    response.headers[ERROR_HEADER] = QuotaExceeded.code
-    return response
+    return exc.HTTPRequestEntityTooLarge(
+        body=OVER_QUOTA_BODY, content_type="text/html", headers=[(ERROR_HEADER, QuotaExceeded.code)]
+    )
 
 
 def refuse(request: Request, app: Callable) -> Callable:
-    """The app that answers ``request``, over its quota: 413, after ``swift.authorize``'s own
-    refusal if the environ has one (it then answers the 413 in its place)."""
+    """The app that answers ``request``, over its quota: 413 once it is authorized. The refusal
+    goes into ``swift.authorize``, asked after the auth's own decision (by a Swift proxy, which
+    calls the auth filter's, wrapped here; by the gateway, ``request_identity.request_refusal``)."""
     authorize = request.environ.get("swift.authorize")
-    if not callable(authorize):
-        return over_quota()
 
-    def authorize_then_refuse(req: Request) -> Callable:
-        return authorize(req) or over_quota()
+    def authorize_then_refuse(req: Request) -> exc.HTTPException:
+        return (authorize(req) if callable(authorize) else None) or over_quota()
 
     request.environ["swift.authorize"] = authorize_then_refuse
     return app
