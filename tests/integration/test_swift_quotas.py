@@ -120,6 +120,9 @@ def test_s3_upload_over_a_container_quota_is_quota_exceeded(gateway, container):
     assert failure.value.response["Error"]["Code"] == "QuotaExceeded"
     assert failure.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     s3.put_object(Bucket=name, Key="fits", Body=b"1234")
+    with pytest.raises(ClientError) as failure:
+        s3.copy_object(Bucket=name, Key="copy", CopySource={"Bucket": name, "Key": "fits"})
+    assert failure.value.response["Error"]["Code"] == "QuotaExceeded"
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=name)["Contents"]] == ["fits"]
 
 
