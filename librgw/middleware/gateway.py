@@ -45,8 +45,9 @@ import librgw
 from . import registry
 from .core_connection import WorkerConnection, cluster_spec
 from .registry import register_swift_info, swift_info
-from .request_identity import www_authenticate
+from .request_identity import NATIVE_S3_KEY, www_authenticate
 from .swift import account, container, objects
+from .swift.answer_bodies import swift_answer
 from .swift.constraints import Limits
 from .swift.context import Context, parse_path, query_params
 from .swift.errors import swift_error
@@ -69,11 +70,15 @@ class Gateway:
         elif path == "/info" and request.method in ("GET", "HEAD"):
             response = Response(json_body=swift_info(), content_type="application/json")
         elif path in BARE_API_PATHS:
-            response = exc.HTTPPreconditionFailed("Bad URL")  # Swift's answer to a path without an account
+            response = Response(
+                status=412, body=b"Bad URL", content_type="text/html"
+            )  # Swift's, to a path without an account
         elif path.startswith(API_PREFIX):
             response = self.swift(request)
         else:
             response = exc.HTTPNotFound()
+        if path.startswith(BARE_API_PATHS[0]) and not environ.get(NATIVE_S3_KEY):
+            response = swift_answer(response, request.method)  # a Swift client's: as Swift writes it
         if response.status_code == 401:
             response.headers["WWW-Authenticate"] = www_authenticate(path)
         return response(environ, start_response)

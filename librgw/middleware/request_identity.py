@@ -31,6 +31,7 @@ IDENTITY_KEY = "librgw.identity"
 AUTHORIZE_KEY, OVERRIDE_KEY = "swift.authorize", "swift.authorize_override"
 OWNER_KEY = "swift_owner"  # set by a filter whose request acts as the account's owner
 RESELLER_KEY = "reseller_request"  # True: a reseller admin asks (tempauth's key; account_quotas reads it)
+NATIVE_S3_KEY = "librgw.s3"  # set on the native requests the s3 filter sends for an S3 client
 NO_REALM = ("", "auth", "v1.0")  # where Swift's realm would be a path segment that is no account
 
 

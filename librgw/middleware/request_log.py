@@ -2,8 +2,9 @@
 
 The id (Swift's form, ``tx<hex>-<hex time>``) goes into ``environ["librgw.trans_id"]`` for
 the filters and app below, and back to the client as ``X-Trans-Id`` and
-``X-Openstack-Request-Id`` (both, as Swift's ``catch_errors`` sends them) and, for S3
-clients, ``x-amz-request-id``. The log line (logger ``librgw.access``, INFO) is::
+``X-Openstack-Request-Id`` (both, as Swift's ``catch_errors`` sends them), or, on an answer
+of the ``s3`` filter (which names it ``x-amz-request-id`` itself), as ``x-amz-request-id``
+alone, as S3 and RGW send it. The log line (logger ``librgw.access``, INFO) is::
 
     127.0.0.1 - - [21/Nov/2026:17:00:00 +0000] "GET /v1/AUTH_alice/photos HTTP/1.1" 200 512 0.004 tx3f2...
 
@@ -36,8 +37,9 @@ SECRET_PARAMS = frozenset(
     {"signature", "x-amz-signature", "x-amz-credential", "x-amz-security-token", "temp_url_sig", "awsaccesskeyid"}
 )
 TRANS_ID_KEY = "librgw.trans_id"
-ID_HEADERS = ("X-Trans-Id", "X-Openstack-Request-Id", "x-amz-request-id")
-ID_HEADER_NAMES = frozenset(name.lower() for name in ID_HEADERS)
+SWIFT_ID_HEADERS = ("X-Trans-Id", "X-Openstack-Request-Id")
+S3_ID_HEADER = "x-amz-request-id"
+ID_HEADER_NAMES = frozenset(name.lower() for name in (*SWIFT_ID_HEADERS, S3_ID_HEADER))
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -70,8 +72,9 @@ class RequestLog:
 
         def start(status: str, headers: list[tuple[str, str]], exc_info=None):
             status_holder.append(status)
+            s3_answer = any(name.lower() == S3_ID_HEADER for name, _ in headers)
             headers = [h for h in headers if h[0].lower() not in ID_HEADER_NAMES]
-            headers += [(name, trans_id) for name in ID_HEADERS]
+            headers += [(S3_ID_HEADER, trans_id)] if s3_answer else [(name, trans_id) for name in SWIFT_ID_HEADERS]
             return start_response(status, headers, exc_info)
 
         sent = 0

@@ -9,8 +9,8 @@ gateway. Each test names the Swift source or documentation it follows:
 - ``swift/common/middleware/catch_errors.py``: ``X-Trans-Id`` and ``X-Openstack-Request-Id``,
   the same id, on every response.
 - ``swift/account/utils.py`` ``get_response_headers`` and ``swift/container/server.py``
-  ``gen_resp_headers``: ``X-Timestamp`` and ``X-Put-Timestamp`` (``Timestamp.normal``, five
-  decimals); the proxy's object PUT answer (``Last-Modified``, ``Etag``,
+  ``gen_resp_headers``: ``X-Timestamp`` (``Timestamp.normal``, five decimals; their
+  ``X-Put-Timestamp`` does not come through the proxy, as the parity test sees); the proxy's object PUT answer (``Last-Modified``, ``Etag``,
   ``Content-Type: text/html; charset=UTF-8``, ``Content-Length: 0``).
 - ``swift/common/utils/timestamp.py``: a listing's ``last_modified`` is ``Timestamp.isoformat``
   of the same time, and ``Last-Modified`` is ``Timestamp.ceil()`` of it (object server GET/HEAD
@@ -114,12 +114,14 @@ def test_a_put_answers_as_swifts_proxy_does(alice):
     status, headers, body = alice("PUT", "/wire/answer", body=BODY)
     assert status == 201 and body == b""
     assert headers["Content-Type"] == "text/html; charset=UTF-8" and headers["Content-Length"] == "0"
-    assert headers["ETag"] == MD5 and NORMAL.fullmatch(headers["X-Timestamp"])
-    assert headers["Last-Modified"] == formatdate(math.ceil(float(headers["X-Timestamp"])), usegmt=True)
+    # ETag and Last-Modified, no X-Timestamp (Swift 2.38's proxy, as tests/integration/test_swift_parity.py sees it)
+    assert headers["ETag"] == MD5 and "X-Timestamp" not in headers
+    assert headers["Last-Modified"] == alice("HEAD", "/wire/answer")[1]["Last-Modified"]
     status, headers, body = alice("COPY", "/wire/answer", {"Destination": "/wire/answer2"})
     assert status == 201 and headers["Content-Type"] == "text/html; charset=UTF-8" and headers["Content-Length"] == "0"
     status, headers, body = alice("POST", "/wire/answer2", {"X-Object-Meta-A": "b"})
-    assert status == 202 and headers["Content-Type"] == "text/html; charset=UTF-8" and headers["Content-Length"] == "0"
+    assert status == 202 and headers["Content-Type"] == "text/html; charset=UTF-8"
+    assert body == b"<html><h1>Accepted</h1><p>The request is accepted for processing.</p></html>"  # swob's 202
     status, headers, body = alice("DELETE", "/wire/answer2")
     assert status == 204 and headers["Content-Type"] == "text/html; charset=UTF-8" and body == b""
 
@@ -141,13 +143,14 @@ def test_head_sends_content_length_and_type(alice):
         assert status == 204 and headers["Content-Type"] == "text/plain; charset=utf-8" and body == b""
 
 
-def test_containers_and_accounts_send_x_timestamp_and_x_put_timestamp(alice):
+def test_containers_and_accounts_send_x_timestamp(alice):
+    # the container and account servers send X-Put-Timestamp too, but Swift 2.38's proxy does not pass it on
     status, headers, _ = alice("HEAD", "/wire")
-    assert NORMAL.fullmatch(headers["X-Timestamp"]) and headers["X-Put-Timestamp"] == headers["X-Timestamp"]
-    assert headers["Last-Modified"] == formatdate(math.ceil(float(headers["X-Put-Timestamp"])), usegmt=True)
+    assert NORMAL.fullmatch(headers["X-Timestamp"]) and "X-Put-Timestamp" not in headers
+    assert headers["Last-Modified"] == formatdate(math.ceil(float(headers["X-Timestamp"])), usegmt=True)
     assert alice("GET", "/wire")[1]["Last-Modified"] == headers["Last-Modified"]
     status, account, _ = alice("HEAD")
-    assert NORMAL.fullmatch(account["X-Timestamp"]) and NORMAL.fullmatch(account["X-Put-Timestamp"])
+    assert NORMAL.fullmatch(account["X-Timestamp"]) and "X-Put-Timestamp" not in account
     assert float(account["X-Timestamp"]) <= float(headers["X-Timestamp"])  # made with its first container
     policy = headers["X-Storage-Policy"].title()
     assert account[f"X-Account-Storage-Policy-{policy}-Container-Count"] == account["X-Account-Container-Count"]
@@ -161,8 +164,8 @@ def test_last_modified_agrees_between_put_head_get_and_the_listing(alice):
         head = alice("HEAD", f"/wire/time{n}")[1]
         get = alice("GET", f"/wire/time{n}")[1]
         (entry,) = json.loads(alice("GET", f"/wire?format=json&prefix=time{n}")[2])
-        timestamp = put["X-Timestamp"]
-        assert head["X-Timestamp"] == get["X-Timestamp"] == timestamp
+        timestamp = head["X-Timestamp"]
+        assert get["X-Timestamp"] == timestamp
         assert head["Last-Modified"] == get["Last-Modified"] == put["Last-Modified"]
         # Timestamp.isoformat: the same five-decimal time, in microseconds
         seconds, fraction = timestamp.split(".")

@@ -225,3 +225,24 @@ def test_info_lists_tempurl_with_swifts_settings(app):
     assert info["tempurl"]["methods"] == ["GET", "HEAD", "PUT", "POST", "DELETE"]
     assert info["tempurl"]["allowed_digests"] == ["sha1", "sha256", "sha512"]
     assert info["tempurl"]["outgoing_allow_headers"] == ["x-object-meta-public-*"]
+
+
+def test_only_owners_see_or_set_temp_url_keys(conf, photos, token):
+    """A key lets whoever knows it sign URLs: Swift shows and takes it from the account's owners only."""
+    with librgw.connect(conf) as rgw:
+        rgw.users.create_subuser("alice", "reader", "read", secret_key="reader-key")
+    login = Request.blank("/auth/v1.0", headers={"X-Auth-User": "alice:reader", "X-Auth-Key": "reader-key"})
+    reader = login.get_response(photos).headers["X-Auth-Token"]
+    assert (
+        call(photos, "POST", "/v1/AUTH_alice/photos", token, **{"X-Container-Read": ".r:*,.rlistings"}).status_int
+        == 204
+    )
+    public = call(photos, "HEAD", "/v1/AUTH_alice/photos")
+    assert public.status_int == 204 and "X-Container-Meta-Temp-Url-Key" not in public.headers
+    assert "X-Container-Meta-Temp-Url-Key" not in call(photos, "HEAD", "/v1/AUTH_alice/photos", reader).headers
+    assert (
+        call(photos, "HEAD", "/v1/AUTH_alice/photos", token).headers["X-Container-Meta-Temp-Url-Key"] == CONTAINER_KEY
+    )
+    headers = {"X-Container-Meta-Temp-URL-Key": "stolen"}
+    assert call(photos, "POST", "/v1/AUTH_alice/photos", reader, **headers).status_int == 403
+    assert call(photos, "GET", signed("GET", "/v1/AUTH_alice/photos/cat.jpg", "stolen")).status_int == 401

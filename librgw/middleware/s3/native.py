@@ -19,7 +19,7 @@ from webob import Request, Response
 from librgw.authorization import ACCOUNT_PREFIX, Identity
 from librgw.tenants import account_of
 
-from ..request_identity import IDENTITY_KEY
+from ..request_identity import IDENTITY_KEY, NATIVE_S3_KEY
 from ..request_log import TRANS_ID_KEY
 
 # what authorization may look at too: the client's address, https, the Referer (acl.py's referrer grants)
@@ -78,7 +78,7 @@ class Native:
                 "wsgi.input_terminated": True,
                 IDENTITY_KEY: self.identity,
                 TRANS_ID_KEY: self.environ.get(TRANS_ID_KEY, "-"),
-                "librgw.s3": True,
+                NATIVE_S3_KEY: True,
             }
         )
         if streamed is None:

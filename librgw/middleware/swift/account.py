@@ -3,8 +3,8 @@ containers are the tenant's buckets, or the user's.
 
 HEAD and GET give ``X-Account-Container-Count``, ``X-Account-Object-Count`` and
 ``X-Account-Bytes-Used`` (summed from the buckets' index headers), the same three per
-storage policy (``X-Account-Storage-Policy-<policy>-Object-Count``, ...), ``X-Timestamp``
-and ``X-Put-Timestamp``, the account's metadata and, for GET, the listing of its containers
+storage policy (``X-Account-Storage-Policy-<policy>-Object-Count``, ...), ``X-Timestamp``,
+the account's metadata and, for GET, the listing of its containers
 (``listing.py``: each with ``count``, ``bytes``, ``last_modified``, ``storage_policy``).
 Swift makes an account's database with its first container, so these times are the oldest
 container's creation (now, for an account without containers, as Swift's answer for an
@@ -35,6 +35,7 @@ from librgw.bucket_info import BucketInfo
 from librgw.tenants import bucket_entry
 
 from . import metadata
+from .answer_bodies import bodiless_answer
 from .constraints import check_metadata
 from .context import Context
 from .listing import ListingQuery, described, listing_format, listing_query, render
@@ -98,18 +99,18 @@ def _get(ctx: Context, listing: bool) -> Response:
                 "storage_policy": info.placement_rule,
             }
         )
-    attrs = ctx.rgw.users.account_attrs(account)
+    attrs, owner = ctx.rgw.users.account_attrs(account), ctx.is_owner()
     timestamp = normal(min(created, default=time.time()))
     headers = [
         ("X-Account-Container-Count", str(len(names))),
         ("X-Account-Object-Count", str(sum(p.objects for p in policies.values()))),
         ("X-Account-Bytes-Used", str(sum(p.bytes_used for p in policies.values()))),
         ("X-Timestamp", timestamp),
-        ("X-Put-Timestamp", timestamp),
+        ("Accept-Ranges", "bytes"),
         *_policy_headers(policies),
-        *metadata.headers_of(metadata.stored_items(attrs, KIND), KIND),
+        *metadata.headers_of(metadata.owners_view(metadata.stored_items(attrs, KIND), owner), KIND),
     ]
-    if attrs.get(ACCOUNT_ACL_ATTR) and ctx.is_owner():
+    if attrs.get(ACCOUNT_ACL_ATTR) and owner:
         headers.append((ACL_HEADER, AccountAcl.decode(attrs[ACCOUNT_ACL_ATTR]).encode()))
     if query is None:
         return described(Response(status=204, headerlist=headers), fmt)
@@ -167,7 +168,7 @@ def _post(ctx: Context) -> Response:
         if acl != AccountAcl():
             attrs[ACCOUNT_ACL_ATTR] = acl.encode()
     ctx.rgw.users.set_account_attrs(account, attrs)
-    return Response(status=204)
+    return bodiless_answer(204)
 
 
 def requested_account_acl(value: str) -> AccountAcl:

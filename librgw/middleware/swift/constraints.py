@@ -11,6 +11,8 @@ from dataclasses import dataclass, fields
 
 from webob import exc
 
+from .answer_bodies import plain
+
 NAMES = ("account", "container", "object")
 
 
@@ -45,8 +47,10 @@ def check_container_name(name: str, limits: Limits) -> None:
 
 def check_object_name(name: str, limits: Limits) -> None:
     if len(name.encode()) > limits.max_object_name_length:
-        raise exc.HTTPBadRequest(
-            f"Object name length of {len(name.encode())} longer than {limits.max_object_name_length}"
+        raise plain(
+            exc.HTTPBadRequest(
+                f"Object name length of {len(name.encode())} longer than {limits.max_object_name_length}"
+            )
         )
 
 
@@ -58,14 +62,15 @@ def check_metadata(metadata: dict[str, str], kind: str, limits: Limits) -> None:
     size = 0
     for count, (name, value) in enumerate(metadata.items(), start=1):
         if not name:
-            raise exc.HTTPBadRequest("Metadata name cannot be empty")
+            raise plain(exc.HTTPBadRequest("Metadata name cannot be empty"))
         name_bytes, value_bytes = len(name.encode()), len(value.encode())
         size += name_bytes + value_bytes
         if name_bytes > limits.max_meta_name_length:
-            raise exc.HTTPBadRequest(f"Metadata name too long: {prefix}{name}")
+            raise plain(exc.HTTPBadRequest(f"Metadata name too long: {prefix}{name.title()}"))  # as Swift's header name
         if value_bytes > limits.max_meta_value_length:
-            raise exc.HTTPBadRequest(f"Metadata value longer than {limits.max_meta_value_length}: {prefix}{name}")
+            limit = limits.max_meta_value_length
+            raise plain(exc.HTTPBadRequest(f"Metadata value longer than {limit}: {prefix}{name.title()}"))
         if count > limits.max_meta_count:
-            raise exc.HTTPBadRequest(f"Too many metadata items; max {limits.max_meta_count}")
+            raise plain(exc.HTTPBadRequest(f"Too many metadata items; max {limits.max_meta_count}"))
         if size > limits.max_meta_overall_size:
-            raise exc.HTTPBadRequest(f"Total metadata too large; max {limits.max_meta_overall_size}")
+            raise plain(exc.HTTPBadRequest(f"Total metadata too large; max {limits.max_meta_overall_size}"))

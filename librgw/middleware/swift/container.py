@@ -34,10 +34,11 @@ from librgw.errors import BucketAlreadyOwnedByYou, BucketNotEmpty
 
 from . import access_control, metadata, multipart, subresources, versions
 from .account import container_stats
+from .answer_bodies import bodiless_answer
 from .constraints import check_container_name, check_metadata
 from .context import Context
 from .listing import ListingQuery, described, listing_format, listing_query, render
-from .timestamps import normal, swift_time, timestamp_headers
+from .timestamps import swift_time, timestamp_headers
 
 KIND = "container"
 PAGE = 1000
@@ -71,7 +72,8 @@ def _requested_attrs(ctx: Context, info: BucketInfo | None) -> dict[str, str] | 
     attrs = info.attrs if info is not None else {}
     to_set, to_remove = metadata.requested_changes(ctx.request.headers, KIND)
     sets_acl = _sets_acl(ctx, creating)
-    ctx.authorize(ADMIN if sets_acl else WRITE, info)  # the account's for a new one, else its owner's
+    sets_keys = bool((to_set.keys() | to_remove) & metadata.OWNER_ONLY)
+    ctx.authorize(ADMIN if sets_acl or sets_keys else WRITE, info)  # the account's for a new one, else its owner's
     if not to_set and not to_remove and not sets_acl:
         return None
     if sets_acl:
@@ -107,7 +109,7 @@ def _put(ctx: Context) -> Response:
         ctx.rgw.buckets.set_attrs(info.name, attrs)
     if state is not None:
         ctx.rgw.buckets.set_versioning(info.name, state)
-    return Response(status=status)
+    return bodiless_answer(status)
 
 
 def _post(ctx: Context) -> Response:
@@ -118,7 +120,7 @@ def _post(ctx: Context) -> Response:
         ctx.rgw.buckets.set_attrs(info.name, attrs)
     if state is not None:
         ctx.rgw.buckets.set_versioning(info.name, state)
-    return Response(status=204)
+    return bodiless_answer(204)
 
 
 def _delete(ctx: Context) -> Response:
@@ -133,21 +135,22 @@ def _delete(ctx: Context) -> Response:
             if index.holds_objects():
                 raise
         ctx.rgw.buckets.delete(info.name, info.owner)
-    return Response(status=204)
+    return bodiless_answer(204)
 
 
 def container_headers(ctx: Context, info: BucketInfo) -> list[tuple[str, str]]:
     count, used = container_stats(ctx, info)
+    owner = ctx.is_owner(info)
     headers = [
         ("X-Container-Object-Count", str(count)),
         ("X-Container-Bytes-Used", str(used)),
         ("X-Storage-Policy", info.placement_rule),
         *versions.state_headers(info),
         *timestamp_headers(info.creation_time),
-        ("X-Put-Timestamp", normal(info.creation_time)),
-        *metadata.headers_of(metadata.stored_items(info.attrs, KIND), KIND),
+        ("Accept-Ranges", "bytes"),
+        *metadata.headers_of(metadata.owners_view(metadata.stored_items(info.attrs, KIND), owner), KIND),
     ]
-    if ctx.is_owner(info):
+    if owner:
         headers += access_control.swift_acl_headers(info)
     return headers
 

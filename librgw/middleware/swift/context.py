@@ -26,6 +26,7 @@ from librgw.authorization import (
     ACCOUNT_PREFIX,
     ADMIN,
     LIST,
+    PERMISSION_ACTIONS,
     READ,
     WRITE,
     Access,
@@ -198,8 +199,10 @@ class Context:
         if identity is None or identity.role:  # a role acts as the role, never as the account's owner
             return False
         owner = bucket.owner if bucket is not None else self.account_owner()
-        if identity.reseller_admin or identity.user_id == owner:
-            return True
+        if identity.reseller_admin or (
+            identity.user_id == owner and ADMIN in PERMISSION_ACTIONS.get(identity.permissions, ())
+        ):
+            return True  # a subuser of less than full control is not the account's admin
         acl = self.account_acl(owner)
         return acl is not None and ADMIN in acl.actions_of(identity)  # an admin of the account's ACL
 

@@ -57,6 +57,16 @@ def to_wsgi(value: str) -> str:
     return sendable.encode("utf-8", "replace").decode("latin-1")
 
 
+# Items only the account's owners may see or set (Swift's ``swift_owner_headers``): a temp URL
+# key lets whoever knows it sign URLs for anything in the container or account.
+OWNER_ONLY = frozenset({"temp-url-key", "temp-url-key-2"})
+
+
+def owners_view(items: Mapping[str, str], owner: bool) -> dict[str, str]:
+    """``items`` as the asker may see them: without ``OWNER_ONLY`` ones unless ``owner``."""
+    return dict(items) if owner else {name: value for name, value in items.items() if name not in OWNER_ONLY}
+
+
 def requested_changes(headers: Mapping[str, str], kind: str) -> tuple[dict[str, str], set[str]]:
     """(items to set, names to remove) that a request's headers ask for; ``kind`` is
     ``object``, ``container`` or ``account``."""

@@ -57,7 +57,9 @@ from librgw.errors import NoSuchKey
 from librgw.objects import ObjectReader, ObjectState
 from librgw.write_request import WriteRequest
 
+from ..request_identity import NATIVE_S3_KEY
 from . import access_control, lifecycle, metadata, multipart, tagging, versions
+from .answer_bodies import about_object, bodiless_answer
 from .conditions import check_read_conditions, write_condition
 from .constraints import check_container_name, check_metadata, check_object_name
 from .context import Context
@@ -74,7 +76,6 @@ from .request_body import upload_body
 from .timestamps import http_date, timestamp_headers
 
 KIND = "object"
-WRITE_ANSWER_TYPE = "text/html; charset=UTF-8"  # swob.Response's default, on every bodiless write answer
 READ_CHUNK = 1024 * 1024
 
 
@@ -136,10 +137,15 @@ def _get(ctx: Context, head: bool) -> Response:
     bucket = ctx.bucket()
     version_id = versions.requested_version(ctx.request)
     info = ctx.authorized_object(READ, bucket, version_id=version_id)
-    check_read_conditions(ctx.request, info.etag, info.mtime, etag_header(info.etag))
     headers = object_headers(info) + versions.read_headers(bucket, info)
     headers += tagging.count_headers(info) + lifecycle.expiration_headers(bucket, info)
-    ranges = _part_ranges(ctx, info, headers) or satisfiable_ranges(ctx.request.headers.get("Range"), info.size)
+    try:
+        check_read_conditions(ctx.request, info.etag, info.mtime, etag_header(info.etag))
+        ranges = _part_ranges(ctx, info, headers) or satisfiable_ranges(ctx.request.headers.get("Range"), info.size)
+    except (exc.HTTPNotModified, exc.HTTPPreconditionFailed, exc.HTTPRequestRangeNotSatisfiable) as refusal:
+        if refusal.code == 412:  # Swift's names the object but not its type or its ranges
+            raise about_object(refusal, [h for h in headers if h[0] != "Accept-Ranges"], None) from None
+        raise about_object(refusal, headers, metadata.to_wsgi(info.content_type)) from None
     if ranges is None:
         status, length, content_type = 200, info.size, info.content_type
         body = None if head or not info.size else _stream(_reader(ctx, bucket, info, 0, info.size - 1))
@@ -216,16 +222,16 @@ def _put(ctx: Context) -> Response:
     )
     result = ctx.rgw.object_ops.put(bucket, ctx.path.obj, body, request)
     entry = result.entry
-    headerlist = [("ETag", etag_header(entry.etag)), *timestamp_headers(entry.mtime), *versions.written_headers(result)]
-    return write_answer(201, headerlist)
+    headerlist = [("ETag", etag_header(entry.etag)), *_written_at(ctx, entry.mtime)]
+    return bodiless_answer(201, [*headerlist, *versions.written_headers(result)])
 
 
-def write_answer(status: int, headerlist: list[tuple[str, str]]) -> Response:
-    """A write's answer as Swift's proxy gives it: no body, ``text/html; charset=UTF-8`` all the same."""
-    response = Response(status=status, headerlist=headerlist)
-    response.headers["Content-Type"] = WRITE_ANSWER_TYPE
-    response.headers["Content-Length"] = "0"
-    return response
+def _written_at(ctx: Context, mtime: float) -> list[tuple[str, str]]:
+    """When a write made its object: ``Last-Modified``, as Swift answers; and for the s3
+    filter, which needs the time to the microsecond, ``X-Timestamp`` too."""
+    if ctx.request.environ.get(NATIVE_S3_KEY):
+        return timestamp_headers(mtime)
+    return [("Last-Modified", http_date(mtime))]
 
 
 def _copy(
@@ -265,14 +271,15 @@ def _copy(
     )
     result = ctx.rgw.object_ops.copy(src_bucket, src, dst_bucket, dst_key, request)
     entry = result.entry
-    return write_answer(
+    return bodiless_answer(
         201,
         [
             ("ETag", etag_header(entry.etag)),
             ("X-Copied-From", quote(f"{src_container}/{src_key}")),
             ("X-Copied-From-Account", quote(src_account)),
             ("X-Copied-From-Last-Modified", http_date(src.mtime)),
-            *timestamp_headers(entry.mtime),
+            *_written_at(ctx, entry.mtime),
+            *metadata.headers_of(items, KIND),  # Swift's copy answers with the copy's metadata
             *versions.written_headers(result),
         ],
     )
@@ -288,7 +295,7 @@ def _post(ctx: Context) -> Response:
         headers=content_headers(ctx),
     )
     result = ctx.rgw.object_ops.update_metadata(bucket, ctx.path.obj, request)
-    return write_answer(202, versions.written_headers(result))
+    return bodiless_answer(202, versions.written_headers(result))
 
 
 def _delete(ctx: Context) -> Response:
@@ -302,4 +309,4 @@ def _delete(ctx: Context) -> Response:
         if result.version_id is None:
             raise NoSuchKey(f"{bucket.name}/{ctx.path.obj} does not exist")
         raise exc.HTTPNotFound(headers=headers)
-    return write_answer(204, headers)
+    return bodiless_answer(204, headers)

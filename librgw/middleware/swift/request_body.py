@@ -23,6 +23,8 @@ from typing import BinaryIO
 
 from webob import Request, exc
 
+from .answer_bodies import plain
+
 
 class ClientDisconnect(exc.HTTPClientError):
     """Swift's 499: the client stopped sending before the body was complete."""
@@ -47,9 +49,9 @@ def transfer_coding_refusal(environ: dict) -> exc.HTTPException | None:
         return None
     codings = value.split(",")
     if len(codings) > 1:
-        return UnsupportedTransferCoding(UNSUPPORTED_CODING)
+        return plain(UnsupportedTransferCoding(UNSUPPORTED_CODING))
     if codings[0].strip().lower() != "chunked":
-        return exc.HTTPBadRequest("Invalid Transfer-Encoding header value")
+        return plain(exc.HTTPBadRequest("Invalid Transfer-Encoding header value"))
     return None
 
 
