@@ -93,9 +93,9 @@ class AccountQuotas:
         if not quotas:
             return None
         if request.environ.get(RESELLER_KEY) is not True:
-            return exc.HTTPForbidden(body=FORBIDDEN_BODY, content_type="text/html")
+            return exc.HTTPForbidden(body=FORBIDDEN_BODY, content_type=quota_limits.SWOB_TYPE)
         if any(value and not (value.isascii() and value.isdigit()) for value in quotas.values()):
-            return exc.HTTPBadRequest(body=BAD_REQUEST_BODY, content_type="text/html")
+            return exc.HTTPBadRequest(body=BAD_REQUEST_BODY, content_type=quota_limits.SWOB_TYPE)
         for names in QUOTA_HEADERS.values():
             for name in names:
                 request.headers.pop(name, None)

@@ -47,7 +47,7 @@ def invalid_quota(request: Request) -> exc.HTTPException | None:
     for header, message in QUOTA_HEADERS:
         value = request.headers.get(header)
         if value and not (value.isascii() and value.isdigit()):
-            return exc.HTTPBadRequest(body=message, content_type="text/html")
+            return exc.HTTPBadRequest(body=message, content_type=quota_limits.SWOB_TYPE)
     return None
 
 

@@ -31,7 +31,8 @@ from librgw.errors import QuotaExceeded
 from .swift.errors import ERROR_HEADER
 from .temp_url_keys import pre_authorized
 
-OVER_QUOTA_BODY = b"Upload exceeds quota."
+OVER_QUOTA = "Upload exceeds quota."
+SWOB_TYPE = "text/html; charset=UTF-8"  # the Content-Type of Swift's answers (its swob's default)
 
 
 class QuotaCrossed(OSError):
@@ -61,7 +62,10 @@ class AllowanceInput:
 def over_quota() -> exc.HTTPException:
     """Swift's answer to an upload over a quota."""
     return exc.HTTPRequestEntityTooLarge(
-        body=OVER_QUOTA_BODY, content_type="text/html", headers=[(ERROR_HEADER, QuotaExceeded.code)]
+        detail=OVER_QUOTA,  # the gateway's Swift answers render it (``swift/answer_bodies.py``)
+        body=OVER_QUOTA.encode(),  # a Swift proxy sends the body as it is
+        content_type=SWOB_TYPE,
+        headers=[(ERROR_HEADER, QuotaExceeded.code)],
     )
 
 
