@@ -18,6 +18,7 @@ from .lifecycle import Lifecycle
 from .multipart import MultipartUploads
 from .object_ops import ObjectOps
 from .objects import ObjectReader, ObjectStore
+from .quotas import QuotaCheck
 from .roles import RoleStore
 from .sts import SessionStore
 from .users import UserStore
@@ -45,7 +46,9 @@ class RGW:
         self.objects = ObjectStore(self.zone, self.indexes)
         self.versions = Versions(self.zone, self.indexes, self.objects)
         self.multipart = MultipartUploads(self.zone, self.indexes, self.objects)
-        self.object_ops = ObjectOps(self.objects, self.versions, self.multipart)
+        self.object_ops = ObjectOps(
+            self.objects, self.versions, self.multipart, QuotaCheck(self.users, self.buckets, self.indexes)
+        )
         self.expirer = ObjectExpirer(self.objects.expiry, self.buckets, self.objects)
         self.roles = RoleStore(self.zone)
         self.sessions = SessionStore(self.zone)

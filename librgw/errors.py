@@ -100,6 +100,12 @@ class TooManyBuckets(RGWError):
     code, status = "TooManyBuckets", 400
 
 
+class QuotaExceeded(RGWError):
+    """A write would take a user, bucket, account or container past its quota (RGW's ``check_quota``)."""
+
+    code, status = "QuotaExceeded", 403
+
+
 class IndexBusy(RGWError):
     """The bucket index stayed contended (or frozen by a reshard) for too long; the client retries."""
 

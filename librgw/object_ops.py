@@ -18,6 +18,9 @@ anything in-process, so an object is written and read the same way whoever asks.
 Results say which version a call made or read (``version_id`` None: the bucket keeps no
 versions), which is what a protocol's answer reports; the wire format is the gateway's.
 
+Every write (put, copy, completed upload) is held to the bucket's and its owner's quotas
+(``quotas.py``) before it is written, a streamed one as it is read.
+
 A write's condition (``WriteRequest.condition``: ``If-Match``, ``If-None-Match: *``) is
 checked before any data is read (``check_condition``, which a server may call itself even
 before it reads the request's body). In a bucket never versioned the head write checks it
@@ -37,6 +40,7 @@ from .errors import CurrentIsDeleteMarker, InvalidArgument, NoSuchKey, VersionIs
 from .manifest import NULL, instance_oid
 from .multipart import MultipartUploads
 from .objects import CopySource, ObjectReader, ObjectState, ObjectStore
+from .quotas import QuotaCheck
 from .versioning import Versions
 from .write_condition import WriteCondition
 from .write_request import WriteRequest
@@ -66,10 +70,11 @@ class DeleteResult:
 class ObjectOps:
     """Read and write a bucket's objects as requests do, whatever its versioning state."""
 
-    def __init__(self, heads: ObjectStore, versions: Versions, multipart: MultipartUploads) -> None:
+    def __init__(self, heads: ObjectStore, versions: Versions, multipart: MultipartUploads, quotas: QuotaCheck) -> None:
         self.heads = heads
         self.versions = versions
         self.multipart = multipart
+        self.quotas = quotas
 
     # -- reading -------------------------------------------------------------------
 
@@ -134,6 +139,7 @@ class ObjectOps:
         """Store ``data`` (bytes, or a binary file object read to its end, streamed) as
         ``key`` with what ``request`` asks for: a new version, in a versioned bucket."""
         self.check_condition(bucket, key, request.condition)
+        data = self.quotas.limit(bucket, data)
         if not bucket.versioned:
             return WriteResult(entry=self.heads.put(bucket, key, data, request))
         version_id, entry = self.versions.put(bucket, key, data, request)
@@ -145,6 +151,7 @@ class ObjectOps:
         """Copy the object (or version) ``stat`` gave as ``src`` to ``dst_key`` (a new version,
         in a versioned bucket); ``ObjectStore.copy`` says what ``request`` keeps or replaces."""
         self.check_condition(dst_bucket, dst_key, request.condition)
+        self.quotas.check(dst_bucket, src.size)
         source = CopySource(bucket=src_bucket, key=src.key, oid=src.oid)
         source_version = (src.version_id or NULL) if src_bucket.versioned else None
         if not dst_bucket.versioned:
@@ -186,6 +193,9 @@ class ObjectOps:
         bucket) from ``parts``, (number, ETag) as the client lists them; ``condition`` as a
         ``put``'s."""
         self.check_condition(bucket, key, condition)
+        numbers = {number for number, _ in parts}
+        uploaded = self.multipart.list_parts(bucket, key, upload_id)
+        self.quotas.check(bucket, sum(part.size for part in uploaded if part.number in numbers))
         if not bucket.versioned:
             return WriteResult(entry=self.multipart.complete(bucket, key, upload_id, parts, condition=condition))
         version_id, entry = self.versions.write(

@@ -15,7 +15,8 @@ suspended or removed user's tokens stop working once that has passed. On every o
 request an ``X-Auth-Token`` (or ``X-Storage-Token``) is checked: a valid one puts the
 identity in ``environ["librgw.identity"]`` (``librgw.authorization.Identity``: the user, and
 the roles the token was issued with: the subuser's permission, and reseller admin for a
-user with ``--admin``); an unknown or expired one is 401. A request without a token goes
+user with ``--admin``, whose requests also get tempauth's ``environ["reseller_request"]``, which
+``account_quotas`` asks); an unknown or expired one is 401. A request without a token goes
 on as anonymous. Whether anyone may do what they ask is decided below, in one place
 (``librgw/authorization.py``). Keys and tokens are compared in constant time and never logged.
 
@@ -47,7 +48,7 @@ from librgw.tokens import TOKEN_RE, TokenStore
 
 from .core_connection import WorkerConnection, cluster_spec
 from .registry import register_swift_info
-from .request_identity import IDENTITY_KEY, www_authenticate
+from .request_identity import IDENTITY_KEY, RESELLER_KEY, www_authenticate
 
 AUTH_PATHS = ("/auth/v1.0", "/auth/v1.0/", "/v1.0", "/v1.0/")
 OPEN_PATHS = ("/healthcheck", "/info")
@@ -112,6 +113,8 @@ class Auth:
                 denied = _deny(401, "Unauthorized: unknown or expired token", www_authenticate(path))
                 return denied(environ, start_response)
             environ[IDENTITY_KEY] = identity
+            if identity.reseller_admin:  # as tempauth marks a reseller admin's request (account_quotas asks)
+                environ[RESELLER_KEY] = True
         return self.app(environ, start_response)
 
     def authenticate(self, request: Request) -> Response:

@@ -9,7 +9,9 @@ or 403 (credentials that do not allow this).
 A filter that authorizes a request itself (``tempurl``: the signed URL is the credential) says so
 as it would to Swift's proxy: ``environ["swift.authorize"]``, a callable taking the request and
 answering None or the error to send, with ``environ["swift.authorize_override"]`` set;
-``request_refusal`` then asks it instead of ``decide``. Only filters can put them there: a
+``request_refusal`` then asks it instead of ``decide``. Without the override it is asked after
+``decide`` lets a request pass: a filter's own refusal that must not answer before
+authorization (``container_quotas``, ``account_quotas``). Only filters can put them there: a
 client's headers reach the environ as ``HTTP_*`` keys.
 
 Every 401 carries ``WWW-Authenticate: Swift realm="<account>"``, as Swift's responses do
@@ -28,6 +30,7 @@ from librgw.authorization import Access, Identity, decide
 IDENTITY_KEY = "librgw.identity"
 AUTHORIZE_KEY, OVERRIDE_KEY = "swift.authorize", "swift.authorize_override"
 OWNER_KEY = "swift_owner"  # set by a filter whose request acts as the account's owner
+RESELLER_KEY = "reseller_request"  # True: a reseller admin asks (tempauth's key; account_quotas reads it)
 NATIVE_S3_KEY = "librgw.s3"  # set on the native requests the s3 filter sends for an S3 client
 NO_REALM = ("", "auth", "v1.0")  # where Swift's realm would be a path segment that is no account
 
@@ -52,8 +55,15 @@ def refusal(identity: Identity | None, access: Access) -> exc.HTTPException | No
 
 
 def request_refusal(request: Request, identity: Identity | None, access: Access) -> exc.HTTPException | None:
-    """``refusal``, unless a filter authorized the request itself: then its ``swift.authorize``'s answer."""
+    """``refusal``, unless a filter authorized the request itself: then its ``swift.authorize``'s
+    answer. A ``swift.authorize`` without the override is a filter's refusal that waits for
+    authorization (Swift's quota filters wrap the auth filter's so): asked once ``refusal`` lets
+    the request pass."""
     environ = request.environ
-    if environ.get(OVERRIDE_KEY) and callable(environ.get(AUTHORIZE_KEY)):
-        return environ[AUTHORIZE_KEY](request)
-    return refusal(identity, access)
+    authorize = environ.get(AUTHORIZE_KEY)
+    if environ.get(OVERRIDE_KEY) and callable(authorize):
+        return authorize(request)
+    refused = refusal(identity, access)
+    if refused is None and callable(authorize):
+        return authorize(request)
+    return refused

@@ -55,6 +55,7 @@ STATUS = {
     "NotModified": 304,
     "OperationAborted": 409,
     "PreconditionFailed": 412,
+    "QuotaExceeded": 403,
     "RequestTimeTooSkewed": 403,
     "ServerSideEncryptionConfigurationNotFoundError": 404,
     "ServiceUnavailable": 503,

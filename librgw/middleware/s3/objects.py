@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from webob import Response
 
+from librgw.errors import QuotaExceeded
+
 from ..swift.errors import ERROR_HEADER
 from . import lifecycle, tagging, versioning
 from .acl import requested_acl_headers
@@ -81,7 +83,10 @@ def write_conditions(s3: S3Request) -> dict[str, str]:
 
 def write_failure(answer: Response, s3: S3Request) -> S3Error:
     """The S3 error for a failed native write of the object's data: a failed condition
-    (``WRITE_CONDITIONS``) as S3's conditional writes answer it, else ``from_native``'s."""
+    (``WRITE_CONDITIONS``) as S3's conditional writes answer it, a quota crossed (a 413 naming
+    ``QuotaExceeded``) as RGW answers it, else ``from_native``'s."""
+    if answer.headers.get(ERROR_HEADER) == QuotaExceeded.code:
+        return S3Error("QuotaExceeded", answer.text.strip() or "QuotaExceeded")
     if answer.status_int != 412:
         return from_native(answer.status_int, answer.body, "NoSuchKey")
     if answer.headers.get(ERROR_HEADER) == "NoSuchKey":  # If-Match where there is no object
@@ -156,7 +161,7 @@ def copy_object(native: Native, owner: str, s3: S3Request) -> Response:
     headers.update(tagging.copy_tagging_headers(s3))
     headers.update(write_conditions(s3))
     answer = native.call("PUT", owner, s3.bucket, s3.key, headers)
-    if answer.status_int == 412:
+    if answer.status_int == 412 or answer.headers.get(ERROR_HEADER) == QuotaExceeded.code:
         raise write_failure(answer, s3)
     if answer.status_int // 100 != 2:
         raise versioning.copy_failure(answer, s3, version_id)

@@ -44,6 +44,7 @@ STATUS_OF = {
     errors.UserSuspended: exc.HTTPForbidden,
     errors.TooManyBuckets: exc.HTTPForbidden,
     errors.IndexBusy: exc.HTTPServiceUnavailable,
+    errors.QuotaExceeded: exc.HTTPRequestEntityTooLarge,
 }
 ERROR_HEADER = "X-Librgw-Error"
 ATTR_NAME_TOO_LONG = "Metadata name too long for this cluster's attribute names (osd_max_attr_name_len)"

@@ -1,0 +1,135 @@
+"""What ``container_quotas`` and ``account_quotas`` share: the stats they read, the size an
+upload adds, and the 413 they answer.
+
+Stats come from a HEAD sent down the pipeline (the gateway answers it from the bucket
+index's stats, a Swift proxy from its account and container servers), authorized by the
+asking filter alone (``temp_url_keys.pre_authorized``), never from a listing.
+
+An upload whose size is known (``Content-Length``, or a copy's source) is refused before any
+of it is read. One without (``Transfer-Encoding: chunked``) goes down with ``wsgi.input``
+wrapped in ``AllowanceInput``, which fails the read that would take it past what the quota
+leaves (an ``OSError``, so the gateway's write fails as for a client gone away and stores
+nothing); the filter then answers 413 in place of whatever the failed write answered.
+
+The refusal is Swift's: ``413 Upload exceeds quota.``, given through ``swift.authorize`` so it
+comes only once the request is authorized (as Swift's ``account_quotas`` does), and a client
+that may not write there learns nothing of the quota. The answer also names the core's
+``QuotaExceeded`` in ``X-Librgw-Error``, which the ``s3`` filter answers as S3 does (403
+``QuotaExceeded``, as RGW).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import BinaryIO
+from urllib.parse import unquote
+
+from webob import Request, Response, exc
+
+from librgw.errors import QuotaExceeded
+
+from .swift.errors import ERROR_HEADER
+from .temp_url_keys import pre_authorized
+
+OVER_QUOTA = "Upload exceeds quota."
+SWOB_TYPE = "text/html; charset=UTF-8"  # the Content-Type of Swift's answers (its swob's default)
+
+
+class QuotaCrossed(OSError):
+    """Raised by ``AllowanceInput.read``: the body went past what the quota leaves."""
+
+
+class AllowanceInput:
+    """``wsgi.input`` that gives at most ``allowance`` bytes, then fails the read."""
+
+    def __init__(self, stream: BinaryIO, allowance: int) -> None:
+        self._stream = stream
+        self._left = allowance
+        self.crossed = False
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size) if size >= 0 else self._stream.read()
+        self._left -= len(data)
+        if self._left < 0:
+            self.crossed = True
+            raise QuotaCrossed("the upload exceeds the quota")
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+
+def over_quota() -> exc.HTTPException:
+    """Swift's answer to an upload over a quota."""
+    return exc.HTTPRequestEntityTooLarge(
+        detail=OVER_QUOTA,  # the gateway's Swift answers render it (``swift/answer_bodies.py``)
+        body=OVER_QUOTA.encode(),  # a Swift proxy sends the body as it is
+        content_type=SWOB_TYPE,
+        headers=[(ERROR_HEADER, QuotaExceeded.code)],
+    )
+
+
+def refuse(request: Request, app: Callable) -> Callable:
+    """The app that answers ``request``, over its quota: 413 once it is authorized. The refusal
+    goes into ``swift.authorize``, asked after the auth's own decision (by a Swift proxy, which
+    calls the auth filter's, wrapped here; by the gateway, ``request_identity.request_refusal``)."""
+    authorize = request.environ.get("swift.authorize")
+
+    def authorize_then_refuse(req: Request) -> exc.HTTPException:
+        return (authorize(req) if callable(authorize) else None) or over_quota()
+
+    request.environ["swift.authorize"] = authorize_then_refuse
+    return app
+
+
+def within_allowance(request: Request, app: Callable, allowance: int) -> Response:
+    """``app``'s answer to ``request``, a chunked upload cut off past ``allowance`` bytes (413)."""
+    limited = AllowanceInput(request.environ["wsgi.input"], allowance)
+    request.environ["wsgi.input"] = limited
+    response = request.get_response(app)
+    return over_quota() if limited.crossed else response
+
+
+def stats(app: Callable, environ: dict, path: str, user: str) -> dict[str, str] | None:
+    """The headers of a HEAD of ``path`` (text; lower-cased names); None if it fails."""
+    request = Request.blank("/", environ={**pre_authorized(environ, "HEAD", path, user), "swift_owner": True})
+    response = request.get_response(app)
+    if response.status_int // 100 != 2:
+        return None
+    return {name.lower(): value for name, value in response.headerlist}
+
+
+def object_size(app: Callable, environ: dict, path: str, user: str) -> int:
+    """The size of the object at ``path`` (text); 0 if it cannot be read (the copy then fails below)."""
+    headers = stats(app, environ, path, user)
+    length = (headers or {}).get("content-length", "")
+    return int(length) if length.isdigit() else 0
+
+
+def path_parts(environ: dict) -> list[str]:
+    """The WSGI path's parts after ``/v1`` (account, container, object), as text; [] if it is no such path."""
+    try:
+        path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return []
+    parts = path.split("/", 4)
+    if len(parts) < 3 or parts[0] or parts[1] != "v1" or not parts[2]:
+        return []
+    return parts[2:]
+
+
+def header_object(value: str) -> tuple[str, str] | None:
+    """``<container>/<object>`` of an ``X-Copy-From`` or ``Destination`` header (URL-quoted, a
+    leading ``/`` allowed); None if malformed (the gateway refuses it)."""
+    container, _, obj = unquote(value).lstrip("/").partition("/")
+    return (container, obj) if container and obj else None
+
+
+def copy_source(request: Request, account: str, container: str, obj: str) -> str | None:
+    """The path of the object a copy (``X-Copy-From`` on PUT, or COPY) reads; None for no copy."""
+    if request.method == "COPY":
+        return f"/v1/{account}/{container}/{obj}"
+    source = request.headers.get("X-Copy-From")
+    if source is None or (named := header_object(source)) is None:
+        return None
+    return f"/v1/{request.headers.get('X-Copy-From-Account', account)}/{named[0]}/{named[1]}"
