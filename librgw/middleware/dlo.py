@@ -58,7 +58,7 @@ class DynamicLargeObject:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         request = Request(environ)
-        parts = request.path_info.split("/", 4)
+        parts = text_path(request).split("/", 4)
         if len(parts) < 5 or parts[1] != "v1" or not parts[4]:
             return self.app(environ, start_response)
         try:

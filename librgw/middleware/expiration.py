@@ -89,7 +89,7 @@ class Expiration:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         request = Request(environ)
-        if request.method not in WRITES or not is_object_path(request.path_info):
+        if request.method not in WRITES or not is_object_path(environ.get("PATH_INFO", "")):
             return self.app(environ, start_response)
         try:
             at = delete_at_of(request.headers, time.time())

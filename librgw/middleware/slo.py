@@ -205,7 +205,7 @@ class StaticLargeObject:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         request = Request(environ)
-        parts = request.path_info.split("/", 4)
+        parts = text_path(request).split("/", 4)
         if len(parts) < 5 or parts[1] != "v1" or not parts[4]:
             return self.app(environ, start_response)
         try:
@@ -336,7 +336,7 @@ class StaticLargeObject:
             for name, value in request.headers.items()
             if name.lower() not in ("content-length", "transfer-encoding", "etag", "content-type")
         }
-        name = request.path_info.rsplit("/", 1)[-1]
+        name = text_path(request).rsplit("/", 1)[-1]
         content_type = (
             request.headers.get("Content-Type") or mimetypes.guess_type(name)[0] or "application/octet-stream"
         )
