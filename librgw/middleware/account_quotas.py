@@ -65,11 +65,6 @@ def requested_quotas(request: Request) -> dict[str, str]:
     return quotas
 
 
-def _limit(headers: dict[str, str], name: str) -> int | None:
-    value = headers.get(f"x-account-meta-quota-{name}", "")
-    return int(value) if value.isascii() and value.isdigit() else None
-
-
 class AccountQuotas:
     def __init__(self, app: Callable, conf: dict) -> None:
         self.app = app
@@ -112,10 +107,10 @@ class AccountQuotas:
         headers = quota_limits.stats(self.app, request.environ, f"/v1/{account}", QUOTA_USER)
         if headers is None:
             return self.app
-        max_count = _limit(headers, "count")
+        max_count = quota_limits.limit(headers, "account", "count")
         if max_count is not None and int(headers.get("x-account-object-count", 0)) + 1 > max_count:
             return quota_limits.refuse(request, self.app)
-        max_bytes = _limit(headers, "bytes")
+        max_bytes = quota_limits.limit(headers, "account", "bytes")
         if max_bytes is None:
             return self.app
         allowance = max_bytes - int(headers.get("x-account-bytes-used", 0))

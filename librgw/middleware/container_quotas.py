@@ -51,11 +51,6 @@ def invalid_quota(request: Request) -> exc.HTTPException | None:
     return None
 
 
-def _limit(headers: dict[str, str], name: str) -> int | None:
-    value = headers.get(f"x-container-meta-quota-{name}", "")
-    return int(value) if value.isascii() and value.isdigit() else None
-
-
 class ContainerQuotas:
     def __init__(self, app: Callable, conf: dict) -> None:
         self.app = app
@@ -83,10 +78,10 @@ class ContainerQuotas:
         headers = quota_limits.stats(self.app, request.environ, f"/v1/{account}/{container}", QUOTA_USER)
         if headers is None:
             return self.app  # no such container: answered below
-        max_count = _limit(headers, "count")
+        max_count = quota_limits.limit(headers, "container", "count")
         if max_count is not None and int(headers.get("x-container-object-count", 0)) + 1 > max_count:
             return quota_limits.refuse(request, self.app)
-        max_bytes = _limit(headers, "bytes")
+        max_bytes = quota_limits.limit(headers, "container", "bytes")
         if max_bytes is None:
             return self.app
         allowance = max_bytes - int(headers.get("x-container-bytes-used", 0))

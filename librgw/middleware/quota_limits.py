@@ -59,6 +59,13 @@ class AllowanceInput:
         return self.read(size)
 
 
+def limit(headers: dict[str, str], kind: str, name: str) -> int | None:
+    """The ``x-<kind>-meta-quota-<name>`` limit among a HEAD's (lower-cased) ``headers``; None
+    if there is none, or it is not a whole number (such a quota limits nothing, as in Swift)."""
+    value = headers.get(f"x-{kind}-meta-quota-{name}", "")
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
 def over_quota() -> exc.HTTPException:
     """Swift's answer to an upload over a quota."""
     return exc.HTTPRequestEntityTooLarge(

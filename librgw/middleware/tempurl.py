@@ -55,17 +55,6 @@ DISALLOWED_HEADERS = ("X-Object-Manifest", "X-Symlink-Target", "X-Copy-From")
 HEAD_SIGNED_AS = ("HEAD", "GET", "POST", "PUT")
 INVALID_BODY = b"401 Unauthorized: Temp URL invalid\n"
 TEMPURL_USER = ".wsgi.tempurl"
-# What the keys' HEAD requests keep of the request: its address, host, and request id
-# (``librgw.trans_id`` here, ``swift.trans_id`` in a Swift proxy), and Swift's info cache.
-PASSED_ON = (
-    "REMOTE_ADDR",
-    "SERVER_NAME",
-    "SERVER_PORT",
-    "HTTP_HOST",
-    "librgw.trans_id",
-    "swift.trans_id",
-    "swift.cache",
-)
 
 
 @dataclass(frozen=True)
