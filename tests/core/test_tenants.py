@@ -44,6 +44,8 @@ def test_two_tenants_each_have_a_bucket_of_one_name(rgw):
     assert (one.tenant, one.local_name, legacy.tenant, legacy.local_name) == ("t1", "photos", "", "photos")
     root = {o.key for o in rgw.zone.meta(ROOT_NS).list_objects()}
     assert {"t1/photos", "t2/photos", "photos", f"{INSTANCE_PREFIX}t1/photos:{one.marker}"} <= root
+    assert f"t1/photos:{one.marker}" in rgw.buckets.list_instances()
+    assert rgw.buckets.get_instance(f"t1/photos:{one.marker}") == one
     assert rgw.buckets.list("t1$u") == ["photos"] and rgw.buckets.list_tenant("t1") == ["photos"]
     assert rgw.buckets.list_tenant("") == ["photos"] and rgw.buckets.list_all() == ["photos", "t1/photos", "t2/photos"]
     rgw.put("t1/photos", "k", b"one")
