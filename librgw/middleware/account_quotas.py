@@ -78,7 +78,7 @@ class AccountQuotas:
             if refusal is not None:
                 return refusal(environ, start_response)
         elif len(parts) == 3 and parts[2] and request.method in ("PUT", "COPY") and not environ.get(RESELLER_KEY):
-            return self.upload(request, *parts)(environ, start_response)
+            return self.upload(request, parts[0])(environ, start_response)
         return self.app(environ, start_response)
 
     def set_quotas(self, request: Request) -> exc.HTTPException | None:
@@ -99,28 +99,14 @@ class AccountQuotas:
             request.headers[kept] = value  # "" removes the metadata, as a Swift POST does
         return None
 
-    def upload(self, request: Request, account: str, container: str, obj: str) -> Callable:
+    def upload(self, request: Request, account: str) -> Callable:
         """The app that answers an upload into ``account``: the pipeline, or a refusal."""
-        source = quota_limits.copy_source(request, account, container, obj)
         if request.method == "COPY":
             account = request.headers.get("Destination-Account", account)
         headers = quota_limits.stats(self.app, request.environ, f"/v1/{account}", QUOTA_USER)
         if headers is None:
             return self.app
-        max_count = quota_limits.limit(headers, "account", "count")
-        if max_count is not None and int(headers.get("x-account-object-count", 0)) + 1 > max_count:
-            return quota_limits.refuse(request, self.app)
-        max_bytes = quota_limits.limit(headers, "account", "bytes")
-        if max_bytes is None:
-            return self.app
-        allowance = max_bytes - int(headers.get("x-account-bytes-used", 0))
-        if source is not None:
-            size = quota_limits.object_size(self.app, request.environ, source, QUOTA_USER)
-        elif request.content_length is not None:
-            size = request.content_length
-        else:
-            return lambda environ, start: quota_limits.within_allowance(request, self.app, allowance)(environ, start)
-        return quota_limits.refuse(request, self.app) if size > allowance else self.app
+        return quota_limits.within_quota(self.app, request, headers, "account", QUOTA_USER)
 
 
 def filter_factory(global_conf: dict, **local_conf: str) -> Callable:

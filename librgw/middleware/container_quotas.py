@@ -64,10 +64,10 @@ class ContainerQuotas:
             if refusal is not None:
                 return refusal(environ, start_response)
         elif len(parts) == 3 and parts[2] and request.method in ("PUT", "COPY"):
-            return self.upload(request, *parts)(environ, start_response)
+            return self.upload(request, *parts[:2])(environ, start_response)
         return self.app(environ, start_response)
 
-    def upload(self, request: Request, account: str, container: str, obj: str) -> Callable:
+    def upload(self, request: Request, account: str, container: str) -> Callable:
         """The app that answers an upload into ``container``: the pipeline, or a refusal."""
         if request.method == "COPY":
             destination = quota_limits.header_object(request.headers.get("Destination", ""))
@@ -78,21 +78,7 @@ class ContainerQuotas:
         headers = quota_limits.stats(self.app, request.environ, f"/v1/{account}/{container}", QUOTA_USER)
         if headers is None:
             return self.app  # no such container: answered below
-        max_count = quota_limits.limit(headers, "container", "count")
-        if max_count is not None and int(headers.get("x-container-object-count", 0)) + 1 > max_count:
-            return quota_limits.refuse(request, self.app)
-        max_bytes = quota_limits.limit(headers, "container", "bytes")
-        if max_bytes is None:
-            return self.app
-        allowance = max_bytes - int(headers.get("x-container-bytes-used", 0))
-        source = quota_limits.copy_source(request, *quota_limits.path_parts(request.environ))
-        if source is not None:
-            size = quota_limits.object_size(self.app, request.environ, source, QUOTA_USER)
-        elif request.content_length is not None:
-            size = request.content_length
-        else:
-            return lambda environ, start: quota_limits.within_allowance(request, self.app, allowance)(environ, start)
-        return quota_limits.refuse(request, self.app) if size > allowance else self.app
+        return quota_limits.within_quota(self.app, request, headers, "container", QUOTA_USER)
 
 
 def filter_factory(global_conf: dict, **local_conf: str) -> Callable:

@@ -97,6 +97,27 @@ def within_allowance(request: Request, app: Callable, allowance: int) -> Respons
     return over_quota() if limited.crossed else response
 
 
+def within_quota(app: Callable, request: Request, headers: dict[str, str], kind: str, user: str) -> Callable:
+    """The app that answers an upload into the container or account (``kind``) whose HEAD gave
+    ``headers``: ``app``, or a refusal past its count or bytes quota. A copy's size is its
+    source's (``copy_source``); a chunked upload is cut off where it crosses the quota."""
+    max_count = limit(headers, kind, "count")
+    if max_count is not None and int(headers.get(f"x-{kind}-object-count", 0)) + 1 > max_count:
+        return refuse(request, app)
+    max_bytes = limit(headers, kind, "bytes")
+    if max_bytes is None:
+        return app
+    allowance = max_bytes - int(headers.get(f"x-{kind}-bytes-used", 0))
+    source = copy_source(request, *path_parts(request.environ))
+    if source is not None:
+        size = object_size(app, request.environ, source, user)
+    elif request.content_length is not None:
+        size = request.content_length
+    else:
+        return lambda environ, start: within_allowance(request, app, allowance)(environ, start)
+    return refuse(request, app) if size > allowance else app
+
+
 def stats(app: Callable, environ: dict, path: str, user: str) -> dict[str, str] | None:
     """The headers of a HEAD of ``path`` (text; lower-cased names); None if it fails."""
     request = Request.blank("/", environ={**pre_authorized(environ, "HEAD", path, user), "swift_owner": True})
