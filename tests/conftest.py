@@ -22,6 +22,7 @@ from librgw.storage.osd_store import OSDStore
 from librgw.storage.store_records import NO_SHARD, ObjectKey
 from librgw.storage.store_txn import BLOCK_SIZE
 from tests.ceph import backend as ceph_backend
+from tests.swift import aio as swift_aio
 
 
 def mon(cluster: rados.Rados, prefix: str, **args) -> tuple[int, bytes, str]:
@@ -133,6 +134,9 @@ def pytest_terminal_summary(terminalreporter) -> None:
     if _ceph_skipped:
         terminalreporter.write_sep("!", "THE CEPH BACKEND WAS NOT TESTED", red=True, bold=True)
         terminalreporter.write_line(f"{_ceph_skipped[0]}: every ceph-backend variant was skipped.")
+    if swift_aio.SKIPPED:
+        terminalreporter.write_sep("!", "NOTHING WAS COMPARED WITH OR RUN IN OPENSTACK SWIFT", red=True, bold=True)
+        terminalreporter.write_line(f"{swift_aio.SKIPPED[0]}: every test with the Swift all-in-one was skipped.")
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

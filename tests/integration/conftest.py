@@ -104,6 +104,15 @@ class Gateway:
             conn.close()
 
 
+def status_of(call, *args, **kwargs) -> int:
+    """The HTTP status of a python-swiftclient call: its error's, or 200."""
+    try:
+        call(*args, **kwargs)
+    except swift.ClientException as error:
+        return error.http_status
+    return 200
+
+
 def self_signed_certificate(directory: Path) -> tuple[str, str]:
     """(certificate, key) files of a certificate for 127.0.0.1, made with the openssl CLI."""
     cert, key = directory / "cert.pem", directory / "key.pem"

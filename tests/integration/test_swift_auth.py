@@ -4,11 +4,11 @@ import json
 import time
 
 import pytest
-from swiftclient.exceptions import ClientException
 
 from librgw import rados
 from librgw.tokens import TOKENS_NS
 from librgw.zone import LOG_POOL
+from tests.integration.conftest import status_of
 
 pytestmark = pytest.mark.slow
 
@@ -23,14 +23,6 @@ def shared(gateway):
 
 def path_of(gateway, url: str, rest: str = "") -> str:
     return url[len(gateway.url) :] + rest
-
-
-def status_of(call, *args, **kwargs) -> int:
-    try:
-        call(*args, **kwargs)
-    except ClientException as error:
-        return error.http_status
-    return 200
 
 
 def test_login_gives_a_token_and_a_storage_url(gateway):

@@ -14,6 +14,8 @@ import pytest
 from swiftclient import client as swift
 from swiftclient.exceptions import ClientException
 
+from tests.integration.conftest import status_of
+
 pytestmark = pytest.mark.slow
 
 
@@ -24,14 +26,6 @@ def alice(gateway):
     conn.put_container("errs")
     url, token = conn.get_auth()
     return url[len(gateway.url) :], token
-
-
-def status_of(call, *args, **kwargs) -> int:
-    try:
-        call(*args, **kwargs)
-    except ClientException as error:
-        return error.http_status
-    return 200
 
 
 def body_of(call, *args, **kwargs) -> str:

@@ -89,15 +89,9 @@ def test_post_and_copy_set_their_own_time(alice):
 @pytest.fixture(scope="module")
 def swift_proxy(tmp_path_factory):
     """A real Swift all-in-one whose proxy runs this project's expiration filter."""
-    reason = aio.unavailable()
-    if reason:
-        pytest.skip(f"no Swift all-in-one here: {reason}")
-    server = aio.SwiftAIO(
-        Path(tmp_path_factory.mktemp("swift-aio")),
-        filters=(aio.ProxyFilter("expiration", "egg:librgw#expiration"),),
-    ).start()
-    yield server
-    server.stop()
+    yield from aio.running(
+        Path(tmp_path_factory.mktemp("swift-aio")), filters=(aio.ProxyFilter("expiration", "egg:librgw#expiration"),)
+    )
 
 
 def test_our_filter_in_a_swift_proxy_checks_and_swift_keeps_the_time(swift_proxy):

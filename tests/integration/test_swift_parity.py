@@ -142,12 +142,7 @@ def backend() -> str:
 
 @pytest.fixture(scope="module")
 def swift_aio(tmp_path_factory) -> Iterator[aio.SwiftAIO]:
-    reason = aio.unavailable()
-    if reason:
-        pytest.skip(f"no Swift all-in-one here: {reason}")
-    server = aio.SwiftAIO(Path(tmp_path_factory.mktemp("swift-aio"))).start()
-    yield server
-    server.stop()
+    yield from aio.running(Path(tmp_path_factory.mktemp("swift-aio")))
 
 
 @pytest.fixture(scope="module")

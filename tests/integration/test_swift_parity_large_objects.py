@@ -41,14 +41,9 @@ def run(sides, steps: list[Step]) -> None:  # noqa: F811 (the fixture)
 @pytest.fixture(scope="module")
 def swift_aio(tmp_path_factory) -> Iterator[aio.SwiftAIO]:
     """The all-in-one, with Swift's own ``slo`` in its proxy (``sides`` uses it)."""
-    reason = aio.unavailable()
-    if reason:
-        pytest.skip(f"no Swift all-in-one here: {reason}")
-    server = aio.SwiftAIO(
+    yield from aio.running(
         Path(tmp_path_factory.mktemp("swift-aio")), filters=(aio.ProxyFilter("slo", "egg:swift#slo"),)
     )
-    yield server.start()
-    server.stop()
 
 
 def test_static_large_objects(sides):  # noqa: F811 (the fixture)

@@ -22,9 +22,11 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 import requests
 
 SERVERS = ("account", "container", "object")
@@ -50,6 +52,25 @@ def unavailable() -> str | None:
     if not (Path(sys.executable).parent / "swift-proxy-server").exists():
         return "PyPI swift is not installed in this venv (a test extra: pip install -e '.[test]')"
     return None
+
+
+# Why the all-in-one could not run, when a test had to skip for it (``tests/conftest.py`` then
+# ends the run with a banner saying so, as for the Ceph backend).
+SKIPPED: list[str] = []
+
+
+def running(directory: Path, filters: tuple[ProxyFilter, ...] = ()) -> Iterator[SwiftAIO]:
+    """For a fixture to ``yield from``: an all-in-one started in ``directory`` with ``filters``,
+    stopped afterwards; the test is skipped, saying why, on a machine that cannot run one."""
+    reason = unavailable()
+    if reason:
+        SKIPPED.append(reason)
+        pytest.skip(f"no Swift all-in-one here: {reason}")
+    server = SwiftAIO(directory, filters).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def free_port() -> int:
