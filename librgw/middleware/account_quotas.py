@@ -39,6 +39,7 @@ from webob import Request, exc
 from . import quota_limits
 from .registry import register_swift_info
 from .request_identity import RESELLER_KEY
+from .wsgi_path import api_parts
 
 QUOTA_USER = ".wsgi.account_quotas"
 # The headers that set each quota, and the metadata it is kept as.
@@ -72,7 +73,7 @@ class AccountQuotas:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         request = Request(environ)
-        parts = quota_limits.path_parts(environ)
+        parts = api_parts(environ)
         if len(parts) == 1 and request.method in ("PUT", "POST"):
             refusal = self.set_quotas(request)
             if refusal is not None:

@@ -34,6 +34,7 @@ from webob import Request, exc
 
 from . import quota_limits
 from .registry import register_swift_info
+from .wsgi_path import api_parts
 
 QUOTA_USER = ".wsgi.container_quotas"
 QUOTA_HEADERS = (
@@ -58,7 +59,7 @@ class ContainerQuotas:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         request = Request(environ)
-        parts = quota_limits.path_parts(environ)
+        parts = api_parts(environ)
         if len(parts) == 2 and request.method in ("PUT", "POST"):  # /v1/<account>/<container>
             refusal = invalid_quota(request)
             if refusal is not None:

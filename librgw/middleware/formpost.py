@@ -45,6 +45,7 @@ from librgw import temp_urls
 
 from .registry import register_swift_info
 from .temp_url_keys import pre_authorized, signing_keys
+from .wsgi_path import path_text
 
 READ_CHUNK = 64 * 1024
 MAX_VALUE_LENGTH = 4096  # a field's value, as Swift's MAX_VALUE_LENGTH
@@ -166,7 +167,9 @@ class FormPost:
         return [body]
 
     def _translate(self, environ: dict, boundary: str) -> tuple[str, list[tuple[str, str]], bytes]:
-        path = _path_text(environ)
+        path = path_text(environ)
+        if path is None:
+            raise FormInvalid("the path is not UTF-8")
         parts = path.split("/", 4)
         if len(parts) < 4 or parts[0] or parts[1] != "v1" or not parts[2] or not parts[3]:
             raise FormUnauthorized("invalid signature")
@@ -274,13 +277,6 @@ def _boundary(content_type: str) -> str | None:
         if name.lower() == "boundary" and value:
             return value.strip('"')
     return None
-
-
-def _path_text(environ: dict) -> str:
-    try:
-        return environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        raise FormInvalid("the path is not UTF-8") from None
 
 
 def filter_factory(global_conf: dict, **local_conf: str) -> Callable:

@@ -30,6 +30,7 @@ from librgw.errors import QuotaExceeded
 
 from .swift.errors import ERROR_HEADER
 from .temp_url_keys import pre_authorized
+from .wsgi_path import api_parts
 
 OVER_QUOTA = "Upload exceeds quota."
 SWOB_TYPE = "text/html; charset=UTF-8"  # the Content-Type of Swift's answers (its swob's default)
@@ -108,7 +109,7 @@ def within_quota(app: Callable, request: Request, headers: dict[str, str], kind:
     if max_bytes is None:
         return app
     allowance = max_bytes - int(headers.get(f"x-{kind}-bytes-used", 0))
-    source = copy_source(request, *path_parts(request.environ))
+    source = copy_source(request, *api_parts(request.environ))
     if source is not None:
         size = object_size(app, request.environ, source, user)
     elif request.content_length is not None:
@@ -132,18 +133,6 @@ def object_size(app: Callable, environ: dict, path: str, user: str) -> int:
     headers = stats(app, environ, path, user)
     length = (headers or {}).get("content-length", "")
     return int(length) if length.isdigit() else 0
-
-
-def path_parts(environ: dict) -> list[str]:
-    """The WSGI path's parts after ``/v1`` (account, container, object), as text; [] if it is no such path."""
-    try:
-        path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return []
-    parts = path.split("/", 4)
-    if len(parts) < 3 or parts[0] or parts[1] != "v1" or not parts[2]:
-        return []
-    return parts[2:]
 
 
 def header_object(value: str) -> tuple[str, str] | None:

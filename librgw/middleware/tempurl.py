@@ -45,6 +45,7 @@ from librgw import temp_urls
 
 from .registry import register_swift_info
 from .temp_url_keys import signing_keys
+from .wsgi_path import api_parts
 
 DEFAULT_METHODS = "GET HEAD PUT POST DELETE"
 DEFAULT_DIGESTS = "sha1 sha256 sha512"
@@ -86,31 +87,17 @@ class ObjectPath:
     @classmethod
     def of(cls, environ: dict) -> ObjectPath | None:
         """The object a WSGI path names, as text; None if it is not ``/v1/a/c/o``."""
-        try:
-            path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
+        parts = api_parts(environ)
+        if len(parts) < 3 or not parts[1] or not parts[2].strip("/"):
             return None
-        parts = path.split("/", 4)
-        if len(parts) < 5 or parts[0] or parts[1] != "v1" or not all(parts[2:4]) or not parts[4].strip("/"):
-            return None
-        return cls(parts[2], parts[3], parts[4])
-
-
-def _path_parts(environ: dict, count: int) -> list[str]:
-    """The first ``count`` parts of the WSGI path after ``/v1``, as text (fewer if it is shorter)."""
-    try:
-        path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return []
-    parts = path.split("/", count + 2)
-    return parts[2 : count + 2] if len(parts) > 2 and parts[1] == "v1" else []
+        return cls(*parts)
 
 
 def same_account(account: str) -> Callable[[Request], exc.HTTPException | None]:
     """``swift.authorize`` for an account key's URL: any request within ``account``."""
 
     def authorize(request: Request) -> exc.HTTPException | None:
-        return None if _path_parts(request.environ, 1) == [account] else exc.HTTPUnauthorized()
+        return None if api_parts(request.environ)[:1] == [account] else exc.HTTPUnauthorized()
 
     return authorize
 
@@ -119,7 +106,7 @@ def same_container(account: str, container: str) -> Callable[[Request], exc.HTTP
     """``swift.authorize`` for a container key's URL: any request within that container."""
 
     def authorize(request: Request) -> exc.HTTPException | None:
-        return None if _path_parts(request.environ, 2) == [account, container] else exc.HTTPUnauthorized()
+        return None if api_parts(request.environ)[:2] == [account, container] else exc.HTTPUnauthorized()
 
     return authorize
 
