@@ -54,6 +54,8 @@ POLICY = re.compile(r"default-placement|policy-0", re.IGNORECASE)
 # write the all-in-one still reports the old ones; ours are exact at once. Compared as numbers.
 ACCOUNT_TOTALS = re.compile(r"^x-account-(storage-policy-<policy>-)?(bytes-used|object-count)$")
 ACCOUNT_LISTING_TOTALS = re.compile(r'("count": |"bytes": |<count>|<bytes>)\d+')
+# A multi-range answer's boundary is random on both sides: compared as "<boundary>" wherever it is.
+BOUNDARY = re.compile(r"boundary=([0-9a-f]+)$")
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,11 @@ class Server:
 
 
 def normalized(status: int, headers: list[tuple[str, str]], body: bytes) -> Answer:
+    for name, value in headers:
+        boundary = BOUNDARY.search(value) if name.lower() == "content-type" else None
+        if boundary:
+            body = body.replace(boundary[1].encode(), b"<boundary>")
+            headers = [(n, v.replace(boundary[1], "<boundary>")) for n, v in headers]
     seen: dict[str, str] = {}
     for name, value in headers:
         name = name.lower()
@@ -196,6 +203,7 @@ def test_objects(sides):
             Step("GET", "/parity-o/hello"),
             Step("GET", "/parity-o/hello", {"Range": "bytes=1-2"}),
             Step("GET", "/parity-o/hello", {"Range": "bytes=9-"}),
+            Step("GET", "/parity-o/hello", {"Range": "bytes=0-0,-2"}),
             Step("GET", "/parity-o/hello", {"If-None-Match": etag}),
             Step("GET", "/parity-o/hello", {"If-Match": "nope"}),
             Step("POST", "/parity-o/hello", {"X-Object-Meta-Mood": "better"}),

@@ -83,7 +83,7 @@ def multipart_body(
         f"--{boundary}\r\nContent-Type: {content_type}\r\nContent-Range: bytes {first}-{last}/{size}\r\n\r\n".encode()
         for first, last in ranges
     ]
-    tail = f"--{boundary}--\r\n".encode()
+    tail = f"--{boundary}--".encode()  # no CRLF after the close delimiter, as Swift sends it
     length = sum(len(h) for h in heads) + sum(last - first + 1 + 2 for first, last in ranges) + len(tail)
 
     def body() -> Iterator[bytes]:

@@ -54,5 +54,5 @@ def test_multipart_body_length_matches_what_it_sends():
     )
     sent = b"".join(body)
     boundary = content_type.split("boundary=")[1]
-    assert len(sent) == length and sent.endswith(f"--{boundary}--\r\n".encode())
+    assert len(sent) == length and sent.endswith(f"--{boundary}--".encode())
     assert b"Content-Range: bytes 50-59/100\r\n\r\n" + data[50:60] + b"\r\n" in sent
