@@ -16,9 +16,11 @@ comma  := ,
 S3_CLIENTS := s3cmd:s3cmd rclone:rclone
 # The memcached the Swift all-in-one's tempauth keeps its tokens in (tests/swift/aio.py).
 SWIFT_AIO  := memcached:memcached
+# wrk and ab (HEAD) drive benchmarks/gateway.py, curl its large streams; `make test` runs its smoke test.
+BENCH_TOOLS := wrk:wrk ab:apache2-utils curl:curl
 CEPH       := ceph-mon:ceph-mon ceph-mgr:ceph-mgr ceph-osd:ceph-osd rados:ceph-common uuidgen:uuid-runtime
 
-.PHONY: run test lint bench clean s3-clients swift-aio ceph
+.PHONY: run test lint bench bench-gateway bench-tools clean s3-clients swift-aio ceph
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { apt-get update && apt-get install -y python3-venv && $(PYTHON) -m venv $(VENV); }
@@ -41,19 +43,25 @@ s3-clients:
 swift-aio:
 	tools/apt-need.sh "the Swift all-in-one tests" $(SWIFT_AIO)
 
+bench-tools:
+	tools/apt-need.sh "the gateway benchmark" $(BENCH_TOOLS)
+
 # python3-rados has no command: it is wanted whenever the daemons are, and then made
 # importable in .venv (only it, not the rest of Debian's dist-packages).
 ceph: $(VENV)/.installed
 	tools/apt-need.sh "the ceph: backend tests" $(CEPH) $$(dpkg -s python3-rados >/dev/null 2>&1 || echo rados-module:python3-rados)
 	@if dpkg -s python3-rados >/dev/null 2>&1; then tests/ceph/venv_rados.sh $(VENV) || echo "*** the ceph: backend tests cannot run: see above"; fi
 
-test: $(VENV)/.installed s3-clients swift-aio ceph
+test: $(VENV)/.installed s3-clients swift-aio bench-tools ceph
 	$(BIN)/ruff check librgw tests benchmarks libcloud_driver examples
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/cluster_bench.py
+
+bench-gateway: $(VENV)/.installed bench-tools
+	$(BIN)/python benchmarks/gateway.py
 
 clean:
 	rm -rf $(VENV) *.egg-info
