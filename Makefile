@@ -18,6 +18,9 @@ S3_CLIENTS := s3cmd:s3cmd rclone:rclone
 SWIFT_AIO  := memcached:memcached
 # wrk and ab (HEAD) drive benchmarks/gateway.py, curl its large streams; `make test` runs its smoke test.
 BENCH_TOOLS := wrk:wrk ab:apache2-utils curl:curl
+# The peers `make bench-gateway` measures librgw against (benchmarks/peers.py): radosgw on the
+# Ceph test cluster's daemons, and the Swift all-in-one.
+BENCH_PEERS := radosgw:radosgw
 CEPH       := ceph-mon:ceph-mon ceph-mgr:ceph-mgr ceph-osd:ceph-osd rados:ceph-common uuidgen:uuid-runtime
 
 .PHONY: run test lint bench bench-gateway bench-tools clean s3-clients swift-aio ceph
@@ -60,8 +63,9 @@ test: $(VENV)/.installed s3-clients swift-aio bench-tools ceph
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/cluster_bench.py
 
-bench-gateway: $(VENV)/.installed bench-tools
-	$(BIN)/python benchmarks/gateway.py
+bench-gateway: $(VENV)/.installed bench-tools swift-aio ceph
+	tools/apt-need.sh "the gateway benchmark's radosgw" $(BENCH_PEERS)
+	$(BIN)/python benchmarks/gateway.py --peer radosgw --peer swift
 
 clean:
 	rm -rf $(VENV) *.egg-info

@@ -5,7 +5,9 @@
 little CPU: a Python client tops out near 300 requests/s per core here and would measure itself.
 By default a temporary 3-OSD embedded cluster (pools of size 3, every write fsync'd) is made
 under ``--dir`` and served by ``librgw serve``; ``--endpoint`` measures a running S3 endpoint
-instead, and ``--vs`` a second one in alternation (A B A B, one busy at a time), with ratios.
+instead, ``--vs`` a second one, and ``--peer radosgw``/``--peer swift`` start the peers of
+``peers.py`` and measure them too: each round visits every endpoint in turn (A B A B, one busy
+at a time), and the table gives the first endpoint's figure over each other's.
 
 Workloads (``--only`` picks some): 4 KiB PUT (new keys, c=16), 4 KiB GET (c=16 and c=64),
 4 KiB HEAD, an 80/20 GET/PUT mix, 1 MiB PUT and GET (c=4), a 1,000-key LIST page from a bucket
@@ -37,6 +39,7 @@ import boto3
 import requests
 from botocore.config import Config
 from cluster_bench import raw_sequential_round, raw_small_writes
+from peers import STARTERS
 from slowloris_bench import free_port, start_gateway, stop
 
 import librgw
@@ -272,7 +275,11 @@ def run_ab(endpoint: Endpoint, workload: Workload, path: str, seconds: float) ->
     command = ["ab", "-q", "-k", "-i", "-c", str(workload.connections), "-t", str(round(seconds)), "-n", "100000000"]
     out = subprocess.run([*command, endpoint.url.rstrip("/") + path], capture_output=True, text=True, check=True).stdout
     peak, cpu = sampler.stop(), cpu_seconds(pids) - cpu_before
-    figure = {line.split(":")[0].strip(): line.split(":", 1)[1].split()[0] for line in out.splitlines() if ":" in line}
+    figure = {
+        name.strip(): value.split()[0]
+        for name, _, value in (line.partition(":") for line in out.splitlines())
+        if value.strip()
+    }
     percentile = {
         line.split()[0]: float(line.split()[1]) for line in out.splitlines() if line.strip()[:3] in ("50%", "99%")
     }
@@ -381,16 +388,17 @@ def report(results: dict[str, dict[str, list[Cell]]], names: list[str], disk: di
         f"{disk['sequential_write_mb_per_s'] / REPLICAS:,.0f} MB/s; small PUTs <= "
         f"{disk['small_fsync_writes_per_s'] / REPLICAS:,.0f}/s unless fsyncs are shared",
         "",
-        "| workload | " + " | ".join(names) + (" | ratio |" if len(names) > 1 else " |"),
-        "|---|" + "---|" * (len(names) + (len(names) > 1)),
+        "| workload | " + " | ".join([*names, *(f"{names[0]} / {peer}" for peer in names[1:])]) + " |",
+        "|---|" + "---|" * (2 * len(names) - 1),
     ]
     for workload, by_endpoint in results.items():
         kind = "stream" if workload.startswith("stream") else "ops"
         row = [describe(by_endpoint[name], kind) for name in names]
-        if len(names) > 1:
-            pick = (lambda c: c.mb_per_s) if kind == "stream" else (lambda c: c.ops_per_s)
-            first, second = (statistics.mean(map(pick, by_endpoint[name])) for name in names[:2])
-            row.append(f"{first / second:.2f}x" if second else "-")
+        pick = (lambda c: c.mb_per_s) if kind == "stream" else (lambda c: c.ops_per_s)
+        first = statistics.mean(map(pick, by_endpoint[names[0]]))
+        for peer in names[1:]:
+            theirs = statistics.mean(map(pick, by_endpoint[peer]))
+            row.append(f"{first / theirs:.2f}x" if theirs else "-")
         lines.append(f"| {workload} | " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -433,6 +441,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--vs-access-key", default=ACCESS_KEY)
     parser.add_argument("--vs-secret-key", default=SECRET_KEY)
     parser.add_argument("--vs-processes", default="", help="pgrep -f pattern of the peer's server processes")
+    parser.add_argument(
+        "--peer", action="append", default=[], choices=sorted(STARTERS), help="start this peer and measure it too"
+    )
     parser.add_argument("--seconds", type=int, default=20, help="per cell (default 20)")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--objects", type=int, default=1000, help="4 KiB objects the GET cells read (1 MiB: a tenth)")
@@ -455,6 +466,13 @@ def endpoints_of(args: argparse.Namespace, work: Path) -> Iterator[tuple[Endpoin
     if args.vs:
         peer = Endpoint(args.vs_name, args.vs, args.vs_access_key, args.vs_secret_key, matching(args.vs_processes))
         yield peer, lambda: None
+    for name in args.peer:
+        log(f"starting {name}")
+        started = STARTERS[name](work / name)
+        yield (
+            Endpoint(started.name, started.url, started.access_key, started.secret_key, matching(started.processes)),
+            (started.stop),
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

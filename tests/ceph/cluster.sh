@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bring up / tear down a throwaway single-host Ceph cluster (1 mon, 1 mgr,
-# 3 memstore OSDs on 127.0.0.1, cephx on) from Debian's packages.
+# 3 memstore OSDs on 127.0.0.1, cephx on) from Debian's packages. OSD_OBJECTSTORE=bluestore
+# makes durable OSDs instead, each on a sparse file under DIR (the gateway benchmark's peer).
 #
 #   tests/ceph/cluster.sh up DIR [TIMEOUT_S]   -> prints DIR/ceph.conf
 #   tests/ceph/cluster.sh down DIR             -> kills recorded pids, rm -rf DIR
@@ -12,6 +13,8 @@ set -euo pipefail
 
 NUM_OSDS=${NUM_OSDS:-3}
 MEMSTORE_BYTES=${MEMSTORE_BYTES:-4294967296}  # memstore keeps data in RAM, allocated as used
+OSD_OBJECTSTORE=${OSD_OBJECTSTORE:-memstore}
+BLUESTORE_BYTES=${BLUESTORE_BYTES:-21474836480}  # a sparse file: disk is used as data is written
 
 log() { echo "cluster.sh: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -72,8 +75,11 @@ pid file = $DIR/run/\$name.pid
 crash dir = $DIR/crash
 ms bind ipv4 = true
 ms bind ipv6 = false
-osd objectstore = memstore
+osd objectstore = $OSD_OBJECTSTORE
 memstore device bytes = $MEMSTORE_BYTES
+bluestore block create = true
+bluestore block size = $BLUESTORE_BYTES
+osd memory target = 1073741824
 osd fast shutdown = false
 osd pool default size = 3
 osd pool default min size = 2

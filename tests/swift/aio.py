@@ -37,12 +37,13 @@ START_TIMEOUT_S = 60
 
 @dataclass(frozen=True)
 class ProxyFilter:
-    """A filter in the proxy's pipeline, just before ``proxy-server``: its name, Paste ``use``
-    and its settings."""
+    """A filter in the proxy's pipeline, just before ``proxy-server`` (or, ``before_auth``, just
+    before ``tempauth``, where Swift's ``s3api`` goes): its name, Paste ``use`` and its settings."""
 
     name: str
     use: str
     settings: dict[str, str] = field(default_factory=dict)
+    before_auth: bool = False
 
 
 def unavailable() -> str | None:
@@ -241,7 +242,8 @@ class SwiftAIO:
                 + "[filter:healthcheck]\nuse = egg:swift#healthcheck\n\n"
                 + f"[app:{server}-server]\nuse = egg:swift#{server}\n"
             )
-        extra = " ".join(f.name for f in self.filters)
+        before = " ".join(f.name for f in self.filters if f.before_auth)
+        extra = " ".join(f.name for f in self.filters if not f.before_auth)
         sections = "".join(
             f"\n[filter:{f.name}]\nuse = {f.use}\n" + "".join(f"{k} = {v}\n" for k, v in f.settings.items())
             for f in self.filters
@@ -250,7 +252,8 @@ class SwiftAIO:
             common.format(name="proxy")
             + f"bind_port = {self.ports['proxy']}\n\n"
             + "[pipeline:main]\n"
-            + f"pipeline = catch_errors healthcheck proxy-logging cache tempauth {extra} proxy-logging proxy-server\n\n"
+            + f"pipeline = catch_errors healthcheck proxy-logging cache {before} tempauth {extra} proxy-logging"
+            + " proxy-server\n\n"
             + "[app:proxy-server]\nuse = egg:swift#proxy\n"
             + "account_autocreate = true\nallow_account_management = true\n\n"
             + "[filter:catch_errors]\nuse = egg:swift#catch_errors\n\n"
