@@ -100,9 +100,7 @@ def test_loops_dangling_links_and_static_links(app):
     assert loop.body == b"Too many levels of symbolic links, maximum allowed is 2"
     link(app, "gone", "c/nothing")
     assert app.get(f"{BASE}/c/gone", status=404).headers["Content-Location"] == f"{BASE}/c/nothing"
-    assert link(app, "s", "c/target", status=409, **{"X-Symlink-Target-Etag": "0" * 32}).body.startswith(
-        b"Object Etag"
-    )
+    assert link(app, "s", "c/target", status=409, **{"X-Symlink-Target-Etag": "0" * 32}).body.startswith(b"Object Etag")
     assert link(app, "s", "c/nothing", status=409, **{"X-Symlink-Target-Etag": ETAG}).body == (
         b"X-Symlink-Target does not exist"
     )
