@@ -110,6 +110,14 @@ class Link:
         return f"/v1/{self.account or quote(account)}/{self.target.lstrip('/')}"
 
 
+@dataclass(frozen=True)
+class Pin:
+    """A static link's target as a PUT names it: the ETag it must have, and its path (text)."""
+
+    etag: str
+    location: str
+
+
 def conflict(text: str, location: str | None = None) -> exc.HTTPException:
     error = swift_answer(409, text, PLAIN)
     if location is not None:
@@ -207,14 +215,14 @@ class Symlink:
             return self.copy(request, account)
         return request.get_response(self.app)
 
-    def follow(
-        self, request: Request, response: Response, account: str, pinned: str | None = None, dynamic: bool = True
-    ) -> Response:
+    def follow(self, request: Request, response: Response, account: str, pinned: Pin | None = None) -> Response:
         """``response`` (to ``request``, in ``account``), or, for a link, its target's: links
-        followed with ``request``'s method and headers up to ``symloop_max`` of them, a static
-        link's ETag (``pinned``, the first) checked; ``dynamic`` False stops at a dynamic link."""
+        followed with ``request``'s method and headers up to ``symloop_max`` of them; ``pinned``,
+        a static link's target being checked (its ETag, its path), stops at a dynamic link."""
         hops = 0
-        location = None
+        location = pinned.location if pinned else None
+        dynamic = pinned is None
+        pinned = pinned.etag if pinned else None
         while (link := Link.of(response)) is not None and (link.etag or dynamic):
             close(response)
             found = link.etag or bare_etag(response.headers.get("ETag"))
@@ -273,7 +281,7 @@ class Symlink:
         """A static link's attributes: its target's at ``path`` (text) read and checked against
         ``etag``; the target's content type given to the link unless the request names one."""
         head = subrequest(request.environ, "HEAD", path)
-        found = self.follow(head, head.get_response(self.app), path.split("/")[2], etag, dynamic=False)
+        found = self.follow(head, head.get_response(self.app), path.split("/")[2], Pin(etag, path))
         if found.status_int == 404:
             raise conflict("X-Symlink-Target does not exist", found.headers.get("Content-Location", path))
         if found.status_int // 100 != 2:
