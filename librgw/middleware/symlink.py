@@ -65,7 +65,7 @@ from .registry import register_swift_info
 from .segments import SWOB_TYPE, bare_etag, subrequest, swift_answer
 from .swift.answer_bodies import STOCK, stock_page
 from .temp_url_keys import pre_authorized
-from .wsgi_path import api_parts
+from .wsgi_path import api_parts, path_text
 
 DEFAULT_SYMLOOP_MAX = 2
 LINK_CONTENT_TYPE = "application/symlink"
@@ -199,15 +199,16 @@ class Symlink:
     def object(self, request: Request, account: str) -> Response:
         method = request.method
         try:
-            params = request.GET
+            link_itself = "symlink" in request.query_string and request.GET.get("symlink") == "get"
         except UnicodeDecodeError:  # a query that is not UTF-8: the gateway answers it
             return request.get_response(self.app)
-        link_itself = params.get("symlink") == "get"
         if method in ("GET", "HEAD"):
             if link_itself:
                 return as_link(request.get_response(self.app))
             return self.follow(request, request.get_response(self.app), account)
         if method == "PUT" and TARGET in request.headers:
+            if "X-Copy-From" in request.headers:  # a copy has the source's bytes for a body
+                raise swift_answer(400, "Symlink requests require a zero byte body", PLAIN)
             return self.put(request, account)
         if method == "POST":
             return self.post(request, account)
@@ -241,8 +242,9 @@ class Symlink:
         if found and pinned and found != pinned:
             close(response)
             raise conflict(f"Object Etag {found!r} does not match X-Symlink-Target-Etag header {pinned!r}", location)
-        if location is not None:
-            response.headers["Content-Location"] = location
+        if location is None:
+            return response
+        response.headers["Content-Location"] = location
         return without_reserved(response)
 
     def put(self, request: Request, account: str) -> Response:
@@ -297,9 +299,8 @@ class Symlink:
         replaces what a POST does not name), and answers 307 naming the target."""
         if TARGET in request.headers:
             raise swift_answer(400, "A PUT request is required to set a symlink target", PLAIN)
-        path = request.environ["PATH_INFO"].encode("latin-1").decode("utf-8")
-        environ = pre_authorized(request.environ, "HEAD", path, LINK_USER)
-        stored = Request.blank("/", environ={**environ, "QUERY_STRING": "symlink=get"}).get_response(self.app)
+        environ = pre_authorized(request.environ, "HEAD", path_text(request.environ), LINK_USER)
+        stored = Request.blank("/", environ=environ).get_response(self.app)
         link = Link.of(stored) if stored.status_int // 100 == 2 else None
         if link is not None:
             request.headers.update({name: stored.headers[name] for name in RESERVED if name in stored.headers})
@@ -319,7 +320,7 @@ class Symlink:
             source = f"/v1/{source_account}/{unquote(request.headers['X-Copy-From']).lstrip('/')}"
         else:
             source_account = account
-            source = request.environ["PATH_INFO"].encode("latin-1").decode("utf-8")
+            source = path_text(request.environ)
         if source.count("/") < 4:  # a malformed source: the gateway answers it
             return request.get_response(self.app)
         head = subrequest(request.environ, "HEAD", source)

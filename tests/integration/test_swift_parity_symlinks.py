@@ -107,6 +107,7 @@ def test_bad_links_loops_and_dangling_links(sides):  # noqa: F811 (the fixture)
         link("bad", "parity-ln/target", **{"X-Symlink-Target-Account": "a/b"}),
         link("bad", "parity-ln/bad"),
         link("bad", "parity-ln/target", **{"X-Symlink-Target-Etag": 'a"b'}),
+        Step("PUT", "/parity-ln/bad", {"X-Symlink-Target": "parity-ln/target", "X-Copy-From": "parity-ln/target"}, b""),
         Step("HEAD", "/parity-ln/bad"),
         link("a", "parity-ln/b"),
         link("b", "parity-ln/a"),
