@@ -48,7 +48,8 @@ Settings (``[filter:symlink]``, listed in ``/info`` under ``symlink`` with ``sta
 protocol and runs in an OpenStack Swift proxy too (``use = egg:librgw#symlink``, after ``slo``
 and ``dlo``, where Swift's own would be; Swift's object servers keep the sysmeta there).
 Differences from Swift's: a 307's ``Location`` is made absolute by the WebOb filters above
-this one.
+this one; a static link to a static large object keeps the manifest's size and ETag (Swift's
+keeps the large object's size, from sysmeta our ``slo`` does not write, with the manifest's ETag).
 """
 
 from __future__ import annotations

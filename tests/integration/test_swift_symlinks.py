@@ -1,16 +1,20 @@
 """Symlinks through a real gunicorn gateway (``paste.ini``'s pipeline, with ``symlink``):
 python-swiftclient makes and reads links, static links, ``?symlink=get``, listings, POST, COPY
 and DELETE; the failure paths a client meets (a loop 409, a dangling link 404, a static link's
-ETag mismatch 409, a body 400, a link into an account the client may not read 403); and boto3
-reads a link's target through the ``s3`` filter."""
+ETag mismatch 409, a body 400, a link into an account the client may not read 403, a container
+temp URL's link out of its container 401); and boto3 reads a link's target through ``s3``."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import time
 import uuid
 
 import pytest
 from swiftclient import client as swift
+
+from librgw import temp_urls
 
 pytestmark = pytest.mark.slow
 
@@ -39,8 +43,9 @@ def link(conn: swift.Connection, container: str, name: str, target: str, **heade
     return response
 
 
-def test_a_link_reads_as_its_target_and_lists_its_path(container):
+def test_a_link_reads_as_its_target_and_lists_its_path(gateway, container):
     conn, name = container
+    assert json.loads(gateway.raw("GET", "/info")[2])["symlink"] == {"symloop_max": 2, "static_links": True}
     assert link(conn, name, "ln", f"{name}/target")["status"] == 201
     headers, body = conn.get_object(name, "ln")
     assert body == DATA and headers["etag"] == ETAG
@@ -125,3 +130,22 @@ def test_s3_get_object_of_a_link_reads_its_target(gateway, container):
     assert s3.get_object(Bucket=name, Key="ln")["Body"].read() == DATA
     listed = {item["Key"]: item for item in s3.list_objects_v2(Bucket=name)["Contents"]}
     assert listed["ln"]["ETag"] == '"d41d8cd98f00b204e9800998ecf8427e"'
+
+
+def test_a_temp_url_follows_links_within_its_keys_scope(gateway, container):
+    conn, name = container
+    other = f"{name}-other"
+    conn.put_container(other)
+    conn.put_object(other, "target", b"elsewhere")
+    link(conn, name, "here", f"{name}/target")
+    link(conn, name, "there", f"{other}/target")
+    conn.post_container(name, {"X-Container-Meta-Temp-URL-Key": "container-key"})
+
+    def temp_url(obj: str) -> str:
+        path = f"/v1/AUTH_alice/{name}/{obj}"
+        expires = int(time.time()) + 60
+        signature = temp_urls.sign(temp_urls.Scope("GET", expires, path), "container-key")
+        return f"{path}?temp_url_sig={signature}&temp_url_expires={expires}"
+
+    assert gateway.raw("GET", temp_url("here"))[::2] == (200, DATA)
+    assert gateway.raw("GET", temp_url("there"))[0] == 401  # a container key's URL stays in its container
