@@ -2,7 +2,8 @@
 python-swiftclient makes and reads links, static links, ``?symlink=get``, listings, POST, COPY
 and DELETE; the failure paths a client meets (a loop 409, a dangling link 404, a static link's
 ETag mismatch 409, a body 400, a link into an account the client may not read 403, a container
-temp URL's link out of its container 401); and boto3 reads a link's target through ``s3``."""
+temp URL's link out of its container 401); boto3 reads a link's target through ``s3``; and the
+filter works in a real OpenStack Swift proxy (``tests/swift/aio.py``) over Swift's own servers."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import hashlib
 import json
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from swiftclient import client as swift
 
 from librgw import temp_urls
+from tests.swift import aio
 
 pytestmark = pytest.mark.slow
 
@@ -149,3 +152,33 @@ def test_a_temp_url_follows_links_within_its_keys_scope(gateway, container):
 
     assert gateway.raw("GET", temp_url("here"))[::2] == (200, DATA)
     assert gateway.raw("GET", temp_url("there"))[0] == 401  # a container key's URL stays in its container
+
+
+@pytest.fixture(scope="module")
+def swift_proxy(tmp_path_factory):
+    """A real Swift all-in-one whose proxy runs this project's symlink filter where Swift's own
+    would be (after the copy and dlo filters Swift's proxy adds)."""
+    yield from aio.running(
+        Path(tmp_path_factory.mktemp("swift-aio")), filters=(aio.ProxyFilter("symlink", "egg:librgw#symlink"),)
+    )
+
+
+def test_our_filter_in_a_swift_proxy(swift_proxy):
+    token, url = swift_proxy.token()
+    conn = swift.Connection(preauthurl=url, preauthtoken=token, retries=0)
+    conn.put_container("links")
+    conn.put_object("links", "target", DATA)
+    link(conn, "links", "ln", "links/target")
+    headers, body = conn.get_object("links", "ln")
+    assert body == DATA and headers["content-location"].endswith("/links/target")
+    assert conn.head_object("links", "ln", query_string="symlink=get")["x-symlink-target"] == "links/target"
+    link(conn, "links", "a", "links/b")
+    link(conn, "links", "b", "links/a")
+    assert failure(lambda: conn.get_object("links", "a")).http_status == 409
+    link(conn, "links", "s", "links/target", **{"X-Symlink-Target-Etag": ETAG})
+    entries = {entry["name"]: entry for entry in conn.get_container("links")[1]}
+    assert entries["ln"]["symlink_path"].endswith("/links/target")
+    assert entries["ln"]["hash"] == "d41d8cd98f00b204e9800998ecf8427e"
+    assert (entries["s"]["symlink_etag"], entries["s"]["symlink_bytes"]) == (ETAG, len(DATA))
+    conn.put_object("links", "target", b"changed")
+    assert failure(lambda: conn.get_object("links", "s")).http_status == 409
