@@ -10,7 +10,8 @@ On disk (pool ``default.rgw.buckets.index``):
 - Omap key: the object key, as is. Value: ``IndexEntry.encode()``, JSON with ``key``, ``size``,
   ``etag``, ``mtime``, ``content_type``, ``owner``, ``storage_class``, ``version_id``, ``tag``
   (the write that made the head the entry describes: the head's ``idtag``), ``exists`` and
-  ``pending``.
+  ``pending``; ``listed_etag`` too for an object whose listing shows another hash than its ETag
+  (a Swift symlink's, ``objects.LISTED_ETAG``).
 - ``pending`` maps an operation tag to ``{"op": "write" | "delete", "since": <time>}``:
   ``prepare`` records it just before the object head is written, ``complete`` clears it
   afterwards, as RGW's ``pending_map``. A key that only ``prepare`` made is a placeholder
@@ -139,9 +140,13 @@ class IndexEntry:
     tag: str = ""  # the write that made the head this entry describes (the head's idtag)
     exists: bool = True  # False: a placeholder that only pending operations made
     pending: dict[str, PendingOp] = field(default_factory=dict)  # by operation tag
+    listed_etag: str = ""  # what a listing shows as the hash, if not ``etag`` (``objects.LISTED_ETAG``)
 
     def encode(self) -> bytes:
-        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":")).encode()
+        doc = asdict(self)
+        if not self.listed_etag:  # most entries have none: they are stored as before it existed
+            del doc["listed_etag"]
+        return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
 
     @classmethod
     def decode(cls, raw: bytes) -> IndexEntry:

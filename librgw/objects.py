@@ -67,6 +67,9 @@ MAX_KEY_BYTES = 1024
 READ_CHUNK = 64 * 1024
 HEAD_RETRIES = 5
 SNAPSHOT_RETRIES = 5
+# What a container listing shows as an object's hash when the write asked for another than its
+# ETag: Swift's container-update override (a symlink's ETag with its target, for the symlink filter).
+LISTED_ETAG = "x-object-sysmeta-container-update-override-etag"
 # The HTTP headers an object keeps and returns on GET, as S3 and Swift do.
 CONTENT_HEADERS = (
     "content-disposition",
@@ -76,6 +79,12 @@ CONTENT_HEADERS = (
     "expires",
     "x-object-manifest",  # a Swift DLO manifest's segments (the dlo filter reads it)
     "x-static-large-object",  # a Swift SLO manifest (set by the slo filter only)
+    # a Swift symlink's target, kept as Swift's sysmeta names it (set by the symlink filter only)
+    "x-object-sysmeta-symlink-target",
+    "x-object-sysmeta-symlink-target-account",
+    "x-object-sysmeta-symlink-target-etag",
+    "x-object-sysmeta-symlink-target-bytes",
+    LISTED_ETAG,
 )
 # How a conditional head write fails when the head changed since it was checked: it was
 # removed (ENOENT), made meanwhile (EEXIST), or is at another version (ERANGE, EOVERFLOW).
@@ -631,6 +640,7 @@ def entry_of(info: ObjectState) -> IndexEntry:
         owner=info.owner,
         version_id=info.version_id,
         tag=info.tag,
+        listed_etag=info.headers.get(LISTED_ETAG, ""),
     )
 
 

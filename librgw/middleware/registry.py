@@ -10,7 +10,7 @@ their Paste Deploy factory, so ``/info`` lists exactly what ``paste.ini``'s pipe
 - ``tempauth`` (``account_acls``), by ``auth``;
 - ``bulk_delete`` (``max_deletes_per_request``, ``max_failed_deletes``), by ``bulk``;
 - ``s3api``, with the settings Swift's ``s3api`` registers, by ``s3``;
-- ``tempurl``, ``formpost``, ``slo``, ``container_quotas`` and ``account_quotas``, with the
+- ``tempurl``, ``formpost``, ``slo``, ``symlink``, ``container_quotas`` and ``account_quotas``, with the
   settings Swift's own register, by the filters of those names (``dlo`` and ``expiration``
   register nothing, as Swift's do not).
 

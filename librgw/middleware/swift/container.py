@@ -176,7 +176,7 @@ def _item(entry: IndexEntry | str) -> dict:
         return {"subdir": entry}
     return {  # the container server's order
         "bytes": entry.size,
-        "hash": entry.etag,
+        "hash": entry.listed_etag or entry.etag,  # as Swift's container server, its override if any
         "name": entry.key,
         "content_type": entry.content_type,
         "last_modified": swift_time(entry.mtime),
