@@ -268,7 +268,7 @@ class Site:
         if default_port and host.endswith(default_port):
             host = host[: -len(default_port)]
         location = quote(self.environ["PATH_INFO"] + "/", safe="/", encoding="latin-1")
-        response = html_page(301, MOVED_PAGE)
+        response = html_page(301, b"" if self.environ["REQUEST_METHOD"] == "HEAD" else MOVED_PAGE)
         response.headers["Location"] = f"{scheme}://{host}{location}"
         return response
 
