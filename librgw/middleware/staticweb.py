@@ -54,7 +54,7 @@ import html
 import io
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from urllib.parse import quote, urlparse
 
 from webob import Request, Response
@@ -97,7 +97,7 @@ class WebSettings:
     @classmethod
     def of(cls, headers: dict[str, str]) -> WebSettings:
         """The settings in a container HEAD's ``headers`` (lower-cased names)."""
-        names = cls.__dataclass_fields__
+        names = [f.name for f in fields(cls)]
         return cls(**{n: headers.get("x-container-meta-web-" + n.replace("_", "-"), "").strip() for n in names})
 
     @property
