@@ -3,11 +3,14 @@ factories (auth, staticweb, the gateway) on each backend."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from webob import Request
 
 import librgw
-from librgw.middleware import auth, gateway, staticweb
+from librgw import temp_urls
+from librgw.middleware import auth, gateway, staticweb, tempurl
 
 SITE = "/v1/AUTH_alice/site"
 
@@ -28,7 +31,7 @@ def app(conf):
         rgw.users.create_subuser("alice", "swift", "full", secret_key="alice-key")
     app = gateway.app_factory({}, cluster=conf)
     app = staticweb.filter_factory({})(app)
-    return auth.filter_factory({}, cluster=conf)(app)
+    return tempurl.filter_factory({})(auth.filter_factory({}, cluster=conf)(app))
 
 
 @pytest.fixture
@@ -83,6 +86,19 @@ def test_error_page_keeps_the_status(site, token):
 def test_directory_marker_is_the_directory(site, token):
     call(site, "PUT", SITE + "/docs", token, b"", **{"Content-Type": "application/directory"})
     assert call(site, "GET", SITE + "/docs").status_int == 301
+
+
+def test_a_prefix_temp_url_lists_its_prefix_with_signed_links(site, token):
+    call(site, "POST", SITE, token, **{"X-Container-Read": "", "X-Container-Meta-Web-Listings": "true"})
+    call(site, "POST", "/v1/AUTH_alice", token, **{"X-Account-Meta-Temp-URL-Key": "k"})
+    expires = int(time.time()) + 60
+    sig = temp_urls.sign(temp_urls.Scope("GET", expires, f"{SITE}/docs/", prefix=True), "k")
+    query = f"temp_url_prefix=docs/&temp_url_expires={expires}&temp_url_sig={sig}"
+    assert call(site, "GET", f"{SITE}/docs/").status_int == 401  # private now
+    body = call(site, "GET", f"{SITE}/docs/?{query}").text
+    signed = query.replace("&", "&amp;")  # Swift's order: prefix, expiry, signature
+    assert f'<a href="./a%2Etxt?{signed}">a.txt</a>' in body
+    assert '<tr id="parent"' not in body  # the URL's prefix is its top
 
 
 def test_human_readable_sizes_as_swift_writes_them():
