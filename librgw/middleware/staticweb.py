@@ -62,7 +62,8 @@ from webob import Request, Response
 from librgw import temp_urls
 
 from .registry import register_swift_info
-from .request_identity import IDENTITY_KEY, NATIVE_S3_KEY
+from .request_identity import IDENTITY_KEY, NATIVE_S3_KEY, RESELLER_KEY
+from .request_log import TRANS_ID_KEY
 from .swift.answer_bodies import STOCK_PAGE_TYPE, stock_page
 from .temp_url_keys import pre_authorized
 from .tempurl import TEMPURL_USER, TempURLQuery
@@ -79,7 +80,7 @@ CLIENT_KEYS = (
     "HTTP_USER_AGENT", "HTTP_HOST", "HTTP_REFERER", "HTTP_ORIGIN", "HTTP_X_USER_ID", "HTTP_X_PROJECT_ID",
     "REMOTE_USER", "REMOTE_ADDR", "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL", "wsgi.url_scheme",
     "swift.cache", "swift.trans_id", "swift.authorize", "swift.authorize_override", "swift.infocache",
-    "librgw.trans_id", "librgw.identity", "reseller_request",
+    TRANS_ID_KEY, IDENTITY_KEY, RESELLER_KEY,
 )  # fmt: skip
 
 
