@@ -1,5 +1,5 @@
 """``/info``'s admin part (``info.py``): Swift's ``admin_key`` signatures, ``disallowed_sections``
-and ``expose_info``, over the gateway app's real factory."""
+and ``expose_info``, over the gateway app's real factory (``/info`` never opens its cluster)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from librgw.middleware import gateway, registry
 from librgw.middleware.swift.answer_bodies import stock_page
 
 KEY = "info-secret"
+CLUSTER = "never-opened/cluster.conf"
 
 
 def signed(method: str, expires: int, key: str = KEY) -> str:
@@ -20,8 +21,8 @@ def signed(method: str, expires: int, key: str = KEY) -> str:
     return f"/info?swiftinfo_sig={sig}&swiftinfo_expires={expires}"
 
 
-def test_admin_part_behind_the_signature(conf):
-    app = gateway.app_factory({}, cluster=conf, admin_key=KEY, disallowed_sections="swift.max_file_size, librgw")
+def test_admin_part_behind_the_signature():
+    app = gateway.app_factory({}, cluster=CLUSTER, admin_key=KEY, disallowed_sections="swift.max_file_size, librgw")
     registry.register_swift_info("secretive", admin=True, enabled=False)
     public = Request.blank("/info").get_response(app).json
     assert "librgw" not in public and "max_file_size" not in public["swift"] and "admin" not in public
@@ -35,8 +36,8 @@ def test_admin_part_behind_the_signature(conf):
     assert Request.blank(signed("HEAD", later)).get_response(app).status_int == 401  # a HEAD's is not a GET's
 
 
-def test_no_admin_key_or_no_info_is_403(conf):
-    app = gateway.app_factory({}, cluster=conf)
+def test_no_admin_key_or_no_info_is_403():
+    app = gateway.app_factory({}, cluster=CLUSTER)
     assert Request.blank(signed("GET", int(time.time()) + 60)).get_response(app).status_int == 403
-    app = gateway.app_factory({}, cluster=conf, expose_info="false")
+    app = gateway.app_factory({}, cluster=CLUSTER, expose_info="false")
     assert Request.blank("/info").get_response(app).status_int == 403

@@ -59,6 +59,9 @@ def test_index_and_redirect_with_slash(site, token):
     # an authenticated client sees the Swift API, unless it asks for the web site
     assert call(site, "GET", SITE + "/", token).body.splitlines()[0] == b"404error.html"
     assert call(site, "GET", SITE + "/", token, **{"X-Web-Mode": "true"}).body == b"<p>home</p>"
+    # a directory marker is the directory it stands for
+    call(site, "PUT", SITE + "/docs", token, b"", **{"Content-Type": "application/directory"})
+    assert call(site, "GET", SITE + "/docs").status_int == 301
 
 
 def test_listing_of_a_directory_without_index(site, token):
@@ -81,11 +84,6 @@ def test_error_page_keeps_the_status(site, token):
     answer = call(site, "GET", SITE + "/")
     assert answer.status_int == 401
     assert call(site, "GET", SITE + "/index.html").body == b"<p>home</p>"  # objects are still public
-
-
-def test_directory_marker_is_the_directory(site, token):
-    call(site, "PUT", SITE + "/docs", token, b"", **{"Content-Type": "application/directory"})
-    assert call(site, "GET", SITE + "/docs").status_int == 301
 
 
 def test_a_prefix_temp_url_lists_its_prefix_with_signed_links(site, token):
