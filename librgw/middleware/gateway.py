@@ -3,7 +3,8 @@
 - ``GET /healthcheck``: ``OK``, without auth, as Swift's healthcheck filter.
 - ``GET /info``: what this gateway offers and its limits, without auth, as Swift's ``/info``:
   every feature the pipeline's filters registered (``registry.py``), and the app's own,
-  ``swift`` (its limits) and ``object_versioning``.
+  ``swift`` (its limits) and ``object_versioning``; more for operators with a URL signed with
+  ``admin_key`` (``info.py``).
 - ``/v1/AUTH_<uid>[/<container>[/<object>]]``: the Swift API (``swift/``): accounts are
   users, containers are buckets, objects are RGW objects; whoever the ``auth`` filter
   says is asking, ``authorization.py`` decides what they may do.
@@ -26,6 +27,8 @@ Settings, in ``[app:gateway]`` of ``paste.ini``:
   ``max_meta_overall_size`` (4096), ``max_object_name_length`` (1024),
   ``max_container_name_length`` (256), ``container_listing_limit`` and
   ``account_listing_limit`` (10000).
+- ``/info``'s, Swift's proxy's (``info.py``): ``expose_info`` (true), ``disallowed_sections``
+  (``swift.auto_create_account_prefix, swift.valid_api_versions``), ``admin_key`` (none).
 
 ``paste.ini``::
 
@@ -44,7 +47,8 @@ import librgw
 
 from . import registry
 from .core_connection import WorkerConnection, cluster_spec
-from .registry import register_swift_info, swift_info
+from .info import INFO_PATH, InfoSettings, info_response
+from .registry import register_swift_info
 from .request_identity import NATIVE_S3_KEY, www_authenticate
 from .swift import account, container, objects
 from .swift.answer_bodies import swift_answer
@@ -60,6 +64,7 @@ BARE_API_PATHS = ("/v1", "/v1/")
 class Gateway:
     def __init__(self, conf: dict) -> None:
         self.limits = Limits.from_conf(conf)
+        self.info = InfoSettings.from_conf(conf)
         self.core = WorkerConnection(cluster_spec(conf))
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -67,8 +72,8 @@ class Gateway:
         path = environ.get("PATH_INFO", "")
         if path == "/healthcheck" and request.method in ("GET", "HEAD"):
             response = Response(text="OK", content_type="text/plain")
-        elif path == "/info" and request.method in ("GET", "HEAD"):
-            response = Response(json_body=swift_info(), content_type="application/json")
+        elif path == INFO_PATH and request.method in ("GET", "HEAD", "OPTIONS"):
+            response = info_response(self.info, request)
         elif path in BARE_API_PATHS:
             response = Response(
                 status=412, body=b"Bad URL", content_type="text/html"

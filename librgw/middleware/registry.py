@@ -14,6 +14,10 @@ their Paste Deploy factory, so ``/info`` lists exactly what ``paste.ini``'s pipe
   settings Swift's own register, by the filters of those names (``dlo`` and ``expiration``
   register nothing, as Swift's do not).
 
+A feature's settings only operators may see are registered with ``admin=True``: ``/info``
+lists them in its ``admin`` section, to requests signed with the gateway's ``admin_key``
+(``info.py``), as Swift's registry does.
+
 A filter of another package adds itself the same way::
 
     from librgw.middleware.registry import register_swift_info
@@ -37,22 +41,43 @@ try:  # in a Swift proxy's process: its registry, which its /info reads
 except ImportError:
     register_with_swift = None
 
+RESERVED_NAMES = ("admin", "disallowed_sections")  # the admin section's, as Swift reserves them
+
 _registered: dict[str, dict] = {}
+_registered_for_admins: dict[str, dict] = {}
 
 
-def register_swift_info(name: str = "swift", **settings: object) -> None:
-    """Say that feature ``name`` is served, with ``settings``; more settings for a feature
-    already registered are added to its own."""
-    _registered.setdefault(name, {}).update(settings)
+def register_swift_info(name: str = "swift", admin: bool = False, **settings: object) -> None:
+    """Say that feature ``name`` is served, with ``settings`` (for operators only if ``admin``);
+    more settings for a feature already registered are added to its own."""
+    if name in RESERVED_NAMES:
+        raise ValueError(f"{name!r} is a reserved name in /info")
+    if "." in name or any("." in key for key in settings):  # a dot separates a disallowed section's parts
+        raise ValueError(f"no '.' in the names of /info's sections and settings: {name} {list(settings)}")
+    (_registered_for_admins if admin else _registered).setdefault(name, {}).update(settings)
     if register_with_swift is not None:
-        register_with_swift(name, **settings)
+        register_with_swift(name, admin=admin, **settings)
 
 
-def swift_info() -> dict[str, dict]:
-    """Every feature registered, with its settings: the document ``/info`` answers."""
-    return {name: dict(settings) for name, settings in _registered.items()}
+def swift_info(admin: bool = False, disallowed_sections: tuple[str, ...] = ()) -> dict[str, dict]:
+    """The document ``/info`` answers: every feature registered, with its settings, but for
+    ``disallowed_sections`` (``name`` or ``name.setting``); with ``admin``, also an ``admin``
+    section of what was registered for operators, and the sections disallowed."""
+    document = {name: dict(settings) for name, settings in _registered.items()}
+    for section in disallowed_sections:
+        *parents, last = section.split(".")
+        holder: object = document
+        for part in parents:
+            holder = holder.get(part, {}) if isinstance(holder, dict) else {}
+        if isinstance(holder, dict):
+            holder.pop(last, None)
+    if admin:
+        document["admin"] = {name: dict(settings) for name, settings in _registered_for_admins.items()}
+        document["admin"]["disallowed_sections"] = list(disallowed_sections)
+    return document
 
 
 def start() -> None:
     """Forget what was registered: a new pipeline is being built."""
     _registered.clear()
+    _registered_for_admins.clear()
