@@ -12,7 +12,8 @@ their Paste Deploy factory, so ``/info`` lists exactly what ``paste.ini``'s pipe
 - ``s3api``, with the settings Swift's ``s3api`` registers, by ``s3``;
 - ``tempurl``, ``formpost``, ``slo``, ``container_quotas`` and ``account_quotas``, with the
   settings Swift's own register, by the filters of those names (``dlo`` and ``expiration``
-  register nothing, as Swift's do not).
+  register nothing, as Swift's do not);
+- ``versioned_writes`` (``allowed_flags``), by the filter of that name, when it allows them.
 
 A filter of another package adds itself the same way::
 

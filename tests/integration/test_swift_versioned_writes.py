@@ -1,10 +1,11 @@
 """Swift's legacy versioning (the ``versioned_writes`` filter) through a real gunicorn gateway
 with python-swiftclient: stack mode (three overwrites archived, each DELETE pops one back),
 history mode (a DELETE leaves the copy and a delete marker), an S3 overwrite archived too,
-and a missing archive container refusing the overwrite."""
+a missing archive container refusing the overwrite, and ``/info``'s ``versioned_writes``."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -70,3 +71,9 @@ def test_s3_overwrite_is_archived_and_a_missing_archive_refuses_the_overwrite(ga
         conn.put_object(container, "k", b"three")
     assert refused.value.http_status == 412
     assert conn.get_object(container, "k")[1] == b"two"
+
+
+def test_info_announces_the_flags(gateway):
+    status, _, body = gateway.raw("GET", "/info")
+    assert status == 200
+    assert json.loads(body)["versioned_writes"] == {"allowed_flags": ["x-versions-location", "x-history-location"]}
