@@ -92,7 +92,7 @@ REMOVE_HEADERS = ("X-Remove-Versions-Location", "X-Remove-History-Location")
 ALLOWED_FLAGS = ("x-versions-location", "x-history-location")
 TRUE = {"true", "1", "yes", "on", "t", "y"}
 # Queries of a PUT or DELETE that still write the current object (others: a part, an ACL...)
-VERSIONED_QUERIES = frozenset({"multipart-manifest", "heartbeat", "symlink"})
+VERSIONED_QUERIES = frozenset({"multipart-manifest", "heartbeat"})
 PLAIN = "text/plain"
 PRECONDITION_FAILED = "<html><h1>Precondition Failed</h1><p>A precondition for this request was not met.</p></html>"
 UNAVAILABLE = (
