@@ -49,12 +49,12 @@ class RGW:
         self.object_ops = ObjectOps(
             self.objects, self.versions, self.multipart, QuotaCheck(self.users, self.buckets, self.indexes)
         )
-        self.expirer = ObjectExpirer(self.objects.expiry, self.buckets, self.objects)
         self.roles = RoleStore(self.zone)
         self.sessions = SessionStore(self.zone)
         self.lifecycle = Lifecycle(
             self.zone, self.buckets, self.indexes, self.object_ops, self.versions, self.multipart
         )
+        self.expirer = ObjectExpirer(self.objects.expiry, self.buckets, self.objects, self.versions, self.lifecycle)
 
     def _entry_of_head(self, bucket: BucketInfo, key: str) -> IndexEntry | None:
         # the index resolves an expired pending operation against the versions, which write

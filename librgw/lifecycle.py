@@ -22,7 +22,8 @@ for good) and ``MultipartUploads.abort``. Before deleting it reads the object's 
 so an object overwritten since the listing is judged by its new time. It is idempotent: a
 second run finds nothing more to do. A run holds a rados lock on each ``lc`` shard it works
 on (for ``LC_LOCK_SECONDS``); an agent finding one held skips that shard, so two agents
-share the work rather than doing it twice.
+share the work rather than doing it twice. The expirer (``expirer.py``, ``librgw expirer``)
+runs it after each pass over the expiry queue, on its share of the shards, once per period.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import os
 import time
 import uuid
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from librgw import rados
@@ -100,8 +102,12 @@ class LCEntry:
         return {"bucket": self.omap_key, "started": started, "status": self.status, "last_result": self.last_result}
 
 
+def _shard_number(bucket: str) -> int:
+    return zlib.crc32(bucket.encode()) % LC_SHARDS
+
+
 def _shard_oid(bucket: str) -> str:
-    return f"{LC_PREFIX}{zlib.crc32(bucket.encode()) % LC_SHARDS}"
+    return f"{LC_PREFIX}{_shard_number(bucket)}"
 
 
 @dataclass
@@ -176,18 +182,46 @@ class Lifecycle:
 
     # -- the agent --------------------------------------------------------------------
 
-    def process(self, now: float | None = None, bucket: str | None = None) -> dict:
-        """Apply every registered bucket's rules (or only ``bucket``'s) as of ``now``; a report
-        of what was done, bucket by bucket, with totals."""
+    def pending(
+        self, bucket: str | None = None, shards: Callable[[int], bool] | None = None, period: float = 0.0
+    ) -> dict[str, list[LCEntry]]:
+        """The registered buckets a run works on (or only ``bucket``), by ``lc`` shard: those on
+        the shards ``shards`` takes (by number; None: all), but for any whose last run
+        completed less than ``period`` seconds ago."""
+        numbers = [_shard_number(bucket)] if bucket is not None else range(LC_SHARDS)
+        wall = time.time()
+        found = {}
+        with self._log() as log:
+            for number in numbers:
+                if shards is not None and not shards(number):
+                    continue
+                shard = f"{LC_PREFIX}{number}"
+                entries = [LCEntry.decode(k, v) for k, v in omap_items(log, shard)]
+                entries = [
+                    e
+                    for e in entries
+                    if (bucket is None or e.bucket == bucket)
+                    and not (e.status == "COMPLETE" and wall - e.started < period)
+                ]
+                if entries:
+                    found[shard] = entries
+        return found
+
+    def process(
+        self,
+        now: float | None = None,
+        bucket: str | None = None,
+        shards: Callable[[int], bool] | None = None,
+        period: float = 0.0,
+        progress: Callable[[dict], None] | None = None,
+    ) -> dict:
+        """Apply the rules of the buckets ``pending`` gives (every registered one, by default)
+        as of ``now``, calling ``progress`` with each bucket's result; a report of what was
+        done, bucket by bucket, with totals."""
         now = time.time() if now is None else now
         report: dict = {"now": now, "buckets": [], "skipped_shards": 0}
-        shards = [_shard_oid(bucket)] if bucket is not None else [f"{LC_PREFIX}{n}" for n in range(LC_SHARDS)]
         with self._log() as log:
-            for shard in shards:
-                entries = [LCEntry.decode(k, v) for k, v in omap_items(log, shard)]
-                entries = [e for e in entries if bucket is None or e.bucket == bucket]
-                if not entries:
-                    continue
+            for shard, entries in self.pending(bucket, shards, period).items():
                 cookie = uuid.uuid4().hex
                 try:
                     log.lock_exclusive(shard, LC_LOCK, cookie, duration=LC_LOCK_SECONDS)
@@ -196,7 +230,10 @@ class Lifecycle:
                     continue
                 try:
                     for entry in entries:
-                        report["buckets"].append(self._process_entry(entry, now))
+                        result = self._process_entry(entry, now)
+                        report["buckets"].append(result)
+                        if progress is not None:
+                            progress(result)
                 finally:
                     try:
                         log.unlock(shard, LC_LOCK, cookie)

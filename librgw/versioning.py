@@ -337,13 +337,7 @@ class Versions:
         with self._key_lock(bucket, key):
             self._record_null_version(bucket, key)
             if version_id is None:
-                marker_id = new_version_id() if bucket.versioning == "enabled" else NULL
-                tag = self._prepare_index(bucket, key)
-                if marker_id == NULL:
-                    self._drop_null(bucket, key, keep_data=False)
-                self._add(bucket, Version(key, marker_id, time.time(), delete_marker=True))
-                self._sync_index(bucket, key, tag)
-                return marker_id, True
+                return self._add_delete_marker(bucket, key), True
             found = [(k, v) for k, v in self.versions_of(bucket, key) if v.version_id == version_id]
             if not found:
                 raise NoSuchVersion(f"{bucket.name}/{key} has no version {version_id!r}")
@@ -355,7 +349,41 @@ class Versions:
             self._sync_index(bucket, key, tag)
             return version_id, version.delete_marker
 
+    def expire_current(self, bucket: BucketInfo, key: str, delete_at: float) -> bool | None:
+        """Hide ``key``'s current version behind a delete marker if it is still the write that
+        carried ``delete_at`` (the expirer's work in a versioned bucket, as S3's expiration
+        of a current version). True if it did; False if the current version is another (the
+        key rewritten, or given another time, since); None if the key has no current object."""
+        check_key(key)
+        with self._key_lock(bucket, key):
+            self._record_null_version(bucket, key)
+            found = self.versions_of(bucket, key)
+            if not found or found[0][1].delete_marker:
+                return None
+            current = found[0][1]
+            try:
+                head = self.heads.stat(
+                    bucket, key, instance_oid(bucket.marker, key, current.version_id), include_expired=True
+                )
+            except NoSuchKey:
+                return None
+            if head.delete_at != delete_at:
+                return False
+            self._add_delete_marker(bucket, key)
+            return True
+
     # -- internals -----------------------------------------------------------------
+
+    def _add_delete_marker(self, bucket: BucketInfo, key: str) -> str:
+        """Make a delete marker ``key``'s current version (null in a suspended bucket, replacing
+        the null version); its id. Under the key's lock."""
+        marker_id = new_version_id() if bucket.versioning == "enabled" else NULL
+        tag = self._prepare_index(bucket, key)
+        if marker_id == NULL:
+            self._drop_null(bucket, key, keep_data=False)
+        self._add(bucket, Version(key, marker_id, time.time(), delete_marker=True))
+        self._sync_index(bucket, key, tag)
+        return marker_id
 
     def _key_lock(self, bucket: BucketInfo, key: str):
         index = self.zone.client.open_ioctx(INDEX_POOL)
@@ -371,9 +399,9 @@ class Versions:
             self._add(bucket, version)
 
     def _null_head_version(self, bucket: BucketInfo, key: str) -> Version | None:
-        """The null version as its head is now; None if there is no null head."""
+        """The null version as its head is now, expired or not; None if there is no null head."""
         try:
-            info = self.heads.stat(bucket, key)
+            info = self.heads.stat(bucket, key, include_expired=True)
         except NoSuchKey:
             return None
         return Version(key, NULL, info.mtime, info.size, info.etag, info.owner, content_type=info.content_type)

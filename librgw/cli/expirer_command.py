@@ -1,17 +1,22 @@
 """``librgw -c CONF expirer``: delete the objects whose delete-at time has come (Swift's
-``swift-object-expirer``), as the expiry queue lists them (``librgw/expiry.py``).
+``swift-object-expirer``), as the expiry queue lists them (``librgw/expiry.py``), then apply
+the buckets' S3 lifecycle rules (``librgw/lifecycle.py``), as ``lc process`` does.
 
 Objects get a delete-at time from Swift's ``X-Delete-At`` / ``X-Delete-After`` (the
 ``expiration`` filter). An expired object answers 404 at once; this agent reaps it, so
-that it leaves its container's listing and its space is freed.
+that it leaves its container's listing and its space is freed (in a versioned bucket, a
+delete marker hides it: ``librgw/expirer.py``). A bucket's lifecycle rules are applied once
+every ``--lifecycle-period`` seconds (default 3600; 0: every pass), and at the next pass
+after they are set.
 
 Like Swift's object-expirer it runs pass after pass, starting one every ``--interval``
 seconds (default 300), until interrupted; ``--once`` runs one pass and exits.
 Several may run at once: none deletes what another has, nor an object rewritten since
-it was queued; ``--processes N --process I`` (0 <= I < N) splits the queue between N of
-them as Swift's ``processes`` and ``process`` settings do. Killed midway, the next run
-finishes the job. On a terminal a progress line shows each pass; a summary follows it
-(``-f json``: one JSON object per pass).
+it was queued; ``--processes N --process I`` (0 <= I < N) splits the queue (and the
+lifecycle's shards) between N of them as Swift's ``processes`` and ``process`` settings do.
+Killed midway, the next run finishes the job. On a terminal a progress line shows each pass
+(queue entries, then buckets); a summary follows it (``-f json``: one JSON object per pass),
+with a line (a ``lifecycle`` object) for the lifecycle when it had buckets to work on.
 
 Examples::
 
@@ -27,7 +32,7 @@ import time
 
 from librgw import rados
 from librgw.connection import attach
-from librgw.expirer import DEFAULT_BATCH_SIZE, ExpirerReport, ExpirerShare
+from librgw.expirer import DEFAULT_BATCH_SIZE, DEFAULT_LIFECYCLE_PERIOD, ExpirerReport, ExpirerShare
 
 from .arguments import help_text, non_negative_float, positive_int
 from .errors import UsageError
@@ -53,6 +58,12 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     parser.add_argument(
         "--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE, help="entries dropped from the queue at a time"
     )
+    parser.add_argument(
+        "--lifecycle-period",
+        type=non_negative_float,
+        default=DEFAULT_LIFECYCLE_PERIOD,
+        help="seconds between two lifecycle runs over a bucket (0: every pass)",
+    )
     parser.set_defaults(handler=do_expirer, needs_cluster=True)
 
 
@@ -64,7 +75,9 @@ def do_expirer(args: argparse.Namespace, handle: rados.Rados) -> int:
     while True:
         started = time.monotonic()
         show = _progress_line if sys.stderr.isatty() else None
-        report = expirer.process(share=share, batch_size=args.batch_size, progress=show)
+        report = expirer.process(
+            share=share, batch_size=args.batch_size, progress=show, lifecycle_period=args.lifecycle_period
+        )
         if show is not None:
             sys.stderr.write("\n")
         _summary(report, args.format)
@@ -75,8 +88,9 @@ def do_expirer(args: argparse.Namespace, handle: rados.Rados) -> int:
 
 def _progress_line(report: ExpirerReport) -> None:
     width = 30
-    filled = width * report.done // report.due if report.due else width
-    sys.stderr.write(f"\rexpirer [{'#' * filled}{'.' * (width - filled)}] {report.done}/{report.due}")
+    done, due = report.done + report.buckets_done, report.due + report.buckets_due
+    filled = min(width, width * done // due) if due else width
+    sys.stderr.write(f"\rexpirer [{'#' * filled}{'.' * (width - filled)}] {done}/{due}")
     sys.stderr.flush()
 
 
@@ -88,11 +102,20 @@ def _summary(report: ExpirerReport, fmt: str) -> None:
         "kept": report.kept,
         "failed": report.failed,
     }
+    lifecycle = {"buckets": report.buckets_done, "failed": report.buckets_failed, **vars(report.lifecycle)}
     if fmt != "plain":
-        emit_json(counts, fmt)
+        emit_json({**counts, "lifecycle": lifecycle} if report.buckets_done else counts, fmt)
         return
     print(
         f"{report.due} due: {report.deleted} deleted, {report.gone} already gone, "
         f"{report.kept} rewritten since (kept), {report.failed} failed (left for the next pass)",
         flush=True,
     )
+    if report.buckets_done:
+        done = report.lifecycle
+        print(
+            f"lifecycle, {report.buckets_done} buckets: {done.expired} expired, {done.noncurrent_expired} noncurrent "
+            f"versions and {done.delete_markers_removed} delete markers removed, {done.aborted_uploads} uploads "
+            f"aborted, {report.buckets_failed} buckets failed (tried again next pass)",
+            flush=True,
+        )

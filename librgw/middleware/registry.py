@@ -12,7 +12,8 @@ their Paste Deploy factory, so ``/info`` lists exactly what ``paste.ini``'s pipe
 - ``s3api``, with the settings Swift's ``s3api`` registers, by ``s3``;
 - ``tempurl``, ``formpost``, ``slo``, ``symlink``, ``container_quotas`` and ``account_quotas``, with the
   settings Swift's own register, by the filters of those names (``dlo`` and ``expiration``
-  register nothing, as Swift's do not).
+  register nothing, as Swift's do not);
+- ``versioned_writes`` (``allowed_flags``), by the filter of that name, when it allows them.
 
 A feature's settings only operators may see are registered with ``admin=True``: ``/info``
 lists them in its ``admin`` section, to requests signed with the gateway's ``admin_key``

@@ -17,7 +17,9 @@ requested key range first, so it costs as much as listing that range.
 
 ``GET ?uploads`` lists the container's open multipart uploads instead (``multipart.py``).
 ``X-Versions-Enabled`` on PUT and POST turns versioning on or suspends it, and ``GET
-?versions`` lists the objects' versions (``versions.py``). ``?tagging``, ``?cors``,
+?versions`` lists the objects' versions (``versions.py``); ``X-Versions-Location`` and
+``X-History-Location`` (Swift's legacy versioning, which the ``versioned_writes`` filter does)
+are kept and answered here. ``?tagging``, ``?cors``,
 ``?lifecycle`` and ``?encryption`` are S3's bucket configurations (``subresources.py``).
 """
 
@@ -75,8 +77,10 @@ def _requested_attrs(ctx: Context, info: BucketInfo | None) -> dict[str, str] | 
     sets_keys = bool((to_set.keys() | to_remove) & metadata.OWNER_ONLY)
     # a new container is the account's to make (CONTAINERS); an existing one's metadata, its owner's
     ctx.authorize(ADMIN if sets_acl or sets_keys else CONTAINERS if creating else WRITE, info)
-    if not to_set and not to_remove and not sets_acl:
+    located = versions.with_legacy_location(attrs, ctx.request.headers)
+    if not to_set and not to_remove and not sets_acl and located is None:
         return None
+    attrs = located if located is not None else attrs
     if sets_acl:
         owner = info.owner if info is not None else ctx.account_owner()
         attrs = access_control.container_attrs(ctx, attrs, owner, creating)
@@ -147,6 +151,7 @@ def container_headers(ctx: Context, info: BucketInfo) -> list[tuple[str, str]]:
         ("X-Container-Bytes-Used", str(used)),
         ("X-Storage-Policy", info.placement_rule),
         *versions.state_headers(info),
+        *versions.legacy_location_headers(info),
         *timestamp_headers(info.creation_time),
         ("Accept-Ranges", "bytes"),
         *metadata.headers_of(metadata.owners_view(metadata.stored_items(info.attrs, KIND), owner), KIND),

@@ -62,6 +62,7 @@ Example::
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from webob import Request, exc
 
@@ -74,6 +75,7 @@ from librgw.versioning import VERSION_ID_LEN, Version
 
 from .context import Context
 from .listing import TRUE, ListingQuery
+from .metadata import NOT_UTF8, header_text, to_wsgi
 from .timestamps import swift_time, timestamp_headers
 
 ENABLED_HEADER = "X-Versions-Enabled"
@@ -89,6 +91,11 @@ EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e"
 FALSE = {"false", "0", "no", "off", "f", "n"}
 VERSION_ID_RE = re.compile(rf"[A-Za-z0-9]{{{VERSION_ID_LEN}}}")
 STATE_OF = {"enabled": "true", "suspended": "false"}
+# Swift's legacy versioning (the ``versioned_writes`` filter): its header for each mode, and
+# where the container keeps the archive's name and the mode (RGW's ``swift_ver_location``)
+LEGACY_MODES = {"stack": "X-Versions-Location", "history": "X-History-Location"}
+LEGACY_REMOVALS = ("X-Remove-Versions-Location", "X-Remove-History-Location")
+LOCATION_ATTR, MODE_ATTR = "swift-versions-location", "swift-versions-mode"
 
 
 class DeleteMarkerReached(exc.HTTPNotFound):
@@ -187,6 +194,30 @@ def requested_state(request: Request) -> str | None:
     if value in FALSE:
         return "suspended"
     raise exc.HTTPBadRequest(f"{ENABLED_HEADER} must be true or false")
+
+
+def with_legacy_location(attrs: dict[str, str], headers: Mapping[str, str]) -> dict[str, str] | None:
+    """A container's ``attrs`` after a PUT's or POST's ``X-Versions-Location`` or
+    ``X-History-Location`` (kept as given, URL-encoded; an empty one, or an
+    ``X-Remove-Versions-Location`` / ``-History-Location``, removes whichever is set); None if
+    the request has none of them. The ``versioned_writes`` filter checks them first and
+    archives the writes; without it they are only kept, as Swift's container server keeps them."""
+    for mode, header in LEGACY_MODES.items():
+        value = headers.get(header)
+        if value:
+            location = header_text(value.strip(), NOT_UTF8)
+            return {**attrs, LOCATION_ATTR: location, MODE_ATTR: mode}
+    if any(header in headers for header in LEGACY_MODES) or any(headers.get(name) for name in LEGACY_REMOVALS):
+        return {name: value for name, value in attrs.items() if name not in (LOCATION_ATTR, MODE_ATTR)}
+    return None
+
+
+def legacy_location_headers(info: BucketInfo) -> list[tuple[str, str]]:
+    """``X-Versions-Location`` or ``X-History-Location`` of a container that has one."""
+    location = info.attrs.get(LOCATION_ATTR)
+    if not location:
+        return []
+    return [(LEGACY_MODES.get(info.attrs.get(MODE_ATTR, ""), LEGACY_MODES["stack"]), to_wsgi(location))]
 
 
 def state_headers(info: BucketInfo) -> list[tuple[str, str]]:
