@@ -52,6 +52,13 @@ def test_a_request_that_would_wait_too_long_is_498_with_retry_after_in_every_wor
     assert [status(first, "PUT", "/v1/AUTH_ops/c").status_int for _ in range(3)] == [201] * 3
 
 
+def test_a_refused_request_takes_no_turn(tmp_path):
+    app = limited(tmp_path, account_ratelimit="2", max_sleep_time_seconds="0.2")
+    assert [status(app, "PUT", "/v1/AUTH_a/c").status_int for _ in range(3)] == [201, 498, 498]
+    time.sleep(0.5)  # the one turn taken is over
+    assert status(app, "PUT", "/v1/AUTH_a/c").status_int == 201
+
+
 def test_object_writes_wait_their_turn_at_the_container_size_rate(tmp_path):
     app = limited(tmp_path, container_ratelimit_100="20", container_ratelimit_1000="1", max_sleep_time_seconds="5")
     started = time.monotonic()
