@@ -73,7 +73,7 @@ from webob import Request, Response, exc
 from .registry import register_swift_info
 from .request_identity import IDENTITY_KEY
 from .request_log import TRANS_ID_KEY
-from .swift.answer_bodies import STOCK_PAGE_TYPE, stock_page
+from .swift.answer_bodies import STOCK_PAGE_TYPE
 from .swift.constraints import Limits
 from .swift.heartbeat_body import heartbeat_body
 from .swift.listing import accepted_type
@@ -140,12 +140,13 @@ def file_headers(request: Request, member: tarfile.TarInfo) -> dict[str, str]:
 
 
 class ExtractionStopped(Exception):
-    """The whole extraction ends, its report saying ``status`` and ``body``."""
+    """The whole extraction ends, its report saying ``status`` and ``body`` (none for a stock
+    refusal, as Swift's reports give none)."""
 
-    def __init__(self, status: int, body: str | None = None) -> None:
+    def __init__(self, status: int, body: str = "") -> None:
         super().__init__(body)
         self.status = status
-        self.body = stock_page(status).decode() if body is None else body
+        self.body = body
 
 
 @dataclass
