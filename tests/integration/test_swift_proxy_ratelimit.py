@@ -25,7 +25,7 @@ BIN = Path(sys.executable).parent
 KEY = "tempurl-secret"
 LIMITED = "AUTH_admin"  # the reseller's account is limited; the tester's (AUTH_test) whitelisted
 LIMITS = {
-    "account_ratelimit": "0.2",  # one container PUT or DELETE per 5 s
+    "account_ratelimit": "0.05",  # one container PUT or DELETE per 20 s
     "max_sleep_time_seconds": "2",
     "container_ratelimit_2": "5",  # object writes in a container of 2+ objects: 5 a second
     "container_size_cache_seconds": "0",
@@ -73,7 +73,7 @@ def test_a_container_put_over_the_account_rate_is_498_through_memcache(swift_pro
     url, auth = limited
     answer = requests.put(f"{url}/second", headers=auth, timeout=10)
     assert (answer.status_code, answer.reason, answer.content) == (498, "Rate Limited", b"Slow down")
-    assert 1 <= int(answer.headers["Retry-After"]) <= 3
+    assert 1 <= int(answer.headers["Retry-After"]) <= 18
     assert requests.head(f"{url}/second", headers=auth, timeout=10).status_code == 404
     turn = memcached_get(swift_proxy.ports["memcached"], f"ratelimit/{LIMITED}")
     assert turn is not None and int(turn) > time.time() * 1000  # the next free moment, in ms

@@ -3,6 +3,7 @@ container's HEAD with its object count, every write 201)."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 from webob import Request, Response
@@ -39,24 +40,26 @@ def test_rate_for_size_follows_the_line_between_the_sizes_set():
     ]
 
 
+def turns(tmp_path) -> dict[str, int]:
+    """Each key's next free moment, in the counters file."""
+    with sqlite3.connect(tmp_path / "counters.sqlite") as db:
+        return dict(db.execute("SELECT key, value FROM counters"))
+
+
 def test_a_request_that_would_wait_too_long_is_498_with_retry_after_in_every_worker(tmp_path):
-    settings = {"account_ratelimit": "0.2", "max_sleep_time_seconds": "2", "account_whitelist": "AUTH_ops"}
+    settings = {"account_ratelimit": "0.05", "max_sleep_time_seconds": "2", "account_whitelist": "AUTH_ops"}
     first, second = limited(tmp_path, **settings), limited(tmp_path, **settings)  # two workers, one file
     assert status(first, "PUT", "/v1/AUTH_a/c1").status_int == 201
+    taken = turns(tmp_path)
     answer = status(second, "PUT", "/v1/AUTH_a/c2")
-    assert (answer.status, answer.body, answer.headers["Retry-After"]) == ("498 Rate Limited", b"Slow down", "3")
+    assert (answer.status, answer.body) == ("498 Rate Limited", b"Slow down")
+    assert 10 <= int(answer.headers["Retry-After"]) <= 18  # the next turn is 20 s on; 2 s of it may be slept
     assert status(first, "DELETE", "/v1/AUTH_a/c1").status_int == 498
+    assert turns(tmp_path) == taken  # a refused request takes no turn
     # other accounts, object writes and listings are not under account_ratelimit; whitelisted accounts never are
     assert status(second, "PUT", "/v1/AUTH_b/c1").status_int == 201
     assert status(second, "PUT", "/v1/AUTH_a/c1/object").status_int == 201
     assert [status(first, "PUT", "/v1/AUTH_ops/c").status_int for _ in range(3)] == [201] * 3
-
-
-def test_a_refused_request_takes_no_turn(tmp_path):
-    app = limited(tmp_path, account_ratelimit="2", max_sleep_time_seconds="0.2")
-    assert [status(app, "PUT", "/v1/AUTH_a/c").status_int for _ in range(3)] == [201, 498, 498]
-    time.sleep(0.5)  # the one turn taken is over
-    assert status(app, "PUT", "/v1/AUTH_a/c").status_int == 201
 
 
 def test_object_writes_wait_their_turn_at_the_container_size_rate(tmp_path):
@@ -64,10 +67,9 @@ def test_object_writes_wait_their_turn_at_the_container_size_rate(tmp_path):
     started = time.monotonic()
     assert [status(app, "PUT", f"/v1/AUTH_a/c/{n}").status_int for n in range(4)] == [201] * 4
     # 150 objects: 20 - 50 * 19/900 requests a second, so three waits of about 0.053 s
-    assert 0.14 < time.monotonic() - started < 1
-    started = time.monotonic()
+    assert 0.14 < time.monotonic() - started < 3
     assert [status(app, "GET", "/v1/AUTH_a/c").status_int for _ in range(4)] == [201] * 4  # no listing limit set
-    assert time.monotonic() - started < 0.1
+    assert list(turns(tmp_path)) == ["ratelimit/AUTH_a/c"]
 
 
 def test_info_lists_swifts_ratelimit_settings(tmp_path):
