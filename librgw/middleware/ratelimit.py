@@ -123,9 +123,9 @@ class Clock:
 def wait_for_turn(counters: Counters, key: str, rate: float, clock: Clock) -> float:
     """Take ``key``'s next free moment at ``rate`` requests a second: the seconds to sleep
     until it; ``MaxSleepExceeded`` (and the moment handed back) if that is too long."""
-    now = round(time.time() * clock.accuracy)
     step = round(clock.accuracy / rate)
     with counters.atomic():
+        now = round(time.time() * clock.accuracy)  # read inside: no turn taken before is dated later
         running = counters.incr(key, step)
         if now - running > clock.buffer_s * clock.accuracy:  # idle for long: start afresh at now
             counters.set(key, now + step)
