@@ -90,6 +90,9 @@ class FileCounters:
             raise CountersUnavailable(f"{self.path}: {error}") from error
         try:
             yield
+        except sqlite3.Error as error:
+            db.execute("ROLLBACK")
+            raise CountersUnavailable(f"{self.path}: {error}") from error
         except BaseException:
             db.execute("ROLLBACK")
             raise
