@@ -8,11 +8,12 @@ their Paste Deploy factory, so ``/info`` lists exactly what ``paste.ini``'s pipe
 - ``swift`` (the API's version and limits) and ``object_versioning`` (``X-Versions-Enabled``),
   by the gateway app;
 - ``tempauth`` (``account_acls``), by ``auth``;
-- ``bulk_delete`` (``max_deletes_per_request``, ``max_failed_deletes``), by ``bulk``;
+- ``bulk_delete`` (``max_deletes_per_request``, ``max_failed_deletes``) and ``bulk_upload``
+  (``max_containers_per_extraction``, ``max_failed_extractions``), by ``bulk``;
 - ``s3api``, with the settings Swift's ``s3api`` registers, by ``s3``;
-- ``tempurl``, ``formpost``, ``slo``, ``symlink``, ``container_quotas`` and ``account_quotas``, with the
-  settings Swift's own register, by the filters of those names (``dlo`` and ``expiration``
-  register nothing, as Swift's do not);
+- ``tempurl``, ``formpost``, ``slo``, ``symlink``, ``container_quotas``, ``account_quotas``
+  and ``ratelimit``, with the settings Swift's own register, by the filters of those names
+  (``dlo`` and ``expiration`` register nothing, as Swift's do not);
 - ``versioned_writes`` (``allowed_flags``), by the filter of that name, when it allows them.
 
 A feature's settings only operators may see are registered with ``admin=True``: ``/info``

@@ -55,11 +55,9 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from hashlib import md5
 from urllib.parse import quote
-from xml.sax.saxutils import escape
 
 from webob import Request, Response, exc
 
-from .bulk import report_body
 from .registry import register_swift_info
 from .segments import (
     AS_STORED,
@@ -74,6 +72,7 @@ from .segments import (
     swift_answer,
     text_path,
 )
+from .swift.heartbeat_body import heartbeat_body
 from .swift.listing import accepted_type
 
 DEFAULT_MAX_MANIFEST_SEGMENTS = 1000
@@ -171,25 +170,6 @@ def segment_length(item: dict) -> int:
     return int(item["bytes"])
 
 
-def upload_report(fmt: str, fields: dict, problems: list[list[str]]) -> bytes:
-    """A manifest PUT's report, as Swift's ``get_heartbeat_response_body`` writes it."""
-    if fmt == "application/json":
-        return json.dumps({**fields, "Errors": problems}).encode()
-    if fmt.endswith("/xml"):
-        out = ["<upload>\n"]
-        for key in sorted(fields):
-            tag = key.replace(" ", "_").lower()
-            out.append(f"<{tag}>{escape(str(fields[key]))}</{tag}>\n")
-        out.append("<errors>\n")
-        out += [f"<object><name>{escape(n)}</name><status>{escape(s)}</status></object>\n" for n, s in problems]
-        out.append("</errors>\n</upload>\n")
-        return "".join(out).encode()
-    lines = [f"{key}: {fields[key]}\n" for key in sorted(fields)]
-    lines.append("Errors:\n")
-    lines += [f"{name}, {status}\n" for name, status in problems]
-    return "".join(lines).encode()
-
-
 def _last_modified(response: Response) -> str:
     value = response.headers.get("Last-Modified")
     moment = parsedate_to_datetime(value) if value else datetime.now(UTC)
@@ -254,7 +234,9 @@ class StaticLargeObject:
             return Response(status=202, content_type=fmt, charset=None, app_iter=self.heartbeat(request, items, fmt))
         stored, problems = self.check_segments(request, items)
         if problems:  # streamed (chunked), as Swift sends it
-            return Response(status=400, app_iter=[upload_report(fmt, {}, problems)], content_type=fmt, charset=None)
+            return Response(
+                status=400, app_iter=[heartbeat_body(fmt, {}, problems, "upload")], content_type=fmt, charset=None
+            )
         return self.store(request, stored)
 
     def heartbeat(self, request: Request, items: list[dict], fmt: str) -> Iterator[bytes]:
@@ -278,7 +260,7 @@ class StaticLargeObject:
                 fields["Last Modified"] = result.headers.get("Last-Modified", "")
             else:
                 fields["Response Body"] = result.body.decode("utf-8", "replace")
-        yield b"\r\n\r\n" + upload_report(fmt, fields, problems)
+        yield b"\r\n\r\n" + heartbeat_body(fmt, fields, problems, "upload")
 
     def check_segments(self, request: Request, items: list[dict]) -> tuple[list[dict], list[list[str]]]:
         """Swift's stored manifest items for a PUT's ``items``, and the problems its segments have."""
@@ -440,13 +422,12 @@ class StaticLargeObject:
             else:
                 errors.append([quote(path.split("/", 3)[3]), Response(status=status).status])
         result = {
-            "Number Deleted": deleted,
-            "Number Not Found": not_found,
             "Response Status": errors[0][1] if errors else "200 OK",
             "Response Body": "",
-            "Errors": errors,
+            "Number Deleted": deleted,
+            "Number Not Found": not_found,
         }
-        return Response(body=report_body(result, fmt), content_type=fmt, charset="utf-8")
+        return Response(body=heartbeat_body(fmt, result, errors, "delete"), content_type=fmt, charset="utf-8")
 
     def segment_paths(self, request: Request, stored: list[dict], depth: int) -> list[str]:
         """Every segment's path, a nested manifest's segments before the nested manifest."""
