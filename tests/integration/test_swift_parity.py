@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import http.client
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,11 +161,18 @@ def sides(gateway: Gateway, swift_aio: aio.SwiftAIO) -> tuple[Server, Server]:
     return ours, theirs
 
 
-def run(sides: tuple[Server, Server], steps: list[Step]) -> None:
-    ours, theirs = sides
+def run(
+    sides: tuple[Server, Server],
+    steps: list[Step],
+    ignore: re.Pattern | None = None,
+    normalize: Callable[[Answer, Server], Answer] | None = None,
+) -> None:
+    """Send each step to both sides and fail with every difference, but those lines ``ignore``
+    matches; ``normalize`` first makes a side's answer comparable where a scenario needs it."""
     found = []
     for step in steps:
-        found += differences(step, ours.send(step), theirs.send(step))
+        answers = [(normalize or (lambda answer, _: answer))(server.send(step), server) for server in sides]
+        found += [line for line in differences(step, *answers) if not (ignore and ignore.search(line))]
     assert not found, "our gateway answers differently from Swift:\n" + "\n".join(found)
 
 
