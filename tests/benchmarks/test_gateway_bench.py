@@ -14,8 +14,10 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "gateway.py"
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (shutil.which("wrk") and shutil.which("ab")), reason="make test installs wrk and ab")
 def test_a_short_run_measures_every_workload(tmp_path):
+    missing = [tool for tool in ("wrk", "ab", "curl") if shutil.which(tool) is None]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} not installed: `make test` installs them (wrk, apache2-utils, curl)")
     short = ["--seconds", "1", "--rounds", "1", "--objects", "20", "--list-keys", "20", "--plan-length", "300"]
     proc = subprocess.run(
         [sys.executable, str(SCRIPT), "--dir", str(tmp_path), *short, "--stream-mib", "4", "--json"],
