@@ -58,6 +58,9 @@ from urllib.parse import quote
 
 from webob import Request, Response, exc
 
+from librgw.objects import LISTED_ETAG
+
+from .listing_params import hash_params, rewrite_listing, with_params
 from .registry import register_swift_info
 from .segments import (
     AS_STORED,
@@ -74,6 +77,7 @@ from .segments import (
 )
 from .swift.heartbeat_body import heartbeat_body
 from .swift.listing import accepted_type
+from .swift.metadata import SWIFT_BYTES
 
 DEFAULT_MAX_MANIFEST_SEGMENTS = 1000
 DEFAULT_MAX_MANIFEST_SIZE = 8 * 1024 * 1024
@@ -84,6 +88,7 @@ SLO_HEADER = "X-Static-Large-Object"
 PATH_KEYS = {"path", "etag", "size_bytes", "range"}
 RANGE_RE = re.compile(r"^([0-9]*)-([0-9]*)$")
 MAX_NESTING = 10  # how deep nested manifests are followed, as Swift's recursion limit
+LISTING_MARK = b"slo_etag="
 RESERVED = (
     "X-Static-Large-Object is a reserved header. "  # Swift's words
     "To create a static large object add query param multipart-manifest=put."
@@ -163,6 +168,19 @@ def slo_etag(stored: list[dict]) -> str:
     return digest.hexdigest()
 
 
+def listing_entry(item: dict) -> dict:
+    """A JSON listing's entry as Swift's slo filter gives it: a manifest's ``hash`` its own
+    ETag, and the large object's as ``slo_etag``."""
+    if not isinstance(item.get("hash"), str) or ";" not in item["hash"]:
+        return item
+    value, params = hash_params(item)
+    large_object_etag = dict(params).get("slo_etag")
+    if large_object_etag is not None:
+        item["hash"] = with_params(value, [(key, text) for key, text in params if key != "slo_etag"])
+        item["slo_etag"] = f'"{large_object_etag}"'
+    return item
+
+
 def segment_length(item: dict) -> int:
     if item.get("range"):
         first, _, last = item["range"].partition("-")
@@ -186,6 +204,8 @@ class StaticLargeObject:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         request = Request(environ)
         parts = text_path(request).split("/", 4)
+        if len(parts) == 4 and parts[1] == "v1" and parts[3] and request.method == "GET":
+            return rewrite_listing(request.get_response(self.app), LISTING_MARK, listing_entry)(environ, start_response)
         if len(parts) < 5 or parts[1] != "v1" or not parts[4]:
             return self.app(environ, start_response)
         try:
@@ -322,8 +342,11 @@ class StaticLargeObject:
         content_type = (
             request.headers.get("Content-Type") or mimetypes.guess_type(name)[0] or "application/octet-stream"
         )
-        headers.update({SLO_HEADER: "True", "ETag": md5(document, usedforsecurity=False).hexdigest()})
-        headers["Content-Type"] = content_type
+        stored_etag = md5(document, usedforsecurity=False).hexdigest()
+        headers.update({SLO_HEADER: "True", "ETag": stored_etag})
+        # the listing entry, as Swift's: the large object's size, and its ETag beside the manifest's
+        headers["Content-Type"] = f"{content_type};{SWIFT_BYTES}{sum(segment_length(item) for item in stored)}"
+        headers[LISTED_ETAG] = f"{stored_etag}; slo_etag={etag}"
         down = Request.blank("/", environ={**request.environ, "QUERY_STRING": ""}, headers=headers)
         down.method = "PUT"
         down.body = document

@@ -47,21 +47,23 @@ Settings (``[filter:symlink]``, listed in ``/info`` under ``symlink`` with ``sta
 ``symloop_max`` (2; a value below 1 is taken as 2, as Swift does). It speaks only Swift's
 protocol and runs in an OpenStack Swift proxy too (``use = egg:librgw#symlink``, after ``slo``
 and ``dlo``, where Swift's own would be; Swift's object servers keep the sysmeta there).
-Differences from Swift's: a 307's ``Location`` is made absolute by the WebOb filters above
-this one; a static link to a static large object keeps the manifest's size and ETag (Swift's
-keeps the large object's size, from sysmeta our ``slo`` does not write, with the manifest's ETag).
+A client's own sysmeta headers never reach it: ``gatekeeper`` (Swift's, in a Swift proxy)
+removes them at the top of the pipeline, as it removes them from answers.
+Differences from Swift's: a static link to a static large object keeps the manifest's size and
+ETag (Swift's keeps the large object's size, from sysmeta our ``slo`` does not write, with the
+manifest's ETag).
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 from webob import Request, Response, exc
 
+from .gatekeeper import RELATIVE_LOCATION
+from .listing_params import hash_params, rewrite_listing, with_params
 from .registry import register_swift_info
 from .segments import SWOB_TYPE, bare_etag, subrequest, swift_answer
 from .swift.answer_bodies import STOCK, stock_page
@@ -77,14 +79,11 @@ TARGET, ACCOUNT, ETAG, BYTES = (f"X-Symlink-Target{suffix}" for suffix in ("", "
 STORED = {name: SYSMETA + name[len("X-") :] for name in (TARGET, ACCOUNT, ETAG, BYTES)}
 LISTED_ETAG = SYSMETA + "Container-Update-Override-Etag"  # librgw.objects.LISTED_ETAG
 RESERVED = (*STORED.values(), LISTED_ETAG)
-RESERVED_ENVIRON = frozenset("HTTP_" + name.upper().replace("-", "_") for name in RESERVED)
 PLAIN = "text/plain"
 BAD_FORM = "X-Symlink-Target header must be of the form <container name>/<object name>"
 POST_APPLIED = "The requested POST was applied to a symlink. POST directly to the target to apply requested metadata."
 LOOP = "Too many levels of symbolic links, maximum allowed is {}"
 LINK_USER = ".wsgi.symlink"
-# a link's parameters in an XML listing's <hash>, which Swift's listing leaves out
-XML_HASH_PARAMS = re.compile(rb"(<hash>[^<;]*);[^<]*(</hash>)")
 LISTING_MARK = b"symlink_target="
 
 
@@ -137,11 +136,9 @@ def listing_entry(item: dict, account: str) -> dict:
     ETag, and ``symlink_path`` (``symlink_etag``, ``symlink_bytes``) added."""
     if not isinstance(item.get("hash"), str) or ";" not in item["hash"]:
         return item
-    value, *params = item["hash"].split(";")
-    item["hash"] = value.strip()
-    target = None
-    for param in params:
-        key, _, text = param.strip().partition("=")
+    value, params = hash_params(item)
+    target, others = None, []
+    for key, text in params:
         if key == "symlink_target":
             target = text
         elif key == "symlink_target_account":
@@ -151,7 +148,8 @@ def listing_entry(item: dict, account: str) -> dict:
         elif key == "symlink_target_bytes":
             item["symlink_bytes"] = int(text)
         else:
-            item["hash"] += f"; {key}={text}"
+            others.append((key, text))
+    item["hash"] = with_params(value, others)
     if target:
         item["symlink_path"] = f"/v1/{account}/{target.lstrip('/')}"
     return item
@@ -163,8 +161,6 @@ class Symlink:
         self.symloop_max = symloop_max(conf)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        for key in RESERVED_ENVIRON & environ.keys():  # as Swift's gatekeeper: the client's are dropped
-            del environ[key]
         parts = api_parts(environ)
         if len(parts) < 2 or not parts[1]:
             return self.app(environ, start_response)
@@ -182,18 +178,9 @@ class Symlink:
 
     def container(self, request: Request, account: str) -> Response:
         response = request.get_response(self.app)
-        if request.method != "GET" or response.status_int != 200:
+        if request.method != "GET":
             return response
-        body = response.body
-        if LISTING_MARK not in body:
-            return response
-        media_type = response.content_type
-        if media_type == "application/json":
-            items = json.loads(body)
-            response.body = json.dumps([listing_entry(item, quote(account)) for item in items]).encode("ascii")
-        elif media_type.endswith("/xml"):
-            response.body = XML_HASH_PARAMS.sub(rb"\1\2", body)
-        return response
+        return rewrite_listing(response, LISTING_MARK, lambda item: listing_entry(item, quote(account)))
 
     # -- objects
 
@@ -310,6 +297,7 @@ class Symlink:
             return response
         redirect = Response(status=307, body=POST_APPLIED.encode(), content_type=SWOB_TYPE, charset=None)
         redirect.headers["Location"] = link.location(account)
+        request.environ[RELATIVE_LOCATION] = True  # as Swift's: gatekeeper leaves it relative
         if link.etag:
             redirect.headers[ETAG] = link.etag
         return redirect

@@ -1,5 +1,5 @@
-"""``symlink``: Swift's symbolic links, through a pipeline built from the real factories (auth,
-slo, dlo, symlink, the gateway) on each backend."""
+"""``symlink``: Swift's symbolic links, through a pipeline built from the real factories
+(gatekeeper, auth, slo, dlo, symlink, the gateway) on each backend."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from webob import Request, Response
 
 import librgw
-from librgw.middleware import auth, dlo, gateway, registry, slo, symlink
+from librgw.middleware import auth, dlo, gatekeeper, gateway, registry, slo, symlink
 
 BASE = "/v1/AUTH_alice"
 DATA = b"the target's bytes"
@@ -56,6 +56,7 @@ def app(conf):
     terminal = gateway.app_factory({}, cluster=conf)  # first: it starts /info's registry afresh
     below = symlink.filter_factory({})(terminal)
     pipeline = auth.filter_factory({}, cluster=conf)(slo.filter_factory({})(dlo.filter_factory({})(below)))
+    pipeline = gatekeeper.filter_factory({})(pipeline)
     login = Request.blank("/auth/v1.0", headers={"X-Auth-User": "alice:swift", "X-Auth-Key": "alice-key"})
     client = Client(pipeline, login.get_response(pipeline).headers["X-Auth-Token"])
     client.put(f"{BASE}/c")
@@ -89,7 +90,7 @@ def test_bad_links_are_refused_with_swifts_messages(app):
     assert link(app, "ln", "/c/target", status=412).body.startswith(b"X-Symlink-Target header must be of the form")
     assert link(app, "ln", "nocontainer", status=412).content_type == "text/html"
     assert link(app, "ln", "c/ln", status=400).body == b"Symlink cannot target itself"
-    app.put(f"{BASE}/c/ln2", b"", headers={"X-Object-Sysmeta-Symlink-Target": "c/target"})  # dropped, as Swift's
+    app.put(f"{BASE}/c/ln2", b"", headers={"X-Object-Sysmeta-Symlink-Target": "c/target"})  # gatekeeper drops it
     assert app.get(f"{BASE}/c/ln2").body == b""
 
 

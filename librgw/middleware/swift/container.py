@@ -179,11 +179,12 @@ def _get(ctx: Context, listing: bool) -> Response:
 def _item(entry: IndexEntry | str) -> dict:
     if isinstance(entry, str):
         return {"subdir": entry}
+    content_type, large_object_size = metadata.split_swift_bytes(entry.content_type)
     return {  # the container server's order
-        "bytes": entry.size,
+        "bytes": entry.size if large_object_size is None else large_object_size,
         "hash": entry.listed_etag or entry.etag,  # as Swift's container server, its override if any
         "name": entry.key,
-        "content_type": entry.content_type,
+        "content_type": content_type,
         "last_modified": swift_time(entry.mtime),
     }
 

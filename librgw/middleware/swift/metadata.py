@@ -26,6 +26,7 @@ from webob import exc
 # What a response header value cannot hold (gunicorn refuses to send it): controls but the tab.
 UNSENDABLE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 NOT_UTF8 = "Metadata must be valid UTF-8"
+SWIFT_BYTES = "swift_bytes="
 OWS = " \t"  # the whitespace HTTP allows around a header value
 
 
@@ -103,3 +104,14 @@ def with_items(attrs: Mapping[str, str], kind: str, items: Mapping[str, str]) ->
 def headers_of(items: Mapping[str, str], kind: str) -> list[tuple[str, str]]:
     """Response headers for metadata items."""
     return [(f"X-{kind.title()}-Meta-{to_wsgi(name).title()}", to_wsgi(value)) for name, value in sorted(items.items())]
+
+
+def split_swift_bytes(content_type: str) -> tuple[str, int | None]:
+    """``content_type`` without a last ``;swift_bytes=<n>`` parameter, and that n (None without
+    one). A static large object's manifest keeps the large object's size there, as Swift's
+    does: its listing entry shows that size, and no answer shows the parameter."""
+    rest, separator, last = content_type.rpartition(";")
+    last = last.strip()
+    if separator and last.startswith(SWIFT_BYTES) and last[len(SWIFT_BYTES) :].isdigit():
+        return rest, int(last[len(SWIFT_BYTES) :])
+    return content_type, None

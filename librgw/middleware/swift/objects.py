@@ -142,6 +142,7 @@ def _get(ctx: Context, head: bool) -> Response:
     bucket = ctx.bucket()
     version_id = versions.requested_version(ctx.request)
     info = ctx.authorized_object(READ, bucket, version_id=version_id)
+    shown_type = metadata.split_swift_bytes(info.content_type)[0]  # as Swift's proxy answers it
     headers = object_headers(info) + versions.read_headers(bucket, info)
     headers += tagging.count_headers(info) + lifecycle.expiration_headers(bucket, info)
     try:
@@ -150,12 +151,12 @@ def _get(ctx: Context, head: bool) -> Response:
     except (exc.HTTPNotModified, exc.HTTPPreconditionFailed, exc.HTTPRequestRangeNotSatisfiable) as refusal:
         if refusal.code == 412:  # Swift's names the object but not its type or its ranges
             raise about_object(refusal, [h for h in headers if h[0] != "Accept-Ranges"], None) from None
-        raise about_object(refusal, headers, metadata.to_wsgi(info.content_type)) from None
+        raise about_object(refusal, headers, metadata.to_wsgi(shown_type)) from None
     if ranges is None:
-        status, length, content_type = 200, info.size, info.content_type
+        status, length, content_type = 200, info.size, shown_type
         body = None if head or not info.size else _stream(_reader(ctx, bucket, info, 0, info.size - 1))
     elif len(ranges) == 1:
-        (first, last), status, content_type = ranges[0], 206, info.content_type
+        (first, last), status, content_type = ranges[0], 206, shown_type
         headers.append(("Content-Range", f"bytes {first}-{last}/{info.size}"))
         length = last - first + 1
         body = None if head else _stream(_reader(ctx, bucket, info, first, last))
@@ -165,7 +166,7 @@ def _get(ctx: Context, head: bool) -> Response:
         content_type, length, body = multipart_body(
             ranges,
             info.size,
-            info.content_type,
+            shown_type,
             lambda first, last: _stream(opened.pop((first, last), None) or _reader(ctx, bucket, info, first, last)),
         )
         body = None if head else body
