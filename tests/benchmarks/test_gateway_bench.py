@@ -34,6 +34,8 @@ def test_a_short_run_measures_every_workload(tmp_path):
         assert cell["ops_per_s"] > 0 and cell["errors"] == 0, workload
         # a connection reset in a 1-second cell of 64 connections on a loaded machine, not a wrong answer
         assert cell["socket_errors"] < 5, workload
-        assert cell["cpu_ms_per_op"] > 0 and cell["peak_rss_mib"] > 0, workload
+        assert cell["peak_rss_mib"] > 0, workload
+        # /proc counts CPU in 10 ms ticks: one 4 MiB stream may take less than one
+        assert cell["cpu_ms_per_op"] > 0 or workload.startswith("stream"), workload
     assert "| 4 KiB PUT | " in table and "raw disk: " in table
     assert list(tmp_path.iterdir()) == [], "the temporary work dir must be removed"
