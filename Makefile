@@ -23,7 +23,7 @@ BENCH_TOOLS := wrk:wrk ab:apache2-utils curl:curl
 BENCH_PEERS := radosgw:radosgw
 CEPH       := ceph-mon:ceph-mon ceph-mgr:ceph-mgr ceph-osd:ceph-osd rados:ceph-common uuidgen:uuid-runtime
 
-.PHONY: run test lint bench bench-gateway bench-tools clean s3-clients swift-aio ceph
+.PHONY: run test lint bench bench-gateway profile-gateway bench-tools clean s3-clients swift-aio ceph
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { apt-get update && apt-get install -y python3-venv && $(PYTHON) -m venv $(VENV); }
@@ -66,6 +66,11 @@ bench: $(VENV)/.installed
 bench-gateway: $(VENV)/.installed bench-tools swift-aio ceph
 	tools/apt-need.sh "the gateway benchmark's radosgw" $(BENCH_PEERS)
 	$(BIN)/python benchmarks/gateway.py --peer radosgw --peer swift
+
+# Flame graphs of librgw's gateway during each cell, no peers: benchmarks/profiles/<cell>.svg.
+profile-gateway: $(VENV)/.installed bench-tools
+	$(BIN)/pip install -q -e '.[profile]'
+	$(BIN)/python benchmarks/gateway.py --rounds 1 --seconds 10 --stream-mib 0 --profile benchmarks/profiles
 
 clean:
 	rm -rf $(VENV) *.egg-info

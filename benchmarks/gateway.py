@@ -4,10 +4,11 @@
 ``wrk`` (Debian's) replays presigned S3 URLs (or Swift paths with a token) so the client costs
 little CPU: a Python client tops out near 300 requests/s per core here and would measure itself.
 By default a temporary 3-OSD embedded cluster (pools of size 3, every write fsync'd) is made
-under ``--dir`` and served by ``librgw serve``; ``--endpoint`` measures a running S3 endpoint
-instead, ``--vs`` a second one, and ``--peer radosgw``/``--peer swift`` start the peers of
-``peers.py`` and measure them too: each round visits every endpoint in turn (A B A B, one busy
-at a time), and the table gives the first endpoint's figure over each other's.
+under ``--dir`` and served by ``librgw serve``. ``--endpoint`` measures a running S3 endpoint
+instead, ``--vs`` a second one, ``--vs-tree DIR`` the librgw of another checkout (a revision
+before a change: ``git worktree add DIR REV``), and ``--peer radosgw``/``--peer swift`` start
+the peers of ``peers.py`` and measure them too. Each round visits every endpoint in turn (A B
+A B, one busy at a time), and the table gives the first endpoint's figure over each other's.
 
 Workloads (``--only`` picks some): 4 KiB PUT (new keys, c=16), 4 KiB GET (c=16 and c=64),
 4 KiB HEAD, an 80/20 GET/PUT mix, 1 MiB PUT and GET (c=4), a 1,000-key LIST page from a bucket
@@ -16,6 +17,11 @@ prints ops/s, MB/s, p50/p99 latency, errors, the server's CPU seconds per operat
 processes' peak RSS (the gateway's workers, or the processes ``--processes`` names). The same
 run measures the raw disk (fsync'd 4 KiB writes/s, sequential write MB/s, page-cache read MB/s)
 and prints the limit each implies for a pool of size 3.
+
+``--profile DIR`` also records a flame graph of the server processes of each librgw gateway it
+started (this checkout's, ``--vs-tree``'s) during each of their cells, with ``py-spy``
+(``DIR/<endpoint>-<cell>.svg``; ``make profile-gateway`` installs it).
+Sampling slows the server down: compare figures from runs without it.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -31,6 +38,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -46,6 +54,7 @@ import librgw
 from librgw.storage.cluster import create_cluster
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 REPLAY = HERE / "replay.lua"
 USER, ACCESS_KEY, SECRET_KEY = "bench", "GATEWAYBENCHKEY00000", "gateway-bench-secret"
 REPLICAS = 3  # the embedded cluster's pool size, and the divisor of the raw limits printed
@@ -85,6 +94,7 @@ class Endpoint:
     secret_key: str
     processes: Callable[[], list[int]]
     bucket: str = "gateway-bench"
+    ours: bool = False  # a librgw gateway this run started (``--profile`` samples those)
     client: object = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -149,6 +159,36 @@ def matching(pattern: str) -> Callable[[], list[int]]:
         return [int(pid) for pid in out.split() if int(pid) != os.getpid()]
 
     return find
+
+
+def parent_of(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return 0
+
+
+@contextmanager
+def profiled(pids: list[int], seconds: float, svg: Path | None, idle: bool = False) -> Iterator[None]:
+    """Record a py-spy flame graph of ``pids`` (and their children) for ``seconds`` into ``svg``;
+    ``idle`` counts threads that wait too (on locks, fsyncs, sockets), not only those running."""
+    if svg is None:
+        yield
+        return
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    roots = [pid for pid in pids if parent_of(pid) not in pids]  # --subprocesses samples the rest
+    recorders = []
+    for pid in roots:
+        output = svg.with_suffix(f".{pid}.svg") if len(roots) > 1 else svg
+        command = [py_spy, "record", "--pid", str(pid), "--subprocesses", "--nonblocking", "--rate", "200"]
+        command += ["--duration", str(round(seconds)), "--format", "flamegraph", "--output", str(output)]
+        command += ["--idle"] if idle else []
+        recorders.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    try:
+        yield
+    finally:
+        for recorder in recorders:
+            recorder.wait()
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -309,19 +349,22 @@ def stream(endpoint: Endpoint, source: Path, round_no: int) -> tuple[Cell, Cell]
 # -- endpoints -------------------------------------------------------------------------------
 
 
-def own_gateway(work: Path) -> tuple[Endpoint, Callable[[], None]]:
-    """A 3-OSD embedded cluster served by ``librgw serve``: the endpoint, and how to stop it."""
+def own_gateway(work: Path, name: str = "librgw", root: Path = ROOT) -> tuple[Endpoint, Callable[[], None]]:
+    """A 3-OSD embedded cluster served by ``librgw serve`` of the checkout at ``root``: the
+    endpoint, and how to stop it."""
+    work.mkdir(parents=True, exist_ok=True)
     conf = create_cluster(work / "cluster", REPLICAS).path
     with librgw.connect(str(conf)) as rgw:
         rgw.users.create(USER, "gateway benchmark", generate_key=False)
         rgw.users.create_key(USER, access_key=ACCESS_KEY, secret_key=SECRET_KEY)
     port = free_port()
-    process = start_gateway("serve", conf, port, work / "gateway.log")
+    process = start_gateway("serve", conf, port, work / "gateway.log", root)
 
     def processes() -> list[int]:
         return [process.pid, *children_of(process.pid)]
 
-    return Endpoint("librgw", f"http://127.0.0.1:{port}", ACCESS_KEY, SECRET_KEY, processes), lambda: stop(process)
+    endpoint = Endpoint(name, f"http://127.0.0.1:{port}", ACCESS_KEY, SECRET_KEY, processes, ours=True)
+    return endpoint, lambda: stop(process)
 
 
 def prepare(endpoint: Endpoint, args: argparse.Namespace) -> None:
@@ -403,16 +446,29 @@ def report(results: dict[str, dict[str, list[Cell]]], names: list[str], disk: di
     return "\n".join(lines)
 
 
+def flame_graph(args: argparse.Namespace, endpoint: Endpoint, cell: str) -> Path | None:
+    """Where ``--profile`` puts the cell's flame graph: the librgw gateways this run started only."""
+    if args.profile is None or not endpoint.ours:
+        return None
+    args.profile.mkdir(parents=True, exist_ok=True)
+    return args.profile / (re.sub(r"[^a-z0-9]+", "-", f"{endpoint.name} {cell}".lower()).strip("-") + ".svg")
+
+
 def measure(endpoints: list[Endpoint], args: argparse.Namespace, work: Path) -> dict[str, dict[str, list[Cell]]]:
     results: dict[str, dict[str, list[Cell]]] = {}
     for workload in selected(args):
         for round_no in range(args.rounds):
             for endpoint in endpoints:
                 log(f"{workload.name}, round {round_no + 1}: {endpoint.name}")
+                svg = flame_graph(args, endpoint, f"{workload.name} round {round_no + 1}")
                 if workload.kind == "head":
-                    cell = run_ab(endpoint, workload, endpoint.presigned("head_object", "obj/4096/0"), args.seconds)
+                    path = endpoint.presigned("head_object", "obj/4096/0")
+                    with profiled(endpoint.processes(), args.seconds, svg, args.profile_idle):
+                        cell = run_ab(endpoint, workload, path, args.seconds)
                 else:
-                    cell = run_wrk(endpoint, workload, plan_of(endpoint, workload, args, round_no), args.seconds, work)
+                    plan = plan_of(endpoint, workload, args, round_no)
+                    with profiled(endpoint.processes(), args.seconds, svg, args.profile_idle):
+                        cell = run_wrk(endpoint, workload, plan, args.seconds, work)
                 results.setdefault(workload.name, {}).setdefault(endpoint.name, []).append(cell)
     if args.stream_mib:
         source = work / "stream.bin"
@@ -442,6 +498,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--vs-secret-key", default=SECRET_KEY)
     parser.add_argument("--vs-processes", default="", help="pgrep -f pattern of the peer's server processes")
     parser.add_argument(
+        "--vs-tree", type=Path, help="another librgw checkout, served on a cluster of its own and measured too"
+    )
+    parser.add_argument(
         "--peer", action="append", default=[], choices=sorted(STARTERS), help="start this peer and measure it too"
     )
     parser.add_argument("--seconds", type=int, default=20, help="per cell (default 20)")
@@ -452,6 +511,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--stream-mib", type=int, default=1024, help="the stream cell's object size; 0: no stream")
     parser.add_argument("--only", nargs="*", help="workloads whose name contains one of these words")
     parser.add_argument("--json", action="store_true", help="also print every figure as JSON")
+    parser.add_argument("--profile", type=Path, help="write py-spy flame graphs of the librgw gateways' cells here")
+    parser.add_argument("--profile-idle", action="store_true", help="profiles count waiting threads too")
     return parser.parse_args(argv)
 
 
@@ -466,6 +527,8 @@ def endpoints_of(args: argparse.Namespace, work: Path) -> Iterator[tuple[Endpoin
     if args.vs:
         peer = Endpoint(args.vs_name, args.vs, args.vs_access_key, args.vs_secret_key, matching(args.vs_processes))
         yield peer, lambda: None
+    if args.vs_tree:
+        yield own_gateway(work / "base", f"librgw {args.vs_tree.name}", args.vs_tree.resolve())
     for name in args.peer:
         log(f"starting {name}")
         started = STARTERS[name](work / name)

@@ -318,17 +318,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gateway(entry: str, conf: Path, port: int, log: Path) -> subprocess.Popen:
-    """The gateway as an operator starts it, from the repository root (where paste.ini is)."""
+def start_gateway(entry: str, conf: Path, port: int, log: Path, root: Path = ROOT) -> subprocess.Popen:
+    """The gateway as an operator starts it, from the repository root (where paste.ini is); a
+    ``root`` other than this checkout's serves that checkout's code and pipeline."""
     bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "LIBRGW_CLUSTER": str(conf)}
+    if root != ROOT:
+        env["PYTHONPATH"] = str(root)
     if entry == "serve":
         command = [str(bin_dir / "librgw"), "-c", str(conf), "serve", "--bind", f"127.0.0.1:{port}"]
     else:
         command = [str(bin_dir / "gunicorn"), "--paste", "paste.ini", "--bind", f"127.0.0.1:{port}", "--threads", "8"]
     with open(log, "w") as out:
-        process = subprocess.Popen(
-            command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "LIBRGW_CLUSTER": str(conf)}
-        )
+        process = subprocess.Popen(command, cwd=root, stdout=out, stderr=subprocess.STDOUT, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
