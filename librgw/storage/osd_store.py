@@ -38,14 +38,16 @@ through the same group commit as every other write. Peering reads a PG copy's st
 Group commit: a process has one committer thread per OSD. Callers queue transactions;
 the committer applies everything queued in one SQLite transaction (a savepoint each, so
 one failing transaction does not fail the others) and one WAL fsync, then wakes the
-callers. Small durable writes from many threads thus share fsyncs. Across processes
-SQLite's write lock serializes committers; per-object ordering is the caller's job (the
-cluster holds a PG lock across all replicas of an op).
+callers. Small durable writes from many threads thus share fsyncs. Across processes the
+committers take turns on ``store.lock`` (an ``flock``) around their write transactions, rather
+than SQLite's busy handler, which polls; per-object ordering is the caller's job (the cluster
+holds a PG lock across all replicas of an op).
 """
 
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import sqlite3
 import threading
@@ -73,6 +75,7 @@ from .store_records import (
 from .store_txn import BLOCK_SIZE, CHECKSUM_CHUNK, FileChanges, apply_transaction, unlink_all
 
 BUSY_TIMEOUT_S = 60.0
+WRITE_LOCK = "store.lock"  # held by a process's committer across its SQLite write transaction
 READ_RETRIES = 5
 # Reads and listings see objects (and EC shards) only: not the rows at shard + PENDING_SHARD
 # (EC writes of stores made before PG logs) or shard + STASH_SHARD (kept to undo a write).
@@ -269,19 +272,30 @@ class OSDStore:
         self.submit(txn).wait()
 
     def _commit_loop(self) -> None:
-        conn = None
+        conn = writers = None
         while True:
             with self._cv:
                 while not self._queue and not self._closed:
                     self._cv.wait()
                 if not self._queue:
+                    if writers is not None:
+                        os.close(writers)
                     return
                 batch, self._queue = self._queue, []
             try:
                 if conn is None:
                     conn = self._connect()
+                if writers is None:
+                    writers = os.open(self.path / WRITE_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
                 self.verify_alive()
-                self._commit(conn, batch)
+                # SQLite makes a committer that finds another process's write transaction poll,
+                # sleeping up to 100 ms a time, and one process can then win the lock over and
+                # over: seconds-long waits under load. Waiting on a lock wakes at its release.
+                fcntl.flock(writers, fcntl.LOCK_EX)
+                try:
+                    self._commit(conn, batch)
+                finally:
+                    fcntl.flock(writers, fcntl.LOCK_UN)
             except BaseException as e:  # the store itself failed: fail the whole batch
                 err = e if isinstance(e, StorageError) else _failure(self.osd_id, e)
                 for p in batch:
