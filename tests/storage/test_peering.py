@@ -12,11 +12,11 @@ import pytest
 from librgw import rados
 from librgw.storage.peering import active_state
 from librgw.storage.pg_log import Eversion, LogUpdate
-from librgw.storage.pg_state import COMPLETE
+from librgw.storage.pg_state import COMPLETE, ActiveState, CopyState, PGStates
 from librgw.storage.placement import pg_of
 from librgw.storage.recovery import list_unfound, mark_unfound_lost, recover
 from librgw.storage.scrub import scrub
-from librgw.storage.store_records import ObjectKey, Transaction
+from librgw.storage.store_records import NO_SHARD, ObjectKey, Transaction
 from tests.conftest import flip_stored_byte, stored_copies
 
 KiB = 1024
@@ -240,3 +240,25 @@ def test_a_cluster_from_before_pg_logs_serves_its_objects_and_takes_writes(clien
             for osd, key in stored_copies(client, "rep", name):
                 assert cluster.store(osd).read(key, 0, 2 * KiB)[0] == data
     assert scrub(cluster, "rep", deep=True).inconsistent == []
+
+
+def test_pg_state_records_are_shared_however_far_apart_their_pools(cluster_dir):
+    """Each process maps the records of the pools it reads; a pool made later, with an id far
+    past the others, grows the shared file without cutting off what another already mapped."""
+    lock_dir = cluster_dir / "locks"
+    one, other = PGStates(lock_dir), PGStates(lock_dir)
+    try:
+        state = ActiveState(epoch=7, seq=3, up=(0, 1, 2), copies=[CopyState(NO_SHARD, o, COMPLETE) for o in (0, 1, 2)])
+        one.write(1, 5, state)
+        assert other.read(1, 5) == state and other.read(1, 6) is None
+        far = ActiveState(epoch=9, seq=1, up=(3, 4, 5), copies=[CopyState(NO_SHARD, o, COMPLETE) for o in (3, 4, 5)])
+        other.write(300, 2, far)  # the file grows to hold pool 300's records
+        assert one.read(300, 2) == far
+        state.seq = 4
+        one.write(1, 5, state)
+        assert other.read(1, 5).seq == 4  # the mapping made before the growth still sees writes
+        other.forget(1, 5)
+        assert one.read(1, 5) is None
+    finally:
+        one.close()
+        other.close()
