@@ -40,7 +40,8 @@ Concurrency: every change to a shard is one compound write op on the shard objec
 with ``omap_cmp(header, <the header text read>, EQ)`` and then sets the entry and the header
 with ``ver + 1`` and the new stats, so the entry and the stats change together or not at all.
 A concurrent change to the same shard makes the compare fail (``ECANCELED``) and the loser
-re-reads and retries; changes to different shards never meet. We chose this compare-and-swap
+re-reads and retries; changes to different shards never meet. A process's threads do not race
+each other: changes they make to one shard at once go in one write (``index_batches``). We chose this compare-and-swap
 over a rados lock per shard because it costs no extra round trips, leaves nothing held when a
 writer dies, and uses only plain librados ops, so it runs the same on a real Ceph cluster.
 
@@ -65,6 +66,7 @@ from typing import TYPE_CHECKING, Protocol
 from librgw import rados
 
 from .errors import IndexBusy, InvalidArgument
+from .index_batches import ShardChange, ShardQueues
 from .zone import INDEX_POOL, Zone
 
 if TYPE_CHECKING:
@@ -284,6 +286,7 @@ class BucketIndexes:
         self.zone = zone
         self.buckets = buckets
         self.entry_of_head = entry_of_head
+        self.shard_queues = ShardQueues()
 
     def open(self, info: BucketInfo) -> BucketIndex:
         """The index of bucket ``info``; close it (or use it as a context manager) when done."""
@@ -296,6 +299,7 @@ class BucketIndex:
     def __init__(self, indexes: BucketIndexes, info: BucketInfo) -> None:
         self.buckets = indexes.buckets
         self.entry_of_head = indexes.entry_of_head
+        self.shard_queues = indexes.shard_queues
         self.info = info
         self.ioctx = indexes.zone.client.open_ioctx(INDEX_POOL)
 
@@ -490,28 +494,66 @@ class BucketIndex:
                 cursor.pop()
 
     def _update(self, key: str, change: Callable[[IndexEntry | None], IndexEntry | None]) -> IndexEntry | None:
-        """Apply ``change`` to the entry of ``key`` and the shard's stats in one guarded write; retry
-        on a race. Returns the entry as it then is."""
+        """Apply ``change`` to the entry of ``key`` and the shard's stats in one guarded write, with
+        the changes other threads of this process make to the shard meanwhile (``index_batches``);
+        retry on a race. Returns the entry as it then is."""
         deadline = time.monotonic() + BUSY_SECONDS
         pause = FIRST_PAUSE_S
         while True:
             oid = self.info.index_object(self.shard_of(key))
-            try:
-                raw, old = self._read_entry(oid, key)
-            except rados.ObjectNotFound:
+            asked = ShardChange(key, change)
+            self.shard_queues.apply(oid, asked, self._write_batch)
+            if asked.error is not None:
+                raise asked.error
+            if asked.stale is None:
+                return asked.result
+            if isinstance(asked.stale, rados.ObjectNotFound):
                 if not self._reload():
-                    raise
+                    raise asked.stale
                 continue
+            self._reload()  # the shard is frozen by a reshard: wait for the new index
+            if time.monotonic() > deadline:
+                raise IndexBusy(f"index shard {oid} of bucket {self.info.name!r} stayed busy")
+            time.sleep(pause * random.uniform(0.5, 1.5))
+            pause = min(pause * 2, MAX_PAUSE_S)
+
+    def _write_batch(self, oid: str, batch: list[ShardChange]) -> None:
+        """Apply the changes of ``batch`` in order, in one guarded write of shard ``oid``; on a race
+        with another process, read again and apply them again."""
+        deadline = time.monotonic() + BUSY_SECONDS
+        pause = FIRST_PAUSE_S
+        while True:
+            live = [asked for asked in batch if asked.error is None]
+            try:
+                raw, stored = self._read_entries(oid, {asked.key for asked in live})
+            except rados.ObjectNotFound as e:
+                for asked in live:
+                    asked.stale = e
+                return
             header = ShardHeader.decode(raw)
             if header.resharding:
-                self._reload()
-            else:
-                new = change(replace(old, pending=dict(old.pending)) if old else None)
-                if new == old:
-                    return old
-                header.account(old, new)
-                if self._commit(oid, raw, header, [new] if new else [], [] if new else [key]):
-                    return new
+                for asked in live:
+                    asked.stale = "resharding"
+                return
+            changed: set[str] = set()
+            for asked in live:
+                old = stored.get(asked.key)
+                try:
+                    new = asked.change(replace(old, pending=dict(old.pending)) if old else None)
+                except Exception as e:
+                    asked.error = e
+                    continue
+                asked.result = new
+                if new != old:
+                    header.account(old, new)
+                    stored[asked.key] = new
+                    changed.add(asked.key)
+            if not changed:
+                return
+            puts = [stored[key] for key in sorted(changed) if stored[key] is not None]
+            removes = [key for key in sorted(changed) if stored[key] is None]
+            if self._commit(oid, raw, header, puts, removes):
+                return
             if time.monotonic() > deadline:
                 raise IndexBusy(f"index shard {oid} of bucket {self.info.name!r} stayed busy")
             time.sleep(pause * random.uniform(0.5, 1.5))
@@ -538,12 +580,17 @@ class BucketIndex:
 
     def _read_entry(self, oid: str, key: str) -> tuple[bytes, IndexEntry | None]:
         """The shard's raw header and the entry of ``key``, read together."""
+        raw, entries = self._read_entries(oid, {key})
+        return raw, entries.get(key)
+
+    def _read_entries(self, oid: str, keys: set[str]) -> tuple[bytes, dict[str, IndexEntry | None]]:
+        """The shard's raw header and the entries of ``keys`` (None where there is none), read together."""
         with rados.ReadOpCtx() as op:
-            got, _ = self.ioctx.get_omap_vals_by_keys(op, (HEADER_KEY, key))
+            got, _ = self.ioctx.get_omap_vals_by_keys(op, (HEADER_KEY, *sorted(keys)))
             self.ioctx.operate_read_op(op, oid)
             found = dict(got)
-        raw = found.get(key)
-        return found.get(HEADER_KEY, b""), IndexEntry.decode(raw) if raw is not None else None
+        entries = {key: IndexEntry.decode(found[key]) if key in found else None for key in keys}
+        return found.get(HEADER_KEY, b""), entries
 
     def _read_header(self, oid: str) -> tuple[bytes, ShardHeader]:
         with rados.ReadOpCtx() as op:

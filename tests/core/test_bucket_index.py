@@ -4,6 +4,8 @@ pending entries resolved by listings, check, reshard."""
 import hashlib
 import json
 import random
+import subprocess
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -151,6 +153,87 @@ def test_concurrent_writers_to_one_shard_lose_nothing(rgw, bucket):
     assert [e.key for e in bucket.list().entries] == sorted(keys)
     sizes = [n + 1 for i in range(4) for n in range(len(keys[i::4]))]
     assert bucket.stats() == (len(keys), sum(sizes))
+
+
+def test_changes_queued_behind_a_slow_one_go_in_one_write_and_fail_alone(rgw, bucket):
+    """While one thread's change to a shard is slow, the changes other threads make to that shard
+    queue, and then go in one write, each in its order; a change that fails fails only its own
+    caller."""
+    keys = [k for k in (f"obj-{n}" for n in range(2000)) if bucket.shard_of(k) == 0][:12]
+    oid = bucket.info.index_object(0)
+    started, outcomes = threading.Event(), {}
+
+    def slow() -> bool:
+        started.set()
+        time.sleep(0.5)  # the others queue meanwhile
+        return True
+
+    def failing() -> bool:
+        raise RuntimeError("the head could not be read")
+
+    def run(name, fn) -> None:
+        index = rgw.indexes.open(bucket.info)
+        try:
+            fn(index)
+            outcomes[name] = "ok"
+        except Exception as e:
+            outcomes[name] = repr(e)
+        finally:
+            index.close()
+
+    ver_before = bucket._read_header(oid)[1].ver
+    first = threading.Thread(target=run, args=("slow", lambda ix: ix.suggest(entry(keys[0], 7), slow)))
+    first.start()
+    started.wait()
+    others = [threading.Thread(target=run, args=(key, lambda ix, key=key: put(ix, key, 3))) for key in keys[1:]]
+    others.append(threading.Thread(target=run, args=("failing", lambda ix: ix.suggest(entry(keys[1], 9), failing))))
+    for t in others:
+        t.start()
+    for t in [first, *others]:
+        t.join()
+    assert outcomes.pop("failing") == "RuntimeError('the head could not be read')"
+    assert set(outcomes.values()) == {"ok"} and len(outcomes) == len(keys)
+    assert [e.key for e in bucket.list().entries] == sorted(keys)
+    assert bucket.get(keys[0]).size == 7 and all(bucket.get(k).size == 3 for k in keys[1:])
+    assert bucket.stats() == (len(keys), 7 + 3 * (len(keys) - 1))
+    # the slow change was one write; the 11 prepares and 11 completes queued behind it took fewer
+    writes = bucket._read_header(oid)[1].ver - ver_before
+    assert 2 <= writes < 1 + 2 * (len(keys) - 1)
+
+
+def test_writers_in_two_processes_and_many_threads_lose_nothing(rgw, bucket, conf):
+    """Threads of one process share writes; another process's writes to the same shard race
+    them on the shard header, and the loser's whole batch is applied again."""
+    keys = [k for k in (f"obj-{n}" for n in range(4000)) if bucket.shard_of(k) == 0][:120]
+    theirs, ours = keys[::2], keys[1::2]
+    script = (
+        "import sys, librgw\n"
+        "from tests.core.test_bucket_index import put\n"
+        "with librgw.connect(sys.argv[1]) as rgw:\n"
+        "    index = rgw.indexes.open(rgw.buckets.get('photos'))\n"
+        "    for key in sys.argv[2:]:\n"
+        "        put(index, key, 5)\n"
+    )
+    other = subprocess.Popen([sys.executable, "-c", script, conf, *theirs])
+    errors: list[BaseException] = []
+
+    def writer(mine: list[str]) -> None:
+        index = rgw.indexes.open(bucket.info)
+        try:
+            for key in mine:
+                put(index, key, 4)
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(ours[i::8],)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert other.wait(120) == 0 and errors == []
+    assert [e.key for e in bucket.list().entries] == sorted(keys)
+    assert bucket.stats() == (len(keys), 5 * len(theirs) + 4 * len(ours))
+    assert all(bucket.stored(k).pending == {} for k in keys)
 
 
 def test_listing_matches_the_sorted_model_for_random_queries(rgw, bucket):
