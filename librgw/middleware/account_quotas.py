@@ -104,7 +104,7 @@ class AccountQuotas:
         """The app that answers an upload into ``account``: the pipeline, or a refusal."""
         if request.method == "COPY":
             account = request.headers.get("Destination-Account", account)
-        headers = quota_limits.stats(self.app, request.environ, f"/v1/{account}", QUOTA_USER)
+        headers = quota_limits.quota_stats(self.app, request.environ, f"/v1/{account}", "account", QUOTA_USER)
         if headers is None:
             return self.app
         return quota_limits.within_quota(self.app, request, headers, "account", QUOTA_USER)

@@ -76,7 +76,9 @@ class ContainerQuotas:
                 return self.app  # refused below
             account = request.headers.get("Destination-Account", account)
             container = destination[0]
-        headers = quota_limits.stats(self.app, request.environ, f"/v1/{account}/{container}", QUOTA_USER)
+        headers = quota_limits.quota_stats(
+            self.app, request.environ, f"/v1/{account}/{container}", "container", QUOTA_USER
+        )
         if headers is None:
             return self.app  # no such container: answered below
         return quota_limits.within_quota(self.app, request, headers, "container", QUOTA_USER)

@@ -28,6 +28,7 @@ from webob import Request, Response, exc
 
 from librgw.errors import QuotaExceeded
 
+from .swift.context import SKIP_USAGE
 from .swift.errors import ERROR_HEADER
 from .temp_url_keys import pre_authorized
 from .wsgi_path import api_parts
@@ -119,13 +120,25 @@ def within_quota(app: Callable, request: Request, headers: dict[str, str], kind:
     return refuse(request, app) if size > allowance else app
 
 
-def stats(app: Callable, environ: dict, path: str, user: str) -> dict[str, str] | None:
-    """The headers of a HEAD of ``path`` (text; lower-cased names); None if it fails."""
-    request = Request.blank("/", environ={**pre_authorized(environ, "HEAD", path, user), "swift_owner": True})
-    response = request.get_response(app)
+def stats(app: Callable, environ: dict, path: str, user: str, usage: bool = True) -> dict[str, str] | None:
+    """The headers of a HEAD of ``path`` (text; lower-cased names); None if it fails. Without
+    ``usage`` the gateway leaves out an account's or container's counts (``SKIP_USAGE``)."""
+    own = {**pre_authorized(environ, "HEAD", path, user), "swift_owner": True, SKIP_USAGE: not usage}
+    response = Request.blank("/", environ=own).get_response(app)
     if response.status_int // 100 != 2:
         return None
     return {name.lower(): value for name, value in response.headerlist}
+
+
+def quota_stats(app: Callable, environ: dict, path: str, kind: str, user: str) -> dict[str, str] | None:
+    """The headers of a HEAD of the container or account (``kind``) at ``path``, with its counts
+    only if it has a quota: an upload where none is set costs no sum of its usage."""
+    headers = stats(app, environ, path, user, usage=False)
+    if headers is None or all(limit(headers, kind, name) is None for name in ("count", "bytes")):
+        return headers
+    if f"x-{kind}-bytes-used" in headers:  # a Swift proxy's answer, in full
+        return headers
+    return stats(app, environ, path, user)
 
 
 def object_size(app: Callable, environ: dict, path: str, user: str) -> int:

@@ -82,6 +82,7 @@ from webob import Request, exc
 from .registry import register_swift_info
 from .request_identity import AUTHORIZE_KEY
 from .segments import subrequest, swift_answer
+from .swift.context import SKIP_USAGE
 from .swift.versions import DELETE_MARKER_CONTENT_TYPE, ENABLED_HEADER, LEGACY_MODES
 from .temp_url_keys import pre_authorized
 from .wsgi_path import api_parts
@@ -185,6 +186,7 @@ def container_change(request: Request, allowed: bool) -> exc.HTTPException | Non
 def _blank(environ: dict, method: str, path: str, query: str = "", headers: dict | None = None) -> Request:
     """A request of the filter's own authority, as the account's owner."""
     own = {**pre_authorized(environ, method, path, VW_USER), "swift_owner": True, "QUERY_STRING": query}
+    own[SKIP_USAGE] = method == "HEAD"  # a container's HEAD is read for its versions location alone
     return Request.blank("/", environ=own, headers=headers or {})
 
 

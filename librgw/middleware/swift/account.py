@@ -33,6 +33,7 @@ from librgw.authorization import ACCOUNT_ACL_ACTIONS, ACCOUNT_ACL_ATTR, ADMIN, L
 from librgw.bucket_index import common_prefix
 from librgw.bucket_info import BucketInfo
 from librgw.tenants import bucket_entry
+from librgw.users import Account
 
 from . import metadata
 from .answer_bodies import bodiless_answer
@@ -79,6 +80,24 @@ def _get(ctx: Context, listing: bool) -> Response:
     fmt = query.format if query else listing_format(ctx.request)
     ctx.authorize(LIST)
     account = ctx.account()
+    items, usage, policies = ([], [], {}) if ctx.skips_usage and query is None else _containers(ctx, account)
+    attrs, owner = ctx.rgw.users.account_attrs(account), ctx.is_owner()
+    headers = [
+        *usage,
+        ("Accept-Ranges", "bytes"),
+        *_policy_headers(policies),
+        *metadata.headers_of(metadata.owners_view(metadata.stored_items(attrs, KIND), owner), KIND),
+    ]
+    if attrs.get(ACCOUNT_ACL_ATTR) and owner:
+        headers.append((ACL_HEADER, AccountAcl.decode(attrs[ACCOUNT_ACL_ATTR]).encode()))
+    if query is None:
+        return described(Response(status=204, headerlist=headers), fmt)
+    return render(query, KIND, ctx.path.account, select(items, query), headers)
+
+
+def _containers(ctx: Context, account: Account) -> tuple[list[dict], list[tuple[str, str]], dict[str, PolicyStats]]:
+    """The account's containers as listed, its usage headers and its usage per storage policy:
+    a read of each container and of each of its index shards."""
     if account.tenant:
         names = ctx.rgw.buckets.list_tenant(account.tenant)
     else:
@@ -99,22 +118,13 @@ def _get(ctx: Context, listing: bool) -> Response:
                 "storage_policy": info.placement_rule,
             }
         )
-    attrs, owner = ctx.rgw.users.account_attrs(account), ctx.is_owner()
-    timestamp = normal(min(created, default=time.time()))
     headers = [
         ("X-Account-Container-Count", str(len(names))),
         ("X-Account-Object-Count", str(sum(p.objects for p in policies.values()))),
         ("X-Account-Bytes-Used", str(sum(p.bytes_used for p in policies.values()))),
-        ("X-Timestamp", timestamp),
-        ("Accept-Ranges", "bytes"),
-        *_policy_headers(policies),
-        *metadata.headers_of(metadata.owners_view(metadata.stored_items(attrs, KIND), owner), KIND),
+        ("X-Timestamp", normal(min(created, default=time.time()))),
     ]
-    if attrs.get(ACCOUNT_ACL_ATTR) and owner:
-        headers.append((ACL_HEADER, AccountAcl.decode(attrs[ACCOUNT_ACL_ATTR]).encode()))
-    if query is None:
-        return described(Response(status=204, headerlist=headers), fmt)
-    return render(query, KIND, ctx.path.account, select(items, query), headers)
+    return items, headers, policies
 
 
 def _policy_headers(policies: dict[str, PolicyStats]) -> list[tuple[str, str]]:

@@ -144,11 +144,12 @@ def _delete(ctx: Context) -> Response:
 
 
 def container_headers(ctx: Context, info: BucketInfo) -> list[tuple[str, str]]:
-    count, used = container_stats(ctx, info)
     owner = ctx.is_owner(info)
-    headers = [
-        ("X-Container-Object-Count", str(count)),
-        ("X-Container-Bytes-Used", str(used)),
+    headers = []
+    if not ctx.skips_usage:
+        count, used = container_stats(ctx, info)
+        headers += [("X-Container-Object-Count", str(count)), ("X-Container-Bytes-Used", str(used))]
+    headers += [
         ("X-Storage-Policy", info.placement_rule),
         *versions.state_headers(info),
         *versions.legacy_location_headers(info),

@@ -44,6 +44,12 @@ from librgw.users import Account
 from ..request_identity import IDENTITY_KEY, OWNER_KEY, request_refusal
 from .constraints import Limits
 
+# Set by a filter whose HEAD of an account or container wants its metadata alone (quota limits,
+# a versions location): the answer then leaves out the object and byte counts, whose sums read
+# every index shard of the container (of every container, for an account). A Swift proxy
+# ignores it and answers in full.
+SKIP_USAGE = "librgw.skip_usage"
+
 
 @dataclass
 class SwiftPath:
@@ -93,6 +99,11 @@ class Context:
     request: Request
     path: SwiftPath
     _account: Account | None = field(default=None, init=False, repr=False)
+
+    @property
+    def skips_usage(self) -> bool:
+        """Whether the asker wants no usage counts (``SKIP_USAGE``)."""
+        return self.request.environ.get(SKIP_USAGE) is True
 
     @property
     def identity(self) -> Identity | None:
