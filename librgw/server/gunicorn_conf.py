@@ -10,6 +10,13 @@ so that ``gunicorn --paste paste.ini`` run there gets them too. Command-line opt
 - ``keepalive``: seconds an idle kept-alive connection, or one whose request head has
   stopped arriving, stays open (gunicorn's default is 2; 5 as Apache's ``KeepAliveTimeout``,
   so that clients reusing connections rarely find them closed).
+- ``post_worker_init``: each worker hands the interpreter lock between its threads every 1 ms
+  (``SWITCH_INTERVAL_S``) instead of CPython's 5 ms. A thread back from a system call (a read
+  of the store, a socket write) waits for the lock while another computes, up to that interval,
+  and a request makes dozens of such calls: when one worker got all 16 connections of a run
+  (the kernel hands them to whichever worker accepts first), 4 KiB HEADs fell from 870 to
+  210/s with 5 ms; with 1 ms they stayed at 750-870/s, and balanced runs were no slower
+  (``benchmarks/README.md``, issue 19).
 - ``header_map``: a request with a header whose name holds ``_`` is refused (400, "Invalid
   HTTP Header Name"). WSGI spells ``-`` as ``_`` in environ keys, so such a name cannot reach
   the gateway as it was sent: gunicorn's default drops the header without a word (an
@@ -17,8 +24,15 @@ so that ``gunicorn --paste paste.ini`` run there gets them too. Command-line opt
   ``dangerous`` would rename it (``c-real``). Refusing says so at once.
 """
 
+import sys
+
 worker_class = "librgw.server.worker.HeadDeadlineWorker"
 workers = 2
 threads = 8
 keepalive = 5
 header_map = "refuse"
+SWITCH_INTERVAL_S = 0.001
+
+
+def post_worker_init(worker) -> None:
+    sys.setswitchinterval(SWITCH_INTERVAL_S)

@@ -10,6 +10,7 @@ from webob import Request
 
 import librgw
 from librgw.middleware import account_quotas, auth, container_quotas, gateway
+from librgw.middleware.swift.context import SKIP_USAGE
 
 
 def make_pipeline(conf: str):
@@ -97,3 +98,27 @@ def test_only_a_reseller_admin_sets_an_account_quota(app, token):
     assert call(app, "PUT", "/v1/AUTH_alice/c/p", root, b"1").status_int == 201  # a reseller is not limited
     assert call(app, "POST", "/v1/AUTH_alice", root, **{"X-Remove-Account-Meta-Quota-Bytes": "x"}).status_int == 204
     assert "X-Account-Meta-Quota-Bytes" not in call(app, "HEAD", "/v1/AUTH_alice", token).headers
+
+
+def test_usage_is_summed_only_for_a_quota(app, token, photos):
+    """The filters ask for an account's or container's metadata alone (``SKIP_USAGE``), and for
+    its counts only when it has a quota; a client's HEAD always gets the counts."""
+    assert call(app, "PUT", photos + "/a", token, b"123").status_int == 201
+    for path, kind in ((photos, "Container"), ("/v1/AUTH_alice", "Account")):
+        counted = call(app, "HEAD", path, token)
+        assert counted.headers[f"X-{kind}-Bytes-Used"] == "3"
+        bare = Request.blank(path, method="HEAD", headers={"X-Auth-Token": token})
+        bare.environ[SKIP_USAGE] = True
+        answer = bare.get_response(app)
+        assert answer.status_int == 204 and f"X-{kind}-Bytes-Used" not in answer.headers
+        assert f"X-{kind}-Object-Count" not in answer.headers
+
+
+def test_an_account_quota_counts_every_container(app, token, photos):
+    root = login(app, "root")
+    assert call(app, "POST", "/v1/AUTH_alice", root, **{"X-Account-Meta-Quota-Bytes": "10"}).status_int == 204
+    assert call(app, "PUT", photos + "/a", token, b"123456").status_int == 201
+    assert call(app, "PUT", "/v1/AUTH_alice/other", token).status_int == 201
+    assert call(app, "PUT", "/v1/AUTH_alice/other/b", token, b"12345").status_int == 413  # 6 + 5 > 10
+    assert call(app, "PUT", "/v1/AUTH_alice/other/b", token, b"1234").status_int == 201  # 6 + 4 = 10
+    assert call(app, "PUT", "/v1/AUTH_alice/other/c", token, b"1").status_int == 413
