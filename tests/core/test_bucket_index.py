@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 
 import pytest
 
@@ -45,6 +46,31 @@ def fill(rgw, index: BucketIndex, keys: list[str]) -> None:
             with rados.WriteOpCtx() as op:
                 ioctx.set_omap(op, (HEADER_KEY,), (header.encode(),))
                 ioctx.operate_write_op(op, index.info.index_object(shard))
+
+
+def put_in_threads(
+    rgw, bucket: BucketIndex, shares: list[list[str]], size: Callable[[int], int]
+) -> list[BaseException]:
+    """Put each share's keys from a thread of its own, the n-th of a share ``size(n)`` bytes; the
+    errors the threads met."""
+    errors: list[BaseException] = []
+
+    def writer(mine: list[str]) -> None:
+        index = rgw.indexes.open(bucket.info)
+        try:
+            for n, key in enumerate(mine):
+                put(index, key, size(n))
+        except BaseException as e:
+            errors.append(e)
+        finally:
+            index.close()
+
+    threads = [threading.Thread(target=writer, args=(share,)) for share in shares]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
 
 
 def model_list(keys: list[str], prefix: str, delimiter: str, marker: str, max_keys: int) -> tuple:
@@ -134,22 +160,7 @@ def test_a_complete_whose_head_was_replaced_since_only_clears_its_tag(bucket):
 
 def test_concurrent_writers_to_one_shard_lose_nothing(rgw, bucket):
     keys = [k for k in (f"obj-{n}" for n in range(2000)) if bucket.shard_of(k) == 0][:80]
-    errors: list[BaseException] = []
-
-    def writer(mine: list[str]) -> None:
-        index = rgw.indexes.open(bucket.info)
-        try:
-            for n, key in enumerate(mine):
-                put(index, key, n + 1)
-        except BaseException as e:
-            errors.append(e)
-
-    threads = [threading.Thread(target=writer, args=(keys[i::4],)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert put_in_threads(rgw, bucket, [keys[i::4] for i in range(4)], lambda n: n + 1) == []
     assert [e.key for e in bucket.list().entries] == sorted(keys)
     sizes = [n + 1 for i in range(4) for n in range(len(keys[i::4]))]
     assert bucket.stats() == (len(keys), sum(sizes))
@@ -215,21 +226,7 @@ def test_writers_in_two_processes_and_many_threads_lose_nothing(rgw, bucket, con
         "        put(index, key, 5)\n"
     )
     other = subprocess.Popen([sys.executable, "-c", script, conf, *theirs])
-    errors: list[BaseException] = []
-
-    def writer(mine: list[str]) -> None:
-        index = rgw.indexes.open(bucket.info)
-        try:
-            for key in mine:
-                put(index, key, 4)
-        except BaseException as e:
-            errors.append(e)
-
-    threads = [threading.Thread(target=writer, args=(ours[i::8],)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = put_in_threads(rgw, bucket, [ours[i::8] for i in range(8)], lambda n: 4)
     assert other.wait(120) == 0 and errors == []
     assert [e.key for e in bucket.list().entries] == sorted(keys)
     assert bucket.stats() == (len(keys), 5 * len(theirs) + 4 * len(ours))
