@@ -189,6 +189,18 @@ def profiled(pids: list[int], seconds: float, svg: Path | None, idle: bool = Fal
     finally:
         for recorder in recorders:
             recorder.wait()
+        for output in svg.parent.glob(svg.stem + "*.svg"):
+            without_machine_paths(output)
+
+
+# A directory part of an absolute path (not of a URL's): py-spy writes the command lines of the
+# processes it sampled, and of itself, into the graph, with this machine's paths in them.
+ABSOLUTE_DIRS = re.compile(r"(?<![\w.:/])/(?:[\w.+-]+/)+")
+
+
+def without_machine_paths(svg: Path) -> None:
+    """Rewrite a flame graph with every absolute path cut to its last part (``python3``, ``paste.ini``)."""
+    svg.write_text(ABSOLUTE_DIRS.sub("", svg.read_text()))
 
 
 def cpu_seconds(pids: list[int]) -> float:
