@@ -19,7 +19,7 @@ import json
 import uuid
 from dataclasses import asdict, dataclass, field
 
-from librgw import rados
+from librgw import rados, request_memo
 
 ROOT_POOL = ".rgw.root"
 META_POOL = "default.rgw.meta"
@@ -119,12 +119,13 @@ class Zone:
         self._meta: dict[str, rados.Ioctx] = {}
 
     def meta(self, namespace: str) -> rados.Ioctx:
-        """An I/O context on ``default.rgw.meta`` in ``namespace`` (``users.uid``, ``root``, ...)."""
+        """An I/O context on ``default.rgw.meta`` in ``namespace`` (``users.uid``, ``root``, ...);
+        inside a request, one that reads each record once (``request_memo``)."""
         ioctx = self._meta.get(namespace)
         if ioctx is None:
             ioctx = self._meta[namespace] = self.client.open_ioctx(META_POOL)
             ioctx.set_namespace(namespace)
-        return ioctx
+        return request_memo.meta_ioctx(ioctx, (self.params.id, namespace))
 
     def close(self) -> None:
         for ioctx in self._meta.values():

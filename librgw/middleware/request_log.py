@@ -17,6 +17,9 @@ secret reaches the log; control characters in the path are logged as ``%XX``, so
 client's ``%0A`` cannot start a line of its own. Put it first in the pipeline (outside
 ``catch_errors``), so even a request that failed is logged with its id.
 
+It also marks where a request begins and ends for the core, which then reads each metadata
+record (user, key, bucket) once per request (``librgw/request_memo.py``).
+
 ``paste.ini``::
 
     [filter:request_log]
@@ -31,6 +34,8 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl, urlencode
+
+from librgw import request_memo
 
 ACCESS_LOG = logging.getLogger("librgw.access")
 SECRET_PARAMS = frozenset(
@@ -66,6 +71,7 @@ class RequestLog:
         self.app = app
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        request_memo.begin()
         trans_id = environ.setdefault(TRANS_ID_KEY, new_trans_id())
         started = time.monotonic()
         status_holder: list[str] = []
@@ -87,6 +93,7 @@ class RequestLog:
             aborted = True
             raise
         finally:
+            request_memo.end()
             status = status_holder[-1] if status_holder else "499"
             self._log(environ, status, sent, time.monotonic() - started, aborted)
 
