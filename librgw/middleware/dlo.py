@@ -85,7 +85,7 @@ class DynamicLargeObject:
     def get(self, request: Request) -> Response:
         path = text_path(request)
         probe = "Range" in request.headers or any(name.startswith("If-") for name in request.headers)
-        if probe or request.method == "HEAD":
+        if probe:
             manifest = subrequest(request.environ, "HEAD", path, request.query_string).get_response(self.app)
             if MANIFEST_HEADER not in manifest.headers:
                 return request.get_response(self.app)

@@ -363,16 +363,19 @@ class StaticLargeObject:
             if not is_slo(response) or request.method == "HEAD":
                 return response
             return self.manifest_answer(request, response)
-        # A plain GET goes on as it is and the answer shows whether it is a manifest; one with a
-        # Range or conditions (which must apply to the large object) or a HEAD asks first.
+        # A plain GET or HEAD goes on as it is and the answer shows whether it is a manifest (a
+        # HEAD's answer then has no body: the manifest is read); one with a Range or conditions
+        # (which must apply to the large object) asks first.
         probe = "Range" in request.headers or any(name.startswith("If-") for name in request.headers)
-        if probe or request.method == "HEAD":
+        if probe:
             head = self.as_stored(request, "HEAD")
             if not is_slo(head):
                 return request.get_response(self.app)
             manifest = self.as_stored(request, "GET")
         else:
             manifest = request.get_response(self.app)
+            if request.method == "HEAD" and is_slo(manifest):
+                manifest = self.as_stored(request, "GET")
         if manifest.status_int != 200 or not is_slo(manifest):
             return manifest
         stored = _manifest_items(manifest, self.max_size)
