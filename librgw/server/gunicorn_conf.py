@@ -6,7 +6,14 @@ so that ``gunicorn --paste paste.ini`` run there gets them too. Command-line opt
 - ``worker_class``: gthread that keeps slowly sent request heads out of its threads, ends
   them after 20 s with a 408, and lets connections go without stalling its main loop
   (``worker.py``);
-- ``workers`` x ``threads``: 2 x 8, requests served at once;
+- ``workers`` x ``threads``: 4 x 4, sixteen requests served at once. A request's store reads
+  and fsyncs let go of the interpreter lock dozens of times, and each time the threads of one
+  process queue for it again: in one process, 8 threads serving 4 KiB GETs spent 4.9 ms of CPU
+  each where one thread spent 1.3 ms. More processes with fewer threads each queue less; on this
+  2-core machine (one run per shape, 10 s cells, ``benchmarks/README.md``) 4 x 4 served 4 KiB
+  HEADs at 1,451/s where 2 x 8 served 336-719/s, GETs (c=16) at 929 against 676-765, PUTs at
+  188 (p99 165 ms) against 160-183 (p99 249-430 ms). 4 x 2 and 6 x 2 were as fast or a little
+  faster but serve only 8 or 12 requests at once; 8 x 2 was slower again.
 - ``keepalive``: seconds an idle kept-alive connection, or one whose request head has
   stopped arriving, stays open (gunicorn's default is 2; 5 as Apache's ``KeepAliveTimeout``,
   so that clients reusing connections rarely find them closed).
@@ -27,8 +34,8 @@ so that ``gunicorn --paste paste.ini`` run there gets them too. Command-line opt
 import sys
 
 worker_class = "librgw.server.worker.HeadDeadlineWorker"
-workers = 2
-threads = 8
+workers = 4
+threads = 4
 keepalive = 5
 header_map = "refuse"
 SWITCH_INTERVAL_S = 0.001

@@ -22,7 +22,7 @@ class Loaded(Application):
 
 def test_workers_hand_the_interpreter_lock_over_every_millisecond():
     cfg = Loaded().cfg
-    assert (cfg.worker_class_str, cfg.workers, cfg.threads) == ("librgw.server.worker.HeadDeadlineWorker", 2, 8)
+    assert (cfg.worker_class_str, cfg.workers, cfg.threads) == ("librgw.server.worker.HeadDeadlineWorker", 4, 4)
     before = sys.getswitchinterval()
     try:
         cfg.post_worker_init(None)  # what gunicorn calls in each worker once it is set up
