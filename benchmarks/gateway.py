@@ -7,12 +7,17 @@ By default a temporary 3-OSD embedded cluster (pools of size 3, every write fsyn
 under ``--dir`` and served by ``librgw serve``. ``--endpoint`` measures a running S3 endpoint
 instead, ``--vs`` a second one, ``--vs-tree DIR`` the librgw of another checkout (a revision
 before a change: ``git worktree add DIR REV``), and ``--peer radosgw``/``--peer swift`` start
-the peers of ``peers.py`` and measure them too. Each round visits every endpoint in turn (A B
+the peers of ``peers.py`` and measure them too. ``--stack`` adds the gateway's HTTP stack
+alone (``stack_app.py``: files from the page cache, served by gunicorn with the gateway's
+settings, nothing else done), the ceiling of what the gateway can reach on this machine and
+the baseline of the 1 GiB GET target. Each round visits every endpoint in turn (A B
 A B, one busy at a time), and the table gives the first endpoint's figure over each other's.
 
 Workloads (``--only`` picks some): 4 KiB PUT (new keys, c=16), 4 KiB GET (c=16 and c=64),
 4 KiB HEAD, an 80/20 GET/PUT mix, 1 MiB PUT and GET (c=4), a 1,000-key LIST page from a bucket
-of ``--list-keys`` keys, and one ``--stream-mib`` PUT and GET stream with curl. Each cell
+of ``--list-keys`` keys, 4 KiB PUT and GET (c=16) through the Swift API with a token from its
+``/auth/v1.0`` (librgw's, radosgw's and Swift's; a subuser ``bench:swift`` on the first two),
+and one ``--stream-mib`` PUT and GET stream with curl. Each cell
 prints ops/s, MB/s, p50/p99 latency, errors, the server's CPU seconds per operation and its
 processes' peak RSS (the gateway's workers, or the processes ``--processes`` names). The same
 run measures the raw disk (fsync'd 4 KiB writes/s, sequential write MB/s, page-cache read MB/s)
@@ -47,8 +52,8 @@ import boto3
 import requests
 from botocore.config import Config
 from cluster_bench import raw_sequential_round, raw_small_writes
-from peers import STARTERS
-from slowloris_bench import free_port, start_gateway, stop
+from peers import STARTERS, SWIFT_KEY, SWIFT_USER
+from slowloris_bench import free_port, serve, start_gateway, stop
 
 import librgw
 from librgw.storage.cluster import create_cluster
@@ -64,12 +69,14 @@ CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 
 @dataclass(frozen=True)
 class Workload:
-    """One cell: ``kind`` is put, get, head (one object, over and over), mixed or list."""
+    """One cell: ``kind`` is put, get, head (one object, over and over), mixed or list; ``api``
+    is s3 (presigned URLs) or swift (paths and a token)."""
 
     name: str
     kind: str
     size: int
     connections: int
+    api: str = "s3"
 
 
 WORKLOADS = [
@@ -81,6 +88,8 @@ WORKLOADS = [
     Workload("1 MiB PUT", "put", MIB, 4),
     Workload("1 MiB GET", "get", MIB, 4),
     Workload("LIST 1,000 keys", "list", 0, 4),
+    Workload("Swift 4 KiB PUT", "put", 4 * KIB, 16, api="swift"),
+    Workload("Swift 4 KiB GET c=16", "get", 4 * KIB, 16, api="swift"),
 ]
 
 
@@ -95,7 +104,11 @@ class Endpoint:
     processes: Callable[[], list[int]]
     bucket: str = "gateway-bench"
     ours: bool = False  # a librgw gateway this run started (``--profile`` samples those)
+    lists: bool = True  # answers ListObjectsV2 (the HTTP-stack baseline does not)
+    swift_user: tuple[str, str] | None = None  # (user, key) of the Swift API's /auth/v1.0, if it has one
     client: object = field(init=False, repr=False)
+    token: str = field(default="", init=False, repr=False)
+    storage_path: str = field(default="", init=False, repr=False)  # /v1/AUTH_...
 
     def __post_init__(self) -> None:
         config = Config(signature_version="s3v4", s3={"addressing_style": "path"}, retries={"max_attempts": 1})
@@ -115,6 +128,22 @@ class Endpoint:
         url = self.client.generate_presigned_url(method, Params={"Bucket": self.bucket, **params}, ExpiresIn=7200)
         parts = urlsplit(url)
         return f"{parts.path}?{parts.query}"
+
+    def serves(self, workload: Workload) -> bool:
+        return (workload.kind != "list" or self.lists) and (workload.api != "swift" or self.swift_user is not None)
+
+    def swift_login(self) -> None:
+        """Ask ``/auth/v1.0`` for a token and the account's storage path."""
+        user, key = self.swift_user
+        answer = requests.get(
+            self.url.rstrip("/") + "/auth/v1.0", headers={"X-Auth-User": user, "X-Auth-Key": key}, timeout=30
+        )
+        answer.raise_for_status()
+        self.token = answer.headers["X-Auth-Token"]
+        self.storage_path = urlsplit(answer.headers["X-Storage-Url"]).path.rstrip("/")
+
+    def swift_path(self, key: str) -> str:
+        return f"{self.storage_path}/{self.bucket}/{key}"
 
 
 @dataclass
@@ -180,7 +209,7 @@ def profiled(pids: list[int], seconds: float, svg: Path | None, idle: bool = Fal
     recorders = []
     for pid in roots:
         output = svg.with_suffix(f".{pid}.svg") if len(roots) > 1 else svg
-        command = [py_spy, "record", "--pid", str(pid), "--subprocesses", "--nonblocking", "--rate", "200"]
+        command = [py_spy, "record", "--pid", str(pid), "--subprocesses", "--nonblocking", "--rate", "200", "--gil"]
         command += ["--duration", str(round(seconds)), "--format", "flamegraph", "--output", str(output)]
         command += ["--idle"] if idle else []
         recorders.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
@@ -262,6 +291,10 @@ def fill(endpoint: Endpoint, keys: list[str], size: int) -> None:
 def plan_of(endpoint: Endpoint, workload: Workload, args: argparse.Namespace, round_no: int) -> list[str]:
     """The "METHOD PATH" lines wrk replays for ``workload``."""
     reads = [f"obj/{workload.size}/{n}" for n in range(objects_for(workload.size, args))]
+    if workload.api == "swift":
+        if workload.kind == "get":
+            return [f"GET {endpoint.swift_path(key)}" for key in reads]
+        return [f"PUT {endpoint.swift_path(f'swift-put/{round_no}/{n}')}" for n in range(args.plan_length)]
     if workload.kind == "list":
         return [f"GET {endpoint.presigned('list_objects_v2', Prefix='list/', MaxKeys=1000)}"]
     if workload.kind == "get":
@@ -300,6 +333,7 @@ def run_wrk(endpoint: Endpoint, workload: Workload, plan: list[str], seconds: fl
         "30s",
     ]
     command += ["-s", str(REPLAY), endpoint.url, "--", str(plan_file), str(workload.size), str(threads)]
+    command += [endpoint.token] if workload.api == "swift" else []
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     peak = sampler.stop()
     cpu = cpu_seconds(pids) - cpu_before
@@ -369,13 +403,32 @@ def own_gateway(work: Path, name: str = "librgw", root: Path = ROOT) -> tuple[En
     with librgw.connect(str(conf)) as rgw:
         rgw.users.create(USER, "gateway benchmark", generate_key=False)
         rgw.users.create_key(USER, access_key=ACCESS_KEY, secret_key=SECRET_KEY)
+        rgw.users.create_subuser(USER, SWIFT_USER.split(":")[1], secret_key=SWIFT_KEY)
     port = free_port()
     process = start_gateway("serve", conf, port, work / "gateway.log", root)
 
     def processes() -> list[int]:
         return [process.pid, *children_of(process.pid)]
 
-    endpoint = Endpoint(name, f"http://127.0.0.1:{port}", ACCESS_KEY, SECRET_KEY, processes, ours=True)
+    url = f"http://127.0.0.1:{port}"
+    endpoint = Endpoint(name, url, ACCESS_KEY, SECRET_KEY, processes, ours=True, swift_user=(SWIFT_USER, SWIFT_KEY))
+    return endpoint, lambda: stop(process)
+
+
+def http_stack(work: Path) -> tuple[Endpoint, Callable[[], None]]:
+    """The gateway's HTTP stack alone: ``stack_app.py`` served by gunicorn with the gateway's
+    settings, files under ``work`` for objects."""
+    files = work / "files"
+    files.mkdir(parents=True)
+    port = free_port()
+    env = {**os.environ, "STACK_ROOT": str(files), "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT)])}
+    command = [sys.executable, "-m", "gunicorn", "--config", "python:librgw.server.gunicorn_conf"]
+    process = serve([*command, "--bind", f"127.0.0.1:{port}", "stack_app:app"], HERE, env, port, work / "stack.log")
+
+    def processes() -> list[int]:
+        return [process.pid, *children_of(process.pid)]
+
+    endpoint = Endpoint("HTTP stack", f"http://127.0.0.1:{port}", ACCESS_KEY, SECRET_KEY, processes, lists=False)
     return endpoint, lambda: stop(process)
 
 
@@ -385,10 +438,12 @@ def prepare(endpoint: Endpoint, args: argparse.Namespace) -> None:
         endpoint.client.create_bucket(Bucket=endpoint.bucket)
     except endpoint.client.exceptions.BucketAlreadyOwnedByYou:
         pass
+    if endpoint.swift_user is not None and any(w.api == "swift" for w in selected(args)):
+        endpoint.swift_login()
     sizes = {w.size for w in selected(args) if w.kind in ("get", "head", "mixed")}
     for size in sorted(sizes):
         fill(endpoint, [f"obj/{size}/{n}" for n in range(objects_for(size, args))], size)
-    if any(w.kind == "list" for w in selected(args)):
+    if endpoint.lists and any(w.kind == "list" for w in selected(args)):
         fill(endpoint, [f"list/{n:08d}" for n in range(args.list_keys)], 0)
 
 
@@ -448,12 +503,12 @@ def report(results: dict[str, dict[str, list[Cell]]], names: list[str], disk: di
     ]
     for workload, by_endpoint in results.items():
         kind = "stream" if workload.startswith("stream") else "ops"
-        row = [describe(by_endpoint[name], kind) for name in names]
+        row = [describe(by_endpoint[name], kind) if name in by_endpoint else "-" for name in names]
         pick = (lambda c: c.mb_per_s) if kind == "stream" else (lambda c: c.ops_per_s)
-        first = statistics.mean(map(pick, by_endpoint[names[0]]))
+        first = statistics.mean([pick(c) for c in by_endpoint.get(names[0], [])] or [0])
         for peer in names[1:]:
-            theirs = statistics.mean(map(pick, by_endpoint[peer]))
-            row.append(f"{first / theirs:.2f}x" if theirs else "-")
+            theirs = statistics.mean([pick(c) for c in by_endpoint.get(peer, [])] or [0])
+            row.append(f"{first / theirs:.2f}x" if theirs and first else "-")
         lines.append(f"| {workload} | " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -471,6 +526,8 @@ def measure(endpoints: list[Endpoint], args: argparse.Namespace, work: Path) -> 
     for workload in selected(args):
         for round_no in range(args.rounds):
             for endpoint in endpoints:
+                if not endpoint.serves(workload):
+                    continue
                 log(f"{workload.name}, round {round_no + 1}: {endpoint.name}")
                 svg = flame_graph(args, endpoint, f"{workload.name} round {round_no + 1}")
                 if workload.kind == "head":
@@ -513,6 +570,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--vs-tree", type=Path, help="another librgw checkout, served on a cluster of its own and measured too"
     )
     parser.add_argument(
+        "--stack", action="store_true", help="measure the gateway's HTTP stack alone too (stack_app.py)"
+    )
+    parser.add_argument(
         "--peer", action="append", default=[], choices=sorted(STARTERS), help="start this peer and measure it too"
     )
     parser.add_argument("--seconds", type=int, default=20, help="per cell (default 20)")
@@ -541,13 +601,14 @@ def endpoints_of(args: argparse.Namespace, work: Path) -> Iterator[tuple[Endpoin
         yield peer, lambda: None
     if args.vs_tree:
         yield own_gateway(work / "base", f"librgw {args.vs_tree.name}", args.vs_tree.resolve())
+    if args.stack:
+        yield http_stack(work / "stack")
     for name in args.peer:
         log(f"starting {name}")
         started = STARTERS[name](work / name)
-        yield (
-            Endpoint(started.name, started.url, started.access_key, started.secret_key, matching(started.processes)),
-            (started.stop),
-        )
+        keys = (started.access_key, started.secret_key)
+        peer = Endpoint(started.name, started.url, *keys, matching(started.processes), swift_user=started.swift)
+        yield peer, started.stop
 
 
 def main(argv: list[str] | None = None) -> int:

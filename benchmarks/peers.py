@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from tests.swift import aio  # noqa: E402 (the repository root is on the path just above)
 
 ACCESS_KEY, SECRET_KEY = "GATEWAYBENCHKEY00000", "gateway-bench-secret"
+SWIFT_USER, SWIFT_KEY = "bench:swift", "gateway-bench-swift-key"
 START_TIMEOUT_S = 120
 
 
@@ -54,6 +55,7 @@ class Peer:
     secret_key: str
     processes: str
     stop: Callable[[], None]
+    swift: tuple[str, str] | None = None  # (user, key) of its Swift API's /auth/v1.0
 
 
 def free_port() -> int:
@@ -109,18 +111,24 @@ def radosgw(directory: Path, memstore: bool = False) -> Peer:
             check=True,
             capture_output=True,
         )
+        subprocess.run(
+            ["radosgw-admin", "-c", conf_path, "subuser", "create", "--uid", "bench", "--subuser", SWIFT_USER]
+            + ["--key-type", "swift", "--secret", SWIFT_KEY, "--access", "full"],
+            check=True,
+            capture_output=True,
+        )
     except BaseException:
         stop()
         raise
     label = "radosgw (memstore)" if memstore else "radosgw"
-    return Peer(label, f"http://127.0.0.1:{port}", ACCESS_KEY, SECRET_KEY, str(ceph), stop)
+    return Peer(label, f"http://127.0.0.1:{port}", ACCESS_KEY, SECRET_KEY, str(ceph), stop, (SWIFT_USER, SWIFT_KEY))
 
 
 def swift(directory: Path) -> Peer:
     """A Swift all-in-one in ``directory`` with ``s3api``."""
     s3api = aio.ProxyFilter("s3api", "egg:swift#s3api", before_auth=True)
     server = aio.SwiftAIO(directory, filters=(s3api,)).start()
-    return Peer("swift", server.url, aio.USER, aio.KEY, str(directory), server.stop)
+    return Peer("swift", server.url, aio.USER, aio.KEY, str(directory), server.stop, (aio.USER, aio.KEY))
 
 
 STARTERS: dict[str, Callable[[Path], Peer]] = {

@@ -329,8 +329,13 @@ def start_gateway(entry: str, conf: Path, port: int, log: Path, root: Path = ROO
         command = [str(bin_dir / "librgw"), "-c", str(conf), "serve", "--bind", f"127.0.0.1:{port}"]
     else:
         command = [str(bin_dir / "gunicorn"), "--paste", "paste.ini", "--bind", f"127.0.0.1:{port}", "--threads", "8"]
+    return serve(command, root, env, port, log)
+
+
+def serve(command: list[str], cwd: Path, env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    """Start the server ``command`` (its output into ``log``) and wait until it listens on ``port``."""
     with open(log, "w") as out:
-        process = subprocess.Popen(command, cwd=root, stdout=out, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -339,7 +344,7 @@ def start_gateway(entry: str, conf: Path, port: int, log: Path, root: Path = ROO
         except OSError:
             time.sleep(0.2)
     stop(process)
-    raise RuntimeError("the gateway did not come up:\n" + log.read_text())
+    raise RuntimeError("the server did not come up:\n" + log.read_text())
 
 
 def stop(process: subprocess.Popen) -> None:
