@@ -106,6 +106,7 @@ CREATE TABLE IF NOT EXISTS omap (
     + pg_log.SCHEMA
 )
 INFO_FIELDS = "size, logical_size, version, mtime_ns, data_version, epoch"
+INFO_COUNT = len(INFO_FIELDS.split(", "))
 
 # Largest code point: a key range [prefix, prefix + OMAP_KEY_MAX) holds every key with that prefix.
 OMAP_KEY_MAX = "\U0010ffff"
@@ -421,11 +422,15 @@ class OSDStore:
 
     # -- reads (thread-local connection, one WAL snapshot per call) -------------
 
-    def _read_txn(self, fn, *args):
+    def _read_txn(self, fn, *args, one_statement: bool = False):
+        """``fn(conn, *args)`` in one snapshot of the store. A ``fn`` that runs ``one_statement``
+        has that statement's own (SQLite reads each statement from one snapshot): no BEGIN and
+        COMMIT around it, two calls fewer that each let go of the interpreter lock."""
         self.verify_alive()
         conn = self._reader()
         for attempt in range(READ_RETRIES):
-            conn.execute("BEGIN")
+            if not one_statement:
+                conn.execute("BEGIN")
             try:
                 return fn(conn, *args)
             except FileNotFoundError:
@@ -453,17 +458,27 @@ class OSDStore:
         def go(conn):
             return ObjectInfo(*self._row(conn, key)[1:])
 
-        return self._read_txn(go)
+        return self._read_txn(go, one_statement=True)
 
     def read(self, key: ObjectKey, offset: int, length: int) -> tuple[bytes, ObjectInfo]:
-        """Bytes [offset, offset+length) of the object, clipped to its size, with its info."""
+        """Bytes [offset, offset+length) of the object, clipped to its size, with its info: the
+        object's row and its blocks in the range in one statement."""
+        first, last = offset // BLOCK_SIZE, (offset + max(length, 1) - 1) // BLOCK_SIZE
 
         def go(conn):
-            oid, *fields = self._row(conn, key)
-            info = ObjectInfo(*fields)
-            return self._read_data(conn, key, oid, info.size, offset, length), info
+            found = conn.execute(
+                f"SELECT {', '.join('o.' + f for f in INFO_FIELDS.split(', '))}, b.idx, b.length, b.data, b.file,"
+                " b.crcs FROM objects o LEFT JOIN blocks b ON b.obj = o.id AND b.idx BETWEEN ? AND ?"
+                " WHERE o.pool=? AND o.pg=? AND o.ns=? AND o.name=? AND o.shard=?",
+                (first, last, key.pool, key.pg, key.ns, key.name, key.shard),
+            ).fetchall()
+            if not found:
+                raise not_found(str(key))
+            info = ObjectInfo(*found[0][:INFO_COUNT])
+            rows = {r[INFO_COUNT]: r[INFO_COUNT + 1 :] for r in found if r[INFO_COUNT] is not None}
+            return self._assemble(key, rows, info.size, offset, length), info
 
-        return self._read_txn(go)
+        return self._read_txn(go, one_statement=True)
 
     def _read_data(
         self, conn: sqlite3.Connection, key: ObjectKey, oid: int, size: int, offset: int, length: int
@@ -479,6 +494,14 @@ class OSDStore:
                 (oid, first, last),
             )
         }
+        return self._assemble(key, rows, size, offset, length)
+
+    def _assemble(self, key: ObjectKey, rows: dict[int, tuple], size: int, offset: int, length: int) -> bytes:
+        """Bytes [offset, offset+length) clipped to ``size``, from the object's block ``rows`` (by index)."""
+        end = min(size, offset + length)
+        if offset >= end:
+            return b""
+        first, last = offset // BLOCK_SIZE, (end - 1) // BLOCK_SIZE
         parts: list[bytes | memoryview] = []
         for idx in range(first, last + 1):
             base = idx * BLOCK_SIZE
@@ -521,9 +544,16 @@ class OSDStore:
 
     def get_xattrs(self, key: ObjectKey) -> dict[str, bytes]:
         def go(conn):
-            return self._verified_values(conn, key, "xattrs", self._row(conn, key)[0])
+            found = conn.execute(
+                "SELECT x.key, x.value, x.crc FROM objects o LEFT JOIN xattrs x ON x.obj = o.id"
+                " WHERE o.pool=? AND o.pg=? AND o.ns=? AND o.name=? AND o.shard=? ORDER BY x.key",
+                (key.pool, key.pg, key.ns, key.name, key.shard),
+            ).fetchall()
+            if not found:
+                raise not_found(str(key))
+            return {k: self._verified(key, k, v, c) for k, v, c in found if k is not None}
 
-        return self._read_txn(go)
+        return self._read_txn(go, one_statement=True)
 
     def _verified_values(self, conn: sqlite3.Connection, key: ObjectKey, table: str, oid: int) -> dict[str, bytes]:
         """Every entry of an object's ``xattrs`` or ``omap``, in key order, checksums verified."""

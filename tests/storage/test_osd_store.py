@@ -261,3 +261,37 @@ def test_a_streamed_write_stores_every_byte_with_its_checksums(store, size):
     assert check.data_digest == digest(data, 0) and not check.read_error
     files = sorted(p.stat().st_size for p in _block_files(store))
     assert files == sorted(n for n in [min(4 * MiB, size - b) for b in range(0, size, 4 * MiB)] if n > 128 * 1024)
+
+
+def test_reads_racing_a_rewrite_see_one_version_whole(store):
+    """A read (data with the object's info) and an xattr read each run as one statement, from one
+    snapshot: readers racing a writer that rewrites a 3-block object never get blocks of two
+    versions, data of one with the size of another, or the attributes of two."""
+    sizes = {n: (2 + n % 2) * 4 * MiB + n for n in range(1, 13)}  # every version its own size
+    _write(store, KEY, [("write_full", bytes([0]) * 8 * MiB), ("setxattr", "a", b"0"), ("setxattr", "b", b"0")])
+    stop, seen, problems = threading.Event(), set(), []
+
+    def reader() -> None:
+        while not stop.is_set():
+            data, info = store.read(KEY, 0, 16 * MiB)
+            attrs = store.get_xattrs(KEY)
+            fill = data[0]
+            if data.count(fill) != len(data) or len(data) != info.size or info.size != sizes.get(fill, 8 * MiB):
+                problems.append(f"torn read: fill {fill}, {len(data)} bytes, info says {info.size}")
+            if attrs["a"] != attrs["b"]:
+                problems.append(f"attributes of two versions: {attrs}")
+            seen.add(fill)
+
+    readers = [threading.Thread(target=reader) for _ in range(3)]
+    for thread in readers:
+        thread.start()
+    for n, size in sizes.items():
+        value = str(n).encode()
+        _write(
+            store, KEY, [("write_full", bytes([n]) * size), ("setxattr", "a", value), ("setxattr", "b", value)], n + 1
+        )
+    stop.set()
+    for thread in readers:
+        thread.join()
+    assert problems == []
+    assert len(seen) > 2, "the readers must have raced the writer"
