@@ -65,7 +65,7 @@ bench: $(VENV)/.installed
 
 bench-gateway: $(VENV)/.installed bench-tools swift-aio ceph
 	tools/apt-need.sh "the gateway benchmark's radosgw" $(BENCH_PEERS)
-	$(BIN)/python benchmarks/gateway.py --peer radosgw --peer swift
+	$(BIN)/python benchmarks/gateway.py --stack --peer radosgw --peer swift
 
 # Flame graphs of librgw's gateway during each cell, no peers: benchmarks/profiles/<cell>.svg.
 profile-gateway: $(VENV)/.installed bench-tools
