@@ -209,7 +209,7 @@ def profiled(pids: list[int], seconds: float, svg: Path | None, idle: bool = Fal
     recorders = []
     for pid in roots:
         output = svg.with_suffix(f".{pid}.svg") if len(roots) > 1 else svg
-        command = [py_spy, "record", "--pid", str(pid), "--subprocesses", "--nonblocking", "--rate", "200", "--gil"]
+        command = [py_spy, "record", "--pid", str(pid), "--subprocesses", "--nonblocking", "--rate", "200"]
         command += ["--duration", str(round(seconds)), "--format", "flamegraph", "--output", str(output)]
         command += ["--idle"] if idle else []
         recorders.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
@@ -406,13 +406,15 @@ def own_gateway(work: Path, name: str = "librgw", root: Path = ROOT) -> tuple[En
         rgw.users.create_subuser(USER, SWIFT_USER.split(":")[1], secret_key=SWIFT_KEY)
     port = free_port()
     process = start_gateway("serve", conf, port, work / "gateway.log", root)
-
-    def processes() -> list[int]:
-        return [process.pid, *children_of(process.pid)]
-
     url = f"http://127.0.0.1:{port}"
-    endpoint = Endpoint(name, url, ACCESS_KEY, SECRET_KEY, processes, ours=True, swift_user=(SWIFT_USER, SWIFT_KEY))
+    swift_user = (SWIFT_USER, SWIFT_KEY)
+    endpoint = Endpoint(name, url, ACCESS_KEY, SECRET_KEY, family(process), ours=True, swift_user=swift_user)
     return endpoint, lambda: stop(process)
+
+
+def family(process: subprocess.Popen) -> Callable[[], list[int]]:
+    """The processes of a server this run started: it and its children (gunicorn's workers)."""
+    return lambda: [process.pid, *children_of(process.pid)]
 
 
 def http_stack(work: Path) -> tuple[Endpoint, Callable[[], None]]:
@@ -424,11 +426,7 @@ def http_stack(work: Path) -> tuple[Endpoint, Callable[[], None]]:
     env = {**os.environ, "STACK_ROOT": str(files), "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT)])}
     command = [sys.executable, "-m", "gunicorn", "--config", "python:librgw.server.gunicorn_conf"]
     process = serve([*command, "--bind", f"127.0.0.1:{port}", "stack_app:app"], HERE, env, port, work / "stack.log")
-
-    def processes() -> list[int]:
-        return [process.pid, *children_of(process.pid)]
-
-    endpoint = Endpoint("HTTP stack", f"http://127.0.0.1:{port}", ACCESS_KEY, SECRET_KEY, processes, lists=False)
+    endpoint = Endpoint("HTTP stack", f"http://127.0.0.1:{port}", ACCESS_KEY, SECRET_KEY, family(process), lists=False)
     return endpoint, lambda: stop(process)
 
 

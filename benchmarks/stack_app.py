@@ -44,7 +44,7 @@ def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
         start_response("400 Bad Request", [("Content-Length", "0")])
         return []
     if method == "PUT":
-        if "/" not in environ["PATH_INFO"].strip("/"):
+        if path.parent == ROOT:
             path.mkdir(exist_ok=True)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)

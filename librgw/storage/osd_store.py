@@ -107,6 +107,15 @@ CREATE TABLE IF NOT EXISTS omap (
 )
 INFO_FIELDS = "size, logical_size, version, mtime_ns, data_version, epoch"
 INFO_COUNT = len(INFO_FIELDS.split(", "))
+# One object's row (``o``) joined with what a read wants of it, in one statement (``_read_txn``)
+THE_OBJECT = "o.pool=? AND o.pg=? AND o.ns=? AND o.name=? AND o.shard=?"
+READ_SQL = (
+    f"SELECT {', '.join('o.' + f for f in INFO_FIELDS.split(', '))}, b.idx, b.length, b.data, b.file, b.crcs"
+    f" FROM objects o LEFT JOIN blocks b ON b.obj = o.id AND b.idx BETWEEN ? AND ? WHERE {THE_OBJECT}"
+)
+XATTRS_SQL = (
+    f"SELECT x.key, x.value, x.crc FROM objects o LEFT JOIN xattrs x ON x.obj = o.id WHERE {THE_OBJECT} ORDER BY x.key"
+)
 
 # Largest code point: a key range [prefix, prefix + OMAP_KEY_MAX) holds every key with that prefix.
 OMAP_KEY_MAX = "\U0010ffff"
@@ -466,12 +475,7 @@ class OSDStore:
         first, last = offset // BLOCK_SIZE, (offset + max(length, 1) - 1) // BLOCK_SIZE
 
         def go(conn):
-            found = conn.execute(
-                f"SELECT {', '.join('o.' + f for f in INFO_FIELDS.split(', '))}, b.idx, b.length, b.data, b.file,"
-                " b.crcs FROM objects o LEFT JOIN blocks b ON b.obj = o.id AND b.idx BETWEEN ? AND ?"
-                " WHERE o.pool=? AND o.pg=? AND o.ns=? AND o.name=? AND o.shard=?",
-                (first, last, key.pool, key.pg, key.ns, key.name, key.shard),
-            ).fetchall()
+            found = conn.execute(READ_SQL, (first, last, key.pool, key.pg, key.ns, key.name, key.shard)).fetchall()
             if not found:
                 raise not_found(str(key))
             info = ObjectInfo(*found[0][:INFO_COUNT])
@@ -544,11 +548,7 @@ class OSDStore:
 
     def get_xattrs(self, key: ObjectKey) -> dict[str, bytes]:
         def go(conn):
-            found = conn.execute(
-                "SELECT x.key, x.value, x.crc FROM objects o LEFT JOIN xattrs x ON x.obj = o.id"
-                " WHERE o.pool=? AND o.pg=? AND o.ns=? AND o.name=? AND o.shard=? ORDER BY x.key",
-                (key.pool, key.pg, key.ns, key.name, key.shard),
-            ).fetchall()
+            found = conn.execute(XATTRS_SQL, (key.pool, key.pg, key.ns, key.name, key.shard)).fetchall()
             if not found:
                 raise not_found(str(key))
             return {k: self._verified(key, k, v, c) for k, v, c in found if k is not None}
